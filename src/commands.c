@@ -1,0 +1,482 @@
+/* commands.c -- the command table, lookup, and COMMAND (COUNT, INFO, DOCS,
+ * LIST, GETKEYS).
+ *
+ * COMMAND DOCS turns each row's synopsis ("key value [NX|XX] [GET]") into
+ * the argument tree redis-cli 7 reads for its hints and HELP output: words
+ * in capitals are tokens, [..] is optional, a|b is oneof, "x [x ...]" is
+ * multiple. The synopses are the user-facing doc, so they are written the
+ * way Redis's own help shows them. */
+#include "commands.h"
+
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config.h"
+
+#define W CMD_WRITE
+#define R CMD_READONLY
+#define F CMD_FAST
+
+static command table[] = {
+    /* strings */
+    {"get", getCommand, 2, R | F, 1, 1, 1, "string", "1.0.0", "Get the value of a key", "key", 0, 0, 0, 0},
+    {"set", setCommand, -3, W, 1, 1, 1, "string", "1.0.0", "Set the string value of a key",
+     "key value [NX|XX] [GET] [EX seconds|PX milliseconds|EXAT unix-time-seconds|PXAT unix-time-milliseconds|KEEPTTL]", 0, 0, 0, 0},
+    {"setnx", setnxCommand, 3, W | F, 1, 1, 1, "string", "1.0.0", "Set the value of a key, only if the key does not exist", "key value", 0, 0, 0, 0},
+    {"setex", setexCommand, 4, W, 1, 1, 1, "string", "2.0.0", "Set the value and expiration of a key", "key seconds value", 0, 0, 0, 0},
+    {"psetex", psetexCommand, 4, W, 1, 1, 1, "string", "2.6.0", "Set the value and expiration in milliseconds of a key", "key milliseconds value", 0, 0, 0, 0},
+    {"getset", getsetCommand, 3, W | F, 1, 1, 1, "string", "1.0.0", "Set the string value of a key and return its old value", "key value", 0, 0, 0, 0},
+    {"getdel", getdelCommand, 2, W | F, 1, 1, 1, "string", "6.2.0", "Get the value of a key and delete the key", "key", 0, 0, 0, 0},
+    {"getex", getexCommand, -2, W | F, 1, 1, 1, "string", "6.2.0", "Get the value of a key and optionally set its expiration",
+     "key [EX seconds|PX milliseconds|EXAT unix-time-seconds|PXAT unix-time-milliseconds|PERSIST]", 0, 0, 0, 0},
+    {"mget", mgetCommand, -2, R | F, 1, -1, 1, "string", "1.0.0", "Get the values of all the given keys", "key [key ...]", 0, 0, 0, 0},
+    {"mset", msetCommand, -3, W, 1, -1, 2, "string", "1.0.1", "Set multiple keys to multiple values", "key value [key value ...]", 0, 0, 0, 0},
+    {"msetnx", msetnxCommand, -3, W, 1, -1, 2, "string", "1.0.1", "Set multiple keys to multiple values, only if none of the keys exist", "key value [key value ...]", 0, 0, 0, 0},
+    {"strlen", strlenCommand, 2, R | F, 1, 1, 1, "string", "2.2.0", "Get the length of the value stored in a key", "key", 0, 0, 0, 0},
+    {"append", appendCommand, 3, W | F, 1, 1, 1, "string", "2.0.0", "Append a value to a key", "key value", 0, 0, 0, 0},
+    {"getrange", getrangeCommand, 4, R, 1, 1, 1, "string", "2.4.0", "Get a substring of the string stored at a key", "key start end", 0, 0, 0, 0},
+    {"substr", getrangeCommand, 4, R, 1, 1, 1, "string", "1.0.0", "Get a substring of the string stored at a key", "key start end", 0, 0, 0, 0},
+    {"setrange", setrangeCommand, 4, W, 1, 1, 1, "string", "2.2.0", "Overwrite part of a string at key starting at the specified offset", "key offset value", 0, 0, 0, 0},
+    {"incr", incrCommand, 2, W | F, 1, 1, 1, "string", "1.0.0", "Increment the integer value of a key by one", "key", 0, 0, 0, 0},
+    {"decr", decrCommand, 2, W | F, 1, 1, 1, "string", "1.0.0", "Decrement the integer value of a key by one", "key", 0, 0, 0, 0},
+    {"incrby", incrbyCommand, 3, W | F, 1, 1, 1, "string", "1.0.0", "Increment the integer value of a key by the given amount", "key increment", 0, 0, 0, 0},
+    {"decrby", decrbyCommand, 3, W | F, 1, 1, 1, "string", "1.0.0", "Decrement the integer value of a key by the given number", "key decrement", 0, 0, 0, 0},
+    {"incrbyfloat", incrbyfloatCommand, 3, W | F, 1, 1, 1, "string", "2.6.0", "Increment the float value of a key by the given amount", "key increment", 0, 0, 0, 0},
+    {"setbit", setbitCommand, 4, W, 1, 1, 1, "bitmap", "2.2.0", "Sets or clears the bit at offset in the string value stored at key", "key offset value", 0, 0, 0, 0},
+    {"getbit", getbitCommand, 3, R | F, 1, 1, 1, "bitmap", "2.2.0", "Returns the bit value at offset in the string value stored at key", "key offset", 0, 0, 0, 0},
+    {"bitcount", bitcountCommand, -2, R, 1, 1, 1, "bitmap", "2.6.0", "Count set bits in a string", "key [start end [BYTE|BIT]]", 0, 0, 0, 0},
+    {"bitpos", bitposCommand, -3, R, 1, 1, 1, "bitmap", "2.8.7", "Find first bit set or clear in a string", "key bit [start [end [BYTE|BIT]]]", 0, 0, 0, 0},
+    {"bitop", bitopCommand, -4, W, 2, -1, 1, "bitmap", "2.6.0", "Perform bitwise operations between strings", "operation destkey key [key ...]", 0, 0, 0, 0},
+    {"lcs", lcsCommand, -3, R, 1, 2, 1, "string", "7.0.0", "Find longest common substring", "key1 key2 [LEN] [IDX] [MINMATCHLEN min-match-len] [WITHMATCHLEN]", 0, 0, 0, 0},
+    /* versions (ringkv) */
+    {"vget", vgetCommand, 2, R | F, 1, 1, 1, "string", "ringkv", "Get every sibling version of a key with its causal context", "key", 0, 0, 0, 0},
+    {"vset", vsetCommand, 4, W, 1, 1, 1, "string", "ringkv", "Write a value that supersedes exactly the versions of a causal context", "key context value", 0, 0, 0, 0},
+    /* keyspace */
+    {"del", delCommand, -2, W, 1, -1, 1, "generic", "1.0.0", "Delete a key", "key [key ...]", 0, 0, 0, 0},
+    {"unlink", delCommand, -2, W | F, 1, -1, 1, "generic", "4.0.0", "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.", "key [key ...]", 0, 0, 0, 0},
+    {"exists", existsCommand, -2, R | F, 1, -1, 1, "generic", "1.0.0", "Determine if a key exists", "key [key ...]", 0, 0, 0, 0},
+    {"touch", touchCommand, -2, R | F, 1, -1, 1, "generic", "3.2.1", "Alters the last access time of a key(s). Returns the number of existing keys specified.", "key [key ...]", 0, 0, 0, 0},
+    {"expire", expireCommand, -3, W | F, 1, 1, 1, "generic", "1.0.0", "Set a key's time to live in seconds", "key seconds [NX|XX|GT|LT]", 0, 0, 0, 0},
+    {"pexpire", pexpireCommand, -3, W | F, 1, 1, 1, "generic", "2.6.0", "Set a key's time to live in milliseconds", "key milliseconds [NX|XX|GT|LT]", 0, 0, 0, 0},
+    {"expireat", expireatCommand, -3, W | F, 1, 1, 1, "generic", "1.2.0", "Set the expiration for a key as a UNIX timestamp", "key unix-time-seconds [NX|XX|GT|LT]", 0, 0, 0, 0},
+    {"pexpireat", pexpireatCommand, -3, W | F, 1, 1, 1, "generic", "2.6.0", "Set the expiration for a key as a UNIX timestamp specified in milliseconds", "key unix-time-milliseconds [NX|XX|GT|LT]", 0, 0, 0, 0},
+    {"ttl", ttlCommand, 2, R | F, 1, 1, 1, "generic", "1.0.0", "Get the time to live for a key in seconds", "key", 0, 0, 0, 0},
+    {"pttl", pttlCommand, 2, R | F, 1, 1, 1, "generic", "2.6.0", "Get the time to live for a key in milliseconds", "key", 0, 0, 0, 0},
+    {"expiretime", expiretimeCommand, 2, R | F, 1, 1, 1, "generic", "7.0.0", "Get the expiration Unix timestamp for a key", "key", 0, 0, 0, 0},
+    {"pexpiretime", pexpiretimeCommand, 2, R | F, 1, 1, 1, "generic", "7.0.0", "Get the expiration Unix timestamp for a key in milliseconds", "key", 0, 0, 0, 0},
+    {"persist", persistCommand, 2, W | F, 1, 1, 1, "generic", "2.2.0", "Remove the expiration from a key", "key", 0, 0, 0, 0},
+    {"type", typeCommand, 2, R | F, 1, 1, 1, "generic", "1.0.0", "Determine the type stored at key", "key", 0, 0, 0, 0},
+    {"rename", renameCommand, 3, W, 1, 2, 1, "generic", "1.0.0", "Rename a key", "key newkey", 0, 0, 0, 0},
+    {"renamenx", renamenxCommand, 3, W | F, 1, 2, 1, "generic", "1.0.0", "Rename a key, only if the new key does not exist", "key newkey", 0, 0, 0, 0},
+    {"copy", copyCommand, -3, W, 1, 2, 1, "generic", "6.2.0", "Copy a key", "source destination [DB destination-db] [REPLACE]", 0, 0, 0, 0},
+    {"keys", keysCommand, 2, R, 0, 0, 0, "generic", "1.0.0", "Find all keys matching the given pattern", "pattern", 0, 0, 0, 0},
+    {"scan", scanCommand, -2, R, 0, 0, 0, "generic", "2.8.0", "Incrementally iterate the keys space", "cursor [MATCH pattern] [COUNT count] [TYPE type]", 0, 0, 0, 0},
+    {"randomkey", randomkeyCommand, 1, R, 0, 0, 0, "generic", "1.0.0", "Return a random key from the keyspace", "", 0, 0, 0, 0},
+    {"dbsize", dbsizeCommand, 1, R | F, 0, 0, 0, "server", "1.0.0", "Return the number of keys in the selected database", "", 0, 0, 0, 0},
+    {"flushdb", flushdbCommand, -1, W, 0, 0, 0, "server", "1.0.0", "Remove all keys from the current database", "[ASYNC|SYNC]", 0, 0, 0, 0},
+    {"flushall", flushallCommand, -1, W, 0, 0, 0, "server", "1.0.0", "Remove all keys from all databases", "[ASYNC|SYNC]", 0, 0, 0, 0},
+    {"select", selectCommand, 2, CMD_LOADING | CMD_STALE | F, 0, 0, 0, "connection", "1.0.0", "Change the selected database for the current connection", "index", 0, 0, 0, 0},
+    /* connection and server */
+    {"ping", pingCommand, -1, F | CMD_STALE, 0, 0, 0, "connection", "1.0.0", "Ping the server", "[message]", 0, 0, 0, 0},
+    {"echo", echoCommand, 2, F, 0, 0, 0, "connection", "1.0.0", "Echo the given string", "message", 0, 0, 0, 0},
+    {"quit", quitCommand, -1, CMD_NOAUTH | F | CMD_STALE | CMD_LOADING, 0, 0, 0, "connection", "1.0.0", "Close the connection", "", 0, 0, 0, 0},
+    {"hello", helloCommand, -1, CMD_NOAUTH | F | CMD_STALE | CMD_LOADING, 0, 0, 0, "connection", "6.0.0", "Handshake with Redis", "[protover [AUTH username password] [SETNAME clientname]]", 0, 0, 0, 0},
+    {"auth", authCommand, -2, CMD_NOAUTH | F | CMD_STALE | CMD_LOADING, 0, 0, 0, "connection", "1.0.0", "Authenticate to the server", "[username] password", 0, 0, 0, 0},
+    {"reset", resetCommand, 1, CMD_NOAUTH | F | CMD_STALE | CMD_LOADING, 0, 0, 0, "connection", "6.2.0", "Reset the connection", "", 0, 0, 0, 0},
+    {"client", clientCommand, -2, CMD_STALE | CMD_LOADING, 0, 0, 0, "connection", "2.4.0", "A container for client connection commands",
+     "subcommand [arg [arg ...]]", 0, 0, 0, 0},
+    {"command", commandCommand, -1, CMD_STALE | CMD_LOADING, 0, 0, 0, "server", "2.8.13", "Get array of Redis command details", "[subcommand [arg [arg ...]]]", 0, 0, 0, 0},
+    {"config", configCommand, -2, CMD_ADMIN | CMD_STALE | CMD_LOADING, 0, 0, 0, "server", "2.0.0", "A container for server configuration commands", "subcommand [arg [arg ...]]", 0, 0, 0, 0},
+    {"info", infoCommand, -1, CMD_STALE | CMD_LOADING, 0, 0, 0, "server", "1.0.0", "Get information and statistics about the server", "[section [section ...]]", 0, 0, 0, 0},
+    {"time", timeCommand, 1, F | CMD_STALE | CMD_LOADING, 0, 0, 0, "server", "2.6.0", "Return the current server time", "", 0, 0, 0, 0},
+    {"shutdown", shutdownCommand, -1, CMD_ADMIN | CMD_STALE | CMD_LOADING | CMD_NOAUTH, 0, 0, 0, "server", "1.0.0", "Synchronously save the dataset to disk and then shut down the server", "[NOSAVE|SAVE] [NOW] [FORCE] [ABORT]", 0, 0, 0, 0},
+    {"function", functionCommand, -2, CMD_NOSCRIPT, 0, 0, 0, "scripting", "7.0.0", "A container for function commands (ringkv has no functions)", "subcommand [arg [arg ...]]", 0, 0, 0, 0},
+    {NULL, NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, 0, 0, 0, 0},
+};
+
+#undef W
+#undef R
+#undef F
+
+/* ------------------------------------------------------------------ lookup */
+
+#define LOOKUP_SIZE 512 /* power of two, > 2x the table */
+static command *lookupTable[LOOKUP_SIZE];
+
+static unsigned nameHash(const char *s, size_t len) {
+    unsigned h = 5381;
+    for (size_t i = 0; i < len; i++) h = h * 33 + (unsigned)tolower((unsigned char)s[i]);
+    return h & (LOOKUP_SIZE - 1);
+}
+
+void commandsInit(void) {
+    for (command *c = table; c->name; c++) {
+        unsigned h = nameHash(c->name, strlen(c->name));
+        while (lookupTable[h]) h = (h + 1) & (LOOKUP_SIZE - 1);
+        lookupTable[h] = c;
+    }
+}
+
+command *commandLookup(const char *name, size_t len) {
+    if (len == 0 || len > 32) return NULL;
+    unsigned h = nameHash(name, len);
+    while (lookupTable[h]) {
+        command *c = lookupTable[h];
+        if (strlen(c->name) == len && !strncasecmp(c->name, name, len)) return c;
+        h = (h + 1) & (LOOKUP_SIZE - 1);
+    }
+    return NULL;
+}
+
+command *commandTableAt(int i) {
+    if (i < 0 || i >= (int)(sizeof(table) / sizeof(table[0])) - 1) return NULL;
+    return &table[i];
+}
+
+static int tableLen(void) { return (int)(sizeof(table) / sizeof(table[0])) - 1; }
+
+void commandUnknownSubcommand(request *r) {
+    addReplyErrorFormat(r, "unknown subcommand '%.128s'. Try %s HELP.", r->argv[1],
+                        r->cmd ? r->cmd->name : "");
+}
+
+/* ------------------------------------------------------------ COMMAND INFO */
+
+static void addFlags(request *r, const command *c) {
+    const char *names[12];
+    int n = 0;
+    if (c->flags & CMD_WRITE) names[n++] = "write";
+    if (c->flags & CMD_READONLY) names[n++] = "readonly";
+    if (c->flags & CMD_ADMIN) names[n++] = "admin";
+    if (c->flags & CMD_NOSCRIPT) names[n++] = "noscript";
+    if (c->flags & CMD_LOADING) names[n++] = "loading";
+    if (c->flags & CMD_STALE) names[n++] = "stale";
+    if (c->flags & CMD_NOAUTH) names[n++] = "no_auth";
+    if (c->flags & CMD_FAST) names[n++] = "fast";
+    addReplySetLen(r, n);
+    for (int i = 0; i < n; i++) addReplyStatus(r, names[i]);
+}
+
+static void addCategories(request *r, const command *c) {
+    const char *names[6];
+    int n = 0;
+    if (c->flags & CMD_WRITE) names[n++] = "@write";
+    if (c->flags & CMD_READONLY) names[n++] = "@read";
+    if (!strcmp(c->group, "string")) names[n++] = "@string";
+    else if (!strcmp(c->group, "bitmap")) names[n++] = "@bitmap";
+    else if (!strcmp(c->group, "generic")) names[n++] = "@keyspace";
+    else if (!strcmp(c->group, "connection")) names[n++] = "@connection";
+    if (c->flags & CMD_FAST) names[n++] = "@fast";
+    else names[n++] = "@slow";
+    if (c->flags & CMD_ADMIN) names[n++] = "@admin";
+    addReplySetLen(r, n);
+    for (int i = 0; i < n; i++) addReplyStatus(r, names[i]);
+}
+
+static void addKeySpecs(request *r, const command *c) {
+    if (!c->firstkey) {
+        addReplyArrayLen(r, 0);
+        return;
+    }
+    addReplyArrayLen(r, 1);
+    addReplyMapLen(r, 3);
+    addReplyBulkCString(r, "flags");
+    addReplySetLen(r, 1);
+    addReplyStatus(r, (c->flags & CMD_WRITE) ? "RW" : "RO");
+    addReplyBulkCString(r, "begin_search");
+    addReplyMapLen(r, 2);
+    addReplyBulkCString(r, "type");
+    addReplyBulkCString(r, "index");
+    addReplyBulkCString(r, "spec");
+    addReplyMapLen(r, 1);
+    addReplyBulkCString(r, "index");
+    addReplyInteger(r, c->firstkey);
+    addReplyBulkCString(r, "find_keys");
+    addReplyMapLen(r, 2);
+    addReplyBulkCString(r, "type");
+    addReplyBulkCString(r, "range");
+    addReplyBulkCString(r, "spec");
+    addReplyMapLen(r, 3);
+    addReplyBulkCString(r, "lastkey");
+    addReplyInteger(r, c->lastkey < 0 ? c->lastkey : c->lastkey - c->firstkey);
+    addReplyBulkCString(r, "keystep");
+    addReplyInteger(r, c->keystep);
+    addReplyBulkCString(r, "limit");
+    addReplyInteger(r, 0);
+}
+
+static void addCommandInfo(request *r, const command *c) {
+    if (!c) {
+        addReplyNull(r);
+        return;
+    }
+    addReplyArrayLen(r, 10);
+    addReplyBulkCString(r, c->name);
+    addReplyInteger(r, c->arity);
+    addFlags(r, c);
+    addReplyInteger(r, c->firstkey);
+    addReplyInteger(r, c->lastkey);
+    addReplyInteger(r, c->keystep);
+    addCategories(r, c);
+    addReplyArrayLen(r, 0); /* tips */
+    addKeySpecs(r, c);
+    addReplyArrayLen(r, 0); /* subcommands */
+}
+
+/* ------------------------------------------------------------ COMMAND DOCS */
+
+/* Argument synopsis -> tree. A node is written straight into the reply as
+ * a map; parse() first counts, so each node is emitted in one pass. */
+
+typedef struct span {
+    const char *p;
+    size_t len;
+} span;
+
+static span trim(span s) {
+    while (s.len && s.p[0] == ' ') {
+        s.p++;
+        s.len--;
+    }
+    while (s.len && s.p[s.len - 1] == ' ') s.len--;
+    return s;
+}
+
+/* Split s at top-level separators sep (outside brackets). */
+static int splitTop(span s, char sep, span *out, int max) {
+    int n = 0, depth = 0;
+    size_t start = 0;
+    for (size_t i = 0; i <= s.len; i++) {
+        char c = i < s.len ? s.p[i] : sep;
+        if (c == '[') depth++;
+        else if (c == ']') depth--;
+        if (c == sep && depth == 0) {
+            span t = trim((span){s.p + start, i - start});
+            if (t.len && n < max) out[n++] = t;
+            start = i + 1;
+        }
+    }
+    return n;
+}
+
+static int isToken(span s) {
+    if (!s.len) return 0;
+    for (size_t i = 0; i < s.len; i++)
+        if (!(isupper((unsigned char)s.p[i]) || s.p[i] == '-' || isdigit((unsigned char)s.p[i])))
+            return 0;
+    return 1;
+}
+
+static const char *argType(span name) {
+    static const struct {
+        const char *prefix;
+        const char *type;
+    } types[] = {{"key", "key"},           {"destkey", "key"},        {"newkey", "key"},
+                 {"source", "key"},        {"destination-db", "integer"},
+                 {"destination", "key"},   {"pattern", "pattern"},    {"unix-time", "unix-time"},
+                 {"seconds", "integer"},   {"milliseconds", "integer"}, {"count", "integer"},
+                 {"offset", "integer"},    {"start", "integer"},      {"end", "integer"},
+                 {"decrement", "integer"}, {"index", "integer"},      {"cursor", "integer"},
+                 {"bit", "integer"},       {"min-match-len", "integer"}, {"protover", "integer"},
+                 {"client-id", "integer"}, {NULL, NULL}};
+    for (int i = 0; types[i].prefix; i++) {
+        size_t l = strlen(types[i].prefix);
+        if (name.len >= l && !strncmp(name.p, types[i].prefix, l)) return types[i].type;
+    }
+    return "string";
+}
+
+static void addSpanBulk(request *r, span s) { addReplyBulk(r, s.p, s.len); }
+
+static void addLowerBulk(request *r, span s) {
+    char b[128];
+    size_t n = s.len < sizeof(b) ? s.len : sizeof(b) - 1;
+    for (size_t i = 0; i < n; i++) b[i] = (char)tolower((unsigned char)s.p[i]);
+    addReplyBulk(r, b, n);
+}
+
+static void emitArgs(request *r, span s);
+
+/* One argument node. optional/multiple come from the caller's syntax. */
+static void emitNode(request *r, span s, int optional, int multiple) {
+    span alts[16], words[16];
+    int nalts = splitTop(s, '|', alts, 16);
+    int fields = 2 + (optional || multiple ? 1 : 0);
+    if (nalts > 1) {
+        addReplyMapLen(r, fields + 1);
+        addReplyBulkCString(r, "name");
+        addLowerBulk(r, alts[0]);
+        addReplyBulkCString(r, "type");
+        addReplyBulkCString(r, "oneof");
+        if (optional || multiple) {
+            addReplyBulkCString(r, "flags");
+            addReplyArrayLen(r, (optional ? 1 : 0) + (multiple ? 1 : 0));
+            if (optional) addReplyStatus(r, "optional");
+            if (multiple) addReplyStatus(r, "multiple");
+        }
+        addReplyBulkCString(r, "arguments");
+        addReplyArrayLen(r, nalts);
+        for (int i = 0; i < nalts; i++) emitNode(r, alts[i], 0, 0);
+        return;
+    }
+    int nw = splitTop(s, ' ', words, 16);
+    int hastoken = nw > 0 && isToken(words[0]);
+    if (nw == 1 && s.p[0] == '[') { /* "[x]" alone: an optional group */
+        emitNode(r, trim((span){s.p + 1, s.len - 2}), 1, multiple);
+        return;
+    }
+    if (nw <= 1 || (hastoken && nw == 2 && words[1].p[0] != '[')) {
+        /* a plain argument, a pure token, or "TOKEN name" */
+        span name = hastoken && nw == 2 ? words[1] : words[0];
+        const char *type = hastoken && nw == 1 ? "pure-token" : argType(name);
+        addReplyMapLen(r, fields + (hastoken ? 1 : 0));
+        addReplyBulkCString(r, "name");
+        addLowerBulk(r, name);
+        addReplyBulkCString(r, "type");
+        addReplyBulkCString(r, type);
+        if (hastoken) {
+            addReplyBulkCString(r, "token");
+            addSpanBulk(r, words[0]);
+        }
+        if (optional || multiple) {
+            addReplyBulkCString(r, "flags");
+            addReplyArrayLen(r, (optional ? 1 : 0) + (multiple ? 1 : 0));
+            if (optional) addReplyStatus(r, "optional");
+            if (multiple) addReplyStatus(r, "multiple");
+        }
+        return;
+    }
+    /* a block of several arguments */
+    addReplyMapLen(r, fields + 1);
+    addReplyBulkCString(r, "name");
+    addLowerBulk(r, words[hastoken ? 1 : 0]);
+    addReplyBulkCString(r, "type");
+    addReplyBulkCString(r, "block");
+    if (optional || multiple) {
+        addReplyBulkCString(r, "flags");
+        addReplyArrayLen(r, (optional ? 1 : 0) + (multiple ? 1 : 0));
+        if (optional) addReplyStatus(r, "optional");
+        if (multiple) addReplyStatus(r, "multiple");
+    }
+    addReplyBulkCString(r, "arguments");
+    emitArgs(r, s);
+}
+
+/* Is item "[x ...]" the repetition of prev? */
+static int isRepeat(span item) {
+    return item.len > 5 && item.p[0] == '[' && !memcmp(item.p + item.len - 5, " ...]", 5);
+}
+
+static void emitArgs(request *r, span s) {
+    span items[32];
+    int n = splitTop(s, ' ', items, 32);
+    int count = 0;
+    for (int i = 0; i < n; i++)
+        if (!isRepeat(items[i])) count++;
+    addReplyArrayLen(r, count);
+    for (int i = 0; i < n; i++) {
+        if (isRepeat(items[i])) continue;
+        int multiple = i + 1 < n && isRepeat(items[i + 1]);
+        if (items[i].p[0] == '[' && items[i].p[items[i].len - 1] == ']')
+            emitNode(r, trim((span){items[i].p + 1, items[i].len - 2}), 1, multiple);
+        else
+            emitNode(r, items[i], 0, multiple);
+    }
+}
+
+static void addCommandDocs(request *r, const command *c) {
+    addReplyBulkCString(r, c->name);
+    int hasargs = c->args && c->args[0];
+    addReplyMapLen(r, 4 + hasargs);
+    addReplyBulkCString(r, "summary");
+    addReplyBulkCString(r, c->summary);
+    addReplyBulkCString(r, "since");
+    addReplyBulkCString(r, c->since);
+    addReplyBulkCString(r, "group");
+    addReplyBulkCString(r, c->group);
+    addReplyBulkCString(r, "complexity");
+    addReplyBulkCString(r, (c->flags & CMD_FAST) ? "O(1)" : "O(N)");
+    if (hasargs) {
+        addReplyBulkCString(r, "arguments");
+        emitArgs(r, (span){c->args, strlen(c->args)});
+    }
+}
+
+/* ---------------------------------------------------------------- COMMAND */
+
+void commandCommand(request *r) {
+    int n = tableLen();
+    if (r->argc == 1) {
+        addReplyArrayLen(r, n);
+        for (int i = 0; i < n; i++) addCommandInfo(r, &table[i]);
+        return;
+    }
+    const char *sub = r->argv[1];
+    if (!strcasecmp(sub, "count") && r->argc == 2) {
+        addReplyInteger(r, n);
+    } else if (!strcasecmp(sub, "info")) {
+        if (r->argc == 2) {
+            addReplyArrayLen(r, n);
+            for (int i = 0; i < n; i++) addCommandInfo(r, &table[i]);
+            return;
+        }
+        addReplyArrayLen(r, r->argc - 2);
+        for (int i = 2; i < r->argc; i++)
+            addCommandInfo(r, commandLookup(r->argv[i], r->argvlen[i]));
+    } else if (!strcasecmp(sub, "docs")) {
+        if (r->argc == 2) {
+            addReplyMapLen(r, n);
+            for (int i = 0; i < n; i++) addCommandDocs(r, &table[i]);
+            return;
+        }
+        int found = 0;
+        for (int i = 2; i < r->argc; i++)
+            if (commandLookup(r->argv[i], r->argvlen[i])) found++;
+        addReplyMapLen(r, found);
+        for (int i = 2; i < r->argc; i++) {
+            command *c = commandLookup(r->argv[i], r->argvlen[i]);
+            if (c) addCommandDocs(r, c);
+        }
+    } else if (!strcasecmp(sub, "list") && r->argc == 2) {
+        addReplyArrayLen(r, n);
+        for (int i = 0; i < n; i++) addReplyBulkCString(r, table[i].name);
+    } else if (!strcasecmp(sub, "getkeys") && r->argc >= 3) {
+        command *c = commandLookup(r->argv[2], r->argvlen[2]);
+        int argc = r->argc - 2;
+        if (!c) {
+            addReplyError(r, "Invalid command specified");
+            return;
+        }
+        if ((c->arity > 0 && c->arity != argc) || argc < -c->arity) {
+            addReplyError(r, "Invalid number of arguments specified for command");
+            return;
+        }
+        if (!c->firstkey) {
+            addReplyError(r, "The command has no key arguments");
+            return;
+        }
+        int last = c->lastkey < 0 ? argc + c->lastkey : c->lastkey;
+        int nkeys = 0;
+        for (int i = c->firstkey; i <= last && i < argc; i += c->keystep) nkeys++;
+        addReplyArrayLen(r, nkeys);
+        for (int i = c->firstkey; i <= last && i < argc; i += c->keystep)
+            addReplyBulk(r, r->argv[2 + i], r->argvlen[2 + i]);
+    } else if (!strcasecmp(sub, "help") && r->argc == 2) {
+        static const char *help[] = {
+            "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "(no subcommand)", "    Return details about all commands.",
+            "COUNT", "    Return the total number of commands in this server.",
+            "LIST", "    Return a list of all commands in this server.",
+            "INFO [<command-name> ...]", "    Return details about multiple commands.",
+            "DOCS [<command-name> ...]", "    Return documentation details about multiple commands.",
+            "GETKEYS <full-command>", "    Return the keys from a full command.",
+            "HELP", "    Print this help.", NULL};
+        int h = 0;
+        while (help[h]) h++;
+        addReplyArrayLen(r, h);
+        for (int i = 0; i < h; i++) addReplyStatus(r, help[i]);
+    } else {
+        commandUnknownSubcommand(r);
+    }
+}

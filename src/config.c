@@ -1,0 +1,516 @@
+/* config.c -- the option table, conf file and argument parsing, CONFIG.
+ *
+ * Tables, not switches (STYLE habit 8): every option is one row below with
+ * its type, default, limits and whether CONFIG SET may change it at runtime.
+ * conf/ringkv.conf documents every row; a test checks the two agree. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "commands.h"
+#include "log.h"
+#include "server.h"
+
+enum { T_BOOL, T_INT, T_I32, T_MEM, T_ENUM, T_STRING, T_OBUF }; /* T_INT: long long, T_I32: int */
+
+#define F_IMMUTABLE 1 /* only in the conf file / command line */
+
+typedef struct enumVal {
+    const char *name;
+    int value;
+} enumVal;
+
+typedef struct option {
+    const char *name;
+    int type;
+    void *ptr;           /* int* (bool, enum), long long* (int, mem), char** (string) */
+    const char *deflt;   /* default, as text */
+    long long min, max;  /* for T_INT / T_MEM */
+    const enumVal *enums;/* for T_ENUM */
+    int flags;
+    /* Checks and applies a new value after it was stored; NULL = nothing to do. */
+    int (*apply)(char *err, size_t errlen);
+} option;
+
+static const enumVal loglevels[] = {{"debug", LL_DEBUG}, {"verbose", LL_VERBOSE},
+                                    {"notice", LL_NOTICE}, {"warning", LL_WARNING}, {NULL, 0}};
+static const enumVal walfsync[] = {{"always", WAL_FSYNC_ALWAYS}, {"everysec", WAL_FSYNC_EVERYSEC},
+                                   {"no", WAL_FSYNC_NO}, {NULL, 0}};
+
+static int applyLoglevel(char *err, size_t errlen) {
+    UNUSED(err);
+    UNUSED(errlen);
+    logSetLevel(server.verbosity);
+    return C_OK;
+}
+
+static int applyPartitions(char *err, size_t errlen) {
+    int q = server.ring_partitions, bits = 0;
+    while ((1 << bits) < q) bits++;
+    if ((1 << bits) != q) {
+        snprintf(err, errlen, "argument must be a power of two");
+        return C_ERR;
+    }
+    server.qbits = bits;
+    return C_OK;
+}
+
+static option options[] = {
+    {"port", T_I32, &server.port, "6379", 0, 65535, NULL, F_IMMUTABLE, NULL},
+    {"bind", T_STRING, &server.bind, "127.0.0.1", 0, 0, NULL, F_IMMUTABLE, NULL},
+    {"dir", T_STRING, &server.dir, "./data", 0, 0, NULL, F_IMMUTABLE, NULL},
+    {"logfile", T_STRING, &server.logfile, "", 0, 0, NULL, F_IMMUTABLE, NULL},
+    {"loglevel", T_ENUM, &server.verbosity, "notice", 0, 0, loglevels, 0, applyLoglevel},
+    {"pidfile", T_STRING, &server.pidfile, "", 0, 0, NULL, F_IMMUTABLE, NULL},
+    {"daemonize", T_BOOL, &server.daemonize, "no", 0, 0, NULL, F_IMMUTABLE, NULL},
+    {"requirepass", T_STRING, &server.requirepass, "", 0, 0, NULL, 0, NULL},
+    {"maxclients", T_INT, &server.maxclients, "10000", 1, 1000000, NULL, 0, NULL},
+    {"timeout", T_INT, &server.maxidletime, "0", 0, 2147483647, NULL, 0, NULL},
+    {"tcp-keepalive", T_INT, &server.tcpkeepalive, "300", 0, 2147483647, NULL, 0, NULL},
+    {"proto-max-bulk-len", T_MEM, &server.proto_max_bulk_len, "512mb", 1024 * 1024,
+     (long long)1 << 40, NULL, 0, NULL},
+    {"client-query-buffer-limit", T_MEM, &server.client_max_querybuf_len, "1gb", 1024 * 1024,
+     (long long)1 << 40, NULL, 0, NULL},
+    {"client-output-buffer-limit", T_OBUF, NULL, "normal 1gb 256mb 60", 0, 0, NULL, 0, NULL},
+    {"wal-fsync", T_ENUM, &server.wal_fsync, "everysec", 0, 0, walfsync, 0, NULL},
+    {"cache-size", T_MEM, &server.cache_size, "256mb", 1024 * 1024, (long long)1 << 50, NULL,
+     F_IMMUTABLE, NULL},
+    {"memtable-size", T_MEM, &server.memtable_size, "64mb", 1024 * 1024, (long long)1 << 40,
+     NULL, F_IMMUTABLE, NULL},
+    {"blob-threshold", T_MEM, &server.blob_threshold, "4kb", 0, (long long)1 << 32, NULL,
+     F_IMMUTABLE, NULL},
+    {"tombstone-grace", T_INT, &server.tombstone_grace, "86400", 0, (long long)1 << 40, NULL,
+     F_IMMUTABLE, NULL},
+    {"databases", T_I32, &server.databases, "16", 1, 256, NULL, F_IMMUTABLE, NULL},
+    {"hz", T_I32, &server.hz, "10", 1, 500, NULL, 0, NULL},
+    {"ring-partitions", T_I32, &server.ring_partitions, "256", 8, 65536, NULL, F_IMMUTABLE,
+     applyPartitions},
+    {"vclock-max-entries", T_INT, &server.vclock_max_entries, "10", 2, 1000, NULL, 0, NULL},
+    {"max-siblings", T_INT, &server.max_siblings, "100", 1, 100000, NULL, 0, NULL},
+    {"debug-clock-offset-ms", T_INT, &server.debug_clock_offset_ms, "0",
+     -((long long)1 << 40), (long long)1 << 40, NULL, 0, NULL},
+    {NULL, 0, NULL, NULL, 0, 0, NULL, 0, NULL},
+};
+
+static int isIntField(const option *o) { return o->type == T_I32; }
+
+static option *lookup(const char *name) {
+    for (option *o = options; o->name; o++)
+        if (!strcasecmp(o->name, name)) return o;
+    return NULL;
+}
+
+/* ----------------------------------------------------------------- values */
+
+static int parseObuf(const char *value, long long *hard, long long *soft, long long *secs,
+                     char *err, size_t errlen) {
+    char **argv;
+    size_t *argl;
+    int argc = splitArgs(value, strlen(value), &argv, &argl);
+    int ok = argc > 0 && argc % 4 == 0;
+    long long h = *hard, s = *soft, t = *secs;
+    for (int i = 0; ok && i < argc; i += 4) {
+        int e1, e2;
+        long long hh = (long long)memtoull(argv[i + 1], &e1);
+        long long ss = (long long)memtoull(argv[i + 2], &e2);
+        long long tt;
+        if (e1 || e2 || !string2ll(argv[i + 3], argl[i + 3], &tt) || tt < 0) {
+            ok = 0;
+            break;
+        }
+        if (!strcasecmp(argv[i], "normal")) {
+            h = hh;
+            s = ss;
+            t = tt;
+        } else if (strcasecmp(argv[i], "replica") && strcasecmp(argv[i], "slave") &&
+                   strcasecmp(argv[i], "pubsub")) {
+            ok = 0; /* classes we have no clients of are accepted and ignored */
+        }
+    }
+    if (argc >= 0) freeSplitArgs(argv, argl, argc);
+    if (!ok) {
+        snprintf(err, errlen, "Wrong number of arguments in buffer limit configuration.");
+        return C_ERR;
+    }
+    *hard = h;
+    *soft = s;
+    *secs = t;
+    return C_OK;
+}
+
+static int setValue(option *o, const char *value, char *err, size_t errlen) {
+    switch (o->type) {
+    case T_BOOL: {
+        int v;
+        if (!strcasecmp(value, "yes")) v = 1;
+        else if (!strcasecmp(value, "no")) v = 0;
+        else {
+            snprintf(err, errlen, "argument must be 'yes' or 'no'");
+            return C_ERR;
+        }
+        *(int *)o->ptr = v;
+        return C_OK;
+    }
+    case T_INT:
+    case T_I32:
+    case T_MEM: {
+        long long v;
+        if (o->type == T_MEM) {
+            int e;
+            if (value[0] == '-') e = 1;
+            else v = (long long)memtoull(value, &e);
+            if (e) {
+                snprintf(err, errlen, "argument must be a memory value");
+                return C_ERR;
+            }
+        } else if (!string2ll(value, strlen(value), &v)) {
+            snprintf(err, errlen, "argument couldn't be parsed into an integer");
+            return C_ERR;
+        }
+        if (v < o->min || v > o->max) {
+            snprintf(err, errlen, "argument must be between %lld and %lld inclusive", o->min,
+                     o->max);
+            return C_ERR;
+        }
+        if (isIntField(o)) *(int *)o->ptr = (int)v;
+        else *(long long *)o->ptr = v;
+        return C_OK;
+    }
+    case T_ENUM:
+        for (const enumVal *e = o->enums; e->name; e++) {
+            if (!strcasecmp(e->name, value)) {
+                *(int *)o->ptr = e->value;
+                return C_OK;
+            }
+        }
+        snprintf(err, errlen, "argument(s) must be one of the following: ");
+        for (const enumVal *e = o->enums; e->name; e++) {
+            size_t l = strlen(err);
+            snprintf(err + l, errlen - l, "%s%s", e->name, e[1].name ? ", " : "");
+        }
+        return C_ERR;
+    case T_STRING: {
+        char **p = (char **)o->ptr;
+        zfree(*p);
+        *p = zstrdup(value);
+        return C_OK;
+    }
+    case T_OBUF:
+        return parseObuf(value, &server.obuf_hard, &server.obuf_soft, &server.obuf_soft_secs, err,
+                         errlen);
+    }
+    return C_ERR;
+}
+
+static void getValue(const option *o, buf *out) {
+    bufClear(out);
+    switch (o->type) {
+    case T_BOOL: bufAppendStr(out, *(int *)o->ptr ? "yes" : "no"); break;
+    case T_INT:
+    case T_I32:
+    case T_MEM:
+        bufPrintf(out, "%lld", isIntField(o) ? (long long)*(int *)o->ptr : *(long long *)o->ptr);
+        break;
+    case T_ENUM:
+        for (const enumVal *e = o->enums; e->name; e++)
+            if (e->value == *(int *)o->ptr) {
+                bufAppendStr(out, e->name);
+                break;
+            }
+        break;
+    case T_STRING: {
+        const char *s = *(char **)o->ptr;
+        bufAppendStr(out, s ? s : "");
+        break;
+    }
+    case T_OBUF:
+        bufPrintf(out, "normal %lld %lld %lld replica 0 0 0 pubsub 0 0 0", server.obuf_hard,
+                  server.obuf_soft, server.obuf_soft_secs);
+        break;
+    }
+}
+
+void configInitDefaults(void) {
+    char err[256];
+    for (option *o = options; o->name; o++) {
+        if (setValue(o, o->deflt, err, sizeof(err)) != C_OK) {
+            fprintf(stderr, "bad default for %s: %s\n", o->name, err);
+            abort();
+        }
+        if (o->apply) o->apply(err, sizeof(err));
+    }
+}
+
+int configSet(const char *name, const char *value, int startup, char *err, size_t errlen) {
+    option *o = lookup(name);
+    if (!o) {
+        snprintf(err, errlen, "Bad directive or wrong number of arguments");
+        return C_ERR;
+    }
+    if (!startup && (o->flags & F_IMMUTABLE)) {
+        snprintf(err, errlen, "can't set immutable config");
+        return C_ERR;
+    }
+    if (setValue(o, value, err, errlen) != C_OK) return C_ERR;
+    if (o->apply && o->apply(err, errlen) != C_OK) return C_ERR;
+    return C_OK;
+}
+
+int configGetValue(const char *name, buf *out) {
+    option *o = lookup(name);
+    if (!o) return C_ERR;
+    getValue(o, out);
+    return C_OK;
+}
+
+void configGet(const char *pattern, configGetFn *fn, void *pd) {
+    buf v;
+    bufInit(&v);
+    for (option *o = options; o->name; o++) {
+        if (!stringmatchlen(pattern, (int)strlen(pattern), o->name, (int)strlen(o->name), 1))
+            continue;
+        getValue(o, &v);
+        fn(o->name, v.ptr ? v.ptr : "", pd);
+    }
+    bufFree(&v);
+}
+
+/* ------------------------------------------------------------- conf text */
+
+/* One "name value..." line: the values are joined by spaces, so that
+ * "client-output-buffer-limit normal 0 0 0" and quoted values both work. */
+static int loadLine(char **argv, size_t *argl, int argc, char *err, size_t errlen) {
+    UNUSED(argl);
+    if (argc < 2) {
+        snprintf(err, errlen, "wrong number of arguments for '%s'", argv[0]);
+        return C_ERR;
+    }
+    buf v;
+    bufInit(&v);
+    for (int i = 1; i < argc; i++) {
+        if (i > 1) bufAppend(&v, " ", 1);
+        bufAppend(&v, argv[i], argl[i]);
+    }
+    char e[200];
+    int rc = configSet(argv[0], v.ptr ? v.ptr : "", 1, e, sizeof(e));
+    if (rc != C_OK) snprintf(err, errlen, "'%s': %s", argv[0], e);
+    bufFree(&v);
+    return rc;
+}
+
+int configLoadText(const char *text, size_t len, char *err, size_t errlen) {
+    const char *p = text, *end = text + len;
+    int lineno = 0;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t l = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        lineno++;
+        const char *s = p;
+        p += l + (nl ? 1 : 0);
+        while (l && isspace((unsigned char)*s)) {
+            s++;
+            l--;
+        }
+        if (l == 0 || s[0] == '#') continue;
+        char **argv;
+        size_t *argl;
+        int argc = splitArgs(s, l, &argv, &argl);
+        if (argc < 0) {
+            snprintf(err, errlen, "line %d: unbalanced quotes", lineno);
+            return C_ERR;
+        }
+        if (argc == 0) {
+            freeSplitArgs(argv, argl, argc);
+            continue;
+        }
+        char e[256];
+        int rc = loadLine(argv, argl, argc, e, sizeof(e));
+        freeSplitArgs(argv, argl, argc);
+        if (rc != C_OK) {
+            snprintf(err, errlen, "line %d: %s", lineno, e);
+            return C_ERR;
+        }
+    }
+    return C_OK;
+}
+
+int configLoadFile(const char *path, char *err, size_t errlen) {
+    FILE *fp = fopen(path, "r");
+    if (!fp) {
+        snprintf(err, errlen, "can't open config file '%s': %s", path, strerror(errno));
+        return C_ERR;
+    }
+    buf b;
+    bufInit(&b);
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0) bufAppend(&b, chunk, n);
+    fclose(fp);
+    int rc = configLoadText(b.ptr ? b.ptr : "", b.len, err, errlen);
+    bufFree(&b);
+    return rc;
+}
+
+/* "--port 7001 --seeds a:1,b:2" -> lines "port 7001" / "seeds a:1,b:2".
+ * As redis-server does, every word up to the next "--name" is a value. */
+int configLoadArgs(int argc, char **argv, char *err, size_t errlen) {
+    buf text;
+    bufInit(&text);
+    for (int i = 0; i < argc; i++) {
+        if (!strncmp(argv[i], "--", 2) && argv[i][2]) {
+            if (text.len) bufAppend(&text, "\n", 1);
+            bufAppendStr(&text, argv[i] + 2);
+        } else {
+            /* quote the value so spaces and empty strings survive */
+            bufAppend(&text, " \"", 2);
+            for (const char *c = argv[i]; *c; c++) {
+                if (*c == '"' || *c == '\\') bufAppend(&text, "\\", 1);
+                bufAppend(&text, c, 1);
+            }
+            bufAppend(&text, "\"", 1);
+        }
+    }
+    int rc = configLoadText(text.ptr ? text.ptr : "", text.len, err, errlen);
+    bufFree(&text);
+    return rc;
+}
+
+/* ----------------------------------------------------------------- CONFIG */
+
+static void addPair(const char *name, const char *value, void *pd) {
+    request *r = pd;
+    addReplyBulkCString(r, name);
+    addReplyBulkCString(r, value);
+}
+
+static void countPair(const char *name, const char *value, void *pd) {
+    UNUSED(name);
+    UNUSED(value);
+    (*(long long *)pd)++;
+}
+
+static void configGetCommand(request *r) {
+    /* Several patterns may name one option: reply each option once. */
+    long long n = 0;
+    buf seen;
+    bufInit(&seen);
+    bufAppend(&seen, "|", 1);
+    for (int i = 2; i < r->argc; i++) {
+        for (option *o = options; o->name; o++) {
+            if (!stringmatchlen(r->argv[i], (int)r->argvlen[i], o->name, (int)strlen(o->name), 1))
+                continue;
+            char tok[128];
+            snprintf(tok, sizeof(tok), "|%s|", o->name);
+            if (strstr(seen.ptr, tok)) continue;
+            bufAppendStr(&seen, o->name);
+            bufAppend(&seen, "|", 1);
+            n++;
+        }
+    }
+    UNUSED(countPair);
+    addReplyMapLen(r, n);
+    buf v;
+    bufInit(&v);
+    char *p = seen.ptr + 1;
+    while (*p) {
+        char *bar = strchr(p, '|');
+        *bar = '\0';
+        configGetValue(p, &v);
+        addPair(p, v.ptr ? v.ptr : "", r);
+        p = bar + 1;
+    }
+    bufFree(&v);
+    bufFree(&seen);
+}
+
+static void configSetCommand(request *r) {
+    if (r->argc < 4 || (r->argc % 2) != 0) {
+        addReplyErrorArity(r);
+        return;
+    }
+    int n = (r->argc - 2) / 2;
+    /* Validate names first (and duplicates), then set all; on a failure,
+     * restore what was already set so CONFIG SET is all or nothing. */
+    for (int i = 0; i < n; i++) {
+        option *o = lookup(r->argv[2 + 2 * i]);
+        if (!o) {
+            addReplyErrorFormat(r, "Unknown option or number of arguments for CONFIG SET - '%s'",
+                                r->argv[2 + 2 * i]);
+            return;
+        }
+        for (int j = 0; j < i; j++)
+            if (lookup(r->argv[2 + 2 * j]) == o) {
+                addReplyErrorFormat(r,
+                                    "CONFIG SET failed (possibly related to argument '%s') - "
+                                    "duplicate parameter",
+                                    r->argv[2 + 2 * i]);
+                return;
+            }
+        if (o->flags & F_IMMUTABLE) {
+            addReplyErrorFormat(r,
+                                "CONFIG SET failed (possibly related to argument '%s') - can't "
+                                "set immutable config",
+                                r->argv[2 + 2 * i]);
+            return;
+        }
+    }
+    buf *old = zcalloc(sizeof(buf) * (size_t)n);
+    int failed = -1;
+    char err[256];
+    for (int i = 0; i < n; i++) {
+        option *o = lookup(r->argv[2 + 2 * i]);
+        getValue(o, &old[i]);
+        if (configSet(o->name, r->argv[3 + 2 * i], 0, err, sizeof(err)) != C_OK) {
+            failed = i;
+            break;
+        }
+    }
+    if (failed >= 0) {
+        char e2[256];
+        for (int i = failed; i >= 0; i--)
+            configSet(r->argv[2 + 2 * i], old[i].ptr ? old[i].ptr : "", 1, e2, sizeof(e2));
+        addReplyErrorFormat(r, "CONFIG SET failed (possibly related to argument '%s') - %s",
+                            r->argv[2 + 2 * failed], err);
+    } else {
+        addReplyOK(r);
+    }
+    for (int i = 0; i < n; i++) bufFree(&old[i]);
+    zfree(old);
+}
+
+void configCommand(request *r) {
+    const char *sub = r->argv[1];
+    if (!strcasecmp(sub, "get") && r->argc >= 3) {
+        configGetCommand(r);
+    } else if (!strcasecmp(sub, "set")) {
+        configSetCommand(r);
+    } else if (!strcasecmp(sub, "resetstat") && r->argc == 2) {
+        infoResetStats();
+        addReplyOK(r);
+    } else if (!strcasecmp(sub, "rewrite") && r->argc == 2) {
+        addReplyError(r, "CONFIG REWRITE is not supported: edit the conf file");
+    } else if (!strcasecmp(sub, "help") && r->argc == 2) {
+        static const char *help[] = {
+            "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "GET <pattern>",
+            "    Return parameters matching the glob-like <pattern> and their values.",
+            "SET <directive> <value>",
+            "    Set the configuration <directive> to <value>.",
+            "RESETSTAT",
+            "    Reset statistics reported by the INFO command.",
+            "HELP",
+            "    Print this help.",
+            NULL};
+        long long n = 0;
+        while (help[n]) n++;
+        addReplyArrayLen(r, n);
+        for (long long i = 0; i < n; i++) addReplyStatus(r, help[i]);
+    } else {
+        commandUnknownSubcommand(r);
+    }
+}

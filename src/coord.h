@@ -1,0 +1,33 @@
+/* coord.h -- the coordinator: the only way command handlers read or write
+ * keys. A read returns the merged record of the key; a write creates a new
+ * version through the key's version coordinator and returns once it is
+ * acknowledged. Both complete through a callback, possibly later (a write
+ * waits for the storage commit; in a cluster, for the replicas), so
+ * handlers are written as continuations.
+ *
+ * Each operation holds one pending count on its request until its callback
+ * has run, so a request completes exactly when its last operation did.
+ *
+ * API:
+ *   coordRead(r, db, key, cb, pd)
+ *   coordWrite(r, db, key, op, cb, pd)
+ * Callbacks get a coordResult; res->rec is borrowed for the callback only. */
+#ifndef RINGKV_COORD_H
+#define RINGKV_COORD_H
+
+#include "db.h"
+#include "server.h"
+
+typedef struct coordResult {
+    int ok;            /* 1 on success */
+    const char *err;   /* on failure: the error to reply (e.g. "-NOQUORUM ...") */
+    const record *rec; /* reads: the merged versions (empty if absent) */
+} coordResult;
+
+typedef void coordCallback(request *r, const coordResult *res, void *pd);
+
+void coordRead(request *r, int db, const char *key, size_t klen, coordCallback *cb, void *pd);
+void coordWrite(request *r, int db, const char *key, size_t klen, const writeOp *op,
+                coordCallback *cb, void *pd);
+
+#endif

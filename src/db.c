@@ -1,0 +1,463 @@
+/* db.c -- this node's keyspace: records, counters, expiry. See db.h.
+ *
+ * Key counters: counts[partition][db] = {keys, expires}, where a key counts
+ * when its newest version is not a tombstone (an expired but not yet
+ * collected key still counts, as in Redis, until active expiry turns it
+ * into a tombstone a moment later). They are persisted in the meta column
+ * family by a pre-commit hook, in the same RocksDB batch as the writes that
+ * changed them, so a crash can never leave them out of step with the data.
+ *
+ * Expiry index: CF_EXPIRES holds [expire u64 BE][data key] for every record
+ * whose live versions carry an expiry (the earliest one). Active expiry walks
+ * it from the start and turns expired versions into tombstones that keep
+ * their dot and past: a replica that still holds the expired version agrees
+ * (same dot, the tombstone wins the merge) and nothing older can come back. */
+#include "db.h"
+
+#include <string.h>
+
+#include "server.h"
+
+typedef struct counts {
+    long long keys;    /* keys whose newest version is not a tombstone */
+    long long expires; /* of those, keys with an expiry */
+} counts;
+
+static counts **pcounts;      /* [partition] -> counts[databases], lazily allocated */
+static unsigned char *pdirty; /* [partition] -> counters changed since last commit */
+static unsigned *dirtylist;   /* partitions to persist at the next commit */
+static int ndirty;
+
+#define META_COUNTS_PREFIX "cnt:"
+
+/* ----------------------------------------------------------------- counters */
+
+static counts *countsOf(unsigned partition) {
+    if (!pcounts[partition])
+        pcounts[partition] = zcalloc(sizeof(counts) * (size_t)server.databases);
+    return pcounts[partition];
+}
+
+static void markDirty(unsigned partition) {
+    if (pdirty[partition]) return;
+    pdirty[partition] = 1;
+    dirtylist[ndirty++] = partition;
+}
+
+static void countsKey(unsigned partition, char *k) {
+    memcpy(k, META_COUNTS_PREFIX, 4);
+    k[4] = (char)(partition >> 8);
+    k[5] = (char)partition;
+}
+
+static void persistCounts(void) {
+    buf b;
+    bufInit(&b);
+    for (int i = 0; i < ndirty; i++) {
+        unsigned p = dirtylist[i];
+        counts *c = countsOf(p);
+        bufClear(&b);
+        for (int d = 0; d < server.databases; d++) {
+            varintPut(&b, (uint64_t)(c[d].keys < 0 ? 0 : c[d].keys));
+            varintPut(&b, (uint64_t)(c[d].expires < 0 ? 0 : c[d].expires));
+        }
+        char k[6];
+        countsKey(p, k);
+        storePut(CF_META, k, 6, b.ptr, b.len);
+        pdirty[p] = 0;
+    }
+    ndirty = 0;
+    bufFree(&b);
+}
+
+static void loadCounts(void) {
+    storeIter *it = storeIterCreate(CF_META);
+    storeIterSeek(it, META_COUNTS_PREFIX, 4);
+    for (; storeIterValid(it); storeIterNext(it)) {
+        size_t kl, vl;
+        const char *k = storeIterKey(it, &kl);
+        if (kl != 6 || memcmp(k, META_COUNTS_PREFIX, 4) != 0) break;
+        unsigned p = ((unsigned)(unsigned char)k[4] << 8) | (unsigned char)k[5];
+        if (p >= (unsigned)server.ring_partitions) continue;
+        const unsigned char *v = (const unsigned char *)storeIterValue(it, &vl);
+        counts *c = countsOf(p);
+        size_t off = 0;
+        for (int d = 0; d < server.databases && off < vl; d++) {
+            uint64_t x;
+            long u = varintGet(v + off, vl - off, &x);
+            if (u < 0) break;
+            off += (size_t)u;
+            c[d].keys = (long long)x;
+            u = varintGet(v + off, vl - off, &x);
+            if (u < 0) break;
+            off += (size_t)u;
+            c[d].expires = (long long)x;
+        }
+    }
+    storeIterFree(it);
+}
+
+void dbInit(void) {
+    pcounts = zcalloc(sizeof(counts *) * (size_t)server.ring_partitions);
+    pdirty = zcalloc((size_t)server.ring_partitions);
+    dirtylist = zcalloc(sizeof(unsigned) * (size_t)server.ring_partitions);
+    loadCounts();
+    storeSetPreCommitHook(persistCounts);
+}
+
+long long dbKeys(int db) {
+    long long n = 0;
+    for (int p = 0; p < server.ring_partitions; p++)
+        if (pcounts[p]) n += pcounts[p][db].keys;
+    return n;
+}
+
+long long dbExpires(int db) {
+    long long n = 0;
+    for (int p = 0; p < server.ring_partitions; p++)
+        if (pcounts[p]) n += pcounts[p][db].expires;
+    return n;
+}
+
+/* ------------------------------------------------------------------ records */
+
+static int present(const record *r) {
+    const version *v = recordNewest(r);
+    return v && !v->tombstone;
+}
+
+static int64_t liveMinExpire(const record *r) {
+    int64_t m = 0;
+    for (int i = 0; i < r->n; i++)
+        if (!r->v[i].tombstone && r->v[i].expire && (m == 0 || r->v[i].expire < m))
+            m = r->v[i].expire;
+    return m;
+}
+
+static void expireKey(buf *out, int64_t when, const char *skey, size_t sklen) {
+    unsigned char t[8];
+    for (int i = 0; i < 8; i++) t[i] = (unsigned char)((uint64_t)when >> (56 - 8 * i));
+    bufClear(out);
+    bufAppend(out, t, 8);
+    bufAppend(out, skey, sklen);
+}
+
+/* Writes new over old for storage key skey, keeping counters and the expiry
+ * index in step. */
+static void writeRecord(const char *skey, size_t sklen, const record *old, const record *nw,
+                        dbWriteCb *cb, void *pd) {
+    unsigned slot;
+    int db;
+    keyDecode(skey, sklen, &slot, &db, NULL, NULL);
+    unsigned partition = slot >> 8;
+
+    buf b;
+    bufInit(&b);
+    recordEncode(nw, &b);
+    storePut(CF_DATA, skey, sklen, b.ptr, b.len);
+
+    int was = present(old), is = present(nw);
+    int wasx = was && recordNewest(old)->expire, isx = is && recordNewest(nw)->expire;
+    if (was != is || wasx != isx) {
+        counts *c = countsOf(partition);
+        c[db].keys += is - was;
+        c[db].expires += isx - wasx;
+        markDirty(partition);
+    }
+    int64_t oe = liveMinExpire(old), ne = liveMinExpire(nw);
+    if (oe != ne) {
+        if (oe) {
+            expireKey(&b, oe, skey, sklen);
+            storeDelete(CF_EXPIRES, b.ptr, b.len);
+        }
+        if (ne) {
+            expireKey(&b, ne, skey, sklen);
+            storePut(CF_EXPIRES, b.ptr, b.len, "", 0);
+        }
+    }
+    bufFree(&b);
+    if (cb) storeAfterCommit(cb, pd);
+}
+
+static int readSkey(const char *skey, size_t sklen, record *rec, storeValue *hold) {
+    recordClear(rec);
+    hold->ptr = NULL;
+    hold->len = 0;
+    int found = storeGet(CF_DATA, skey, sklen, hold);
+    if (found <= 0) return found;
+    if (recordDecode(rec, hold->ptr, hold->len) != C_OK) {
+        serverLog(LL_WARNING, "Corrupt record for a key of %zu bytes: treated as absent",
+                  sklen - KEY_PREFIX_LEN);
+        storeValueFree(hold);
+        return 0;
+    }
+    return 1;
+}
+
+int dbRead(int db, const char *key, size_t klen, record *rec, storeValue *hold) {
+    buf sk;
+    bufInit(&sk);
+    keyEncode(&sk, server.qbits, db, key, klen);
+    int found = readSkey(sk.ptr, sk.len, rec, hold);
+    bufFree(&sk);
+    return found;
+}
+
+static void okNow(dbWriteCb *cb, void *pd) {
+    if (cb) cb(1, NULL, pd);
+}
+
+int dbApply(int db, const char *key, size_t klen, const record *incoming, dbWriteCb *cb,
+            void *pd) {
+    buf sk;
+    bufInit(&sk);
+    keyEncode(&sk, server.qbits, db, key, klen);
+    record old, nw;
+    recordInit(&old);
+    recordInit(&nw);
+    storeValue hold;
+    int found = readSkey(sk.ptr, sk.len, &old, &hold);
+    if (found < 0) {
+        bufFree(&sk);
+        return C_ERR;
+    }
+    for (int i = 0; i < incoming->n; i++) hlcObserve(&server.clock, incoming->v[i].counter);
+    recordMerge(&nw, &old, 0);
+    int changed = recordMerge(&nw, incoming, 0);
+    if (changed) {
+        int dropped = recordCapSiblings(&nw, (int)server.max_siblings);
+        if (dropped) {
+            server.stat.siblings_dropped += dropped;
+            serverLog(LL_WARNING, "Key with more than %lld siblings: dropped the %d oldest",
+                      server.max_siblings, dropped);
+        }
+        writeRecord(sk.ptr, sk.len, &old, &nw, cb, pd);
+    }
+    recordFree(&old);
+    recordFree(&nw);
+    storeValueFree(&hold);
+    bufFree(&sk);
+    if (!changed) okNow(cb, pd);
+    return C_OK;
+}
+
+int dbCoordinate(int db, const char *key, size_t klen, const writeOp *op, version *newv,
+                 dbWriteCb *cb, void *pd) {
+    buf sk;
+    bufInit(&sk);
+    keyEncode(&sk, server.qbits, db, key, klen);
+    record old, nw;
+    recordInit(&old);
+    recordInit(&nw);
+    storeValue hold;
+    if (readSkey(sk.ptr, sk.len, &old, &hold) < 0) {
+        bufFree(&sk);
+        return C_ERR;
+    }
+    /* The new dot must be later than everything it is written over, so that
+     * "newest by HLC" never contradicts causality. Contexts come from
+     * clients: only plausible timestamps (not far in the future) count. */
+    uint64_t horizon = hlcFromMs((uint64_t)serverNowMs() + 3600 * 1000);
+    for (int i = 0; i < old.n; i++) hlcObserve(&server.clock, old.v[i].counter);
+    if (op->ctx)
+        for (int i = 0; i < op->ctx->n; i++)
+            if (op->ctx->e[i].counter < horizon) hlcObserve(&server.clock, op->ctx->e[i].counter);
+
+    version *v = newv;
+    vclock saved = v->past;
+    memset(v, 0, sizeof(*v));
+    v->past = saved;
+    if (op->ctx) vclockCopy(&v->past, op->ctx);
+    else recordContext(&old, &v->past);
+    vclockPrune(&v->past, (int)server.vclock_max_entries, server.actor);
+    v->actor = server.actor;
+    v->counter = serverNextHlc();
+    v->tombstone = op->tombstone;
+    v->expire = op->expire;
+    v->val = op->tombstone ? NULL : op->val;
+    v->vlen = op->tombstone ? 0 : op->vlen;
+    v->ownval = 0;
+
+    recordMerge(&nw, &old, 0);
+    recordAdd(&nw, v, 0);
+    int dropped = recordCapSiblings(&nw, (int)server.max_siblings);
+    if (dropped) {
+        server.stat.siblings_dropped += dropped;
+        serverLog(LL_WARNING, "Key with more than %lld siblings: dropped the %d oldest",
+                  server.max_siblings, dropped);
+    }
+    writeRecord(sk.ptr, sk.len, &old, &nw, cb, pd);
+    recordFree(&old);
+    recordFree(&nw);
+    storeValueFree(&hold);
+    bufFree(&sk);
+    return C_OK;
+}
+
+/* -------------------------------------------------------------------- scans */
+
+/* Positions it at the first key of db at or after slot; returns that key's
+ * slot, or -1 when there is none. */
+static long seekSlot(storeIter *it, unsigned long long slot, unsigned long long nslots, int db) {
+    while (slot < nslots) {
+        unsigned char pre[KEY_PREFIX_LEN];
+        keySlotPrefix(pre, (unsigned)slot, db);
+        storeIterSeek(it, (const char *)pre, KEY_PREFIX_LEN);
+        if (!storeIterValid(it)) return -1;
+        size_t kl;
+        const char *k = storeIterKey(it, &kl);
+        unsigned s;
+        int d;
+        if (keyDecode(k, kl, &s, &d, NULL, NULL) != C_OK) return -1;
+        if (s == slot && d == db) return (long)s;
+        if (s == slot || d > db) slot = (unsigned long long)s + 1;
+        else slot = s; /* a later slot, smaller db: seek (s, db) */
+    }
+    return -1;
+}
+
+unsigned long long dbScan(int db, unsigned long long cursor, long count, dbScanFn *fn, void *pd) {
+    unsigned long long nslots = (unsigned long long)server.ring_partitions * 256;
+    if (cursor >= nslots) return 0;
+    storeIter *it = storeIterCreate(CF_DATA);
+    long long now = serverNowMs();
+    long seen = 0;
+    unsigned long long slot = cursor;
+    record rec;
+    recordInit(&rec);
+    int stop = 0;
+    while (!stop) {
+        long s = seekSlot(it, slot, nslots, db);
+        if (s < 0) {
+            slot = nslots;
+            break;
+        }
+        for (; storeIterValid(it); storeIterNext(it)) {
+            size_t kl, vl;
+            const char *k = storeIterKey(it, &kl);
+            unsigned ks;
+            int kd;
+            const char *key;
+            size_t klen;
+            if (keyDecode(k, kl, &ks, &kd, &key, &klen) != C_OK || ks != (unsigned)s || kd != db)
+                break;
+            const char *v = storeIterValue(it, &vl);
+            if (recordDecode(&rec, v, vl) != C_OK) continue;
+            if (!recordVisible(&rec, now)) continue;
+            seen++;
+            if (fn(key, klen, &rec, pd)) {
+                stop = 1;
+                break;
+            }
+        }
+        slot = (unsigned long long)s + 1;
+        if (seen >= count) break;
+    }
+    recordFree(&rec);
+    storeIterFree(it);
+    return slot >= nslots ? 0 : slot;
+}
+
+int dbFlush(int db) {
+    unsigned long long nslots = (unsigned long long)server.ring_partitions * 256;
+    int rc = C_OK;
+    int others = 0;
+    if (db >= 0)
+        for (int d = 0; d < server.databases; d++)
+            if (d != db && (dbKeys(d) > 0)) others = 1;
+    if (db < 0 || !others) {
+        /* Everything goes: two range deletions, then compaction frees the
+         * space. Tombstones of other dbs go too (nothing else is stored). */
+        char from[1] = {0}, to[8];
+        memset(to, 0xff, sizeof(to));
+        if (storeDeleteRange(CF_DATA, from, 0, to, sizeof(to)) != C_OK) rc = C_ERR;
+        if (storeDeleteRange(CF_EXPIRES, from, 0, to, sizeof(to)) != C_OK) rc = C_ERR;
+        storeCompactRange(CF_DATA, NULL, 0, NULL, 0);
+    } else {
+        storeIter *it = storeIterCreate(CF_DATA);
+        unsigned long long slot = 0;
+        long s;
+        while ((s = seekSlot(it, slot, nslots, db)) >= 0) {
+            unsigned char a[KEY_PREFIX_LEN], b[KEY_PREFIX_LEN];
+            keySlotPrefix(a, (unsigned)s, db);
+            keySlotPrefix(b, (unsigned)s, db + 1);
+            if (storeDeleteRange(CF_DATA, (char *)a, KEY_PREFIX_LEN, (char *)b, KEY_PREFIX_LEN) !=
+                C_OK)
+                rc = C_ERR;
+            slot = (unsigned long long)s + 1;
+        }
+        storeIterFree(it);
+        it = storeIterCreate(CF_EXPIRES);
+        for (storeIterSeekFirst(it); storeIterValid(it); storeIterNext(it)) {
+            size_t kl;
+            const char *k = storeIterKey(it, &kl);
+            if (kl >= 8 + KEY_PREFIX_LEN && (unsigned char)k[8 + 3] == db)
+                storeDelete(CF_EXPIRES, k, kl);
+        }
+        storeIterFree(it);
+    }
+    for (int p = 0; p < server.ring_partitions; p++) {
+        if (!pcounts[p]) continue;
+        for (int d = 0; d < server.databases; d++) {
+            if (db >= 0 && d != db) continue;
+            if (pcounts[p][d].keys || pcounts[p][d].expires) {
+                pcounts[p][d].keys = pcounts[p][d].expires = 0;
+                markDirty((unsigned)p);
+            }
+        }
+    }
+    if (storeCommit() != C_OK) rc = C_ERR;
+    return rc;
+}
+
+/* ----------------------------------------------------------- active expiry */
+
+void dbActiveExpireCycle(long long budget_us) {
+    long long start = ustime();
+    long long now = serverNowMs();
+    storeIter *it = storeIterCreate(CF_EXPIRES);
+    record old, nw;
+    recordInit(&old);
+    recordInit(&nw);
+    long done = 0;
+    for (storeIterSeekFirst(it); storeIterValid(it); storeIterNext(it)) {
+        size_t kl;
+        const char *k = storeIterKey(it, &kl);
+        if (kl < 8 + KEY_PREFIX_LEN) {
+            storeDelete(CF_EXPIRES, k, kl);
+            continue;
+        }
+        int64_t when = 0;
+        for (int i = 0; i < 8; i++) when = (when << 8) | (unsigned char)k[i];
+        if (when > now) break;
+        const char *skey = k + 8;
+        size_t sklen = kl - 8;
+        storeValue hold;
+        int found = readSkey(skey, sklen, &old, &hold);
+        if (found < 0) break;
+        if (!found || liveMinExpire(&old) != when) {
+            storeDelete(CF_EXPIRES, k, kl); /* stale entry */
+        } else {
+            recordClear(&nw);
+            recordMerge(&nw, &old, 0);
+            for (int i = 0; i < nw.n; i++) {
+                version *v = &nw.v[i];
+                if (!v->tombstone && v->expire && v->expire <= now) {
+                    v->tombstone = 1;
+                    if (v->ownval) zfree((void *)v->val);
+                    v->val = NULL;
+                    v->vlen = 0;
+                    v->ownval = 0;
+                    server.stat.expiredkeys++;
+                }
+            }
+            writeRecord(skey, sklen, &old, &nw, NULL, NULL);
+        }
+        storeValueFree(&hold);
+        if ((++done & 31) == 0 && ustime() - start > budget_us) break;
+        if (done >= server.max_expire_per_cycle) break;
+    }
+    recordFree(&old);
+    recordFree(&nw);
+    storeIterFree(it);
+}

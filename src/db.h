@@ -1,0 +1,62 @@
+/* db.h -- this node's own keyspace on top of store.c: reading and merging
+ * records, creating versions (the version-coordinator step), key counters,
+ * the expiry index and active expiry, and scans of local keys.
+ *
+ * Every local write goes through dbWriteRecord, which keeps three things in
+ * step inside the same RocksDB batch: the record, the expiry index entry,
+ * and the per-(partition, db) key counters behind DBSIZE and INFO keyspace.
+ *
+ * API:
+ *   dbInit/dbShutdown
+ *   dbRead(db, key, rec, hold)              1 found, 0 absent, -1 storage error
+ *   dbApply(db, key, incoming, cb, pd)      merge versions in (replica path)
+ *   dbCoordinate(db, key, op, newv, cb, pd) create a version here and store it
+ *   dbKeys(db) / dbExpires(db)              live key counts (this node)
+ *   dbFlush(db)                             drop a db (-1 = all)
+ *   dbScan(db, cursor, count, fn, pd)       walk keys by slot (SCAN cursor)
+ *   dbActiveExpireCycle()                   turn expired versions into tombstones
+ */
+#ifndef RINGKV_DB_H
+#define RINGKV_DB_H
+
+#include "record.h"
+#include "store.h"
+
+/* What a write asks the version coordinator to create. */
+typedef struct writeOp {
+    const char *val;     /* the new value (ignored for a tombstone) */
+    size_t vlen;         /* its length */
+    int tombstone;       /* a delete */
+    int64_t expire;      /* absolute expiry in unix ms, 0 = none */
+    const vclock *ctx;   /* causal context: NULL = over every version stored here */
+} writeOp;
+
+typedef void dbWriteCb(int ok, const char *err, void *pd);
+
+void dbInit(void);
+/* Reads (db, key). rec gets the versions, whose values point into *hold:
+ * release hold with storeValueFree after the record is done. */
+int dbRead(int db, const char *key, size_t klen, record *rec, storeValue *hold);
+/* Merges incoming into the stored record; if that changes it, writes it.
+ * cb runs after the write is durable (or at once with ok if nothing
+ * changed). Returns C_ERR on a storage error (cb not called). */
+int dbApply(int db, const char *key, size_t klen, const record *incoming, dbWriteCb *cb,
+            void *pd);
+/* The version coordinator's step: reads the local record, makes a version
+ * with a fresh dot over op->ctx (or over all local versions), merges it in
+ * and writes. *newv receives a copy of the version (value not copied: it
+ * points at op->val). Returns C_ERR on a storage error (cb not called). */
+int dbCoordinate(int db, const char *key, size_t klen, const writeOp *op, version *newv,
+                 dbWriteCb *cb, void *pd);
+long long dbKeys(int db);
+long long dbExpires(int db);
+int dbFlush(int db);
+
+/* Called for each live key: return 0 to go on. */
+typedef int dbScanFn(const char *key, size_t klen, const record *rec, void *pd);
+/* Visits whole slots from cursor on until at least count keys were seen or
+ * the end; returns the next cursor (0 when done). */
+unsigned long long dbScan(int db, unsigned long long cursor, long count, dbScanFn *fn, void *pd);
+void dbActiveExpireCycle(long long budget_us);
+
+#endif

@@ -1,0 +1,130 @@
+/* record.h -- what ringkv stores per key: a set of sibling versions, and the
+ * storage key layout. Pure: no I/O, no globals.
+ *
+ * A record holds one or more versions that are mutually concurrent (none
+ * makes another obsolete). A version is a dot (actor, counter = the writer's
+ * HLC timestamp), the causal past it was written over (vector clock), an
+ * optional absolute expiry, a tombstone flag and a value.
+ *
+ * Storage key: [partition u16 BE][bucket u8][db u8][key bytes]. The hash is
+ * XXH3-64 of the key seeded with the db; partition = its top qbits, bucket =
+ * the next 8 bits. So one partition, and one Merkle bucket, are each one
+ * contiguous key range, and a SCAN cursor can walk (partition, bucket) slots.
+ *
+ * Record encoding (all versions of a key, one RocksDB value):
+ *   u8 format (=1), varint count, then per version:
+ *   u8 flags (1 tombstone, 2 has expiry), u64 actor LE, varint counter,
+ *   [varint expire_ms], vclock past, varint vlen, value bytes.
+ *
+ * API:
+ *   keyHash/keyPartition/keyBucket/keySlot, keyEncode/keyDecode
+ *   recordInit/recordFree/recordClear, recordDecode/recordEncode
+ *   recordAdd(rec, version)      merge one version in (drops what it obsoletes)
+ *   recordMerge(dst, src)        merge a whole record in
+ *   recordContext(rec, vc)       join of all histories: the causal context
+ *   recordNewest(rec)            the sibling plain GET shows (highest HLC)
+ *   versionLive(v, now)          not a tombstone, not expired
+ *   versionObsoletes(a, b)       a's history holds b's dot
+ *   recordDigest(rec)            64-bit digest of the whole sibling set
+ *   recordFormat(rec, now, out)  text for RING LOCAL
+ *   contextEncode/contextDecode  the opaque causal context of VGET/VSET (text)
+ */
+#ifndef RINGKV_RECORD_H
+#define RINGKV_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+#include "vclock.h"
+
+#define RECORD_FORMAT 1
+#define KEY_PREFIX_LEN 4 /* partition u16 + bucket u8 + db u8 */
+
+#define VF_TOMBSTONE 1
+#define VF_EXPIRE 2
+
+typedef struct version {
+    uint64_t actor;     /* dot: who wrote it */
+    uint64_t counter;   /* dot: the writer's HLC timestamp when it wrote it */
+    vclock past;        /* causal past the write was made over */
+    int64_t expire;     /* absolute expiry in unix ms, 0 = none */
+    int tombstone;      /* a delete */
+    const char *val;    /* value bytes: borrowed (from the decoded buffer) or owned */
+    size_t vlen;        /* value length */
+    int ownval;         /* val is owned (zfree'd with the version) */
+} version;
+
+typedef struct record {
+    int n;      /* versions used */
+    int cap;    /* versions allocated */
+    version *v; /* owned array; each entry's past is owned */
+} record;
+
+/* ---- keys ---- */
+uint64_t keyHash(int db, const char *key, size_t klen);
+static inline unsigned keyPartition(uint64_t hash, int qbits) {
+    return (unsigned)(hash >> (64 - qbits));
+}
+static inline unsigned keyBucket(uint64_t hash, int qbits) {
+    return (unsigned)((hash >> (64 - qbits - 8)) & 0xff);
+}
+/* slot = partition * 256 + bucket: the SCAN cursor unit and Merkle leaf */
+static inline unsigned keySlot(uint64_t hash, int qbits) {
+    return (unsigned)(hash >> (64 - qbits - 8));
+}
+/* Writes the storage key of (db, key) into out (cleared first). */
+void keyEncode(buf *out, int qbits, int db, const char *key, size_t klen);
+/* Storage key prefix for a slot and db: 4 bytes into p. */
+void keySlotPrefix(unsigned char *p, unsigned slot, int db);
+/* Splits a storage key; returns C_ERR if it is too short. */
+int keyDecode(const char *skey, size_t len, unsigned *slot, int *db, const char **key,
+              size_t *klen);
+
+/* ---- versions ---- */
+void versionInit(version *v);
+void versionFree(version *v);
+void versionCopy(version *dst, const version *src, int copyval); /* dst initialized */
+static inline int versionLive(const version *v, long long now_ms) {
+    return !v->tombstone && (v->expire == 0 || v->expire > now_ms);
+}
+int versionObsoletes(const version *a, const version *b);
+static inline int versionSameDot(const version *a, const version *b) {
+    return a->actor == b->actor && a->counter == b->counter;
+}
+/* Full history as a clock: past plus the dot. */
+void versionHistory(const version *v, vclock *out);
+
+/* ---- records ---- */
+void recordInit(record *r);
+void recordFree(record *r);
+void recordClear(record *r);
+/* Decode; values point into p, which must outlive the record (or call
+ * recordOwnValues). Returns C_ERR on malformed input. */
+int recordDecode(record *r, const char *p, size_t len);
+void recordOwnValues(record *r);
+void recordEncode(const record *r, buf *out);
+/* Merge version v (copied; its value copied too if copyval) into r.
+ * Returns 1 if r changed. */
+int recordAdd(record *r, const version *v, int copyval);
+int recordMerge(record *dst, const record *src, int copyval);
+/* Drop the oldest siblings (by HLC) beyond max. Returns how many. */
+int recordCapSiblings(record *r, int max);
+void recordContext(const record *r, vclock *out);
+/* The version plain GET shows: highest counter (ties: highest actor).
+ * NULL if the record is empty. */
+const version *recordNewest(const record *r);
+/* Newest version if it is live, else NULL. */
+const version *recordVisible(const record *r, long long now_ms);
+int recordHasLive(const record *r, long long now_ms);
+uint64_t recordDigest(const record *r);
+void recordFormat(const record *r, long long now_ms, buf *out);
+/* Earliest expiry among versions with one, 0 if none. */
+int64_t recordMinExpire(const record *r);
+
+/* The causal context handed to clients by VGET: base64url text of the
+ * encoded clock. Decode returns C_ERR on anything malformed. */
+void contextEncode(const vclock *vc, buf *out);
+int contextDecode(vclock *vc, const char *p, size_t len);
+
+#endif

@@ -1,0 +1,339 @@
+/* server.c -- main: configuration, the data directory and node identity,
+ * the event loop, the cron, signals and a clean shutdown.
+ *
+ * Startup order: config -> log -> data dir -> RocksDB -> identity (node id,
+ * clock actor, HLC high-water mark) -> key counters -> listener -> loop.
+ * Shutdown (SIGTERM, SIGINT, SHUTDOWN): stop accepting, write the pending
+ * batch, sync the WAL, flush memtables, close RocksDB, remove the pid file. */
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "config.h"
+#include "db.h"
+#include "store.h"
+
+struct server server;
+
+void infoTrackOps(void);
+
+#define HLC_RESERVE_MS 60000 /* the persisted mark runs this far ahead */
+
+/* ---------------------------------------------------------------- identity */
+
+static int metaGet(const char *k, buf *out) {
+    storeValue v;
+    int found = storeGet(CF_META, k, strlen(k), &v);
+    if (found > 0) {
+        bufClear(out);
+        bufAppend(out, v.ptr, v.len);
+        storeValueFree(&v);
+    }
+    return found;
+}
+
+static void metaPut(const char *k, const void *v, size_t len) {
+    storePut(CF_META, k, strlen(k), v, len);
+}
+
+static void persistHlcMark(uint64_t mark) {
+    unsigned char b[8];
+    for (int i = 0; i < 8; i++) b[i] = (unsigned char)(mark >> (8 * i));
+    metaPut("hlc_mark", b, 8);
+    server.hlc_persisted = mark;
+}
+
+/* The node id is kept for the life of the data directory; the clock actor
+ * too (a wiped directory is a new actor: Riak kv679). The HLC restarts
+ * above the persisted mark, so it never goes backwards across restarts. */
+static int loadIdentity(void) {
+    buf b;
+    bufInit(&b);
+    if (metaGet("node_id", &b) > 0 && b.len == 40) {
+        memcpy(server.node_id, b.ptr, 40);
+    } else {
+        getRandomHex(server.node_id, 40);
+        metaPut("node_id", server.node_id, 40);
+    }
+    server.node_id[40] = '\0';
+    if (metaGet("actor", &b) > 0 && b.len == 8) {
+        uint64_t a = 0;
+        for (int i = 7; i >= 0; i--) a = (a << 8) | (unsigned char)b.ptr[i];
+        server.actor = a;
+    } else {
+        do getRandomBytes((unsigned char *)&server.actor, 8);
+        while (server.actor == 0);
+        unsigned char a[8];
+        for (int i = 0; i < 8; i++) a[i] = (unsigned char)(server.actor >> (8 * i));
+        metaPut("actor", a, 8);
+    }
+    uint64_t mark = 0;
+    if (metaGet("hlc_mark", &b) > 0 && b.len == 8) {
+        for (int i = 7; i >= 0; i--) mark = (mark << 8) | (unsigned char)b.ptr[i];
+    }
+    hlcObserve(&server.clock, mark);
+    persistHlcMark(hlcFromMs((uint64_t)serverNowMs() + HLC_RESERVE_MS) > mark
+                       ? hlcFromMs((uint64_t)serverNowMs() + HLC_RESERVE_MS)
+                       : mark + hlcFromMs(HLC_RESERVE_MS));
+    bufFree(&b);
+    int saved = server.wal_fsync;
+    server.wal_fsync = WAL_FSYNC_ALWAYS; /* identity must be durable at once */
+    int rc = storeCommit();
+    server.wal_fsync = saved;
+    return rc;
+}
+
+uint64_t serverNextHlc(void) {
+    uint64_t ts = hlcNext(&server.clock, (uint64_t)serverNowMs());
+    /* Beyond the mark: move it before the value can reach the disk. It goes
+     * into the same batch as the write that uses ts, so both or neither
+     * survive a crash. */
+    if (ts >= server.hlc_persisted) persistHlcMark(ts + hlcFromMs(HLC_RESERVE_MS));
+    return ts;
+}
+
+void serverPersistClock(void) {
+    uint64_t want = hlcFromMs((uint64_t)serverNowMs() + HLC_RESERVE_MS / 2);
+    if (server.clock.last > want) want = server.clock.last;
+    if (want >= server.hlc_persisted) persistHlcMark(want + hlcFromMs(HLC_RESERVE_MS / 2));
+}
+
+/* -------------------------------------------------------------------- cron */
+
+static void cron(evutil_socket_t fd, short what, void *arg) {
+    UNUSED(fd);
+    UNUSED(what);
+    UNUSED(arg);
+    server.cronloops++;
+    int persec = server.hz;
+    infoTrackOps();
+    /* active expiry: at most a quarter of the cron period */
+    dbActiveExpireCycle(250000 / server.hz);
+    if (server.cronloops % persec == 0) {
+        clientsCron();
+        if (server.wal_fsync == WAL_FSYNC_EVERYSEC) {
+            storeCommit();
+            storeSyncWal();
+        }
+        serverPersistClock();
+    }
+}
+
+static void scheduleCron(void) {
+    struct timeval tv = {0, 1000000 / server.hz};
+    if (!server.cron_ev) server.cron_ev = event_new(server.base, -1, EV_PERSIST, cron, NULL);
+    event_add(server.cron_ev, &tv);
+}
+
+/* ---------------------------------------------------------------- network */
+
+static void acceptCallback(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+                           int salen, void *arg) {
+    UNUSED(l);
+    UNUSED(salen);
+    UNUSED(arg);
+    char addr[64] = "?";
+    if (sa->sa_family == AF_INET) {
+        struct sockaddr_in *sin = (struct sockaddr_in *)sa;
+        char ip[INET_ADDRSTRLEN];
+        inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof(ip));
+        snprintf(addr, sizeof(addr), "%s:%d", ip, ntohs(sin->sin_port));
+    } else if (sa->sa_family == AF_INET6) {
+        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)sa;
+        char ip[INET6_ADDRSTRLEN];
+        inet_ntop(AF_INET6, &sin6->sin6_addr, ip, sizeof(ip));
+        snprintf(addr, sizeof(addr), "%s:%d", ip, ntohs(sin6->sin6_port));
+    }
+    clientAccept(fd, addr);
+}
+
+static void acceptError(struct evconnlistener *l, void *arg) {
+    UNUSED(l);
+    UNUSED(arg);
+    serverLog(LL_WARNING, "Accepting client connection: %s", strerror(errno));
+}
+
+static int listenOn(const char *host, int port) {
+    struct sockaddr_in sin;
+    memset(&sin, 0, sizeof(sin));
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, host, &sin.sin_addr) != 1) {
+        serverLog(LL_WARNING, "Invalid bind address '%s' (an IPv4 address is expected)", host);
+        return C_ERR;
+    }
+    server.listener = evconnlistener_new_bind(
+        server.base, acceptCallback, NULL, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 511,
+        (struct sockaddr *)&sin, sizeof(sin));
+    if (!server.listener) {
+        serverLog(LL_WARNING, "Could not create server TCP listening socket %s:%d: %s", host, port,
+                  strerror(errno));
+        return C_ERR;
+    }
+    evconnlistener_set_error_cb(server.listener, acceptError);
+    return C_OK;
+}
+
+/* ---------------------------------------------------------------- signals */
+
+static void signalCallback(evutil_socket_t sig, short what, void *arg) {
+    UNUSED(what);
+    UNUSED(arg);
+    serverLog(LL_WARNING, "Received %s, scheduling shutdown...", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    server.shutdown_asap = 1;
+    event_base_loopbreak(server.base);
+}
+
+void serverShutdown(int from_signal) {
+    UNUSED(from_signal);
+    serverLog(LL_WARNING, "Shutting down: writing pending data and closing the store");
+    if (server.listener) evconnlistener_free(server.listener);
+    server.listener = NULL;
+    storeCommit();
+    storeClose();
+    if (server.pidfile && server.pidfile[0]) unlink(server.pidfile);
+    serverLog(LL_WARNING, "ringkv is now ready to exit, bye bye...");
+}
+
+/* ------------------------------------------------------------------- main */
+
+static int mkdirs(const char *path) {
+    char tmp[PATH_MAX];
+    snprintf(tmp, sizeof(tmp), "%s", path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(tmp, 0755) != 0 && errno != EEXIST) return -1;
+        *p = '/';
+    }
+    if (mkdir(tmp, 0755) != 0 && errno != EEXIST) return -1;
+    return 0;
+}
+
+static void usage(void) {
+    fprintf(stderr,
+            "Usage: ./ringkv-server [/path/to/ringkv.conf] [options]\n"
+            "       ./ringkv-server -v or --version\n"
+            "       ./ringkv-server -h or --help\n\n"
+            "Examples:\n"
+            "       ./ringkv-server (defaults: port 6379, data in ./data)\n"
+            "       ./ringkv-server conf/ringkv.conf\n"
+            "       ./ringkv-server --port 7001 --dir /var/lib/ringkv\n");
+    exit(1);
+}
+
+static void writePidfile(void) {
+    if (!server.pidfile || !server.pidfile[0]) return;
+    FILE *fp = fopen(server.pidfile, "w");
+    if (fp) {
+        fprintf(fp, "%d\n", (int)getpid());
+        fclose(fp);
+    }
+}
+
+int main(int argc, char **argv) {
+    memset(&server, 0, sizeof(server));
+    configInitDefaults();
+    if (argc >= 2) {
+        if (!strcmp(argv[1], "-v") || !strcmp(argv[1], "--version")) {
+            printf("ringkv server v=%s (speaks Redis %s)\n", RINGKV_VERSION, REDIS_COMPAT_VERSION);
+            return 0;
+        }
+        if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) usage();
+    }
+    char err[512];
+    int first = 1;
+    if (argc >= 2 && strncmp(argv[1], "--", 2) != 0) {
+        char abs[PATH_MAX];
+        server.configfile = zstrdup(realpath(argv[1], abs) ? abs : argv[1]);
+        if (configLoadFile(argv[1], err, sizeof(err)) != C_OK) {
+            fprintf(stderr, "\n*** FATAL CONFIG FILE ERROR ***\n%s\n", err);
+            return 1;
+        }
+        first = 2;
+    }
+    if (configLoadArgs(argc - first, argv + first, err, sizeof(err)) != C_OK) {
+        fprintf(stderr, "\n*** FATAL CONFIG ERROR (command line) ***\n%s\n", err);
+        return 1;
+    }
+    logSetup(server.logfile, server.verbosity);
+    if (realpath("/proc/self/exe", server.executable) == NULL) server.executable[0] = '\0';
+    server.start_time = mstime();
+    server.stat.stat_reset_time = server.start_time;
+
+    if (server.daemonize) {
+        if (daemon(1, server.logfile && server.logfile[0] ? 0 : 1) != 0) {
+            perror("daemon");
+            return 1;
+        }
+    }
+    signal(SIGPIPE, SIG_IGN);
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)server.maxclients + 64) {
+        rl.rlim_cur = rl.rlim_max < (rlim_t)server.maxclients + 64 ? rl.rlim_max
+                                                                    : (rlim_t)server.maxclients + 64;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+
+    serverLog(LL_NOTICE, "ringkv %s starting (pid %d), speaking Redis %s", RINGKV_VERSION,
+              (int)getpid(), REDIS_COMPAT_VERSION);
+    if (mkdirs(server.dir) != 0) {
+        serverLog(LL_WARNING, "Can't create data directory '%s': %s", server.dir, strerror(errno));
+        return 1;
+    }
+    char dbpath[PATH_MAX];
+    snprintf(dbpath, sizeof(dbpath), "%s/rocksdb", server.dir);
+
+    server.base = event_base_new();
+    if (!server.base) {
+        serverLog(LL_WARNING, "Can't create the event loop");
+        return 1;
+    }
+    char *serr = NULL;
+    if (storeOpen(dbpath, &serr) != C_OK) {
+        serverLog(LL_WARNING, "Can't open the store in %s: %s", dbpath, serr ? serr : "?");
+        return 1;
+    }
+    if (loadIdentity() != C_OK) {
+        serverLog(LL_WARNING, "Can't write the node identity: %s", storeLastError());
+        return 1;
+    }
+    dbInit();
+    commandsInit();
+    if (listenOn(server.bind, server.port) != C_OK) {
+        storeClose();
+        return 1;
+    }
+    writePidfile();
+    server.sigterm_ev = evsignal_new(server.base, SIGTERM, signalCallback, NULL);
+    server.sigint_ev = evsignal_new(server.base, SIGINT, signalCallback, NULL);
+    event_add(server.sigterm_ev, NULL);
+    event_add(server.sigint_ev, NULL);
+    scheduleCron();
+    serverLog(LL_NOTICE, "Node %.40s, data in %s, wal-fsync %s", server.node_id, server.dir,
+              server.wal_fsync == WAL_FSYNC_ALWAYS ? "always"
+              : server.wal_fsync == WAL_FSYNC_EVERYSEC ? "everysec" : "no");
+    serverLog(LL_NOTICE, "Ready to accept connections on %s:%d", server.bind, server.port);
+
+    while (!server.shutdown_asap) {
+        event_base_dispatch(server.base);
+        if (!server.shutdown_asap) break;
+    }
+    serverShutdown(0);
+    return 0;
+}

@@ -1,0 +1,225 @@
+/* server.h -- the one server struct, the client and request types, and the
+ * prototypes shared by the command modules.
+ *
+ * One event loop owns all of this state (STYLE habit 3): the client
+ * connections, the requests in flight, the storage batch, timers. Nothing
+ * here is touched from another thread.
+ *
+ * A request is one command from one client. It lives from the moment its
+ * bytes are parsed until its reply has been handed to the connection, and it
+ * may complete out of order (a write waits for the storage commit, a cluster
+ * read for its replicas): the client keeps its requests in a queue and only
+ * ever writes out the completed prefix, so replies leave in request order. */
+#ifndef RINGKV_SERVER_H
+#define RINGKV_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "log.h"
+#include "record.h"
+#include "resp.h"
+#include "util.h"
+#include "vclock.h"
+
+struct event_base;
+struct event;
+struct evbuffer;
+struct bufferevent;
+struct evconnlistener;
+struct command;
+
+#define RINGKV_VERSION "0.1.0"
+#define REDIS_COMPAT_VERSION "7.0.15" /* what HELLO and INFO claim to speak */
+
+#define WAL_FSYNC_NO 0
+#define WAL_FSYNC_EVERYSEC 1
+#define WAL_FSYNC_ALWAYS 2
+
+/* client flags */
+#define CLIENT_CLOSE_AFTER_REPLY (1 << 0) /* QUIT, protocol error: close once flushed */
+#define CLIENT_CLOSE_ASAP (1 << 1)        /* output limits: close at the next chance */
+#define CLIENT_READ_PAUSED (1 << 2)       /* reading stopped for backpressure */
+#define CLIENT_IN_CALLBACK (1 << 3)       /* inside its own read callback: free later */
+
+typedef struct request request;
+typedef struct client client;
+
+typedef void commandProc(request *r);
+
+struct request {
+    client *c;              /* owner; NULL once the client is gone (reply dropped) */
+    request *next;          /* next request of the same client, in arrival order */
+    struct evbuffer *out;   /* the reply, built here, flushed when at the head */
+    int pending;            /* async operations in flight (+1 while the handler runs) */
+    int argc;               /* arguments */
+    char **argv;            /* argument pointers into argbuf, owned table */
+    size_t *argvlen;        /* argument lengths, owned table */
+    int argvcap;            /* table capacity */
+    buf argbuf;             /* argument bytes (copied from the query buffer) */
+    const struct command *cmd; /* the command being run */
+    int db;                 /* selected db when the request arrived */
+    int proto;              /* 2 or 3, when the request arrived */
+    long long start_us;     /* arrival time (latency stats) */
+    void *state;            /* handler continuation state (owned, freed with the request) */
+    void (*state_free)(void *); /* how to free state, or NULL for zfree */
+    int failed;             /* the reply is an error (error stats) */
+};
+
+struct client {
+    uint64_t id;                /* CLIENT ID */
+    struct bufferevent *bev;    /* the connection */
+    int fd;                     /* socket */
+    char addr[64];              /* peer ip:port */
+    char laddr[64];             /* local ip:port */
+    char *name;                 /* CLIENT SETNAME, owned, or NULL */
+    char *lib_name;             /* CLIENT SETINFO lib-name, owned, or NULL */
+    char *lib_ver;              /* CLIENT SETINFO lib-ver, owned, or NULL */
+    buf qb;                     /* bytes read and not yet parsed into requests */
+    respParser parser;          /* state of the request being parsed */
+    request *head, *tail;       /* requests in arrival order, head = oldest */
+    int nreqs;                  /* requests in the queue */
+    int db;                     /* SELECTed db */
+    int proto;                  /* HELLO protover: 2 or 3 */
+    int authenticated;          /* passed AUTH, or no password is set */
+    int flags;                  /* CLIENT_* */
+    long long ctime;            /* connected at (unix s) */
+    long long last_interaction; /* last read or write (unix s), for `timeout` */
+    long long obuf_soft_since;  /* when the soft output limit was first passed (ms), 0 = not */
+    const char *lastcmd;        /* name of the last command run */
+    unsigned long long tot_cmds;/* commands run */
+    client *prev, *next;        /* list of all clients */
+};
+
+typedef struct serverStats {
+    long long numcommands;
+    long long numconnections;
+    long long rejected_conn;
+    long long net_input_bytes;
+    long long net_output_bytes;
+    long long expiredkeys;
+    long long keyspace_hits;
+    long long keyspace_misses;
+    long long total_error_replies;
+    long long unexpected_error_replies;
+    long long client_qbuf_limit_disconnections;
+    long long client_obuf_limit_disconnections;
+    long long siblings_dropped;
+    long long stat_reset_time;
+} serverStats;
+
+struct server {
+    /* ---- configuration (see config.c for names, defaults and meaning) ---- */
+    char *configfile;            /* absolute path, or NULL */
+    int port;
+    char *bind;
+    char *dir;
+    char *logfile;
+    int verbosity;
+    char *pidfile;
+    char *requirepass;
+    long long maxclients;
+    long long maxidletime;       /* `timeout`, seconds, 0 = never */
+    long long tcpkeepalive;
+    long long proto_max_bulk_len;
+    long long client_max_querybuf_len;
+    long long obuf_hard;         /* client-output-buffer-limit normal: hard bytes */
+    long long obuf_soft;         /* soft bytes */
+    long long obuf_soft_secs;    /* soft seconds */
+    int wal_fsync;
+    long long cache_size;
+    long long memtable_size;
+    long long blob_threshold;
+    long long tombstone_grace;   /* seconds */
+    int databases;
+    int hz;
+    int ring_partitions;         /* Q */
+    int qbits;                   /* log2(Q) */
+    long long vclock_max_entries;
+    long long max_siblings;
+    long long max_expire_per_cycle;
+    int daemonize;
+
+    /* ---- runtime ---- */
+    struct event_base *base;
+    struct evconnlistener *listener;
+    struct event *cron_ev;
+    struct event *sigterm_ev, *sigint_ev;
+    client *clients;             /* list head */
+    long long nclients;
+    uint64_t next_client_id;
+    request *free_requests;      /* pool of finished requests, reused */
+    int free_requests_len;
+    hlc clock;                   /* issues the HLC timestamps (version dots) */
+    uint64_t hlc_persisted;      /* high-water mark saved in meta */
+    uint64_t actor;              /* this data directory's incarnation: clock actor */
+    char node_id[41];            /* stable node id (40 hex chars) */
+    long long start_time;        /* unix ms */
+    long long cronloops;
+    int shutdown_asap;
+    char executable[1024];
+    serverStats stat;
+    long long debug_clock_offset_ms; /* test-only skew of this node's wall clock */
+};
+
+extern struct server server;
+
+/* Wall clock as this node sees it (includes the test-only offset). */
+static inline long long serverNowMs(void) { return mstime() + server.debug_clock_offset_ms; }
+
+/* ---- client.c ---- */
+void clientAccept(int fd, const char *addr);
+void clientFree(client *c);
+/* Closes c soon (outside any of its callbacks); safe from anywhere. */
+void clientScheduleClose(client *c);
+void clientsCron(void);
+request *requestCreate(client *c);
+/* Called by async completions: drops one pending count, completes at zero. */
+void requestRelease(request *r);
+/* Reply helpers: all write into r->out. */
+void addReplyError(request *r, const char *err);
+void addReplyErrorFormat(request *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void addReplyErrorArity(request *r);
+void addReplyStatus(request *r, const char *s);
+void addReplyOK(request *r);
+void addReplyInteger(request *r, long long v);
+void addReplyBulk(request *r, const char *p, size_t len);
+void addReplyBulkCString(request *r, const char *s);
+void addReplyNull(request *r);
+void addReplyNullArray(request *r);
+void addReplyArrayLen(request *r, long long n);
+void addReplyMapLen(request *r, long long n);
+void addReplySetLen(request *r, long long n);
+void addReplyDouble(request *r, double d);
+void addReplyVerbatim(request *r, const char *p, size_t len);
+void *requestState(request *r, size_t size); /* zeroed, freed with the request */
+void clientSetName(client *c, const char *name, size_t len);
+void clientInfoString(client *c, buf *out);
+void clientKillAll(void);
+
+/* ---- shared replies ---- */
+#define ERR_SYNTAX "syntax error"
+#define ERR_NOT_INT "value is not an integer or out of range"
+#define ERR_NOT_FLOAT "value is not a valid float"
+#define ERR_WRONGTYPE "-WRONGTYPE Operation against a key holding the wrong kind of value"
+#define ERR_NOAUTH "-NOAUTH Authentication required."
+#define ERR_DB_INDEX "DB index is out of range"
+#define ERR_OVERFLOW "increment or decrement would overflow"
+#define ERR_NOKEY "no such key"
+
+/* ---- helpers for argument parsing (client.c) ---- */
+int getLongLongFromArg(request *r, int i, long long *v, const char *err);
+int getLongDoubleFromArg(request *r, int i, long double *v, const char *err);
+int argIs(request *r, int i, const char *s); /* case-insensitive */
+
+/* ---- server.c ---- */
+void serverShutdown(int from_signal);
+void serverPersistClock(void);
+uint64_t serverNextHlc(void);
+
+/* ---- info.c ---- */
+void infoCommand(request *r);
+void infoResetStats(void);
+void infoRecordCommand(const struct command *cmd, long long us, int failed);
+
+#endif

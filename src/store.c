@@ -1,0 +1,441 @@
+/* store.c -- RocksDB: options, column families, group commit, iterators,
+ * compaction filter, stats. See store.h for the contract.
+ *
+ * Column families:
+ *   data     [slot u24 BE][db u8][key] -> record (record.h)
+ *   meta     node identity, clock high-water mark, key counters
+ *   expires  [expire ms u64 BE][data key] -> "" : the active-expiry index
+ *
+ * Invariant: the WriteBatchWithIndex `batch` holds exactly the writes made
+ * since the last commit; `commit_ev` is active whenever it is non-empty. */
+#include "store.h"
+
+#include <event2/event.h>
+#include <rocksdb/c.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "record.h"
+#include "server.h"
+
+static const char *cfnames[CF_COUNT + 1] = {"data", "meta", "expires", "default"};
+
+typedef struct pendingCb {
+    storeCommitCb *cb;
+    void *pd;
+} pendingCb;
+
+static struct {
+    rocksdb_t *db;
+    rocksdb_options_t *dbopts;
+    rocksdb_options_t *cfopts[CF_COUNT + 1];
+    rocksdb_column_family_handle_t *cf[CF_COUNT + 1];
+    rocksdb_block_based_table_options_t *bbto;
+    rocksdb_cache_t *cache;
+    rocksdb_filterpolicy_t *bloom;
+    rocksdb_compactionfilter_t *cfilter;
+    rocksdb_readoptions_t *ropts;      /* point reads */
+    rocksdb_readoptions_t *iteropts;   /* scans: total order */
+    rocksdb_writeoptions_t *wopts;     /* wal-fsync no/everysec */
+    rocksdb_writeoptions_t *wopts_sync;/* wal-fsync always */
+    rocksdb_writebatch_wi_t *batch;
+    int batch_ops;
+    pendingCb *cbs;
+    int ncbs, cbcap;
+    struct event *commit_ev;
+    int armed;                         /* commit_ev is active */
+    void (*precommit)(void);
+    char lasterr[256];
+    unsigned long long wal_syncs;
+    unsigned long long commits;
+    unsigned long long commit_ops;
+} st;
+
+/* The compaction filter runs on RocksDB's background threads: it reads only
+ * this copy of the grace period, never the server struct. */
+static _Atomic long long tombstone_grace_ms;
+
+struct storeIter {
+    rocksdb_iterator_t *it;
+};
+
+static int checkErr(char *err, const char *what) {
+    if (!err) return C_OK;
+    snprintf(st.lasterr, sizeof(st.lasterr), "%s: %s", what, err);
+    serverLog(LL_WARNING, "RocksDB error: %s", st.lasterr);
+    rocksdb_free(err);
+    return C_ERR;
+}
+
+const char *storeLastError(void) { return st.lasterr; }
+unsigned long long storeWalSyncs(void) { return st.wal_syncs; }
+
+/* --------------------------------------------------------- compaction filter */
+
+/* Drops records made only of tombstones older than tombstone-grace. RocksDB
+ * turns a removal above the bottom level into a deletion marker, so an older
+ * value below can not resurface. Expired values are turned into tombstones
+ * by the active expiry of db.c (which keeps the key counters exact); this
+ * filter then collects them. */
+static unsigned char dataFilter(void *state, int level, const char *key, size_t klen,
+                                const char *val, size_t vlen, char **nv, size_t *nvlen,
+                                unsigned char *changed) {
+    UNUSED(state);
+    UNUSED(level);
+    UNUSED(key);
+    UNUSED(klen);
+    UNUSED(nv);
+    UNUSED(nvlen);
+    *changed = 0;
+    record r;
+    recordInit(&r);
+    int drop = 0;
+    if (recordDecode(&r, val, vlen) == C_OK && r.n > 0) {
+        long long now = mstime();
+        long long grace = atomic_load(&tombstone_grace_ms);
+        drop = 1;
+        for (int i = 0; i < r.n; i++) {
+            /* a tombstone's age counts from the delete, or from the expiry
+             * it replaced, whichever is later */
+            long long t = (long long)hlcPhysicalMs(r.v[i].counter);
+            if (r.v[i].expire > t) t = r.v[i].expire;
+            if (!r.v[i].tombstone || t + grace > now) {
+                drop = 0;
+                break;
+            }
+        }
+    }
+    recordFree(&r);
+    return (unsigned char)drop;
+}
+
+static const char *dataFilterName(void *state) {
+    UNUSED(state);
+    return "ringkv.tombstones";
+}
+
+/* ---------------------------------------------------------------- commit */
+
+static void commitEvent(evutil_socket_t fd, short what, void *arg) {
+    UNUSED(fd);
+    UNUSED(what);
+    UNUSED(arg);
+    st.armed = 0;
+    storeCommit();
+}
+
+int storeHasPending(void) { return st.batch_ops > 0 || st.ncbs > 0; }
+
+/* The commit event is made active (not scheduled): libevent runs it after
+ * the callbacks already active in this loop iteration, so every request
+ * read in this iteration joins the same batch. */
+static void armCommit(void) {
+    if (st.commit_ev && !st.armed) {
+        st.armed = 1;
+        event_active(st.commit_ev, EV_TIMEOUT, 0);
+    }
+}
+
+int storeCommit(void) {
+    if (!st.batch_ops && !st.ncbs) return C_OK;
+    if (st.precommit) st.precommit();
+    char *err = NULL;
+    int ok = 1;
+    if (st.batch_ops) {
+        rocksdb_writeoptions_t *wo =
+            server.wal_fsync == WAL_FSYNC_ALWAYS ? st.wopts_sync : st.wopts;
+        rocksdb_write_writebatch_wi(st.db, wo, st.batch, &err);
+        ok = checkErr(err, "write") == C_OK;
+        if (ok && server.wal_fsync == WAL_FSYNC_ALWAYS) st.wal_syncs++;
+        st.commits++;
+        st.commit_ops += (unsigned long long)st.batch_ops;
+        rocksdb_writebatch_wi_clear(st.batch);
+        st.batch_ops = 0;
+    }
+    /* Callbacks may write again (a new batch, a new commit event): take the
+     * list first. */
+    pendingCb *cbs = st.cbs;
+    int n = st.ncbs;
+    st.cbs = NULL;
+    st.ncbs = st.cbcap = 0;
+    for (int i = 0; i < n; i++) cbs[i].cb(ok, ok ? NULL : st.lasterr, cbs[i].pd);
+    zfree(cbs);
+    return ok ? C_OK : C_ERR;
+}
+
+void storeAfterCommit(storeCommitCb *cb, void *pd) {
+    if (st.ncbs == st.cbcap) {
+        st.cbcap = st.cbcap ? st.cbcap * 2 : 64;
+        st.cbs = zrealloc(st.cbs, sizeof(pendingCb) * (size_t)st.cbcap);
+    }
+    st.cbs[st.ncbs].cb = cb;
+    st.cbs[st.ncbs].pd = pd;
+    st.ncbs++;
+    armCommit();
+}
+
+void storeSetPreCommitHook(void (*hook)(void)) { st.precommit = hook; }
+
+void storeSyncWal(void) {
+    if (!st.db) return;
+    char *err = NULL;
+    rocksdb_flush_wal(st.db, 1, &err);
+    if (checkErr(err, "flush_wal") == C_OK) st.wal_syncs++;
+}
+
+/* ------------------------------------------------------------ reads, writes */
+
+int storeGet(int cf, const char *key, size_t klen, storeValue *v) {
+    char *err = NULL;
+    size_t vlen = 0;
+    char *val;
+    if (st.batch_ops)
+        val = rocksdb_writebatch_wi_get_from_batch_and_db_cf(st.batch, st.db, st.ropts, st.cf[cf],
+                                                             key, klen, &vlen, &err);
+    else
+        val = rocksdb_get_cf(st.db, st.ropts, st.cf[cf], key, klen, &vlen, &err);
+    if (checkErr(err, "get") != C_OK) return -1;
+    v->ptr = val;
+    v->len = vlen;
+    return val != NULL;
+}
+
+void storeValueFree(storeValue *v) {
+    if (v->ptr) rocksdb_free(v->ptr);
+    v->ptr = NULL;
+    v->len = 0;
+}
+
+void storePut(int cf, const char *key, size_t klen, const char *val, size_t vlen) {
+    rocksdb_writebatch_wi_put_cf(st.batch, st.cf[cf], key, klen, val, vlen);
+    st.batch_ops++;
+    armCommit();
+}
+
+void storeDelete(int cf, const char *key, size_t klen) {
+    rocksdb_writebatch_wi_delete_cf(st.batch, st.cf[cf], key, klen);
+    st.batch_ops++;
+    armCommit();
+}
+
+int storeDeleteRange(int cf, const char *from, size_t flen, const char *to, size_t tlen) {
+    storeCommit();
+    rocksdb_writebatch_t *wb = rocksdb_writebatch_create();
+    rocksdb_writebatch_delete_range_cf(wb, st.cf[cf], from, flen, to, tlen);
+    char *err = NULL;
+    rocksdb_write(st.db, server.wal_fsync == WAL_FSYNC_ALWAYS ? st.wopts_sync : st.wopts, wb,
+                  &err);
+    rocksdb_writebatch_destroy(wb);
+    return checkErr(err, "delete_range");
+}
+
+void storeCompactRange(int cf, const char *from, size_t flen, const char *to, size_t tlen) {
+    rocksdb_compact_range_cf(st.db, st.cf[cf], from, flen, to, tlen);
+}
+
+/* -------------------------------------------------------------- iterators */
+
+storeIter *storeIterCreate(int cf) {
+    storeCommit(); /* iterators read the DB only: make the batch visible first */
+    storeIter *it = zmalloc(sizeof(*it));
+    it->it = rocksdb_create_iterator_cf(st.db, st.iteropts, st.cf[cf]);
+    return it;
+}
+
+void storeIterSeek(storeIter *it, const char *key, size_t klen) {
+    rocksdb_iter_seek(it->it, key, klen);
+}
+void storeIterSeekFirst(storeIter *it) { rocksdb_iter_seek_to_first(it->it); }
+int storeIterValid(storeIter *it) { return rocksdb_iter_valid(it->it); }
+void storeIterNext(storeIter *it) { rocksdb_iter_next(it->it); }
+const char *storeIterKey(storeIter *it, size_t *len) { return rocksdb_iter_key(it->it, len); }
+const char *storeIterValue(storeIter *it, size_t *len) {
+    return rocksdb_iter_value(it->it, len);
+}
+void storeIterFree(storeIter *it) {
+    if (!it) return;
+    char *err = NULL;
+    rocksdb_iter_get_error(it->it, &err);
+    checkErr(err, "iterator");
+    rocksdb_iter_destroy(it->it);
+    zfree(it);
+}
+
+/* ------------------------------------------------------------ open, close */
+
+static rocksdb_options_t *cfOptions(int cf) {
+    rocksdb_options_t *o = rocksdb_options_create();
+    rocksdb_options_set_block_based_table_factory(o, st.bbto);
+    rocksdb_options_set_compression(o, rocksdb_lz4_compression);
+    rocksdb_options_set_bottommost_compression(o, rocksdb_zstd_compression);
+    rocksdb_options_set_level_compaction_dynamic_level_bytes(o, 1);
+    if (cf == CF_DATA) {
+        rocksdb_options_set_write_buffer_size(o, (size_t)server.memtable_size);
+        rocksdb_options_set_max_write_buffer_number(o, 3);
+        rocksdb_options_set_enable_blob_files(o, 1);
+        rocksdb_options_set_min_blob_size(o, (uint64_t)server.blob_threshold);
+        rocksdb_options_set_blob_compression_type(o, rocksdb_lz4_compression);
+        rocksdb_options_set_enable_blob_gc(o, 1);
+        rocksdb_options_set_compaction_filter(o, st.cfilter);
+    } else {
+        rocksdb_options_set_write_buffer_size(o, 8 << 20);
+    }
+    return o;
+}
+
+int storeOpen(const char *path, char **errout) {
+    atomic_store(&tombstone_grace_ms, server.tombstone_grace * 1000);
+    st.cache = rocksdb_cache_create_lru((size_t)server.cache_size);
+    st.bloom = rocksdb_filterpolicy_create_bloom_full(10);
+    st.bbto = rocksdb_block_based_options_create();
+    rocksdb_block_based_options_set_block_cache(st.bbto, st.cache);
+    rocksdb_block_based_options_set_filter_policy(st.bbto, st.bloom);
+    rocksdb_block_based_options_set_cache_index_and_filter_blocks(st.bbto, 1);
+    rocksdb_block_based_options_set_pin_l0_filter_and_index_blocks_in_cache(st.bbto, 1);
+    rocksdb_block_based_options_set_format_version(st.bbto, 5);
+    st.cfilter = rocksdb_compactionfilter_create(NULL, NULL, dataFilter, dataFilterName);
+
+    st.dbopts = rocksdb_options_create();
+    rocksdb_options_set_create_if_missing(st.dbopts, 1);
+    rocksdb_options_set_create_missing_column_families(st.dbopts, 1);
+    rocksdb_options_set_max_background_jobs(st.dbopts, 2);
+    rocksdb_options_set_keep_log_file_num(st.dbopts, 3);
+    rocksdb_options_set_max_log_file_size(st.dbopts, 16 << 20);
+    rocksdb_options_set_max_total_wal_size(st.dbopts, 256 << 20);
+    rocksdb_options_enable_statistics(st.dbopts);
+    rocksdb_options_set_info_log_level(st.dbopts, 2 /* WARN */);
+
+    const rocksdb_options_t *cfo[CF_COUNT + 1];
+    for (int i = 0; i <= CF_COUNT; i++) {
+        st.cfopts[i] = cfOptions(i);
+        cfo[i] = st.cfopts[i];
+    }
+    char *err = NULL;
+    st.db = rocksdb_open_column_families(st.dbopts, path, CF_COUNT + 1, cfnames, cfo, st.cf, &err);
+    if (err) {
+        *errout = err; /* caller logs, process exits */
+        return C_ERR;
+    }
+    st.ropts = rocksdb_readoptions_create();
+    st.iteropts = rocksdb_readoptions_create();
+    rocksdb_readoptions_set_total_order_seek(st.iteropts, 1);
+    rocksdb_readoptions_set_fill_cache(st.iteropts, 0);
+    st.wopts = rocksdb_writeoptions_create();
+    st.wopts_sync = rocksdb_writeoptions_create();
+    rocksdb_writeoptions_set_sync(st.wopts_sync, 1);
+    st.batch = rocksdb_writebatch_wi_create(0, 1);
+    if (server.base) st.commit_ev = event_new(server.base, -1, 0, commitEvent, NULL);
+    return C_OK;
+}
+
+void storeClose(void) {
+    if (!st.db) return;
+    storeCommit();
+    char *err = NULL;
+    rocksdb_flush_wal(st.db, 1, &err);
+    checkErr(err, "flush_wal");
+    /* Flush the memtables so a restart need not replay the WAL. */
+    rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
+    rocksdb_flushoptions_set_wait(fo, 1);
+    for (int i = 0; i < CF_COUNT; i++) {
+        err = NULL;
+        rocksdb_flush_cf(st.db, fo, st.cf[i], &err);
+        checkErr(err, "flush");
+    }
+    rocksdb_flushoptions_destroy(fo);
+    for (int i = 0; i <= CF_COUNT; i++) rocksdb_column_family_handle_destroy(st.cf[i]);
+    rocksdb_close(st.db);
+    st.db = NULL;
+    if (st.commit_ev) event_free(st.commit_ev);
+    st.commit_ev = NULL;
+    rocksdb_writebatch_wi_destroy(st.batch);
+    rocksdb_readoptions_destroy(st.ropts);
+    rocksdb_readoptions_destroy(st.iteropts);
+    rocksdb_writeoptions_destroy(st.wopts);
+    rocksdb_writeoptions_destroy(st.wopts_sync);
+    for (int i = 0; i <= CF_COUNT; i++) rocksdb_options_destroy(st.cfopts[i]);
+    rocksdb_options_destroy(st.dbopts);
+    rocksdb_block_based_options_destroy(st.bbto);
+    rocksdb_cache_destroy(st.cache);
+    rocksdb_compactionfilter_destroy(st.cfilter);
+}
+
+/* ------------------------------------------------------------------ stats */
+
+static unsigned long long propInt(int cf, const char *name) {
+    char *v = rocksdb_property_value_cf(st.db, st.cf[cf], name);
+    unsigned long long x = v ? strtoull(v, NULL, 10) : 0;
+    if (v) rocksdb_free(v);
+    return x;
+}
+
+/* Statistics tickers come as "rocksdb.block.cache.hit COUNT : 42" lines. */
+static unsigned long long ticker(const char *stats, const char *name) {
+    if (!stats) return 0;
+    size_t nl = strlen(name);
+    const char *p = stats;
+    while ((p = strstr(p, name)) != NULL) {
+        if ((p == stats || p[-1] == '\n') && p[nl] == ' ') {
+            const char *c = strstr(p, "COUNT : ");
+            const char *eol = strchr(p, '\n');
+            if (c && (!eol || c < eol)) return strtoull(c + 8, NULL, 10);
+        }
+        p += nl;
+    }
+    return 0;
+}
+
+void storeInfo(buf *out) {
+    if (!st.db) return;
+    char *stats = rocksdb_options_statistics_get_string(st.dbopts);
+    unsigned long long mem = 0, live = 0, pend = 0, blobsz = 0;
+    for (int i = 0; i < CF_COUNT; i++) {
+        mem += propInt(i, "rocksdb.cur-size-all-mem-tables");
+        live += propInt(i, "rocksdb.live-sst-files-size");
+        pend += propInt(i, "rocksdb.estimate-pending-compaction-bytes");
+    }
+    blobsz = propInt(CF_DATA, "rocksdb.live-blob-file-size");
+    bufPrintf(out, "storage_engine:rocksdb\r\n");
+    bufPrintf(out, "wal_fsync:%s\r\n",
+              server.wal_fsync == WAL_FSYNC_ALWAYS ? "always"
+              : server.wal_fsync == WAL_FSYNC_EVERYSEC ? "everysec" : "no");
+    bufPrintf(out, "memtable_bytes:%llu\r\n", mem);
+    bufPrintf(out, "sst_live_bytes:%llu\r\n", live);
+    bufPrintf(out, "blob_live_bytes:%llu\r\n", blobsz);
+    bufPrintf(out, "blob_files:%llu\r\n", propInt(CF_DATA, "rocksdb.num-blob-files"));
+    for (int l = 0; l < 7; l++) {
+        char name[64];
+        snprintf(name, sizeof(name), "rocksdb.num-files-at-level%d", l);
+        unsigned long long n = 0;
+        for (int i = 0; i < CF_COUNT; i++) n += propInt(i, name);
+        bufPrintf(out, "sst_files_l%d:%llu\r\n", l, n);
+    }
+    bufPrintf(out, "estimated_keys:%llu\r\n", propInt(CF_DATA, "rocksdb.estimate-num-keys"));
+    bufPrintf(out, "pending_compaction_bytes:%llu\r\n", pend);
+    bufPrintf(out, "compactions_running:%llu\r\n", propInt(CF_DATA, "rocksdb.num-running-compactions"));
+    bufPrintf(out, "flushes_running:%llu\r\n", propInt(CF_DATA, "rocksdb.num-running-flushes"));
+    bufPrintf(out, "block_cache_capacity:%llu\r\n", (unsigned long long)server.cache_size);
+    bufPrintf(out, "block_cache_usage:%llu\r\n",
+              (unsigned long long)rocksdb_cache_get_usage(st.cache));
+    bufPrintf(out, "block_cache_hit:%llu\r\n", ticker(stats, "rocksdb.block.cache.hit"));
+    bufPrintf(out, "block_cache_miss:%llu\r\n", ticker(stats, "rocksdb.block.cache.miss"));
+    bufPrintf(out, "bloom_filter_useful:%llu\r\n", ticker(stats, "rocksdb.bloom.filter.useful"));
+    bufPrintf(out, "bloom_filter_checked:%llu\r\n",
+              ticker(stats, "rocksdb.bloom.filter.full.positive") +
+                  ticker(stats, "rocksdb.bloom.filter.useful"));
+    bufPrintf(out, "memtable_hit:%llu\r\n", ticker(stats, "rocksdb.memtable.hit"));
+    bufPrintf(out, "memtable_miss:%llu\r\n", ticker(stats, "rocksdb.memtable.miss"));
+    bufPrintf(out, "wal_bytes:%llu\r\n", ticker(stats, "rocksdb.wal.bytes"));
+    bufPrintf(out, "wal_syncs:%llu\r\n", st.wal_syncs);
+    bufPrintf(out, "write_batches:%llu\r\n", st.commits);
+    bufPrintf(out, "write_batch_ops:%llu\r\n", st.commit_ops);
+    bufPrintf(out, "bytes_written:%llu\r\n", ticker(stats, "rocksdb.bytes.written"));
+    bufPrintf(out, "bytes_read:%llu\r\n", ticker(stats, "rocksdb.bytes.read"));
+    bufPrintf(out, "compact_read_bytes:%llu\r\n", ticker(stats, "rocksdb.compact.read.bytes"));
+    bufPrintf(out, "compact_write_bytes:%llu\r\n", ticker(stats, "rocksdb.compact.write.bytes"));
+    bufPrintf(out, "blob_bytes_written:%llu\r\n", ticker(stats, "rocksdb.blobdb.blob.file.bytes.written"));
+    bufPrintf(out, "last_error:%s\r\n", st.lasterr[0] ? st.lasterr : "none");
+    if (stats) rocksdb_free(stats);
+}

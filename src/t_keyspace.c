@@ -1,0 +1,490 @@
+/* t_keyspace.c -- key and keyspace commands: DEL, EXISTS, the EXPIRE and
+ * TTL families, TYPE, RENAME, COPY, KEYS, SCAN, RANDOMKEY, DBSIZE, FLUSHDB,
+ * FLUSHALL, SELECT.
+ *
+ * Deleting writes a tombstone version with the context that was read, so a
+ * delete supersedes exactly what it saw. Changing an expiry writes a new
+ * version with the same value and the new absolute expiry. Multi-key
+ * commands (DEL k1 k2, RENAME, COPY) act key by key: there is no isolation
+ * across keys (README says so).
+ *
+ * KEYS/SCAN/DBSIZE/FLUSH* act on this node's keyspace; the cluster issue
+ * widens them to the whole cluster. */
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "commands.h"
+#include "keyops.h"
+
+/* ------------------------------------------------------ multi-key reads */
+
+/* Reads argv[first..] (every step-th) and calls fn with all records. */
+typedef struct multiRead {
+    pendingReply pr;   /* first: freed as a pendingReply by freeMultiRead */
+    int n, done;
+    record *recs;      /* owned copies, values owned */
+    void (*fn)(request *r, struct multiRead *m);
+    long long aux;     /* command specific */
+} multiRead;
+
+static void freeMultiRead(void *p) {
+    multiRead *m = p;
+    for (int i = 0; i < m->n; i++) recordFree(&m->recs[i]);
+    zfree(m->recs);
+    bufFree(&m->pr.bulk);
+    zfree(m);
+}
+
+static void multiReadOne(request *r, const coordResult *res, void *pd) {
+    multiRead *m = r->state;
+    int i = (int)(intptr_t)pd;
+    if (!res->ok) {
+        if (!m->pr.err[0]) snprintf(m->pr.err, sizeof(m->pr.err), "%s", res->err);
+    } else {
+        recordMerge(&m->recs[i], res->rec, 1);
+    }
+    if (++m->done < m->n) return;
+    if (m->pr.err[0]) {
+        addReplyError(r, m->pr.err);
+        return;
+    }
+    m->fn(r, m);
+}
+
+static multiRead *multiReadNew(request *r, int n, void (*fn)(request *, multiRead *),
+                               long long aux) {
+    multiRead *m = requestState(r, sizeof(*m));
+    r->state_free = freeMultiRead;
+    bufInit(&m->pr.bulk);
+    m->n = n;
+    m->fn = fn;
+    m->aux = aux;
+    m->recs = zcalloc(sizeof(record) * (size_t)n);
+    for (int i = 0; i < n; i++) recordInit(&m->recs[i]);
+    return m;
+}
+
+/* Reads the keys argv[keyidx[i]] (in db dbs[i], or r->db if dbs is NULL);
+ * m->fn runs once every read has answered. */
+static void multiReadStart(request *r, multiRead *m, const int *keyidx, const int *dbs) {
+    for (int i = 0; i < m->n; i++)
+        coordRead(r, dbs ? dbs[i] : r->db, r->argv[keyidx[i]], r->argvlen[keyidx[i]],
+                  multiReadOne, (void *)(intptr_t)i);
+}
+
+static void readKeys(request *r, const int *keyidx, const int *dbs, int n,
+                     void (*fn)(request *, multiRead *), long long aux) {
+    multiReadStart(r, multiReadNew(r, n, fn, aux), keyidx, dbs);
+}
+
+static void readArgsFrom(request *r, int first, void (*fn)(request *, multiRead *)) {
+    int n = r->argc - first;
+    int *idx = zmalloc(sizeof(int) * (size_t)n);
+    for (int i = 0; i < n; i++) idx[i] = first + i;
+    readKeys(r, idx, NULL, n, fn, 0);
+    zfree(idx);
+}
+
+static const version *visible(const record *rec) { return recordVisible(rec, serverNowMs()); }
+
+/* ------------------------------------------------------ DEL / EXISTS */
+
+static void delAfterRead(request *r, multiRead *m) {
+    m->pr.kind = PR_INT;
+    m->pr.ll = 0;
+    m->pr.remaining = 1;
+    for (int i = 0; i < m->n; i++) {
+        if (!visible(&m->recs[i])) continue;
+        /* a key named twice is deleted (and counted) once */
+        int dup = 0;
+        for (int j = 0; j < i; j++)
+            if (r->argvlen[1 + j] == r->argvlen[1 + i] &&
+                !memcmp(r->argv[1 + j], r->argv[1 + i], r->argvlen[1 + i]))
+                dup = 1;
+        if (dup) continue;
+        m->pr.ll++;
+        writeValueThenReply(r, &m->pr, r->db, r->argv[1 + i], r->argvlen[1 + i], NULL, 0, 1, 0,
+                            &m->recs[i]);
+    }
+    coordResult ok = {1, NULL, NULL};
+    writeThenReply(r, &ok, &m->pr);
+}
+
+void delCommand(request *r) { readArgsFrom(r, 1, delAfterRead); }
+
+static void existsAfterRead(request *r, multiRead *m) {
+    long long n = 0;
+    for (int i = 0; i < m->n; i++)
+        if (visible(&m->recs[i])) n++;
+    addReplyInteger(r, n);
+}
+
+void existsCommand(request *r) { readArgsFrom(r, 1, existsAfterRead); }
+void touchCommand(request *r) { readArgsFrom(r, 1, existsAfterRead); }
+
+/* ------------------------------------------------------------- EXPIRE */
+
+#define EXP_NX 1
+#define EXP_XX 2
+#define EXP_GT 4
+#define EXP_LT 8
+
+static void expireAfterRead(request *r, multiRead *m) {
+    const version *v = visible(&m->recs[0]);
+    long long when = m->aux;
+    int flags = (int)m->pr.ll;
+    if (!v) {
+        addReplyInteger(r, 0);
+        return;
+    }
+    long long cur = v->expire ? v->expire : -1;
+    if (((flags & EXP_NX) && cur != -1) || ((flags & EXP_XX) && cur == -1) ||
+        ((flags & EXP_GT) && (cur == -1 || when <= cur)) ||
+        ((flags & EXP_LT) && cur != -1 && when >= cur)) {
+        addReplyInteger(r, 0);
+        return;
+    }
+    m->pr.kind = PR_INT;
+    m->pr.ll = 1;
+    if (when <= serverNowMs()) /* already in the past: the key is deleted */
+        writeValueThenReply(r, &m->pr, r->db, r->argv[1], r->argvlen[1], NULL, 0, 1, 0,
+                            &m->recs[0]);
+    else
+        writeValueThenReply(r, &m->pr, r->db, r->argv[1], r->argvlen[1], v->val, v->vlen, 0, when,
+                            &m->recs[0]);
+}
+
+static void expireGeneric(request *r, int relative, int unit_ms) {
+    int flags = 0;
+    for (int j = 3; j < r->argc; j++) {
+        if (argIs(r, j, "nx")) flags |= EXP_NX;
+        else if (argIs(r, j, "xx")) flags |= EXP_XX;
+        else if (argIs(r, j, "gt")) flags |= EXP_GT;
+        else if (argIs(r, j, "lt")) flags |= EXP_LT;
+        else {
+            addReplyErrorFormat(r, "Unsupported option %s", r->argv[j]);
+            return;
+        }
+    }
+    if ((flags & EXP_NX) && (flags & (EXP_XX | EXP_GT | EXP_LT))) {
+        addReplyError(r, "NX and XX, GT or LT options at the same time are not compatible");
+        return;
+    }
+    if ((flags & EXP_GT) && (flags & EXP_LT)) {
+        addReplyError(r, "GT and LT options at the same time are not compatible");
+        return;
+    }
+    long long when;
+    if (getLongLongFromArg(r, 2, &when, NULL) != C_OK) return;
+    if (!unit_ms) {
+        if (when > LLONG_MAX / 1000 || when < LLONG_MIN / 1000) goto bad;
+        when *= 1000;
+    }
+    long long base = relative ? serverNowMs() : 0;
+    if (when > LLONG_MAX - base) goto bad;
+    when += base;
+    int idx = 1;
+    multiRead *m = multiReadNew(r, 1, expireAfterRead, when);
+    m->pr.ll = flags; /* read back in expireAfterRead */
+    multiReadStart(r, m, &idx, NULL);
+    return;
+bad:
+    addReplyErrorFormat(r, "invalid expire time in '%s' command", r->cmd->name);
+}
+
+void expireCommand(request *r) { expireGeneric(r, 1, 0); }
+void pexpireCommand(request *r) { expireGeneric(r, 1, 1); }
+void expireatCommand(request *r) { expireGeneric(r, 0, 0); }
+void pexpireatCommand(request *r) { expireGeneric(r, 0, 1); }
+
+static void persistAfterRead(request *r, multiRead *m) {
+    const version *v = visible(&m->recs[0]);
+    if (!v || !v->expire) {
+        addReplyInteger(r, 0);
+        return;
+    }
+    m->pr.kind = PR_INT;
+    m->pr.ll = 1;
+    writeValueThenReply(r, &m->pr, r->db, r->argv[1], r->argvlen[1], v->val, v->vlen, 0, 0,
+                        &m->recs[0]);
+}
+
+void persistCommand(request *r) { readArgsFrom(r, 1, persistAfterRead); }
+
+/* aux: bit 0 = milliseconds, bit 1 = absolute */
+static void ttlAfterRead(request *r, multiRead *m) {
+    const version *v = visible(&m->recs[0]);
+    int ms = m->aux & 1, absolute = (m->aux & 2) != 0;
+    if (!v) {
+        addReplyInteger(r, -2);
+        return;
+    }
+    if (!v->expire) {
+        addReplyInteger(r, -1);
+        return;
+    }
+    long long ttl = absolute ? v->expire : v->expire - serverNowMs();
+    if (ttl < 0) ttl = 0;
+    addReplyInteger(r, ms ? ttl : (absolute ? ttl / 1000 : (ttl + 500) / 1000));
+}
+
+static void ttlGeneric(request *r, int ms, int absolute) {
+    int idx = 1;
+    readKeys(r, &idx, NULL, 1, ttlAfterRead, ms | (absolute << 1));
+}
+
+void ttlCommand(request *r) { ttlGeneric(r, 0, 0); }
+void pttlCommand(request *r) { ttlGeneric(r, 1, 0); }
+void expiretimeCommand(request *r) { ttlGeneric(r, 0, 1); }
+void pexpiretimeCommand(request *r) { ttlGeneric(r, 1, 1); }
+
+static void typeAfterRead(request *r, multiRead *m) {
+    addReplyStatus(r, visible(&m->recs[0]) ? "string" : "none");
+}
+
+void typeCommand(request *r) { readArgsFrom(r, 1, typeAfterRead); }
+
+/* ------------------------------------------------------- RENAME / COPY */
+
+static int sameArg(request *r, int a, int b) {
+    return r->argvlen[a] == r->argvlen[b] && !memcmp(r->argv[a], r->argv[b], r->argvlen[a]);
+}
+
+/* aux: 1 = NX */
+static void renameAfterRead(request *r, multiRead *m) {
+    int nx = (int)m->aux;
+    const version *src = visible(&m->recs[0]);
+    if (!src) {
+        addReplyError(r, ERR_NOKEY);
+        return;
+    }
+    if (sameArg(r, 1, 2)) {
+        if (nx) addReplyInteger(r, 0);
+        else addReplyOK(r);
+        return;
+    }
+    if (nx && visible(&m->recs[1])) {
+        addReplyInteger(r, 0);
+        return;
+    }
+    m->pr.kind = nx ? PR_INT : PR_OK;
+    m->pr.ll = 1;
+    m->pr.remaining = 1;
+    writeValueThenReply(r, &m->pr, r->db, r->argv[2], r->argvlen[2], src->val, src->vlen, 0,
+                        src->expire, &m->recs[1]);
+    writeValueThenReply(r, &m->pr, r->db, r->argv[1], r->argvlen[1], NULL, 0, 1, 0, &m->recs[0]);
+    coordResult ok = {1, NULL, NULL};
+    writeThenReply(r, &ok, &m->pr);
+}
+
+static void renameGeneric(request *r, int nx) {
+    int idx[2] = {1, 2};
+    readKeys(r, idx, NULL, 2, renameAfterRead, nx);
+}
+
+void renameCommand(request *r) { renameGeneric(r, 0); }
+void renamenxCommand(request *r) { renameGeneric(r, 1); }
+
+/* aux: destination db | replace << 16 */
+static void copyAfterRead(request *r, multiRead *m) {
+    int dstdb = (int)(m->aux & 0xffff), replace = (int)(m->aux >> 16);
+    const version *src = visible(&m->recs[0]);
+    if (!src || (!replace && visible(&m->recs[1]))) {
+        addReplyInteger(r, 0);
+        return;
+    }
+    m->pr.kind = PR_INT;
+    m->pr.ll = 1;
+    writeValueThenReply(r, &m->pr, dstdb, r->argv[2], r->argvlen[2], src->val, src->vlen, 0,
+                        src->expire, &m->recs[1]);
+}
+
+void copyCommand(request *r) {
+    int dstdb = r->db, replace = 0;
+    for (int j = 3; j < r->argc; j++) {
+        if (argIs(r, j, "replace")) {
+            replace = 1;
+        } else if (argIs(r, j, "db") && j + 1 < r->argc) {
+            long long d;
+            if (getLongLongFromArg(r, ++j, &d, NULL) != C_OK) return;
+            if (d < 0 || d >= server.databases) {
+                addReplyError(r, ERR_DB_INDEX);
+                return;
+            }
+            dstdb = (int)d;
+        } else {
+            addReplyError(r, ERR_SYNTAX);
+            return;
+        }
+    }
+    if (dstdb == r->db && sameArg(r, 1, 2)) {
+        addReplyError(r, "source and destination objects are the same");
+        return;
+    }
+    int idx[2] = {1, 2}, dbs[2] = {r->db, dstdb};
+    readKeys(r, idx, dbs, 2, copyAfterRead, dstdb | ((long long)replace << 16));
+}
+
+/* ----------------------------------------------------- KEYS / SCAN / ... */
+
+typedef struct keyList {
+    buf keys;       /* concatenated key bytes */
+    size_t *lens;   /* lengths */
+    long n, cap;
+    const char *pattern;
+    size_t patlen;
+    int matchall;
+} keyList;
+
+static int collectKey(const char *key, size_t klen, const record *rec, void *pd) {
+    UNUSED(rec);
+    keyList *kl = pd;
+    if (!kl->matchall && !stringmatchlen(kl->pattern, (int)kl->patlen, key, (int)klen, 0))
+        return 0;
+    if (kl->n == kl->cap) {
+        kl->cap = kl->cap ? kl->cap * 2 : 64;
+        kl->lens = zrealloc(kl->lens, sizeof(size_t) * (size_t)kl->cap);
+    }
+    kl->lens[kl->n++] = klen;
+    bufAppend(&kl->keys, key, klen);
+    return 0;
+}
+
+static void replyKeyList(request *r, keyList *kl) {
+    addReplyArrayLen(r, kl->n);
+    size_t off = 0;
+    for (long i = 0; i < kl->n; i++) {
+        addReplyBulk(r, kl->keys.ptr + off, kl->lens[i]);
+        off += kl->lens[i];
+    }
+    bufFree(&kl->keys);
+    zfree(kl->lens);
+}
+
+static void keyListInit(keyList *kl, const char *pat, size_t patlen) {
+    memset(kl, 0, sizeof(*kl));
+    bufInit(&kl->keys);
+    kl->pattern = pat;
+    kl->patlen = patlen;
+    kl->matchall = !pat || (patlen == 1 && pat[0] == '*');
+}
+
+void keysCommand(request *r) {
+    keyList kl;
+    keyListInit(&kl, r->argv[1], r->argvlen[1]);
+    dbScan(r->db, 0, LONG_MAX, collectKey, &kl);
+    replyKeyList(r, &kl);
+}
+
+void scanCommand(request *r) {
+    unsigned long long cursor;
+    if (!string2ull(r->argv[1], r->argvlen[1], &cursor)) {
+        addReplyError(r, "invalid cursor");
+        return;
+    }
+    long long count = 10;
+    const char *pat = NULL;
+    size_t patlen = 0;
+    int typeok = 1;
+    for (int j = 2; j < r->argc; j++) {
+        int more = j + 1 < r->argc;
+        if (argIs(r, j, "count") && more) {
+            if (getLongLongFromArg(r, ++j, &count, NULL) != C_OK) return;
+            if (count < 1) {
+                addReplyError(r, ERR_SYNTAX);
+                return;
+            }
+        } else if (argIs(r, j, "match") && more) {
+            pat = r->argv[++j];
+            patlen = r->argvlen[j];
+        } else if (argIs(r, j, "type") && more) {
+            typeok = !strcasecmp(r->argv[++j], "string");
+        } else {
+            addReplyError(r, ERR_SYNTAX);
+            return;
+        }
+    }
+    keyList kl;
+    keyListInit(&kl, pat, patlen);
+    unsigned long long next = dbScan(r->db, cursor, (long)count, collectKey, &kl);
+    if (!typeok) kl.n = 0; /* only strings exist */
+    char cb[32];
+    snprintf(cb, sizeof(cb), "%llu", next);
+    addReplyArrayLen(r, 2);
+    addReplyBulkCString(r, cb);
+    replyKeyList(r, &kl);
+}
+
+typedef struct oneKey {
+    buf key;
+    int found;
+} oneKey;
+
+static int firstKey(const char *key, size_t klen, const record *rec, void *pd) {
+    UNUSED(rec);
+    oneKey *k = pd;
+    bufAppend(&k->key, key, klen);
+    k->found = 1;
+    return 1;
+}
+
+/* A key from a random slot onwards (wrapping once): random enough for the
+ * command's purpose, and O(1) seeks on a large keyspace. */
+void randomkeyCommand(request *r) {
+    unsigned long long nslots = (unsigned long long)server.ring_partitions * 256;
+    unsigned char rnd[8];
+    getRandomBytes(rnd, sizeof(rnd));
+    unsigned long long start = 0;
+    for (int i = 0; i < 8; i++) start = (start << 8) | rnd[i];
+    start %= nslots;
+    oneKey k;
+    bufInit(&k.key);
+    k.found = 0;
+    unsigned long long cur = start;
+    do {
+        cur = dbScan(r->db, cur, 1, firstKey, &k);
+    } while (!k.found && cur != 0);
+    if (!k.found && start != 0) {
+        cur = 0;
+        do {
+            cur = dbScan(r->db, cur, 1, firstKey, &k);
+        } while (!k.found && cur != 0 && cur < start);
+    }
+    if (k.found) addReplyBulk(r, k.key.ptr ? k.key.ptr : "", k.key.len);
+    else addReplyNull(r);
+    bufFree(&k.key);
+}
+
+void dbsizeCommand(request *r) { addReplyInteger(r, dbKeys(r->db)); }
+
+static int flushArgs(request *r) {
+    if (r->argc == 1) return C_OK;
+    if (r->argc == 2 && (argIs(r, 1, "sync") || argIs(r, 1, "async"))) return C_OK;
+    addReplyError(r, ERR_SYNTAX);
+    return C_ERR;
+}
+
+void flushdbCommand(request *r) {
+    if (flushArgs(r) != C_OK) return;
+    if (dbFlush(r->db) != C_OK) addReplyError(r, "-IOERR flush failed, see the server log");
+    else addReplyOK(r);
+}
+
+void flushallCommand(request *r) {
+    if (flushArgs(r) != C_OK) return;
+    if (dbFlush(-1) != C_OK) addReplyError(r, "-IOERR flush failed, see the server log");
+    else addReplyOK(r);
+}
+
+void selectCommand(request *r) {
+    long long id;
+    if (getLongLongFromArg(r, 1, &id, NULL) != C_OK) return;
+    if (id < 0 || id >= server.databases) {
+        addReplyError(r, ERR_DB_INDEX);
+        return;
+    }
+    if (r->c) r->c->db = (int)id;
+    addReplyOK(r);
+}

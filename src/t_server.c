@@ -1,0 +1,344 @@
+/* t_server.c -- connection and server commands: PING, ECHO, QUIT, HELLO,
+ * AUTH, RESET, CLIENT, TIME, SHUTDOWN, FUNCTION. */
+#include <ctype.h>
+#include <event2/event.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "commands.h"
+
+void pingCommand(request *r) {
+    if (r->argc > 2) {
+        addReplyErrorArity(r);
+        return;
+    }
+    if (r->argc == 2) addReplyBulk(r, r->argv[1], r->argvlen[1]);
+    else addReplyStatus(r, "PONG");
+}
+
+void echoCommand(request *r) { addReplyBulk(r, r->argv[1], r->argvlen[1]); }
+
+void quitCommand(request *r) {
+    addReplyOK(r);
+    if (r->c) r->c->flags |= CLIENT_CLOSE_AFTER_REPLY;
+}
+
+static int passwordMatches(const char *p, size_t len) {
+    const char *pw = server.requirepass ? server.requirepass : "";
+    size_t pl = strlen(pw);
+    /* constant time in the length of the attempt */
+    unsigned char diff = (unsigned char)(pl != len);
+    for (size_t i = 0; i < len; i++) diff |= (unsigned char)(p[i] ^ (i < pl ? pw[i] : 0));
+    return diff == 0 && pl > 0;
+}
+
+/* user must be "default": ringkv has no ACL users. */
+static int checkCredentials(request *r, const char *user, size_t ulen, const char *pass,
+                            size_t plen) {
+    if ((user && !(ulen == 7 && !memcmp(user, "default", 7))) || !passwordMatches(pass, plen)) {
+        addReplyError(r, "-WRONGPASS invalid username-password pair or user is disabled.");
+        return C_ERR;
+    }
+    return C_OK;
+}
+
+void authCommand(request *r) {
+    if (r->argc > 3) {
+        addReplyError(r, ERR_SYNTAX);
+        return;
+    }
+    if (!server.requirepass || !server.requirepass[0]) {
+        if (r->argc == 2) {
+            addReplyError(r, "AUTH <password> called without any password configured for the "
+                             "default user. Are you sure your configuration is correct?");
+            return;
+        }
+    }
+    const char *user = r->argc == 3 ? r->argv[1] : NULL;
+    size_t ulen = r->argc == 3 ? r->argvlen[1] : 0;
+    int pi = r->argc - 1;
+    if (!server.requirepass || !server.requirepass[0]) {
+        /* "AUTH default anything" with no password set: Redis accepts it */
+        if (user && ulen == 7 && !memcmp(user, "default", 7)) {
+            addReplyOK(r);
+            return;
+        }
+        addReplyError(r, "-WRONGPASS invalid username-password pair or user is disabled.");
+        return;
+    }
+    if (checkCredentials(r, user, ulen, r->argv[pi], r->argvlen[pi]) != C_OK) return;
+    if (r->c) r->c->authenticated = 1;
+    addReplyOK(r);
+}
+
+static int validClientName(const char *s, size_t len) {
+    for (size_t i = 0; i < len; i++)
+        if (s[i] < '!' || s[i] > '~') return 0;
+    return 1;
+}
+
+void helloCommand(request *r) {
+    long long ver = 0;
+    int next = 1;
+    if (r->argc >= 2) {
+        if (!string2ll(r->argv[1], r->argvlen[1], &ver)) {
+            addReplyError(r, "Protocol version is not an integer or out of range");
+            return;
+        }
+        next = 2;
+        if (ver < 2 || ver > 3) {
+            addReplyError(r, "-NOPROTO unsupported protocol version");
+            return;
+        }
+    }
+    const char *setname = NULL;
+    size_t setnamelen = 0;
+    int authed_now = 0;
+    for (int j = next; j < r->argc; j++) {
+        int more = r->argc - j - 1;
+        if (argIs(r, j, "auth") && more >= 2) {
+            if (!server.requirepass || !server.requirepass[0]) {
+                if (!(r->argvlen[j + 1] == 7 && !memcmp(r->argv[j + 1], "default", 7))) {
+                    addReplyError(r,
+                                  "-WRONGPASS invalid username-password pair or user is disabled.");
+                    return;
+                }
+            } else if (checkCredentials(r, r->argv[j + 1], r->argvlen[j + 1], r->argv[j + 2],
+                                        r->argvlen[j + 2]) != C_OK) {
+                return;
+            }
+            authed_now = 1;
+            j += 2;
+        } else if (argIs(r, j, "setname") && more >= 1) {
+            setname = r->argv[j + 1];
+            setnamelen = r->argvlen[j + 1];
+            if (!validClientName(setname, setnamelen)) {
+                addReplyError(r, "Client names cannot contain spaces, newlines or special characters.");
+                return;
+            }
+            j++;
+        } else {
+            addReplyErrorFormat(r, "Syntax error in HELLO option '%s'", r->argv[j]);
+            return;
+        }
+    }
+    client *c = r->c;
+    if (c && !c->authenticated && !authed_now) {
+        addReplyError(r, "-NOAUTH HELLO must be called with the client already authenticated, "
+                         "otherwise the HELLO <proto> AUTH <user> <pass> option can be used to "
+                         "authenticate the client and select the RESP protocol version at the "
+                         "same time");
+        return;
+    }
+    if (c) {
+        if (authed_now) c->authenticated = 1;
+        if (setname) clientSetName(c, setname, setnamelen);
+        if (ver) c->proto = (int)ver;
+        r->proto = c->proto;
+    }
+    addReplyMapLen(r, 8);
+    addReplyBulkCString(r, "server");
+    addReplyBulkCString(r, "redis");
+    addReplyBulkCString(r, "version");
+    addReplyBulkCString(r, REDIS_COMPAT_VERSION);
+    addReplyBulkCString(r, "proto");
+    addReplyInteger(r, r->proto);
+    addReplyBulkCString(r, "id");
+    addReplyInteger(r, c ? (long long)c->id : 0);
+    addReplyBulkCString(r, "mode");
+    addReplyBulkCString(r, "standalone");
+    addReplyBulkCString(r, "role");
+    addReplyBulkCString(r, "master");
+    addReplyBulkCString(r, "modules");
+    addReplyArrayLen(r, 0);
+    addReplyBulkCString(r, "ringkv");
+    addReplyBulkCString(r, RINGKV_VERSION);
+}
+
+void resetCommand(request *r) {
+    client *c = r->c;
+    if (c) {
+        c->db = 0;
+        c->proto = 2;
+        clientSetName(c, NULL, 0);
+        c->authenticated = !(server.requirepass && server.requirepass[0]);
+    }
+    addReplyStatus(r, "RESET");
+}
+
+/* ----------------------------------------------------------------- CLIENT */
+
+static void clientListReply(request *r, long long only_id) {
+    buf out;
+    bufInit(&out);
+    for (client *c = server.clients; c; c = c->next) {
+        if (only_id && (long long)c->id != only_id) continue;
+        clientInfoString(c, &out);
+        bufAppend(&out, "\n", 1);
+    }
+    addReplyVerbatim(r, out.ptr ? out.ptr : "", out.len);
+    bufFree(&out);
+}
+
+void clientCommand(request *r) {
+    client *c = r->c;
+    if (argIs(r, 1, "id") && r->argc == 2) {
+        addReplyInteger(r, c ? (long long)c->id : 0);
+    } else if (argIs(r, 1, "getname") && r->argc == 2) {
+        if (c && c->name) addReplyBulkCString(r, c->name);
+        else addReplyNull(r);
+    } else if (argIs(r, 1, "setname") && r->argc == 3) {
+        if (!validClientName(r->argv[2], r->argvlen[2])) {
+            addReplyError(r, "Client names cannot contain spaces, newlines or special characters.");
+            return;
+        }
+        if (c) clientSetName(c, r->argv[2], r->argvlen[2]);
+        addReplyOK(r);
+    } else if (argIs(r, 1, "setinfo") && r->argc == 4) {
+        int name = argIs(r, 2, "lib-name");
+        if (!name && !argIs(r, 2, "lib-ver")) {
+            addReplyErrorFormat(r, "Unrecognized option '%s'", r->argv[2]);
+            return;
+        }
+        if (!validClientName(r->argv[3], r->argvlen[3])) {
+            addReplyErrorFormat(r, "%s cannot contain spaces, newlines or special characters.",
+                                name ? "lib-name" : "lib-ver");
+            return;
+        }
+        if (c) {
+            char **f = name ? &c->lib_name : &c->lib_ver;
+            zfree(*f);
+            *f = zmemdup(r->argv[3], r->argvlen[3] + 1);
+        }
+        addReplyOK(r);
+    } else if (argIs(r, 1, "info") && r->argc == 2) {
+        buf out;
+        bufInit(&out);
+        if (c) clientInfoString(c, &out);
+        bufAppend(&out, "\n", 1);
+        addReplyVerbatim(r, out.ptr, out.len);
+        bufFree(&out);
+    } else if (argIs(r, 1, "list")) {
+        long long id = 0;
+        if (r->argc == 4 && argIs(r, 2, "type")) {
+            if (!argIs(r, 3, "normal")) {
+                if (argIs(r, 3, "master") || argIs(r, 3, "replica") || argIs(r, 3, "pubsub") ||
+                    argIs(r, 3, "slave")) {
+                    addReplyVerbatim(r, "", 0);
+                } else {
+                    addReplyErrorFormat(r, "Unknown client type '%s'", r->argv[3]);
+                }
+                return;
+            }
+        } else if (r->argc == 4 && argIs(r, 2, "id")) {
+            if (!string2ll(r->argv[3], r->argvlen[3], &id) || id <= 0) {
+                addReplyError(r, "Invalid client ID");
+                return;
+            }
+        } else if (r->argc != 2) {
+            addReplyError(r, ERR_SYNTAX);
+            return;
+        }
+        clientListReply(r, id);
+    } else if (argIs(r, 1, "kill") && r->argc >= 3) {
+        long long id = 0;
+        const char *addr = NULL;
+        if (r->argc == 3) {
+            addr = r->argv[2];
+        } else if (r->argc == 4 && argIs(r, 2, "id")) {
+            if (!string2ll(r->argv[3], r->argvlen[3], &id)) {
+                addReplyError(r, "client-id should be greater than 0");
+                return;
+            }
+        } else if (r->argc == 4 && argIs(r, 2, "addr")) {
+            addr = r->argv[3];
+        } else {
+            addReplyError(r, ERR_SYNTAX);
+            return;
+        }
+        long long killed = 0;
+        client *k = server.clients;
+        while (k) {
+            client *next = k->next; /* closing unlinks k */
+            if ((id && (long long)k->id == id) || (addr && !strcmp(k->addr, addr))) {
+                if (k == c) k->flags |= CLIENT_CLOSE_AFTER_REPLY;
+                else clientScheduleClose(k);
+                killed++;
+            }
+            k = next;
+        }
+        if (r->argc == 3) {
+            if (killed) addReplyOK(r);
+            else addReplyError(r, "No such client");
+        } else {
+            addReplyInteger(r, killed);
+        }
+    } else if ((argIs(r, 1, "no-evict") || argIs(r, 1, "no-touch")) && r->argc == 3) {
+        if (argIs(r, 2, "on") || argIs(r, 2, "off")) addReplyOK(r);
+        else addReplyError(r, ERR_SYNTAX);
+    } else if (argIs(r, 1, "help") && r->argc == 2) {
+        static const char *help[] = {
+            "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "GETNAME", "    Return the name of the current connection.",
+            "ID", "    Return the ID of the current connection.",
+            "INFO", "    Return information about the current client connection.",
+            "KILL <ip:port>|ID <client-id>|ADDR <ip:port>", "    Kill connections.",
+            "LIST [TYPE normal] [ID <id>]", "    Return information about client connections.",
+            "SETNAME <name>", "    Assign the name <name> to the current connection.",
+            "SETINFO <LIB-NAME|LIB-VER> <value>", "    Set client library name or version.",
+            "HELP", "    Print this help.", NULL};
+        int n = 0;
+        while (help[n]) n++;
+        addReplyArrayLen(r, n);
+        for (int i = 0; i < n; i++) addReplyStatus(r, help[i]);
+    } else {
+        commandUnknownSubcommand(r);
+    }
+}
+
+void timeCommand(request *r) {
+    long long us = ustime() + server.debug_clock_offset_ms * 1000;
+    addReplyArrayLen(r, 2);
+    char b[32];
+    snprintf(b, sizeof(b), "%lld", us / 1000000);
+    addReplyBulkCString(r, b);
+    snprintf(b, sizeof(b), "%lld", us % 1000000);
+    addReplyBulkCString(r, b);
+}
+
+void shutdownCommand(request *r) {
+    for (int j = 1; j < r->argc; j++) {
+        if (argIs(r, j, "abort")) {
+            addReplyError(r, "No shutdown in progress.");
+            return;
+        }
+        if (!argIs(r, j, "nosave") && !argIs(r, j, "save") && !argIs(r, j, "now") &&
+            !argIs(r, j, "force")) {
+            addReplyError(r, ERR_SYNTAX);
+            return;
+        }
+    }
+    if (r->c && !r->c->authenticated) {
+        addReplyError(r, ERR_NOAUTH);
+        return;
+    }
+    serverLog(LL_WARNING, "User requested shutdown...");
+    /* No reply: like Redis, the connection just closes when we exit. */
+    server.shutdown_asap = 1;
+    event_base_loopbreak(server.base);
+}
+
+void functionCommand(request *r) {
+    if (argIs(r, 1, "flush") && r->argc <= 3) {
+        if (r->argc == 3 && !argIs(r, 2, "sync") && !argIs(r, 2, "async")) {
+            addReplyError(r, ERR_SYNTAX);
+            return;
+        }
+        addReplyOK(r); /* there are never functions to flush */
+    } else if (argIs(r, 1, "list")) {
+        addReplyArrayLen(r, 0);
+    } else {
+        addReplyError(r, "ringkv has no functions or scripting");
+    }
+}
