@@ -116,6 +116,7 @@ void clientCommand(request *r);
 void timeCommand(request *r);
 void shutdownCommand(request *r);
 void functionCommand(request *r);
+void configCommand(request *r);
 void resetCommand(request *r);
 void ringCommand(request *r);
 

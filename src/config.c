@@ -2,7 +2,9 @@
  *
  * Tables, not switches (STYLE habit 8): every option is one row below with
  * its type, default, limits and whether CONFIG SET may change it at runtime.
- * conf/ringkv.conf documents every row; a test checks the two agree. */
+ * conf/ringkv.conf documents every row; a test checks the two agree.
+ * No I/O but the conf file read and no request handling: the CONFIG command
+ * lives in t_server.c, so this file is unit tested on its own. */
 #include "config.h"
 
 #include <ctype.h>
@@ -12,7 +14,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "commands.h"
 #include "log.h"
 #include "server.h"
 
@@ -261,6 +262,16 @@ int configSet(const char *name, const char *value, int startup, char *err, size_
     return C_OK;
 }
 
+const char *configCanonicalName(const char *name) {
+    option *o = lookup(name);
+    return o ? o->name : NULL;
+}
+
+int configIsMutable(const char *name) {
+    option *o = lookup(name);
+    return o && !(o->flags & F_IMMUTABLE);
+}
+
 int configGetValue(const char *name, buf *out) {
     option *o = lookup(name);
     if (!o) return C_ERR;
@@ -380,137 +391,3 @@ int configLoadArgs(int argc, char **argv, char *err, size_t errlen) {
     return rc;
 }
 
-/* ----------------------------------------------------------------- CONFIG */
-
-static void addPair(const char *name, const char *value, void *pd) {
-    request *r = pd;
-    addReplyBulkCString(r, name);
-    addReplyBulkCString(r, value);
-}
-
-static void countPair(const char *name, const char *value, void *pd) {
-    UNUSED(name);
-    UNUSED(value);
-    (*(long long *)pd)++;
-}
-
-static void configGetCommand(request *r) {
-    /* Several patterns may name one option: reply each option once. */
-    long long n = 0;
-    buf seen;
-    bufInit(&seen);
-    bufAppend(&seen, "|", 1);
-    for (int i = 2; i < r->argc; i++) {
-        for (option *o = options; o->name; o++) {
-            if (!stringmatchlen(r->argv[i], (int)r->argvlen[i], o->name, (int)strlen(o->name), 1))
-                continue;
-            char tok[128];
-            snprintf(tok, sizeof(tok), "|%s|", o->name);
-            if (strstr(seen.ptr, tok)) continue;
-            bufAppendStr(&seen, o->name);
-            bufAppend(&seen, "|", 1);
-            n++;
-        }
-    }
-    UNUSED(countPair);
-    addReplyMapLen(r, n);
-    buf v;
-    bufInit(&v);
-    char *p = seen.ptr + 1;
-    while (*p) {
-        char *bar = strchr(p, '|');
-        *bar = '\0';
-        configGetValue(p, &v);
-        addPair(p, v.ptr ? v.ptr : "", r);
-        p = bar + 1;
-    }
-    bufFree(&v);
-    bufFree(&seen);
-}
-
-static void configSetCommand(request *r) {
-    if (r->argc < 4 || (r->argc % 2) != 0) {
-        addReplyErrorArity(r);
-        return;
-    }
-    int n = (r->argc - 2) / 2;
-    /* Validate names first (and duplicates), then set all; on a failure,
-     * restore what was already set so CONFIG SET is all or nothing. */
-    for (int i = 0; i < n; i++) {
-        option *o = lookup(r->argv[2 + 2 * i]);
-        if (!o) {
-            addReplyErrorFormat(r, "Unknown option or number of arguments for CONFIG SET - '%s'",
-                                r->argv[2 + 2 * i]);
-            return;
-        }
-        for (int j = 0; j < i; j++)
-            if (lookup(r->argv[2 + 2 * j]) == o) {
-                addReplyErrorFormat(r,
-                                    "CONFIG SET failed (possibly related to argument '%s') - "
-                                    "duplicate parameter",
-                                    r->argv[2 + 2 * i]);
-                return;
-            }
-        if (o->flags & F_IMMUTABLE) {
-            addReplyErrorFormat(r,
-                                "CONFIG SET failed (possibly related to argument '%s') - can't "
-                                "set immutable config",
-                                r->argv[2 + 2 * i]);
-            return;
-        }
-    }
-    buf *old = zcalloc(sizeof(buf) * (size_t)n);
-    int failed = -1;
-    char err[256];
-    for (int i = 0; i < n; i++) {
-        option *o = lookup(r->argv[2 + 2 * i]);
-        getValue(o, &old[i]);
-        if (configSet(o->name, r->argv[3 + 2 * i], 0, err, sizeof(err)) != C_OK) {
-            failed = i;
-            break;
-        }
-    }
-    if (failed >= 0) {
-        char e2[256];
-        for (int i = failed; i >= 0; i--)
-            configSet(r->argv[2 + 2 * i], old[i].ptr ? old[i].ptr : "", 1, e2, sizeof(e2));
-        addReplyErrorFormat(r, "CONFIG SET failed (possibly related to argument '%s') - %s",
-                            r->argv[2 + 2 * failed], err);
-    } else {
-        addReplyOK(r);
-    }
-    for (int i = 0; i < n; i++) bufFree(&old[i]);
-    zfree(old);
-}
-
-void configCommand(request *r) {
-    const char *sub = r->argv[1];
-    if (!strcasecmp(sub, "get") && r->argc >= 3) {
-        configGetCommand(r);
-    } else if (!strcasecmp(sub, "set")) {
-        configSetCommand(r);
-    } else if (!strcasecmp(sub, "resetstat") && r->argc == 2) {
-        infoResetStats();
-        addReplyOK(r);
-    } else if (!strcasecmp(sub, "rewrite") && r->argc == 2) {
-        addReplyError(r, "CONFIG REWRITE is not supported: edit the conf file");
-    } else if (!strcasecmp(sub, "help") && r->argc == 2) {
-        static const char *help[] = {
-            "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-            "GET <pattern>",
-            "    Return parameters matching the glob-like <pattern> and their values.",
-            "SET <directive> <value>",
-            "    Set the configuration <directive> to <value>.",
-            "RESETSTAT",
-            "    Reset statistics reported by the INFO command.",
-            "HELP",
-            "    Print this help.",
-            NULL};
-        long long n = 0;
-        while (help[n]) n++;
-        addReplyArrayLen(r, n);
-        for (long long i = 0; i < n; i++) addReplyStatus(r, help[i]);
-    } else {
-        commandUnknownSubcommand(r);
-    }
-}

@@ -7,14 +7,12 @@
  *   configLoadArgs(argc, argv, err)    "--name value ..." from the command line
  *   configSet(name, value, startup, err)  one option (CONFIG SET, file, args)
  *   configGet(pattern, fn, pd)         every option matching a glob
- *   configCommand(r)                   CONFIG GET|SET|RESETSTAT|HELP
+ *   configCanonicalName / configIsMutable
  * err is set to a static or buffer-held message on failure (C_ERR). */
 #ifndef RINGKV_CONFIG_H
 #define RINGKV_CONFIG_H
 
 #include "util.h"
-
-struct request;
 
 void configInitDefaults(void);
 int configLoadFile(const char *path, char *err, size_t errlen);
@@ -25,6 +23,8 @@ typedef void configGetFn(const char *name, const char *value, void *pd);
 void configGet(const char *pattern, configGetFn *fn, void *pd);
 /* The current value as text (into out); C_ERR if there is no such option. */
 int configGetValue(const char *name, buf *out);
-void configCommand(struct request *r);
+/* The option's own name (for a case-insensitive match), NULL if unknown. */
+const char *configCanonicalName(const char *name);
+int configIsMutable(const char *name);
 
 #endif

@@ -111,6 +111,8 @@ static unsigned char dataFilter(void *state, int level, const char *key, size_t 
     return (unsigned char)drop;
 }
 
+static void dataFilterDestroy(void *state) { UNUSED(state); }
+
 static const char *dataFilterName(void *state) {
     UNUSED(state);
     return "ringkv.tombstones";
@@ -295,7 +297,7 @@ int storeOpen(const char *path, char **errout) {
     rocksdb_block_based_options_set_cache_index_and_filter_blocks(st.bbto, 1);
     rocksdb_block_based_options_set_pin_l0_filter_and_index_blocks_in_cache(st.bbto, 1);
     rocksdb_block_based_options_set_format_version(st.bbto, 5);
-    st.cfilter = rocksdb_compactionfilter_create(NULL, NULL, dataFilter, dataFilterName);
+    st.cfilter = rocksdb_compactionfilter_create(NULL, dataFilterDestroy, dataFilter, dataFilterName);
 
     st.dbopts = rocksdb_options_create();
     rocksdb_options_set_create_if_missing(st.dbopts, 1);

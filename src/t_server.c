@@ -1,5 +1,5 @@
 /* t_server.c -- connection and server commands: PING, ECHO, QUIT, HELLO,
- * AUTH, RESET, CLIENT, TIME, SHUTDOWN, FUNCTION. */
+ * AUTH, RESET, CLIENT, CONFIG, TIME, SHUTDOWN, FUNCTION. */
 #include <ctype.h>
 #include <event2/event.h>
 #include <stdio.h>
@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "commands.h"
+#include "config.h"
 
 void pingCommand(request *r) {
     if (r->argc > 2) {
@@ -340,5 +341,127 @@ void functionCommand(request *r) {
         addReplyArrayLen(r, 0);
     } else {
         addReplyError(r, "ringkv has no functions or scripting");
+    }
+}
+
+/* ----------------------------------------------------------------- CONFIG */
+
+static void countOption(const char *name, const char *value, void *pd) {
+    UNUSED(value);
+    /* pd: the "|name|name|" list of options already listed */
+    buf *seen = pd;
+    char tok[128];
+    snprintf(tok, sizeof(tok), "|%s|", name);
+    if (strstr(seen->ptr, tok)) return;
+    bufAppendStr(seen, name);
+    bufAppend(seen, "|", 1);
+}
+
+/* CONFIG GET pattern [pattern ...]: several patterns may name one option,
+ * which is listed once. */
+static void configGetCommand(request *r) {
+    buf seen, v;
+    bufInit(&seen);
+    bufInit(&v);
+    bufAppend(&seen, "|", 1);
+    for (int i = 2; i < r->argc; i++) configGet(r->argv[i], countOption, &seen);
+    long long n = 0;
+    for (char *p = seen.ptr + 1; *p; p++)
+        if (*p == '|') n++;
+    addReplyMapLen(r, n);
+    char *p = seen.ptr + 1;
+    while (*p) {
+        char *bar = strchr(p, '|');
+        *bar = '\0';
+        configGetValue(p, &v);
+        addReplyBulkCString(r, p);
+        addReplyBulkCString(r, v.ptr ? v.ptr : "");
+        p = bar + 1;
+    }
+    bufFree(&v);
+    bufFree(&seen);
+}
+
+/* CONFIG SET name value [name value ...]: all or nothing, as Redis 7. */
+static void configSetCommand(request *r) {
+    if (r->argc < 4 || (r->argc % 2) != 0) {
+        addReplyErrorArity(r);
+        return;
+    }
+    int n = (r->argc - 2) / 2;
+    for (int i = 0; i < n; i++) {
+        const char *name = configCanonicalName(r->argv[2 + 2 * i]);
+        if (!name) {
+            addReplyErrorFormat(r, "Unknown option or number of arguments for CONFIG SET - '%s'",
+                                r->argv[2 + 2 * i]);
+            return;
+        }
+        for (int j = 0; j < i; j++)
+            if (configCanonicalName(r->argv[2 + 2 * j]) == name) {
+                addReplyErrorFormat(r,
+                                    "CONFIG SET failed (possibly related to argument '%s') - "
+                                    "duplicate parameter",
+                                    r->argv[2 + 2 * i]);
+                return;
+            }
+        if (!configIsMutable(name)) {
+            addReplyErrorFormat(r,
+                                "CONFIG SET failed (possibly related to argument '%s') - can't "
+                                "set immutable config",
+                                r->argv[2 + 2 * i]);
+            return;
+        }
+    }
+    buf *old = zcalloc(sizeof(buf) * (size_t)n);
+    int failed = -1;
+    char err[256];
+    for (int i = 0; i < n; i++) {
+        configGetValue(r->argv[2 + 2 * i], &old[i]);
+        if (configSet(r->argv[2 + 2 * i], r->argv[3 + 2 * i], 0, err, sizeof(err)) != C_OK) {
+            failed = i;
+            break;
+        }
+    }
+    if (failed >= 0) {
+        char e2[256];
+        for (int i = failed; i >= 0; i--)
+            configSet(r->argv[2 + 2 * i], old[i].ptr ? old[i].ptr : "", 1, e2, sizeof(e2));
+        addReplyErrorFormat(r, "CONFIG SET failed (possibly related to argument '%s') - %s",
+                            r->argv[2 + 2 * failed], err);
+    } else {
+        addReplyOK(r);
+    }
+    for (int i = 0; i < n; i++) bufFree(&old[i]);
+    zfree(old);
+}
+
+void configCommand(request *r) {
+    if (argIs(r, 1, "get") && r->argc >= 3) {
+        configGetCommand(r);
+    } else if (argIs(r, 1, "set")) {
+        configSetCommand(r);
+    } else if (argIs(r, 1, "resetstat") && r->argc == 2) {
+        infoResetStats();
+        addReplyOK(r);
+    } else if (argIs(r, 1, "rewrite") && r->argc == 2) {
+        addReplyError(r, "CONFIG REWRITE is not supported: edit the conf file");
+    } else if (argIs(r, 1, "help") && r->argc == 2) {
+        static const char *help[] = {
+            "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "GET <pattern>",
+            "    Return parameters matching the glob-like <pattern> and their values.",
+            "SET <directive> <value>",
+            "    Set the configuration <directive> to <value>.",
+            "RESETSTAT",
+            "    Reset statistics reported by the INFO command.",
+            "HELP",
+            "    Print this help.",
+            NULL};
+        long long n = 0;
+        while (help[n]) n++;
+        addReplyArrayLen(r, n);
+        for (long long i = 0; i < n; i++) addReplyStatus(r, help[i]);
+    } else {
+        commandUnknownSubcommand(r);
     }
 }
