@@ -48,7 +48,7 @@ static command table[] = {
     {"bitcount", bitcountCommand, -2, R, 1, 1, 1, "bitmap", "2.6.0", "Count set bits in a string", "key [start end [BYTE|BIT]]", 0, 0, 0, 0},
     {"bitpos", bitposCommand, -3, R, 1, 1, 1, "bitmap", "2.8.7", "Find first bit set or clear in a string", "key bit [start [end [BYTE|BIT]]]", 0, 0, 0, 0},
     {"bitop", bitopCommand, -4, W, 2, -1, 1, "bitmap", "2.6.0", "Perform bitwise operations between strings", "operation destkey key [key ...]", 0, 0, 0, 0},
-    {"lcs", lcsCommand, -3, R, 1, 2, 1, "string", "7.0.0", "Find longest common substring", "key1 key2 [LEN] [IDX] [MINMATCHLEN min-match-len] [WITHMATCHLEN]", 0, 0, 0, 0},
+    {"lcs", lcsCommand, -3, R, 1, 2, 1, "string", "7.0.0", "Find longest common substring", "key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN]", 0, 0, 0, 0},
     /* versions (ringkv) */
     {"vget", vgetCommand, 2, R | F, 1, 1, 1, "string", "ringkv", "Get every sibling version of a key with its causal context", "key", 0, 0, 0, 0},
     {"vset", vsetCommand, 4, W, 1, 1, 1, "string", "ringkv", "Write a value that supersedes exactly the versions of a causal context", "key context value", 0, 0, 0, 0},
@@ -91,6 +91,9 @@ static command table[] = {
     {"info", infoCommand, -1, CMD_STALE | CMD_LOADING, 0, 0, 0, "server", "1.0.0", "Get information and statistics about the server", "[section [section ...]]", 0, 0, 0, 0},
     {"time", timeCommand, 1, F | CMD_STALE | CMD_LOADING, 0, 0, 0, "server", "2.6.0", "Return the current server time", "", 0, 0, 0, 0},
     {"shutdown", shutdownCommand, -1, CMD_ADMIN | CMD_STALE | CMD_LOADING | CMD_NOAUTH, 0, 0, 0, "server", "1.0.0", "Synchronously save the dataset to disk and then shut down the server", "[NOSAVE|SAVE] [NOW] [FORCE] [ABORT]", 0, 0, 0, 0},
+    /* cluster (ringkv) */
+    {"ring", ringCommand, -2, CMD_ADMIN | CMD_STALE, 0, 0, 0, "cluster", "ringkv", "Cluster membership and placement: NODES, INFO, OWNERS, LOCAL, JOIN", "subcommand [arg [arg ...]]", 0, 0, 0, 0},
+    {"consistency", consistencyCommand, -1, F | CMD_STALE, 0, 0, 0, "connection", "ringkv", "Show or set this connection's read and write consistency levels", "[READ level] [WRITE level]", 0, 0, 0, 0},
     {"function", functionCommand, -2, CMD_NOSCRIPT, 0, 0, 0, "scripting", "7.0.0", "A container for function commands (ringkv has no functions)", "subcommand [arg [arg ...]]", 0, 0, 0, 0},
     {NULL, NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, 0, 0, 0, 0},
 };
@@ -136,9 +139,41 @@ command *commandTableAt(int i) {
 
 static int tableLen(void) { return (int)(sizeof(table) / sizeof(table[0])) - 1; }
 
+/* The subcommands the container commands know, with Redis 7.0's arity, so
+ * that a known subcommand called with arguments its handler did not accept
+ * gets the error Redis gives (arity, else syntax) rather than "unknown". */
+static const struct {
+    const char *cmd, *sub;
+    int arity;
+} subcommands[] = {
+    {"config", "get", -3},     {"config", "set", -4},      {"config", "resetstat", 2},
+    {"config", "rewrite", 2},  {"config", "help", 2},      {"client", "id", 2},
+    {"client", "getname", 2},  {"client", "setname", 3},   {"client", "setinfo", 4},
+    {"client", "info", 2},     {"client", "list", -2},     {"client", "kill", -3},
+    {"client", "no-evict", 3}, {"client", "no-touch", 3},  {"client", "help", 2},
+    {"command", "count", 2},   {"command", "info", -2},    {"command", "docs", -2},
+    {"command", "list", -2},   {"command", "getkeys", -4}, {"command", "help", 2},
+    {NULL, NULL, 0}};
+
 void commandUnknownSubcommand(request *r) {
-    addReplyErrorFormat(r, "unknown subcommand '%.128s'. Try %s HELP.", r->argv[1],
-                        r->cmd ? r->cmd->name : "");
+    const char *name = r->cmd ? r->cmd->name : "";
+    for (int i = 0; subcommands[i].cmd; i++) {
+        if (strcmp(subcommands[i].cmd, name) || strcasecmp(subcommands[i].sub, r->argv[1]))
+            continue;
+        int a = subcommands[i].arity;
+        if ((a > 0 && r->argc != a) || r->argc < -a)
+            addReplyErrorFormat(r, "wrong number of arguments for '%s|%s' command", name,
+                                subcommands[i].sub);
+        else
+            addReplyError(r, ERR_SYNTAX);
+        return;
+    }
+    /* Redis names the command as the client typed it, in capitals */
+    char upper[64];
+    size_t n = r->argvlen[0] < sizeof(upper) - 1 ? r->argvlen[0] : sizeof(upper) - 1;
+    for (size_t i = 0; i < n; i++) upper[i] = (char)toupper((unsigned char)r->argv[0][i]);
+    upper[n] = '\0';
+    addReplyErrorFormat(r, "unknown subcommand '%.128s'. Try %s HELP.", r->argv[1], upper);
 }
 
 /* ------------------------------------------------------------ COMMAND INFO */
@@ -278,7 +313,7 @@ static const char *argType(span name) {
                  {"seconds", "integer"},   {"milliseconds", "integer"}, {"count", "integer"},
                  {"offset", "integer"},    {"start", "integer"},      {"end", "integer"},
                  {"decrement", "integer"}, {"index", "integer"},      {"cursor", "integer"},
-                 {"bit", "integer"},       {"min-match-len", "integer"}, {"protover", "integer"},
+                 {"bit", "integer"},       {"len", "integer"}, {"protover", "integer"},
                  {"client-id", "integer"}, {NULL, NULL}};
     for (int i = 0; types[i].prefix; i++) {
         size_t l = strlen(types[i].prefix);
@@ -368,15 +403,52 @@ static int isRepeat(span item) {
     return item.len > 5 && item.p[0] == '[' && !memcmp(item.p + item.len - 5, " ...]", 5);
 }
 
+/* "key value [key value ...]": if items[i..i+k) are the words repeated by
+ * items[i+k] with k > 1, returns k (they form one repeated block, as Redis
+ * documents MSET), else 0. */
+static int repeatedGroup(const span *items, int n, int i) {
+    for (int k = 2; i + k < n; k++) {
+        if (!isRepeat(items[i + k])) continue;
+        span inner = trim((span){items[i + k].p + 1, items[i + k].len - 5});
+        span words[16];
+        if (splitTop(inner, ' ', words, 16) != k) return 0;
+        for (int m = 0; m < k; m++)
+            if (words[m].len != items[i + m].len ||
+                memcmp(words[m].p, items[i + m].p, words[m].len))
+                return 0;
+        return k;
+    }
+    return 0;
+}
+
 static void emitArgs(request *r, span s) {
     span items[32];
     int n = splitTop(s, ' ', items, 32);
     int count = 0;
-    for (int i = 0; i < n; i++)
-        if (!isRepeat(items[i])) count++;
+    for (int i = 0; i < n; i++) {
+        int k = isRepeat(items[i]) ? 0 : repeatedGroup(items, n, i);
+        if (k) i += k; /* the group and its repetition are one node */
+        if (!isRepeat(items[i]) || k) count++;
+    }
     addReplyArrayLen(r, count);
     for (int i = 0; i < n; i++) {
         if (isRepeat(items[i])) continue;
+        int k = repeatedGroup(items, n, i);
+        if (k) {
+            addReplyMapLen(r, 4);
+            addReplyBulkCString(r, "name");
+            addReplyBulkCString(r, "data");
+            addReplyBulkCString(r, "type");
+            addReplyBulkCString(r, "block");
+            addReplyBulkCString(r, "flags");
+            addReplyArrayLen(r, 1);
+            addReplyStatus(r, "multiple");
+            addReplyBulkCString(r, "arguments");
+            emitArgs(r, (span){items[i].p, (size_t)(items[i + k - 1].p + items[i + k - 1].len -
+                                                   items[i].p)});
+            i += k;
+            continue;
+        }
         int multiple = i + 1 < n && isRepeat(items[i + 1]);
         if (items[i].p[0] == '[' && items[i].p[items[i].len - 1] == ']')
             emitNode(r, trim((span){items[i].p + 1, items[i].len - 2}), 1, multiple);
@@ -441,7 +513,7 @@ void commandCommand(request *r) {
     } else if (!strcasecmp(sub, "list") && r->argc == 2) {
         addReplyArrayLen(r, n);
         for (int i = 0; i < n; i++) addReplyBulkCString(r, table[i].name);
-    } else if (!strcasecmp(sub, "getkeys") && r->argc >= 3) {
+    } else if (!strcasecmp(sub, "getkeys") && r->argc >= 4) {
         command *c = commandLookup(r->argv[2], r->argvlen[2]);
         int argc = r->argc - 2;
         if (!c) {

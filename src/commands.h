@@ -119,5 +119,7 @@ void functionCommand(request *r);
 void configCommand(request *r);
 void resetCommand(request *r);
 void ringCommand(request *r);
+void consistencyCommand(request *r);
+void ringInfoLines(buf *out); /* INFO ring */
 
 #endif

@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "log.h"
+#include "ring.h"
 #include "server.h"
 
 enum { T_BOOL, T_INT, T_I32, T_MEM, T_ENUM, T_STRING, T_OBUF }; /* T_INT: long long, T_I32: int */
@@ -40,6 +41,8 @@ typedef struct option {
 
 static const enumVal loglevels[] = {{"debug", LL_DEBUG}, {"verbose", LL_VERBOSE},
                                     {"notice", LL_NOTICE}, {"warning", LL_WARNING}, {NULL, 0}};
+static const enumVal quorummodes[] = {{"strict", QUORUM_STRICT}, {"sloppy", QUORUM_SLOPPY},
+                                      {NULL, 0}};
 static const enumVal walfsync[] = {{"always", WAL_FSYNC_ALWAYS}, {"everysec", WAL_FSYNC_EVERYSEC},
                                    {"no", WAL_FSYNC_NO}, {NULL, 0}};
 
@@ -59,6 +62,45 @@ static int applyPartitions(char *err, size_t errlen) {
     }
     server.qbits = bits;
     return C_OK;
+}
+
+/* Redis options that tools read (redis-benchmark asks CONFIG GET save and
+ * appendonly, and warns when they are missing). ringkv persists every write
+ * through the RocksDB WAL and takes no snapshots: these are reported, and
+ * `save` is accepted and ignored. */
+static char *compat_save;
+static int compat_appendonly;
+
+/* Node ids, data center and rack names travel in gossip lines separated by
+ * spaces: keep them to a safe alphabet. */
+static int safeName(const char *s, size_t max) {
+    size_t n = strlen(s);
+    if (n == 0 || n > max) return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.') return 0;
+    return 1;
+}
+
+static int applyNodeId(char *err, size_t errlen) {
+    if (server.node_id_cfg[0] && !safeName(server.node_id_cfg, 40)) {
+        snprintf(err, errlen, "node-id must be 1-40 characters of [A-Za-z0-9._-]");
+        return C_ERR;
+    }
+    return C_OK;
+}
+
+static int applyPlacementName(char *err, size_t errlen) {
+    if ((server.dc && !safeName(server.dc, 63)) || (server.rack && !safeName(server.rack, 63))) {
+        snprintf(err, errlen, "dc and rack names must be 1-63 characters of [A-Za-z0-9._-]");
+        return C_ERR;
+    }
+    return C_OK;
+}
+
+static int applyReplication(char *err, size_t errlen) {
+    ringDcSpec spec[RING_MAX_DCS];
+    int n;
+    return ringParseReplication(server.replication, spec, &n, err, errlen) == 0 ? C_OK : C_ERR;
 }
 
 static option options[] = {
@@ -93,8 +135,26 @@ static option options[] = {
      applyPartitions},
     {"vclock-max-entries", T_INT, &server.vclock_max_entries, "10", 2, 1000, NULL, 0, NULL},
     {"max-siblings", T_INT, &server.max_siblings, "100", 1, 100000, NULL, 0, NULL},
+    {"save", T_STRING, &compat_save, "", 0, 0, NULL, 0, NULL},
+    {"appendonly", T_BOOL, &compat_appendonly, "no", 0, 0, NULL, F_IMMUTABLE, NULL},
     {"debug-clock-offset-ms", T_INT, &server.debug_clock_offset_ms, "0",
      -((long long)1 << 40), (long long)1 << 40, NULL, 0, NULL},
+    /* cluster */
+    {"node-id", T_STRING, &server.node_id_cfg, "", 0, 0, NULL, F_IMMUTABLE, applyNodeId},
+    {"cluster-name", T_STRING, &server.cluster_name, "ringkv", 0, 0, NULL, F_IMMUTABLE, NULL},
+    {"cluster-bus-port", T_I32, &server.bus_port, "0", 0, 65535, NULL, F_IMMUTABLE, NULL},
+    {"cluster-announce-ip", T_STRING, &server.announce_ip, "", 0, 0, NULL, F_IMMUTABLE, NULL},
+    {"seeds", T_STRING, &server.seeds, "", 0, 0, NULL, F_IMMUTABLE, NULL},
+    {"dc", T_STRING, &server.dc, "dc1", 0, 0, NULL, F_IMMUTABLE, applyPlacementName},
+    {"rack", T_STRING, &server.rack, "rack1", 0, 0, NULL, F_IMMUTABLE, applyPlacementName},
+    {"weight", T_I32, &server.weight, "64", 1, 4096, NULL, F_IMMUTABLE, NULL},
+    {"replication", T_STRING, &server.replication, "3", 0, 0, NULL, F_IMMUTABLE, applyReplication},
+    {"read-quorum", T_INT, &server.read_quorum, "2", 1, 64, NULL, 0, NULL},
+    {"write-quorum", T_INT, &server.write_quorum, "2", 1, 64, NULL, 0, NULL},
+    {"quorum-mode", T_ENUM, &server.quorum_mode, "strict", 0, 0, quorummodes, 0, NULL},
+    {"replica-timeout", T_INT, &server.replica_timeout, "1000", 10, 600000, NULL, 0, NULL},
+    {"gossip-interval", T_INT, &server.gossip_interval, "1000", 10, 600000, NULL, F_IMMUTABLE, NULL},
+    {"fail-timeout", T_INT, &server.fail_timeout, "5000", 50, 3600000, NULL, 0, NULL},
     {NULL, 0, NULL, NULL, 0, 0, NULL, 0, NULL},
 };
 
@@ -113,29 +173,35 @@ static int parseObuf(const char *value, long long *hard, long long *soft, long l
     char **argv;
     size_t *argl;
     int argc = splitArgs(value, strlen(value), &argv, &argl);
-    int ok = argc > 0 && argc % 4 == 0;
+    /* Redis 7's three texts, so operators see the mistake they made */
+    const char *msg = NULL;
+    if (argc <= 0 || argc % 4) msg = "Wrong number of arguments in buffer limit configuration.";
     long long h = *hard, s = *soft, t = *secs;
-    for (int i = 0; ok && i < argc; i += 4) {
+    for (int i = 0; !msg && i < argc; i += 4) {
+        int normal = !strcasecmp(argv[i], "normal");
+        /* classes we have no clients of are accepted and ignored */
+        if (!normal && strcasecmp(argv[i], "replica") && strcasecmp(argv[i], "slave") &&
+            strcasecmp(argv[i], "pubsub")) {
+            msg = "Invalid client class specified in buffer limit configuration.";
+            break;
+        }
         int e1, e2;
         long long hh = (long long)memtoull(argv[i + 1], &e1);
         long long ss = (long long)memtoull(argv[i + 2], &e2);
         long long tt;
         if (e1 || e2 || !string2ll(argv[i + 3], argl[i + 3], &tt) || tt < 0) {
-            ok = 0;
+            msg = "Error in hard, soft or soft_seconds setting in buffer limit configuration.";
             break;
         }
-        if (!strcasecmp(argv[i], "normal")) {
+        if (normal) {
             h = hh;
             s = ss;
             t = tt;
-        } else if (strcasecmp(argv[i], "replica") && strcasecmp(argv[i], "slave") &&
-                   strcasecmp(argv[i], "pubsub")) {
-            ok = 0; /* classes we have no clients of are accepted and ignored */
         }
     }
     if (argc >= 0) freeSplitArgs(argv, argl, argc);
-    if (!ok) {
-        snprintf(err, errlen, "Wrong number of arguments in buffer limit configuration.");
+    if (msg) {
+        snprintf(err, errlen, "%s", msg);
         return C_ERR;
     }
     *hard = h;
@@ -380,6 +446,11 @@ int configLoadArgs(int argc, char **argv, char *err, size_t errlen) {
             /* quote the value so spaces and empty strings survive */
             bufAppend(&text, " \"", 2);
             for (const char *c = argv[i]; *c; c++) {
+                if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+                    /* a raw newline would end the conf line: escape control bytes */
+                    bufPrintf(&text, "\\x%02x", (unsigned char)*c);
+                    continue;
+                }
                 if (*c == '"' || *c == '\\') bufAppend(&text, "\\", 1);
                 bufAppend(&text, c, 1);
             }

@@ -1,68 +1,674 @@
-/* coord.c -- the coordinator. On a single node (the foundation), the
- * version coordinator and the only replica are this node: a read is a local
- * read, a write is dbCoordinate and completes when the storage batch that
- * holds it is durable. The cluster replaces the insides, not the API. */
+/* coord.c -- the coordinator: preference lists, fan-out, quorums,
+ * timeouts, read repair, and the bus requests replicas answer.
+ *
+ * Read:  ask every healthy replica of the key's partition (this node's own
+ *        copy is read directly); answer after R successes with the merge of
+ *        what they returned; once every replica has answered or timed out,
+ *        send the merge to those that returned something different (read
+ *        repair: the target merges it again, nothing is ever overwritten).
+ * Write: the version coordinator is the first healthy replica. If that is
+ *        this node, it creates the version (db.c), stores it, and sends it
+ *        to the other healthy replicas; otherwise the write is forwarded to
+ *        it (COORD). The client is answered after W acknowledgements (this
+ *        node's own counts once its storage commit is done).
+ * In strict quorum mode only the preference list counts: fewer than R
+ * answers or W acknowledgements is an error that says so, never a success.
+ *
+ * Bus requests served here:
+ *   GET db key                 -> "1" record | "0"
+ *   PUT db key record          -> OK once merged and durable
+ *   COORD db key W flags expire ctx value -> OK once W replicas acked
+ *
+ * Lifetime: an operation holds its request (one pending count) until it
+ * answered; the operation itself lives on until its last replica answered,
+ * for read repair and to count late acknowledgements. */
 #include "coord.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-typedef struct writeCtx {
-    request *r;
+#include "bus.h"
+#include "gossip.h"
+
+#define MAX_REPLICAS 64
+
+#define RS_PENDING 0
+#define RS_OK 1
+#define RS_FAILED 2
+
+static struct {
+    long long reads, writes, forwarded, read_repairs, noquorum, late_acks;
+} cs;
+
+typedef struct target {
+    int member;       /* index in the membership table */
+    int state;        /* RS_* */
+    uint64_t digest;  /* reads: digest of the answer */
+} target;
+
+static int levelNeed(int level, int nrep) {
+    int need = level;
+    if (level == LEVEL_QUORUM) need = nrep / 2 + 1;
+    else if (level == LEVEL_ALL) need = nrep;
+    if (need > nrep) need = nrep; /* fewer replicas than asked: capped */
+    if (need < 1) need = 1;
+    return need;
+}
+
+static int readLevel(request *r) {
+    int l = r && r->c && r->c->read_level ? r->c->read_level : (int)server.read_quorum;
+    return l;
+}
+
+static int writeLevel(request *r) {
+    int l = r && r->c && r->c->write_level ? r->c->write_level : (int)server.write_quorum;
+    return l;
+}
+
+/* The key's replicas as membership indexes, in preference order. */
+static int replicasOf(int db, const char *key, size_t klen, target *t) {
+    const ring *rg = gossipRing();
+    if (!rg) return 0;
+    unsigned p = keyPartition(keyHash(db, key, klen), server.qbits);
+    const int *list;
+    int n = ringReplicas(rg, p, &list);
+    if (n > MAX_REPLICAS) n = MAX_REPLICAS;
+    for (int i = 0; i < n; i++) {
+        t[i].member = gossipRingMemberIndex(list[i]);
+        t[i].state = RS_PENDING;
+        t[i].digest = 0;
+    }
+    return n;
+}
+
+static busLink *linkOf(int idx) {
+    int n;
+    member *m = gossipMembers(&n);
+    return m[idx].link;
+}
+
+/* Can a request to this member be attempted now? This node always can;
+ * a peer if gossip does not suspect it and its link is not in backoff. */
+static int reachable(int idx) {
+    if (idx == gossipSelf()) return 1;
+    return gossipMemberUp(idx) && busLinkUsable(linkOf(idx));
+}
+
+/* ------------------------------------------------------------------ reads */
+
+typedef struct readOp {
+    request *r;        /* NULL once answered */
     coordCallback *cb;
     void *pd;
-} writeCtx;
+    int db;
+    char *key;
+    size_t klen;
+    int n;             /* replicas */
+    target t[MAX_REPLICAS];
+    int need, ok, failed, outstanding;
+    record merged;     /* values owned */
+} readOp;
 
-void coordRead(request *r, int db, const char *key, size_t klen, coordCallback *cb, void *pd) {
-    record rec;
-    recordInit(&rec);
-    storeValue hold;
-    coordResult res = {0, NULL, &rec};
-    r->pending++;
-    int found = dbRead(db, key, klen, &rec, &hold);
-    if (found < 0) {
-        res.err = "-IOERR storage read failed, see the server log";
-    } else {
-        res.ok = 1;
-        if (found) {
-            if (recordVisible(&rec, serverNowMs())) server.stat.keyspace_hits++;
-            else server.stat.keyspace_misses++;
-        } else {
-            server.stat.keyspace_misses++;
+typedef struct readReply {
+    readOp *op;
+    int idx;
+} readReply;
+
+static void readFree(readOp *op) {
+    recordFree(&op->merged);
+    zfree(op->key);
+    zfree(op);
+}
+
+static void sendRepair(int idx, int db, const char *key, size_t klen, const buf *enc);
+
+static void readRepair(readOp *op) {
+    if (op->merged.n == 0) return;
+    uint64_t want = recordDigest(&op->merged);
+    buf enc;
+    bufInit(&enc);
+    for (int i = 0; i < op->n; i++) {
+        if (op->t[i].state != RS_OK || op->t[i].digest == want) continue;
+        if (!enc.len) recordEncode(&op->merged, &enc);
+        cs.read_repairs++;
+        sendRepair(op->t[i].member, op->db, op->key, op->klen, &enc);
+    }
+    bufFree(&enc);
+}
+
+static void readProgress(readOp *op) {
+    if (op->r) {
+        coordResult res = {0, NULL, &op->merged};
+        char err[160];
+        int answer = 0;
+        if (op->ok >= op->need) {
+            res.ok = 1;
+            answer = 1;
+        } else if (op->ok + op->outstanding < op->need) {
+            snprintf(err, sizeof(err), "-NOQUORUM %d of %d replicas answered", op->ok, op->need);
+            res.err = err;
+            cs.noquorum++;
+            answer = 1;
+        }
+        if (answer) {
+            request *r = op->r;
+            op->r = NULL;
+            if (res.ok) {
+                if (recordVisible(&op->merged, serverNowMs())) server.stat.keyspace_hits++;
+                else server.stat.keyspace_misses++;
+            }
+            op->cb(r, &res, op->pd);
+            requestRelease(r);
         }
     }
-    cb(r, &res, pd);
+    if (!op->r && op->outstanding == 0) {
+        readRepair(op);
+        readFree(op);
+    }
+}
+
+static void readAnswered(int ok, const redisReply *reply, const char *err, void *pd) {
+    UNUSED(err);
+    readReply *rr = pd;
+    readOp *op = rr->op;
+    target *t = &op->t[rr->idx];
+    zfree(rr);
+    op->outstanding--;
+    record rec;
+    recordInit(&rec);
+    if (ok && reply->elements >= 4 && reply->element[3]->len == 1 &&
+        (reply->element[3]->str[0] == '0' ||
+         (reply->element[3]->str[0] == '1' && reply->elements >= 5 &&
+          recordDecode(&rec, reply->element[4]->str, reply->element[4]->len) == C_OK))) {
+        t->state = RS_OK;
+        t->digest = recordDigest(&rec);
+        for (int i = 0; i < rec.n; i++) hlcObserve(&server.clock, rec.v[i].counter);
+        recordMerge(&op->merged, &rec, 1);
+        op->ok++;
+    } else {
+        t->state = RS_FAILED;
+        op->failed++;
+    }
     recordFree(&rec);
-    if (found > 0) storeValueFree(&hold);
+    readProgress(op);
+}
+
+void coordRead(request *r, int db, const char *key, size_t klen, coordCallback *cb, void *pd) {
+    readOp *op = zcalloc(sizeof(*op));
+    op->r = r;
+    op->cb = cb;
+    op->pd = pd;
+    op->db = db;
+    op->key = zmemdup(key, klen);
+    op->klen = klen;
+    recordInit(&op->merged);
+    op->n = replicasOf(db, key, klen, op->t);
+    op->need = levelNeed(readLevel(r), op->n);
+    r->pending++;
+    cs.reads++;
+    for (int i = 0; i < op->n; i++) {
+        target *t = &op->t[i];
+        if (t->member == gossipSelf()) {
+            record rec;
+            recordInit(&rec);
+            storeValue hold;
+            int found = dbRead(db, key, klen, &rec, &hold);
+            if (found < 0) {
+                t->state = RS_FAILED;
+                op->failed++;
+            } else {
+                t->state = RS_OK;
+                t->digest = recordDigest(&rec);
+                recordMerge(&op->merged, &rec, 1);
+                op->ok++;
+            }
+            recordFree(&rec);
+            if (found > 0) storeValueFree(&hold);
+        } else if (!reachable(t->member)) {
+            t->state = RS_FAILED;
+            op->failed++;
+        } else {
+            char dbs[8];
+            int dl = snprintf(dbs, sizeof(dbs), "%d", db);
+            const char *argv[3] = {"GET", dbs, key};
+            size_t lens[3] = {3, (size_t)dl, klen};
+            readReply *rr = zmalloc(sizeof(*rr));
+            rr->op = op;
+            rr->idx = i;
+            op->outstanding++;
+            busSend(linkOf(t->member), 3, argv, lens, readAnswered, rr, 0);
+        }
+    }
+    if (op->n == 0) {
+        /* no ring yet: nothing can answer */
+        op->need = 1;
+    }
+    readProgress(op);
+}
+
+/* ----------------------------------------------------------------- writes */
+
+typedef struct writeState {
+    request *r;        /* the client request, or NULL */
+    coordCallback *cb; /* its continuation */
+    void *pd;
+    busReq *breq;      /* or: the COORD request we serve for another node */
+    int answered;
+    int db;
+    char *key;
+    size_t klen;
+    int n;
+    target t[MAX_REPLICAS];
+    int need, acks, failed, outstanding;
+    char lasterr[160];
+} writeState;
+
+typedef struct writeAck {
+    writeState *ws;
+    int idx;
+} writeAck;
+
+static void writeFree(writeState *ws) {
+    zfree(ws->key);
+    zfree(ws);
+}
+
+static void writeAnswer(writeState *ws, int ok, const char *err) {
+    ws->answered = 1;
+    if (ws->breq) {
+        if (ok) busReplyOK(ws->breq);
+        else busReplyError(ws->breq, err);
+        ws->breq = NULL;
+        return;
+    }
+    request *r = ws->r;
+    ws->r = NULL;
+    coordResult res = {ok, err, NULL};
+    ws->cb(r, &res, ws->pd);
     requestRelease(r);
 }
 
-static void writeDone(int ok, const char *err, void *pd) {
-    writeCtx *w = pd;
-    coordResult res = {ok, NULL, NULL};
-    char msg[300];
-    if (!ok) {
-        snprintf(msg, sizeof(msg), "-IOERR storage write failed: %s", err ? err : "unknown");
-        res.err = msg;
+static void writeProgress(writeState *ws) {
+    if (!ws->answered) {
+        if (ws->acks >= ws->need) {
+            writeAnswer(ws, 1, NULL);
+        } else if (ws->acks + ws->outstanding < ws->need) {
+            char err[320];
+            snprintf(err, sizeof(err), "-NOQUORUM %d of %d replicas acknowledged the write%s%s",
+                     ws->acks, ws->need, ws->lasterr[0] ? " (" : "",
+                     ws->lasterr[0] ? ws->lasterr : "");
+            if (ws->lasterr[0]) strcat(err, ")");
+            cs.noquorum++;
+            writeAnswer(ws, 0, err);
+        }
     }
-    w->cb(w->r, &res, w->pd);
-    requestRelease(w->r);
-    zfree(w);
+    if (ws->answered && ws->outstanding == 0) writeFree(ws);
+}
+
+static void replicaAcked(int ok, const redisReply *reply, const char *err, void *pd) {
+    UNUSED(reply);
+    writeAck *wa = pd;
+    writeState *ws = wa->ws;
+    target *t = &ws->t[wa->idx];
+    zfree(wa);
+    ws->outstanding--;
+    if (ok) {
+        t->state = RS_OK;
+        if (ws->answered) cs.late_acks++;
+        ws->acks++;
+    } else {
+        t->state = RS_FAILED;
+        ws->failed++;
+        snprintf(ws->lasterr, sizeof(ws->lasterr), "%s", err ? err : "failed");
+    }
+    writeProgress(ws);
+}
+
+static void localAcked(int ok, const char *err, void *pd) {
+    writeAck wa = *(writeAck *)pd;
+    zfree(pd);
+    char e[160];
+    snprintf(e, sizeof(e), "local storage: %s", err ? err : "failed");
+    writeAck *copy = zmalloc(sizeof(*copy));
+    *copy = wa;
+    replicaAcked(ok, NULL, ok ? NULL : e, copy);
+}
+
+static void sendPut(int idx, int db, const char *key, size_t klen, const char *rec, size_t rlen,
+                    busReplyCb *cb, void *pd) {
+    char dbs[8];
+    int dl = snprintf(dbs, sizeof(dbs), "%d", db);
+    const char *argv[4] = {"PUT", dbs, key, rec};
+    size_t lens[4] = {3, (size_t)dl, klen, rlen};
+    busSend(linkOf(idx), 4, argv, lens, cb, pd, 0);
+}
+
+static void repairDone(int ok, const redisReply *reply, const char *err, void *pd) {
+    UNUSED(ok);
+    UNUSED(reply);
+    UNUSED(err);
+    UNUSED(pd);
+}
+
+static void repairLocalDone(int ok, const char *err, void *pd) {
+    UNUSED(ok);
+    UNUSED(err);
+    UNUSED(pd);
+}
+
+static void sendRepair(int idx, int db, const char *key, size_t klen, const buf *enc) {
+    if (idx == gossipSelf()) {
+        record rec;
+        recordInit(&rec);
+        if (recordDecode(&rec, enc->ptr, enc->len) == C_OK)
+            dbApply(db, key, klen, &rec, repairLocalDone, NULL);
+        recordFree(&rec);
+        return;
+    }
+    if (!reachable(idx)) return;
+    sendPut(idx, db, key, klen, enc->ptr, enc->len, repairDone, NULL);
+}
+
+/* This node is the version coordinator: create, store, replicate. */
+static void coordinateHere(writeState *ws, const writeOp *op) {
+    version v;
+    versionInit(&v);
+    int self = -1;
+    for (int i = 0; i < ws->n; i++)
+        if (ws->t[i].member == gossipSelf()) self = i;
+    writeAck *wa = zmalloc(sizeof(*wa));
+    wa->ws = ws;
+    wa->idx = self;
+    ws->outstanding++;
+    if (dbCoordinate(ws->db, ws->key, ws->klen, op, &v, localAcked, wa) != C_OK) {
+        zfree(wa);
+        ws->outstanding--;
+        ws->failed++;
+        snprintf(ws->lasterr, sizeof(ws->lasterr), "local storage: %s", storeLastError());
+        versionFree(&v);
+        writeProgress(ws);
+        return;
+    }
+    record one;
+    one.n = 1;
+    one.cap = 1;
+    one.v = &v;
+    buf enc;
+    bufInit(&enc);
+    recordEncode(&one, &enc);
+    for (int i = 0; i < ws->n; i++) {
+        target *t = &ws->t[i];
+        if (i == self) continue;
+        if (!reachable(t->member)) {
+            t->state = RS_FAILED;
+            ws->failed++;
+            continue;
+        }
+        writeAck *a = zmalloc(sizeof(*a));
+        a->ws = ws;
+        a->idx = i;
+        ws->outstanding++;
+        sendPut(t->member, ws->db, ws->key, ws->klen, enc.ptr, enc.len, replicaAcked, a);
+    }
+    bufFree(&enc);
+    versionFree(&v);
+    writeProgress(ws);
+}
+
+/* COORD db key W flags expire ctx value */
+static void encodeCoord(const writeOp *op, int need, char *wbuf, char *fbuf, char *ebuf, buf *ctx) {
+    snprintf(wbuf, 16, "%d", need);
+    snprintf(fbuf, 16, "%d%d", op->tombstone ? 1 : 0, op->ctx ? 1 : 0);
+    snprintf(ebuf, 24, "%lld", (long long)op->expire);
+    if (op->ctx) vclockEncode(op->ctx, ctx);
+}
+
+typedef struct forwardState {
+    request *r;
+    coordCallback *cb;
+    void *pd;
+    int db;
+    char *key;
+    size_t klen;
+    int need;
+    /* the operation, kept to retry on the next replica */
+    char *val;
+    size_t vlen;
+    int tombstone;
+    int64_t expire;
+    int hasctx;
+    vclock ctx;
+    target t[MAX_REPLICAS];
+    int n, next;       /* candidates and the next one to try */
+} forwardState;
+
+static void forwardFree(forwardState *fs) {
+    zfree(fs->key);
+    zfree(fs->val);
+    vclockFree(&fs->ctx);
+    zfree(fs);
+}
+
+static void forwardTry(forwardState *fs);
+
+static void forwardAnswered(int ok, const redisReply *reply, const char *err, void *pd) {
+    UNUSED(reply);
+    forwardState *fs = pd;
+    /* The link was never up: the write cannot have reached that node, so the
+     * next replica may coordinate it. Any other failure may have written. */
+    if (!ok && err && strstr(err, "down") && fs->next < fs->n) {
+        forwardTry(fs);
+        return;
+    }
+    coordResult res = {ok, NULL, NULL};
+    char e[320];
+    if (!ok) {
+        if (err && err[0] == '-') snprintf(e, sizeof(e), "%s", err);
+        else snprintf(e, sizeof(e), "-NOQUORUM the version coordinator did not confirm the write (%s); it may have been applied",
+                      err ? err : "error");
+        res.err = e;
+    }
+    fs->cb(fs->r, &res, fs->pd);
+    requestRelease(fs->r);
+    forwardFree(fs);
+}
+
+static writeState *writeStateNew(int db, const char *key, size_t klen);
+
+static void forwardTry(forwardState *fs) {
+    while (fs->next < fs->n) {
+        int m = fs->t[fs->next++].member;
+        if (!reachable(m)) continue;
+        if (m == gossipSelf()) {
+            /* every replica before us is unreachable: we coordinate */
+            writeState *ws = writeStateNew(fs->db, fs->key, fs->klen);
+            ws->r = fs->r;
+            ws->cb = fs->cb;
+            ws->pd = fs->pd;
+            ws->need = fs->need;
+            writeOp op = {fs->val, fs->vlen, fs->tombstone, fs->expire,
+                          fs->hasctx ? &fs->ctx : NULL};
+            coordinateHere(ws, &op);
+            forwardFree(fs);
+            return;
+        }
+        char dbs[8], wbuf[16], fbuf[16], ebuf[24];
+        snprintf(dbs, sizeof(dbs), "%d", fs->db);
+        writeOp op = {fs->val, fs->vlen, fs->tombstone, fs->expire, fs->hasctx ? &fs->ctx : NULL};
+        buf ctx;
+        bufInit(&ctx);
+        encodeCoord(&op, fs->need, wbuf, fbuf, ebuf, &ctx);
+        const char *argv[8] = {"COORD", dbs, fs->key, wbuf, fbuf, ebuf, ctx.ptr ? ctx.ptr : "",
+                               fs->val ? fs->val : ""};
+        size_t lens[8] = {5, strlen(dbs), fs->klen, strlen(wbuf), strlen(fbuf), strlen(ebuf),
+                          ctx.len, fs->vlen};
+        cs.forwarded++;
+        busSend(linkOf(m), 8, argv, lens, forwardAnswered, fs, 0);
+        bufFree(&ctx);
+        return;
+    }
+    coordResult res = {0, NULL, NULL};
+    char e[160];
+    snprintf(e, sizeof(e), "-NOQUORUM 0 of %d replicas acknowledged the write (no replica reachable)",
+             fs->need);
+    res.err = e;
+    cs.noquorum++;
+    fs->cb(fs->r, &res, fs->pd);
+    requestRelease(fs->r);
+    forwardFree(fs);
+}
+
+static writeState *writeStateNew(int db, const char *key, size_t klen) {
+    writeState *ws = zcalloc(sizeof(*ws));
+    ws->db = db;
+    ws->key = zmemdup(key, klen);
+    ws->klen = klen;
+    ws->n = replicasOf(db, key, klen, ws->t);
+    return ws;
 }
 
 void coordWrite(request *r, int db, const char *key, size_t klen, const writeOp *op,
                 coordCallback *cb, void *pd) {
-    writeCtx *w = zmalloc(sizeof(*w));
-    w->r = r;
-    w->cb = cb;
-    w->pd = pd;
+    cs.writes++;
     r->pending++;
-    version v;
-    versionInit(&v);
-    if (dbCoordinate(db, key, klen, op, &v, writeDone, w) != C_OK) {
-        versionFree(&v);
-        writeDone(0, storeLastError(), w);
+    target t[MAX_REPLICAS];
+    int n = replicasOf(db, key, klen, t);
+    int need = levelNeed(writeLevel(r), n);
+    int first = -1;
+    for (int i = 0; i < n; i++)
+        if (reachable(t[i].member)) {
+            first = i;
+            break;
+        }
+    if (first >= 0 && t[first].member == gossipSelf()) {
+        writeState *ws = writeStateNew(db, key, klen);
+        ws->r = r;
+        ws->cb = cb;
+        ws->pd = pd;
+        ws->need = need;
+        coordinateHere(ws, op);
         return;
     }
-    versionFree(&v);
+    forwardState *fs = zcalloc(sizeof(*fs));
+    fs->r = r;
+    fs->cb = cb;
+    fs->pd = pd;
+    fs->db = db;
+    fs->key = zmemdup(key, klen);
+    fs->klen = klen;
+    fs->need = need;
+    fs->val = op->tombstone ? NULL : zmemdup(op->val ? op->val : "", op->vlen);
+    fs->vlen = op->tombstone ? 0 : op->vlen;
+    fs->tombstone = op->tombstone;
+    fs->expire = op->expire;
+    vclockInit(&fs->ctx);
+    if (op->ctx) {
+        fs->hasctx = 1;
+        vclockCopy(&fs->ctx, op->ctx);
+    }
+    memcpy(fs->t, t, sizeof(target) * (size_t)n);
+    fs->n = n;
+    fs->next = first < 0 ? n : first;
+    forwardTry(fs);
+}
+
+/* ------------------------------------------------------- bus: replica side */
+
+static int parseDb(busReq *req, int i) {
+    long long db;
+    if (!string2ll(req->argv[i], req->lens[i], &db) || db < 0 || db >= server.databases) return -1;
+    return (int)db;
+}
+
+static void getHandler(busReq *req) {
+    int db = req->argc >= 4 ? parseDb(req, 2) : -1;
+    if (db < 0) {
+        busReplyError(req, "GET malformed");
+        return;
+    }
+    storeValue v;
+    int found = dbReadRaw(db, req->argv[3], req->lens[3], &v);
+    if (found < 0) {
+        busReplyError(req, "storage read failed");
+        return;
+    }
+    if (!found) {
+        const char *av[1] = {"0"};
+        size_t al[1] = {1};
+        busReplyArgs(req, 1, av, al);
+        return;
+    }
+    const char *av[2] = {"1", v.ptr};
+    size_t al[2] = {1, v.len};
+    busReplyArgs(req, 2, av, al);
+    storeValueFree(&v);
+}
+
+static void putDone(int ok, const char *err, void *pd) {
+    busReq *req = pd;
+    if (ok) busReplyOK(req);
+    else busReplyError(req, err ? err : "storage write failed");
+}
+
+static void putHandler(busReq *req) {
+    int db = req->argc >= 5 ? parseDb(req, 2) : -1;
+    record rec;
+    recordInit(&rec);
+    if (db < 0 || recordDecode(&rec, req->argv[4], req->lens[4]) != C_OK || rec.n == 0) {
+        recordFree(&rec);
+        busReplyError(req, "PUT malformed");
+        return;
+    }
+    if (dbApply(db, req->argv[3], req->lens[3], &rec, putDone, req) != C_OK)
+        busReplyError(req, "storage failed");
+    recordFree(&rec);
+}
+
+static void coordHandler(busReq *req) {
+    /* COORD id db key W flags expire ctx value */
+    int db = req->argc >= 9 ? parseDb(req, 2) : -1;
+    long long need, expire;
+    if (db < 0 || !string2ll(req->argv[4], req->lens[4], &need) || req->lens[5] != 2 ||
+        !string2ll(req->argv[6], req->lens[6], &expire)) {
+        busReplyError(req, "COORD malformed");
+        return;
+    }
+    int tombstone = req->argv[5][0] == '1', hasctx = req->argv[5][1] == '1';
+    vclock ctx;
+    vclockInit(&ctx);
+    if (hasctx && req->lens[7] &&
+        vclockDecode(&ctx, (const unsigned char *)req->argv[7], req->lens[7]) != (long)req->lens[7]) {
+        vclockFree(&ctx);
+        busReplyError(req, "COORD malformed context");
+        return;
+    }
+    writeState *ws = writeStateNew(db, req->argv[3], req->lens[3]);
+    int replica = 0;
+    for (int i = 0; i < ws->n; i++)
+        if (ws->t[i].member == gossipSelf()) replica = 1;
+    if (!replica) {
+        writeFree(ws);
+        vclockFree(&ctx);
+        busReplyError(req, "-NOTREPLICA this node does not replicate that key (ring views differ)");
+        return;
+    }
+    ws->breq = req;
+    ws->need = (int)need < ws->n ? (int)need : ws->n;
+    writeOp op = {req->argv[8], req->lens[8], tombstone, expire, hasctx ? &ctx : NULL};
+    coordinateHere(ws, &op);
+    vclockFree(&ctx);
+}
+
+void coordInit(void) {
+    busRegister("GET", getHandler);
+    busRegister("PUT", putHandler);
+    busRegister("COORD", coordHandler);
+}
+
+void coordInfo(buf *out) {
+    bufPrintf(out, "coord_reads:%lld\r\ncoord_writes:%lld\r\ncoord_forwarded:%lld\r\n", cs.reads,
+              cs.writes, cs.forwarded);
+    bufPrintf(out, "read_repairs:%lld\r\nnoquorum_errors:%lld\r\nlate_acks:%lld\r\n",
+              cs.read_repairs, cs.noquorum, cs.late_acks);
 }

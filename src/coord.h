@@ -11,6 +11,7 @@
  * API:
  *   coordRead(r, db, key, cb, pd)
  *   coordWrite(r, db, key, op, cb, pd)
+ *   coordInit() / coordInfo(out)
  * Callbacks get a coordResult; res->rec is borrowed for the callback only. */
 #ifndef RINGKV_COORD_H
 #define RINGKV_COORD_H
@@ -29,5 +30,7 @@ typedef void coordCallback(request *r, const coordResult *res, void *pd);
 void coordRead(request *r, int db, const char *key, size_t klen, coordCallback *cb, void *pd);
 void coordWrite(request *r, int db, const char *key, size_t klen, const writeOp *op,
                 coordCallback *cb, void *pd);
+void coordInit(void);          /* registers the bus requests replicas serve */
+void coordInfo(buf *out);      /* INFO ring lines */
 
 #endif

@@ -203,6 +203,21 @@ int dbRead(int db, const char *key, size_t klen, record *rec, storeValue *hold) 
     return found;
 }
 
+int dbReadRaw(int db, const char *key, size_t klen, storeValue *out) {
+    buf sk;
+    bufInit(&sk);
+    keyEncode(&sk, server.qbits, db, key, klen);
+    out->ptr = NULL;
+    out->len = 0;
+    int found = storeGet(CF_DATA, sk.ptr, sk.len, out);
+    bufFree(&sk);
+    return found;
+}
+
+long long dbPartitionKeys(int db, unsigned partition) {
+    return pcounts[partition] ? pcounts[partition][db].keys : 0;
+}
+
 static void okNow(dbWriteCb *cb, void *pd) {
     if (cb) cb(1, NULL, pd);
 }
@@ -406,6 +421,11 @@ int dbFlush(int db) {
             }
         }
     }
+    /* The range deletions bypass the batch, which may now be empty; a
+     * commit of an empty batch runs no pre-commit hook, so the zeroed
+     * counters are put in the batch here, or a restart would load the old
+     * counts (DBSIZE of keys that are gone). */
+    persistCounts();
     if (storeCommit() != C_OK) rc = C_ERR;
     return rc;
 }
@@ -455,7 +475,9 @@ void dbActiveExpireCycle(long long budget_us) {
         }
         storeValueFree(&hold);
         if ((++done & 31) == 0 && ustime() - start > budget_us) break;
-        if (done >= server.max_expire_per_cycle) break;
+        /* 0 (no option sets it yet) = no cap but the time budget; before
+         * this check, 0 meant one key per cycle and expiry fell behind */
+        if (server.max_expire_per_cycle > 0 && done >= server.max_expire_per_cycle) break;
     }
     recordFree(&old);
     recordFree(&nw);

@@ -37,6 +37,10 @@ void dbInit(void);
 /* Reads (db, key). rec gets the versions, whose values point into *hold:
  * release hold with storeValueFree after the record is done. */
 int dbRead(int db, const char *key, size_t klen, record *rec, storeValue *hold);
+/* The stored record's bytes as they are (for a replica's answer). */
+int dbReadRaw(int db, const char *key, size_t klen, storeValue *out);
+/* Keys of db in one partition (this node's copy). */
+long long dbPartitionKeys(int db, unsigned partition);
 /* Merges incoming into the stored record; if that changes it, writes it.
  * cb runs after the write is durable (or at once with ok if nothing
  * changed). Returns C_ERR on a storage error (cb not called). */

@@ -161,6 +161,10 @@ void infoCommand(request *r) {
             if (k > 0) bufPrintf(&o, "db%d:keys=%lld,expires=%lld,avg_ttl=0\r\n", d, k, dbExpires(d));
         }
     }
+    if (wants("ring", argc, argv, 1)) {
+        bufPrintf(&o, "%s# Ring\r\n", sections++ ? "\r\n" : "");
+        ringInfoLines(&o);
+    }
     if (wants("storage", argc, argv, 1)) {
         bufPrintf(&o, "%s# Storage\r\n", sections++ ? "\r\n" : "");
         storeInfo(&o);

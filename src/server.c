@@ -23,9 +23,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bus.h"
 #include "commands.h"
 #include "config.h"
+#include "coord.h"
 #include "db.h"
+#include "gossip.h"
 #include "store.h"
 
 struct server server;
@@ -64,13 +67,22 @@ static void persistHlcMark(uint64_t mark) {
 static int loadIdentity(void) {
     buf b;
     bufInit(&b);
-    if (metaGet("node_id", &b) > 0 && b.len == 40) {
-        memcpy(server.node_id, b.ptr, 40);
+    int have = metaGet("node_id", &b) > 0 && b.len >= 1 && b.len <= 40;
+    if (server.node_id_cfg[0]) {
+        if (have && (b.len != strlen(server.node_id_cfg) ||
+                     memcmp(b.ptr, server.node_id_cfg, b.len) != 0))
+            serverLog(LL_WARNING, "node-id %s replaces the id %.*s kept in %s", server.node_id_cfg,
+                      (int)b.len, b.ptr, server.dir);
+        snprintf(server.node_id, sizeof(server.node_id), "%s", server.node_id_cfg);
+        metaPut("node_id", server.node_id, strlen(server.node_id));
+    } else if (have) {
+        memcpy(server.node_id, b.ptr, b.len);
+        server.node_id[b.len] = '\0';
     } else {
         getRandomHex(server.node_id, 40);
+        server.node_id[40] = '\0';
         metaPut("node_id", server.node_id, 40);
     }
-    server.node_id[40] = '\0';
     if (metaGet("actor", &b) > 0 && b.len == 8) {
         uint64_t a = 0;
         for (int i = 7; i >= 0; i--) a = (a << 8) | (unsigned char)b.ptr[i];
@@ -115,6 +127,9 @@ void serverPersistClock(void) {
 
 /* -------------------------------------------------------------------- cron */
 
+static int cron_hz; /* the hz the cron timer was armed with */
+static void scheduleCron(void);
+
 static void cron(evutil_socket_t fd, short what, void *arg) {
     UNUSED(fd);
     UNUSED(what);
@@ -132,9 +147,14 @@ static void cron(evutil_socket_t fd, short what, void *arg) {
         }
         serverPersistClock();
     }
+    /* CONFIG SET hz: re-arm at the new rate, or the "once per second" work
+     * above (idle timeout, everysec WAL sync) would run hz/old-hz times
+     * too rarely */
+    if (server.hz != cron_hz) scheduleCron();
 }
 
 static void scheduleCron(void) {
+    cron_hz = server.hz;
     struct timeval tv = {0, 1000000 / server.hz};
     if (!server.cron_ev) server.cron_ev = event_new(server.base, -1, EV_PERSIST, cron, NULL);
     event_add(server.cron_ev, &tv);
@@ -204,6 +224,7 @@ void serverShutdown(int from_signal) {
     serverLog(LL_WARNING, "Shutting down: writing pending data and closing the store");
     if (server.listener) evconnlistener_free(server.listener);
     server.listener = NULL;
+    busShutdown();
     storeCommit();
     storeClose();
     if (server.pidfile && server.pidfile[0]) unlink(server.pidfile);
@@ -272,6 +293,13 @@ int main(int argc, char **argv) {
         return 1;
     }
     logSetup(server.logfile, server.verbosity);
+    if (!server.bus_port) server.bus_port = server.port + 10000;
+    if (server.bus_port > 65535) {
+        fprintf(stderr, "cluster-bus-port: port + 10000 is above 65535, set cluster-bus-port\n");
+        return 1;
+    }
+    snprintf(server.announce_host, sizeof(server.announce_host), "%s",
+             server.announce_ip[0] ? server.announce_ip : server.bind);
     if (realpath("/proc/self/exe", server.executable) == NULL) server.executable[0] = '\0';
     server.start_time = mstime();
     server.stat.stat_reset_time = server.start_time;
@@ -315,10 +343,12 @@ int main(int argc, char **argv) {
     }
     dbInit();
     commandsInit();
-    if (listenOn(server.bind, server.port) != C_OK) {
+    if (listenOn(server.bind, server.port) != C_OK || busInit() != C_OK) {
         storeClose();
         return 1;
     }
+    coordInit();
+    gossipInit();
     writePidfile();
     server.sigterm_ev = evsignal_new(server.base, SIGTERM, signalCallback, NULL);
     server.sigint_ev = evsignal_new(server.base, SIGINT, signalCallback, NULL);
@@ -328,7 +358,8 @@ int main(int argc, char **argv) {
     serverLog(LL_NOTICE, "Node %.40s, data in %s, wal-fsync %s", server.node_id, server.dir,
               server.wal_fsync == WAL_FSYNC_ALWAYS ? "always"
               : server.wal_fsync == WAL_FSYNC_EVERYSEC ? "everysec" : "no");
-    serverLog(LL_NOTICE, "Ready to accept connections on %s:%d", server.bind, server.port);
+    serverLog(LL_NOTICE, "Ready to accept connections on %s:%d (cluster bus %d)", server.bind,
+              server.port, server.bus_port);
 
     while (!server.shutdown_asap) {
         event_base_dispatch(server.base);

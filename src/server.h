@@ -32,6 +32,13 @@ struct command;
 #define RINGKV_VERSION "0.1.0"
 #define REDIS_COMPAT_VERSION "7.0.15" /* what HELLO and INFO claim to speak */
 
+/* Consistency levels: a positive count of replicas, or one of these. */
+#define LEVEL_QUORUM -1 /* a majority of the key's replicas */
+#define LEVEL_ALL -2    /* every replica */
+
+#define QUORUM_STRICT 0
+#define QUORUM_SLOPPY 1
+
 #define WAL_FSYNC_NO 0
 #define WAL_FSYNC_EVERYSEC 1
 #define WAL_FSYNC_ALWAYS 2
@@ -88,6 +95,8 @@ struct client {
     long long obuf_soft_since;  /* when the soft output limit was first passed (ms), 0 = not */
     const char *lastcmd;        /* name of the last command run */
     unsigned long long tot_cmds;/* commands run */
+    int read_level;             /* CONSISTENCY READ: 0 = read-quorum, else LEVEL_* or a count */
+    int write_level;            /* CONSISTENCY WRITE: 0 = write-quorum, else LEVEL_* or a count */
     client *prev, *next;        /* list of all clients */
 };
 
@@ -139,6 +148,23 @@ struct server {
     long long max_siblings;
     long long max_expire_per_cycle;
     int daemonize;
+    /* cluster */
+    char *node_id_cfg;           /* node-id: "" = generated once, kept in meta */
+    char *cluster_name;          /* nodes of another cluster are refused */
+    int bus_port;                /* cluster-bus-port, 0 = port + 10000 */
+    char *announce_ip;           /* cluster-announce-ip, "" = bind */
+    char announce_host[64];      /* the address peers and clients use for us */
+    char *seeds;                 /* host:port,... (client ports) */
+    char *dc;                    /* data center of this node */
+    char *rack;                  /* rack of this node */
+    int weight;                  /* tokens / share of the partitions */
+    char *replication;           /* "3" or "dc1:3,dc2:2" */
+    long long read_quorum;       /* R */
+    long long write_quorum;      /* W */
+    int quorum_mode;             /* QUORUM_STRICT / QUORUM_SLOPPY */
+    long long replica_timeout;   /* ms */
+    long long gossip_interval;   /* ms */
+    long long fail_timeout;      /* ms */
 
     /* ---- runtime ---- */
     struct event_base *base;

@@ -385,7 +385,7 @@ static void configGetCommand(request *r) {
 /* CONFIG SET name value [name value ...]: all or nothing, as Redis 7. */
 static void configSetCommand(request *r) {
     if (r->argc < 4 || (r->argc % 2) != 0) {
-        addReplyErrorArity(r);
+        commandUnknownSubcommand(r); /* Redis's arity or syntax error */
         return;
     }
     int n = (r->argc - 2) / 2;
@@ -429,6 +429,10 @@ static void configSetCommand(request *r) {
         addReplyErrorFormat(r, "CONFIG SET failed (possibly related to argument '%s') - %s",
                             r->argv[2 + 2 * failed], err);
     } else {
+        /* No password any more: connections waiting at NOAUTH may go on,
+         * as with Redis's nopass default user. */
+        if (!server.requirepass || !server.requirepass[0])
+            for (client *k = server.clients; k; k = k->next) k->authenticated = 1;
         addReplyOK(r);
     }
     for (int i = 0; i < n; i++) bufFree(&old[i]);

@@ -464,8 +464,11 @@ static void rmw(request *r, rmwFn *fn) {
     coordRead(r, r->db, r->argv[1], r->argvlen[1], rmwAfterRead, (void *)fn);
 }
 
-static int checkStringLength(request *r, long long size) {
-    if (size > server.proto_max_bulk_len) {
+/* base + add bytes would be the new length; base >= 0. Compared without
+ * adding, so SETRANGE at an offset near LLONG_MAX cannot overflow. */
+static int checkStringLength(request *r, long long base, size_t add) {
+    if (base > server.proto_max_bulk_len ||
+        (unsigned long long)add > (unsigned long long)(server.proto_max_bulk_len - base)) {
         addReplyError(r, "string exceeds maximum allowed size (proto-max-bulk-len)");
         return C_ERR;
     }
@@ -474,7 +477,7 @@ static int checkStringLength(request *r, long long size) {
 
 static int appendFn(request *r, const version *old, buf *nv, pendingReply *pr) {
     size_t oldlen = old ? old->vlen : 0;
-    if (checkStringLength(r, (long long)(oldlen + r->argvlen[2])) != C_OK) return 0;
+    if (checkStringLength(r, (long long)oldlen, r->argvlen[2]) != C_OK) return 0;
     if (old) bufAppend(nv, old->val, old->vlen);
     bufAppend(nv, r->argv[2], r->argvlen[2]);
     pr->ll = (long long)nv->len;
@@ -492,7 +495,7 @@ static int setrangeFn(request *r, const version *old, buf *nv, pendingReply *pr)
         addReplyInteger(r, (long long)oldlen);
         return 0;
     }
-    if (checkStringLength(r, offset + (long long)r->argvlen[3]) != C_OK) return 0;
+    if (checkStringLength(r, offset, r->argvlen[3]) != C_OK) return 0;
     size_t newlen = (size_t)offset + r->argvlen[3];
     if (newlen < oldlen) newlen = oldlen;
     bufReserve(nv, newlen);
@@ -511,7 +514,8 @@ void setrangeCommand(request *r) {
         addReplyError(r, "offset is out of range");
         return;
     }
-    if (checkStringLength(r, offset + (long long)r->argvlen[3]) != C_OK) return;
+    /* an empty value writes nothing, so it has no size to exceed (Redis too) */
+    if (r->argvlen[3] && checkStringLength(r, offset, r->argvlen[3]) != C_OK) return;
     rmw(r, setrangeFn);
 }
 
@@ -804,7 +808,9 @@ static void bitposFn(request *r, const version *v) {
         e = isbit ? end : end * 8 + 7;
     }
     if (bits == 0) {
-        addReplyInteger(r, bit ? -1 : 0);
+        /* an existing empty string is an empty range: no 0 nor 1 in it (as
+         * Redis); only a missing key is an infinite run of zeros */
+        addReplyInteger(r, -1);
         return;
     }
     for (long long i = s; i <= e; i++) {

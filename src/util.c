@@ -132,7 +132,8 @@ int string2ld(const char *s, size_t slen, long double *dp) {
     char *end;
     errno = 0;
     long double v = strtold(b, &end);
-    if (*end != '\0') return 0;
+    /* all slen bytes must be used: an embedded NUL ends strtold early */
+    if (end != b + slen) return 0;
     if (errno == ERANGE && (v == HUGE_VALL || v == -HUGE_VALL || fpclassify(v) == FP_ZERO))
         return 0;
     if (isnan(v)) return 0;
@@ -175,8 +176,12 @@ int d2string(char *buf, size_t len, double value) {
 
 /* ------------------------------------------------------------------ glob */
 
+/* *skip is set once a '*' found no match for the rest of the pattern at
+ * any position of the rest of the string: an earlier '*' taking more bytes
+ * could only leave the rest less room, so it stops trying (Redis's fix for
+ * patterns like "a*a*a*...b" that otherwise backtrack exponentially). */
 static int matchRec(const char *p, int plen, const char *s, int slen, int nocase,
-                    int depth) {
+                    int *skip, int depth) {
     if (depth > 1000) return 0; /* pathological patterns: give up, no match */
     while (plen && slen >= 0) {
         switch (p[0]) {
@@ -187,10 +192,12 @@ static int matchRec(const char *p, int plen, const char *s, int slen, int nocase
             }
             if (plen == 1) return 1;
             while (slen) {
-                if (matchRec(p + 1, plen - 1, s, slen, nocase, depth + 1)) return 1;
+                if (matchRec(p + 1, plen - 1, s, slen, nocase, skip, depth + 1)) return 1;
+                if (*skip) return 0;
                 s++;
                 slen--;
             }
+            *skip = 1;
             return 0;
         case '?':
             if (slen == 0) return 0;
@@ -277,7 +284,8 @@ static int matchRec(const char *p, int plen, const char *s, int slen, int nocase
 
 int stringmatchlen(const char *pattern, int patternLen, const char *string,
                    int stringLen, int nocase) {
-    return matchRec(pattern, patternLen, string, stringLen, nocase, 0);
+    int skip = 0;
+    return matchRec(pattern, patternLen, string, stringLen, nocase, &skip, 0);
 }
 
 unsigned long long memtoull(const char *p, int *err) {

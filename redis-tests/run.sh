@@ -1,0 +1,262 @@
+#!/usr/bin/env bash
+# redis-tests/run.sh -- runs Redis's own test suite against a ringkv server.
+#
+# What: the Tcl suite from Debian's `redis` source package, in external mode
+# (`runtest --host --port`), for the units that cover what ringkv implements:
+# unit/type/string, unit/type/incr, unit/expire. Tests that need something
+# ringkv does not have (other data types, DEBUG, replication, AOF) are named in
+# redis-tests/skiplist.txt, each with its reason; everything else must pass.
+#
+# How:
+#   1. The Redis source is fetched at test time with `apt-get source redis`
+#      (nothing of it is committed) and cached, unpacked, in
+#      redis-tests/.cache/ (gitignored; RINGKV_REDIS_SRC_CACHE overrides).
+#      dpkg-dev and a deb-src entry are added to the machine if missing.
+#   2. A fresh ringkv-server is started on a free 127.0.0.1 port with a
+#      temporary data dir; it is stopped by its PID on any exit (trap).
+#   3. runtest runs in its own process group (it forks a Tcl client); that
+#      group is killed on exit too, so nothing is left behind.
+#   4. The pass/fail/skip counts are printed; the exit code is non-zero on any
+#      failure, on an aborted run, or when no test ran.
+#
+# Env: RINGKV_SERVER (binary, default src/ringkv-server),
+#      RINGKV_REDIS_TESTS_TIMEOUT (seconds for the whole run, default 600),
+#      RINGKV_REDIS_TESTS_KEEP=1 keeps the temp dir (server log, runtest log).
+set -uo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(dirname "$HERE")
+CACHE=${RINGKV_REDIS_SRC_CACHE:-$HERE/.cache}
+SERVER_BIN=${RINGKV_SERVER:-$ROOT/src/ringkv-server}
+SKIPLIST=$HERE/skiplist.txt
+TIMEOUT=${RINGKV_REDIS_TESTS_TIMEOUT:-600}
+UNITS=(unit/type/string unit/type/incr unit/expire)
+
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO=sudo
+
+log() { echo "redis-tests: $*" >&2; }
+die() { log "$*"; exit 2; }
+
+# ---- 1. the Redis source -------------------------------------------------
+
+# Prints the cached source dir, if a complete one is there.
+cached_source() {
+    local d best=""
+    for d in "$CACHE"/redis-[0-9]*/; do
+        [ -f "$d/.ringkv-complete" ] && [ -f "$d/tests/test_helper.tcl" ] || continue
+        # the newest version when several were cached
+        if [ -z "$best" ] || [ "$(printf '%s\n%s\n' "$best" "$d" | sort -V | tail -1)" = "$d" ]; then
+            best=$d
+        fi
+    done
+    [ -n "$best" ] && echo "${best%/}"
+}
+
+has_deb_src() {
+    grep -Rqs -e '^[[:space:]]*deb-src[[:space:]]' -e '^[[:space:]]*Types:.*deb-src' \
+        /etc/apt/sources.list /etc/apt/sources.list.d/
+}
+
+# Adds deb-src entries for this Debian release (main, -updates, -security),
+# mirroring the machine's own deb822 sources when there are some.
+add_deb_src() {
+    local codename=bookworm f=/etc/apt/sources.list.d/ringkv-deb-src.sources
+    if [ -r /etc/os-release ]; then
+        codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
+    fi
+    log "no deb-src entry: adding $f for $codename"
+    if [ -r /etc/apt/sources.list.d/debian.sources ]; then
+        sed -e 's/^Types:.*/Types: deb-src/' /etc/apt/sources.list.d/debian.sources |
+            $SUDO tee "$f" >/dev/null
+    else
+        $SUDO tee "$f" >/dev/null <<EOF
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: $codename $codename-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb-src
+URIs: http://deb.debian.org/debian-security
+Suites: $codename-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOF
+    fi
+    $SUDO apt-get update -qq
+}
+
+fetch_source() {
+    export DEBIAN_FRONTEND=noninteractive
+    if ! command -v dpkg-source >/dev/null; then
+        log "installing dpkg-dev (for apt-get source)"
+        $SUDO apt-get install -y -qq --no-install-recommends dpkg-dev >/dev/null ||
+            { $SUDO apt-get update -qq &&
+              $SUDO apt-get install -y -qq --no-install-recommends dpkg-dev >/dev/null; } ||
+            return 1
+    fi
+    has_deb_src || add_deb_src || return 1
+    mkdir -p "$CACHE" || return 1
+    # An unpack that was cut short has no stamp: dpkg-source would refuse
+    # to unpack over it, so it goes first.
+    local d
+    for d in "$CACHE"/redis-[0-9]*/; do
+        [ -d "$d" ] && [ ! -f "$d/.ringkv-complete" ] && rm -rf "$d"
+    done
+    log "fetching the Redis source: apt-get source redis (into $CACHE)"
+    if ! (cd "$CACHE" && apt-get source -qq redis >/dev/null 2>"$CACHE/apt-source.err"); then
+        # Old package lists name a version the mirror no longer has.
+        $SUDO apt-get update -qq
+        if ! (cd "$CACHE" && apt-get source -qq redis >/dev/null 2>"$CACHE/apt-source.err"); then
+            cat "$CACHE/apt-source.err" >&2
+            return 1
+        fi
+    fi
+    rm -f "$CACHE"/redis_*.tar.* "$CACHE"/redis_*.dsc "$CACHE/apt-source.err"
+    for d in "$CACHE"/redis-[0-9]*/; do
+        [ -f "$d/tests/test_helper.tcl" ] && touch "$d/.ringkv-complete"
+    done
+    return 0
+}
+
+if ! command -v tclsh >/dev/null; then
+    log "installing tcl (runtest needs tclsh)"
+    $SUDO apt-get install -y -qq --no-install-recommends tcl >/dev/null || die "cannot install tcl"
+fi
+command -v redis-cli >/dev/null || die "redis-cli missing (package redis-tools; run deps/install.sh)"
+[ -x "$SERVER_BIN" ] || die "$SERVER_BIN not built (run make)"
+[ -r "$SKIPLIST" ] || die "$SKIPLIST missing"
+
+SRC=$(cached_source) || { fetch_source && SRC=$(cached_source); } || die "could not get the Redis source"
+log "Redis test suite from $SRC"
+
+# ---- 2. the server ---------------------------------------------------------
+
+TMP=$(mktemp -d /tmp/ringkv-redis-tests.XXXXXX)
+SERVER_PID=""
+RT_PID=""
+TAIL_PID=""
+RESULT=1
+
+# shellcheck disable=SC2317  # invoked through the EXIT trap
+cleanup() {
+    trap - EXIT INT TERM
+    # runtest and its Tcl client share a process group that we created (setsid).
+    if [ -n "$RT_PID" ] && kill -0 -- "-$RT_PID" 2>/dev/null; then
+        kill -TERM -- "-$RT_PID" 2>/dev/null
+        sleep 0.5
+        kill -KILL -- "-$RT_PID" 2>/dev/null
+    fi
+    [ -n "$TAIL_PID" ] && kill "$TAIL_PID" 2>/dev/null
+    if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill -TERM "$SERVER_PID" 2>/dev/null
+        for _ in $(seq 1 100); do
+            kill -0 "$SERVER_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        if kill -0 "$SERVER_PID" 2>/dev/null; then
+            log "server $SERVER_PID did not stop on SIGTERM: SIGKILL"
+            kill -KILL "$SERVER_PID" 2>/dev/null
+        fi
+        wait "$SERVER_PID" 2>/dev/null
+    fi
+    if [ "$RESULT" -eq 0 ] && [ -z "${RINGKV_REDIS_TESTS_KEEP:-}" ]; then
+        rm -rf "$TMP"
+    else
+        log "logs kept in $TMP (server.log, runtest.log)"
+    fi
+    exit "$RESULT"
+}
+trap cleanup EXIT
+trap 'RESULT=130; exit 130' INT TERM
+
+# A port P with P and P+10000 (the cluster bus) both free on 127.0.0.1.
+PORT=$(python3 - <<'EOF'
+import socket
+for _ in range(200):
+    a = socket.socket(); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
+    if p + 10000 > 65535:
+        a.close(); continue
+    b = socket.socket()
+    try:
+        b.bind(("127.0.0.1", p + 10000))
+    except OSError:
+        a.close(); b.close(); continue
+    a.close(); b.close(); print(p); break
+EOF
+) || true
+[ -n "$PORT" ] || die "no free port"
+
+mkdir -p "$TMP/data"
+"$SERVER_BIN" --port "$PORT" --dir "$TMP/data" --logfile "$TMP/server.log" &
+SERVER_PID=$!
+up=""
+for _ in $(seq 1 100); do
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    if [ "$(redis-cli -h 127.0.0.1 -p "$PORT" ping 2>/dev/null)" = PONG ]; then up=1; break; fi
+    sleep 0.1
+done
+if [ -z "$up" ]; then
+    log "ringkv-server did not come up on port $PORT"
+    tail -20 "$TMP/server.log" >&2 2>/dev/null
+    exit 1
+fi
+log "ringkv-server pid $SERVER_PID on 127.0.0.1:$PORT, data in $TMP/data"
+
+# ---- 3. the suite ----------------------------------------------------------
+
+# skiplist.txt: "unit | test name | reason" lines; runtest gets the names.
+grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$SKIPLIST" |
+    awk -F'|' '{ n = $2; gsub(/^[ \t]+|[ \t]+$/, "", n); if (n != "") print n }' >"$TMP/skipfile"
+
+ARGS=(--host 127.0.0.1 --port "$PORT" --singledb --ignore-encoding --tags -needs:debug
+      --durable --timeout 120 --skipfile "$TMP/skipfile")
+for u in "${UNITS[@]}"; do ARGS+=(--single "$u"); done
+
+log "runtest ${ARGS[*]}"
+# --durable: a test that raises an error (e.g. an unknown command) counts as
+# failed instead of aborting the whole run, so the counts stay complete.
+: >"$TMP/runtest.log"
+(cd "$SRC" && exec setsid timeout -k 10 "$TIMEOUT" ./runtest "${ARGS[@]}") \
+    >"$TMP/runtest.log" 2>&1 </dev/null &
+RT_PID=$!
+tail -n +1 -f --pid="$RT_PID" "$TMP/runtest.log" &
+TAIL_PID=$!
+wait "$RT_PID"
+rc=$?
+wait "$TAIL_PID" 2>/dev/null
+TAIL_PID=""
+
+if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+    log "ringkv-server died during the run; last log lines:"
+    tail -30 "$TMP/server.log" >&2
+    SERVER_PID=""
+    rc=1
+fi
+
+# ---- 4. the counts ---------------------------------------------------------
+
+plain=$(sed -e 's/\x1b\[[0-9;]*m//g' "$TMP/runtest.log")
+count() { printf '%s\n' "$plain" | grep -c "^\[$1\]: " || true; }
+passed=$(count ok)
+failed=$(count err)
+skipped=$(count skip)
+ignored=$(count ignore)
+exceptions=$(count exception)
+[ "$rc" -eq 124 ] && log "runtest timed out after ${TIMEOUT}s"
+# An entry that skipped nothing is stale (a test renamed in a newer Debian
+# source, or a typo): say so, so that the list stays a reviewed one.
+while IFS= read -r name; do
+    printf '%s\n' "$plain" | grep -qxF "[skip]: $name" ||
+        log "warning: skiplist.txt entry matched no test: $name"
+done <"$TMP/skipfile"
+log "skipped by skiplist.txt: $skipped; skipped by tag (needs:debug, external:skip, ...): $ignored"
+if [ "$failed" -gt 0 ] || [ "$exceptions" -gt 0 ]; then
+    printf '%s\n' "$plain" | grep -e '^\[err\]: ' -e '^\[exception\]: ' >&2
+fi
+[ "$exceptions" -gt 0 ] && failed=$((failed + exceptions))
+[ "$rc" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1   # aborted run: never report green
+echo "redis-tests: $passed passed, $failed failed, $((skipped + ignored)) skipped"
+if [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]; then RESULT=0; else RESULT=1; fi
+exit "$RESULT"

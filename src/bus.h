@@ -1,0 +1,75 @@
+/* bus.h -- the cluster bus: RESP over TCP between nodes, on the server's
+ * event loop. libevent bufferevents carry the bytes, hiredis's reader parses
+ * them and its formatter writes them (its async context is not used).
+ *
+ * Roles: every node listens on its bus port for inbound connections, and
+ * keeps one outbound link per peer address for its own requests. A request
+ * is [name, id, args...]; the answer comes back on the same connection as
+ * ["REPLY", id, "OK"|error, values...], matched by id, in any order.
+ * Outbound links bind to the node's own address (so tests can cut pairs of
+ * 127.0.0.x addresses with iptables), reconnect with backoff, and every
+ * request has a deadline: its callback runs exactly once, with the answer,
+ * or with an error on timeout or when the link drops.
+ *
+ * The first message on a connection is HELLO (cluster name, partition
+ * count, sender id): a peer of another cluster is refused with a log line.
+ *
+ * API:
+ *   busInit()                          listen on the bus port
+ *   busLinkGet(host, busport)          the outbound link to an address
+ *   busSend(link, argv..., cb, pd, ms) a request; cb(ok, reply, pd) once
+ *   busLinkConnected(link)             handshake done, link usable
+ *   busRegister(name, handler)         an internal command (table in bus.c users)
+ *   busReplyOK/busReplyError/busReplyArgs(req, ...)   answer an inbound request
+ *   busInfo(out)                       INFO lines */
+#ifndef RINGKV_BUS_H
+#define RINGKV_BUS_H
+
+#include <hiredis/hiredis.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+
+typedef struct busLink busLink;
+typedef struct busReq busReq;
+
+/* ok: 1 and reply (the REPLY array's values, reply->element[3..]) on
+ * success; 0 and err (text) on failure. reply is borrowed for the call. */
+typedef void busReplyCb(int ok, const redisReply *reply, const char *err, void *pd);
+
+/* An inbound request: argv[0] is the name, argv[1] the id, then args.
+ * The handler answers exactly once with busReply*, now or later; req stays
+ * valid until then (if the connection dies first, the answer is dropped). */
+struct busReq {
+    redisReply *msg;     /* the whole message (owned until answered) */
+    int argc;            /* msg->elements */
+    const char **argv;   /* msg->element[i]->str */
+    const size_t *lens;  /* lengths */
+    struct busConn *conn;/* NULL once the connection is gone */
+    char peer_id[41];    /* the sender's node id (from its HELLO) */
+    busReq *next;        /* in the connection's list of open requests */
+    busReq *prev;
+};
+
+typedef void busHandler(busReq *req);
+
+int busInit(void);
+void busShutdown(void);
+busLink *busLinkGet(const char *host, int busport);
+int busLinkConnected(const busLink *l);
+/* Not in backoff after a failure: a request sent now will be attempted. */
+int busLinkUsable(const busLink *l);
+const char *busLinkAddr(const busLink *l);
+/* argv/lens borrowed for the call. timeout_ms <= 0 uses replica-timeout. */
+void busSend(busLink *l, int argc, const char **argv, const size_t *lens, busReplyCb *cb, void *pd,
+             long long timeout_ms);
+void busRegister(const char *name, busHandler *h);
+void busReplyOK(busReq *req);
+void busReplyError(busReq *req, const char *err);
+void busReplyArgs(busReq *req, int argc, const char **argv, const size_t *lens);
+void busInfo(buf *out);
+/* Drops links to addresses not in use any more (called by gossip). */
+void busLinkRelease(busLink *l);
+
+#endif

@@ -1,0 +1,481 @@
+/* gossip.c -- the membership table, heartbeats, failure detection, the
+ * ring. See gossip.h.
+ *
+ * Wire format of a table (the GOSSIP request's argument and its answer):
+ * one line per member,
+ *   id host port busport dc rack weight generation heartbeat status statusver suspect
+ * where suspect is 1 if the sender suspects that member. Merging keeps, per
+ * member, the newest heartbeat (generation first), the address and
+ * placement of the newest generation, and the status with the highest
+ * version. A node's own entry is only ever written by itself. */
+#include "gossip.h"
+
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "commands.h"
+#include "server.h"
+#include "store.h"
+
+#define GOSSIP_FANOUT 3
+#define META_MEMBERS "members"
+
+static struct {
+    member *m;         /* the table; index 0 is self */
+    int n, cap;
+    ring *ring;        /* owners, from members with status NORMAL */
+    int *ringmap;      /* ring member index -> table index */
+    int ringn;
+    ringDcSpec spec[RING_MAX_DCS];
+    int nspec;
+    struct event *timer;
+    char **seeds;      /* "host:busport" still to contact */
+    int nseeds;
+    int dirty;         /* table changed: rebuild ring, save snapshot */
+    long long rounds;
+} g;
+
+static const char *statusName(int s) {
+    switch (s) {
+    case MEMBER_NORMAL: return "normal";
+    case MEMBER_JOINING: return "joining";
+    case MEMBER_LEAVING: return "leaving";
+    case MEMBER_LEFT: return "left";
+    }
+    return "?";
+}
+
+member *gossipMembers(int *n) {
+    *n = g.n;
+    return g.m;
+}
+
+int gossipSelf(void) { return 0; }
+const ring *gossipRing(void) { return g.ring; }
+member *gossipRingMember(int ri) { return &g.m[g.ringmap[ri]]; }
+int gossipRingMemberIndex(int ri) { return g.ringmap[ri]; }
+
+int gossipMemberUp(int i) { return i == 0 || !g.m[i].suspect; }
+
+int gossipUpCount(void) {
+    int up = 0;
+    for (int i = 0; i < g.n; i++)
+        if (gossipMemberUp(i) && g.m[i].status == MEMBER_NORMAL) up++;
+    return up;
+}
+
+static member *find(const char *id) {
+    for (int i = 0; i < g.n; i++)
+        if (!strcmp(g.m[i].id, id)) return &g.m[i];
+    return NULL;
+}
+
+static member *add(const char *id) {
+    if (g.n == g.cap) {
+        g.cap = g.cap ? g.cap * 2 : 8;
+        g.m = zrealloc(g.m, sizeof(member) * (size_t)g.cap);
+    }
+    member *m = &g.m[g.n++];
+    memset(m, 0, sizeof(*m));
+    snprintf(m->id, sizeof(m->id), "%s", id);
+    m->last_beat_ms = mstime();
+    g.dirty = 1;
+    return m;
+}
+
+/* ---------------------------------------------------------------- ring */
+
+static void rebuildRing(void) {
+    ringMember *rm = zmalloc(sizeof(ringMember) * (size_t)g.n);
+    zfree(g.ringmap);
+    g.ringmap = zmalloc(sizeof(int) * (size_t)g.n);
+    int k = 0;
+    for (int i = 0; i < g.n; i++) {
+        if (g.m[i].status != MEMBER_NORMAL) continue;
+        rm[k] = (ringMember){g.m[i].id, g.m[i].dc, g.m[i].rack, g.m[i].weight};
+        g.ringmap[k++] = i;
+    }
+    ring *r = ringCreate(rm, k, server.qbits, g.spec, g.nspec);
+    zfree(rm);
+    if (!r) {
+        serverLog(LL_WARNING, "Could not build the ring from %d members", k);
+        return;
+    }
+    uint64_t old = g.ring ? ringHash(g.ring) : 0;
+    ringFree(g.ring);
+    g.ring = r;
+    g.ringn = k;
+    if (old != ringHash(r))
+        serverLog(LL_NOTICE, "Ring now has %d nodes, %d replicas per partition (ring hash %016llx)",
+                  k, r->nreplicas, (unsigned long long)ringHash(r));
+}
+
+static void saveSnapshot(void) {
+    buf b;
+    bufInit(&b);
+    for (int i = 0; i < g.n; i++) {
+        member *m = &g.m[i];
+        bufPrintf(&b, "%s %s %d %d %s %s %d %d %llu\n", m->id, m->host, m->port, m->busport, m->dc,
+                  m->rack, m->weight, m->status, (unsigned long long)m->status_ver);
+    }
+    storePut(CF_META, META_MEMBERS, strlen(META_MEMBERS), b.ptr ? b.ptr : "", b.len);
+    bufFree(&b);
+}
+
+static void applyChanges(void) {
+    if (!g.dirty) return;
+    g.dirty = 0;
+    for (int i = 1; i < g.n; i++)
+        if (!g.m[i].link && g.m[i].host[0]) g.m[i].link = busLinkGet(g.m[i].host, g.m[i].busport);
+    rebuildRing();
+    saveSnapshot();
+}
+
+/* --------------------------------------------------------------- wire */
+
+static void encodeTable(buf *out) {
+    for (int i = 0; i < g.n; i++) {
+        member *m = &g.m[i];
+        bufPrintf(out, "%s %s %d %d %s %s %d %llu %llu %d %llu %d\n", m->id, m->host, m->port,
+                  m->busport, m->dc, m->rack, m->weight, (unsigned long long)m->generation,
+                  (unsigned long long)m->heartbeat, m->status, (unsigned long long)m->status_ver,
+                  i == 0 ? 0 : m->suspect);
+    }
+}
+
+static void setReport(member *m, const char *reporter, int suspects) {
+    for (int i = 0; i < m->nreporters; i++) {
+        if (strcmp(m->reporters[i], reporter)) continue;
+        if (suspects) {
+            m->report_ms[i] = mstime();
+        } else {
+            m->nreporters--;
+            memmove(m->reporters[i], m->reporters[m->nreporters], 41);
+            m->report_ms[i] = m->report_ms[m->nreporters];
+        }
+        return;
+    }
+    if (!suspects) return;
+    m->reporters = zrealloc(m->reporters, 41 * (size_t)(m->nreporters + 1));
+    m->report_ms = zrealloc(m->report_ms, sizeof(long long) * (size_t)(m->nreporters + 1));
+    snprintf(m->reporters[m->nreporters], 41, "%s", reporter);
+    m->report_ms[m->nreporters] = mstime();
+    m->nreporters++;
+}
+
+/* Merges a table received from sender. Returns C_ERR if malformed. */
+static int mergeTable(const char *sender, const char *text, size_t len) {
+    const char *p = text, *end = text + len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (!nl) return C_ERR;
+        char line[512];
+        size_t l = (size_t)(nl - p);
+        if (l >= sizeof(line)) return C_ERR;
+        memcpy(line, p, l);
+        line[l] = '\0';
+        p = nl + 1;
+        char id[64], host[64], dc[64], rack[64];
+        int port, busport, weight, status, suspect;
+        unsigned long long gen, hb, sver;
+        if (sscanf(line, "%63s %63s %d %d %63s %63s %d %llu %llu %d %llu %d", id, host, &port,
+                   &busport, dc, rack, &weight, &gen, &hb, &status, &sver, &suspect) != 12)
+            return C_ERR;
+        if (strlen(id) < 1 || strlen(id) > 40 || weight < 1 || status < 0 || status > MEMBER_LEFT)
+            return C_ERR;
+        member *m = find(id);
+        if (m == &g.m[0]) continue; /* only we speak for ourselves */
+        if (!m) {
+            m = add(id);
+            serverLog(LL_NOTICE, "Node %.40s (%s:%d, %s/%s) joined the membership", id, host, port,
+                      dc, rack);
+        }
+        if (gen > m->generation || (gen == m->generation && hb > m->heartbeat)) {
+            if (gen > m->generation &&
+                (strcmp(m->host, host) || m->port != port || m->busport != busport ||
+                 strcmp(m->dc, dc) || strcmp(m->rack, rack) || m->weight != weight)) {
+                if (m->link && (strcmp(m->host, host) || m->busport != busport)) m->link = NULL;
+                snprintf(m->host, sizeof(m->host), "%s", host);
+                m->port = port;
+                m->busport = busport;
+                snprintf(m->dc, sizeof(m->dc), "%s", dc);
+                snprintf(m->rack, sizeof(m->rack), "%s", rack);
+                m->weight = weight;
+                g.dirty = 1;
+            }
+            m->generation = gen;
+            m->heartbeat = hb;
+            m->last_beat_ms = mstime();
+            if (m->suspect) {
+                m->suspect = 0;
+                serverLog(LL_NOTICE, "Node %.40s (%s:%d) is back up", m->id, m->host, m->port);
+            }
+        }
+        if (sver > m->status_ver) {
+            m->status = status;
+            m->status_ver = sver;
+            g.dirty = 1;
+        }
+        if (strcmp(sender, id) != 0) setReport(m, sender, suspect);
+    }
+    return C_OK;
+}
+
+/* --------------------------------------------------------------- rounds */
+
+static void gossipReplied(int ok, const redisReply *reply, const char *err, void *pd) {
+    UNUSED(err);
+    char *sender = pd;
+    if (ok && reply->elements >= 5) {
+        const redisReply *id = reply->element[3], *tab = reply->element[4];
+        if (mergeTable(id->str, tab->str, tab->len) != C_OK)
+            serverLog(LL_WARNING, "Malformed gossip from %.40s", id->str);
+        /* a seed answered: it is in the table now under its id */
+        for (int i = 0; i < g.nseeds; i++) {
+            if (sender && !strcmp(g.seeds[i], sender)) {
+                zfree(g.seeds[i]);
+                g.seeds[i] = g.seeds[--g.nseeds];
+                break;
+            }
+        }
+        applyChanges();
+    }
+    zfree(sender);
+}
+
+static void sendGossip(busLink *l, const char *seedaddr) {
+    buf t;
+    bufInit(&t);
+    encodeTable(&t);
+    const char *argv[3] = {"GOSSIP", server.node_id, t.ptr ? t.ptr : ""};
+    size_t lens[3] = {6, strlen(server.node_id), t.len};
+    busSend(l, 3, argv, lens, gossipReplied, seedaddr ? zstrdup(seedaddr) : NULL, 0);
+    bufFree(&t);
+}
+
+static void gossipHandler(busReq *req) {
+    /* GOSSIP id sender table */
+    if (req->argc < 4 || mergeTable(req->argv[2], req->argv[3], req->lens[3]) != C_OK) {
+        busReplyError(req, "malformed gossip");
+        return;
+    }
+    applyChanges();
+    buf t;
+    bufInit(&t);
+    encodeTable(&t);
+    const char *av[2] = {server.node_id, t.ptr ? t.ptr : ""};
+    size_t al[2] = {strlen(server.node_id), t.len};
+    busReplyArgs(req, 2, av, al);
+    bufFree(&t);
+}
+
+static void detectFailures(void) {
+    long long now = mstime();
+    for (int i = 1; i < g.n; i++) {
+        member *m = &g.m[i];
+        if (m->status == MEMBER_LEFT) continue;
+        int sus = now - m->last_beat_ms > server.fail_timeout;
+        if (sus && !m->suspect)
+            serverLog(LL_WARNING, "Node %.40s (%s:%d) suspected down: no heartbeat for %lld ms",
+                      m->id, m->host, m->port, now - m->last_beat_ms);
+        m->suspect = sus;
+        /* reports expire when not repeated */
+        for (int k = 0; k < m->nreporters;) {
+            member *rep = find(m->reporters[k]);
+            if (now - m->report_ms[k] > 2 * server.fail_timeout || !rep || rep->suspect) {
+                setReport(m, m->reporters[k], 0);
+            } else {
+                k++;
+            }
+        }
+        int agree = (m->suspect ? 1 : 0) + m->nreporters;
+        int down = agree >= 2;
+        if (down != m->down)
+            serverLog(down ? LL_WARNING : LL_NOTICE, "Node %.40s (%s:%d) %s", m->id, m->host,
+                      m->port, down ? "is down: two or more nodes agree" : "is no longer reported down");
+        m->down = down;
+    }
+}
+
+static void round_(evutil_socket_t fd, short what, void *arg) {
+    UNUSED(fd);
+    UNUSED(what);
+    UNUSED(arg);
+    g.rounds++;
+    g.m[0].heartbeat++;
+    detectFailures();
+    /* a few random peers, and the seeds we have not heard from yet */
+    int peers[GOSSIP_FANOUT], np = 0;
+    int candidates = g.n - 1;
+    for (int tries = 0; tries < 4 * GOSSIP_FANOUT && np < GOSSIP_FANOUT && np < candidates;
+         tries++) {
+        unsigned char rb[2];
+        getRandomBytes(rb, 2);
+        int i = 1 + (int)(((rb[0] << 8) | rb[1]) % (unsigned)candidates);
+        if (g.m[i].status == MEMBER_LEFT || !g.m[i].link) continue;
+        int dup = 0;
+        for (int k = 0; k < np; k++)
+            if (peers[k] == i) dup = 1;
+        if (!dup) peers[np++] = i;
+    }
+    for (int k = 0; k < np; k++) sendGossip(g.m[peers[k]].link, NULL);
+    for (int i = 0; i < g.nseeds; i++) {
+        char host[64];
+        int port;
+        const char *colon = strrchr(g.seeds[i], ':');
+        snprintf(host, sizeof(host), "%.*s", (int)(colon - g.seeds[i]), g.seeds[i]);
+        port = atoi(colon + 1);
+        sendGossip(busLinkGet(host, port), g.seeds[i]);
+    }
+    applyChanges();
+}
+
+/* ----------------------------------------------------------------- setup */
+
+static void addSeed(const char *host, int busport) {
+    char addr[96];
+    snprintf(addr, sizeof(addr), "%s:%d", host, busport);
+    for (int i = 0; i < g.nseeds; i++)
+        if (!strcmp(g.seeds[i], addr)) return;
+    g.seeds = zrealloc(g.seeds, sizeof(char *) * (size_t)(g.nseeds + 1));
+    g.seeds[g.nseeds++] = zstrdup(addr);
+}
+
+/* "host:port" or "host:port@busport" (Redis's notation); the bus port
+ * defaults to port + 10000. */
+static int parseAddr(const char *s, char *host, size_t hl, int *port, int *busport) {
+    const char *colon = strrchr(s, ':');
+    if (!colon || colon == s || (size_t)(colon - s) >= hl) return C_ERR;
+    snprintf(host, hl, "%.*s", (int)(colon - s), s);
+    char *end;
+    long p = strtol(colon + 1, &end, 10);
+    if (p <= 0 || p > 65535) return C_ERR;
+    long b = p + 10000;
+    if (*end == '@') {
+        b = strtol(end + 1, &end, 10);
+        if (b <= 0 || b > 65535) return C_ERR;
+    }
+    if (*end) return C_ERR;
+    *port = (int)p;
+    *busport = (int)b;
+    return C_OK;
+}
+
+int gossipJoin(const char *addr, char *err, size_t errlen) {
+    char host[64];
+    int port, busport;
+    if (parseAddr(addr, host, sizeof(host), &port, &busport) != C_OK) {
+        snprintf(err, errlen, "invalid address '%s' (host:port or host:port@busport)", addr);
+        return C_ERR;
+    }
+    if (!strcmp(host, server.announce_host) && busport == server.bus_port) {
+        snprintf(err, errlen, "that address is this node");
+        return C_ERR;
+    }
+    addSeed(host, busport);
+    return C_OK;
+}
+
+static void loadSnapshot(void) {
+    storeValue v;
+    if (storeGet(CF_META, META_MEMBERS, strlen(META_MEMBERS), &v) <= 0) return;
+    const char *p = v.ptr, *end = v.ptr + v.len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (!nl) break;
+        char line[512];
+        size_t l = (size_t)(nl - p);
+        if (l < sizeof(line)) {
+            memcpy(line, p, l);
+            line[l] = '\0';
+            char id[64], host[64], dc[64], rack[64];
+            int port, busport, weight, status;
+            unsigned long long sver;
+            if (sscanf(line, "%63s %63s %d %d %63s %63s %d %d %llu", id, host, &port, &busport, dc,
+                       rack, &weight, &status, &sver) == 9 &&
+                strlen(id) <= 40 && strcmp(id, server.node_id) != 0 && !find(id)) {
+                member *m = add(id);
+                snprintf(m->host, sizeof(m->host), "%s", host);
+                m->port = port;
+                m->busport = busport;
+                snprintf(m->dc, sizeof(m->dc), "%s", dc);
+                snprintf(m->rack, sizeof(m->rack), "%s", rack);
+                m->weight = weight;
+                m->status = status;
+                m->status_ver = sver;
+            }
+        }
+        p = nl + 1;
+    }
+    storeValueFree(&v);
+}
+
+void gossipInit(void) {
+    char err[256];
+    if (ringParseReplication(server.replication, g.spec, &g.nspec, err, sizeof(err)) != 0) {
+        serverLog(LL_WARNING, "replication '%s': %s", server.replication, err);
+        exit(1);
+    }
+    member *self = add(server.node_id);
+    snprintf(self->host, sizeof(self->host), "%s", server.announce_host);
+    self->port = server.port;
+    self->busport = server.bus_port;
+    snprintf(self->dc, sizeof(self->dc), "%s", server.dc);
+    snprintf(self->rack, sizeof(self->rack), "%s", server.rack);
+    self->weight = server.weight;
+    self->generation = (uint64_t)mstime();
+    self->status = MEMBER_NORMAL;
+    loadSnapshot();
+    /* seeds may name this node itself (the same list on every node) */
+    if (server.seeds && server.seeds[0]) {
+        char *list = zstrdup(server.seeds), *save = NULL;
+        for (char *tok = strtok_r(list, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+            char host[64];
+            int port, busport;
+            if (parseAddr(tok, host, sizeof(host), &port, &busport) != C_OK) {
+                serverLog(LL_WARNING, "Ignoring bad seed '%s' (host:port expected)", tok);
+                continue;
+            }
+            if (!strcmp(host, server.announce_host) && port == server.port) continue;
+            addSeed(host, busport);
+        }
+        zfree(list);
+    }
+    busRegister("GOSSIP", gossipHandler);
+    g.dirty = 1;
+    applyChanges();
+    g.timer = event_new(server.base, -1, EV_PERSIST, round_, NULL);
+    struct timeval tv = {server.gossip_interval / 1000, (server.gossip_interval % 1000) * 1000};
+    event_add(g.timer, &tv);
+    round_(-1, 0, NULL); /* say hello to the seeds at once */
+}
+
+/* ----------------------------------------------------------------- admin */
+
+void gossipNodesReply(request *r) {
+    addReplyArrayLen(r, g.n);
+    buf b;
+    bufInit(&b);
+    for (int i = 0; i < g.n; i++) {
+        member *m = &g.m[i];
+        bufClear(&b);
+        const char *health = i == 0 ? "up" : m->down ? "down" : m->suspect ? "suspect" : "up";
+        bufPrintf(&b, "%s %s:%d@%d %s %s %d %s %s%s", m->id, m->host, m->port, m->busport, m->dc,
+                  m->rack, m->weight, health, statusName(m->status), i == 0 ? " myself" : "");
+        addReplyBulk(r, b.ptr, b.len);
+    }
+    bufFree(&b);
+}
+
+void gossipInfo(buf *out) {
+    int up = 0;
+    for (int i = 0; i < g.n; i++)
+        if (gossipMemberUp(i)) up++;
+    bufPrintf(out, "ring_nodes:%d\r\nring_nodes_up:%d\r\n", g.n, up);
+    bufPrintf(out, "ring_members:%d\r\n", g.ringn);
+    bufPrintf(out, "ring_hash:%016llx\r\n", g.ring ? (unsigned long long)ringHash(g.ring) : 0ULL);
+    bufPrintf(out, "gossip_rounds:%lld\r\n", g.rounds);
+}

@@ -1,0 +1,73 @@
+/* gossip.h -- membership: the table of nodes, heartbeats, failure
+ * detection, and the ring derived from the table.
+ *
+ * Every gossip-interval a node bumps its own heartbeat and swaps tables with
+ * a few random peers (push-pull over the bus). A peer whose heartbeat has
+ * not advanced for fail-timeout is suspected: routing treats it as down at
+ * once, and it is reported down cluster-wide when two or more nodes suspect
+ * it. It comes back by itself when it beats again. A heartbeat is
+ * (generation, counter) with the generation taken at process start, so a
+ * restarted node's counter starting again from zero still counts as news.
+ *
+ * The table is kept in the meta column family, so a restarted node knows
+ * its peers even if the seeds are gone.
+ *
+ * API:
+ *   gossipInit()             load the table, add self, contact seeds
+ *   gossipMembers(&n)        the table (index = ring member index)
+ *   gossipRing()             the current ring (rebuilt when the table changes)
+ *   gossipMemberUp(i)        routing view: not suspected (self always up)
+ *   gossipSelf()             this node's index
+ *   gossipJoin(addr)         RING JOIN: gossip with that node as a seed
+ *   gossipNodesReply(r)      RING NODES
+ *   gossipInfo(out)          INFO ring lines */
+#ifndef RINGKV_GOSSIP_H
+#define RINGKV_GOSSIP_H
+
+#include "bus.h"
+#include "ring.h"
+#include "util.h"
+
+#define MEMBER_NORMAL 0
+#define MEMBER_JOINING 1
+#define MEMBER_LEAVING 2
+#define MEMBER_LEFT 3
+
+typedef struct member {
+    char id[41];          /* node id */
+    char host[64];        /* address (clients and bus) */
+    int port;             /* client port */
+    int busport;          /* bus port */
+    char dc[64];          /* data center */
+    char rack[64];        /* rack */
+    int weight;           /* tokens / share */
+    uint64_t generation;  /* heartbeat generation: the node's start time (ms) */
+    uint64_t heartbeat;   /* heartbeat counter within the generation */
+    int status;           /* MEMBER_* */
+    uint64_t status_ver;  /* status changes: the highest version wins */
+    /* local view */
+    long long last_beat_ms; /* when (generation, heartbeat) last advanced here */
+    int suspect;          /* this node treats it as down */
+    int down;             /* two or more nodes agree it is down */
+    char (*reporters)[41];/* nodes that currently report it suspected */
+    long long *report_ms; /* when each report was last heard */
+    int nreporters;
+    busLink *link;        /* outbound bus link (NULL for self) */
+} member;
+
+void gossipInit(void);
+member *gossipMembers(int *n);
+const ring *gossipRing(void);
+int gossipMemberUp(int i);
+int gossipSelf(void);
+int gossipJoin(const char *addr, char *err, size_t errlen); /* "host:port[@busport]" */
+int gossipUpCount(void);
+/* Ring member index -> member (the ring holds members of status NORMAL
+ * and LEAVING only). */
+member *gossipRingMember(int ringidx);
+int gossipRingMemberIndex(int ringidx);
+void gossipInfo(buf *out);
+struct request;
+void gossipNodesReply(struct request *r);
+
+#endif

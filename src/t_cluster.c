@@ -1,0 +1,204 @@
+/* t_cluster.c -- cluster commands users and operators run through
+ * redis-cli: CONSISTENCY (per connection levels) and RING (NODES, INFO,
+ * OWNERS, LOCAL, JOIN), and the INFO "ring" section. */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "commands.h"
+#include "coord.h"
+#include "db.h"
+#include "gossip.h"
+
+/* ------------------------------------------------------------ CONSISTENCY */
+
+static const struct {
+    const char *name;
+    int level;
+} levelNames[] = {{"ONE", 1}, {"TWO", 2}, {"THREE", 3}, {"QUORUM", LEVEL_QUORUM},
+                  {"ALL", LEVEL_ALL}, {NULL, 0}};
+
+static int parseLevel(const char *s, size_t len, int *level) {
+    long long n;
+    if (string2ll(s, len, &n)) {
+        if (n < 1 || n > 64) return C_ERR;
+        *level = (int)n;
+        return C_OK;
+    }
+    for (int i = 0; levelNames[i].name; i++)
+        if (!strcasecmp(s, levelNames[i].name)) {
+            *level = levelNames[i].level;
+            return C_OK;
+        }
+    return C_ERR;
+}
+
+static void levelText(int level, char *b, size_t len) {
+    for (int i = 0; levelNames[i].name; i++)
+        if (levelNames[i].level == level && level < 0) {
+            snprintf(b, len, "%s", levelNames[i].name);
+            return;
+        }
+    snprintf(b, len, "%d", level);
+}
+
+/* CONSISTENCY [READ level] [WRITE level]: sets this connection's levels;
+ * alone, shows them (and the quorum mode). DEFAULT goes back to the
+ * server's read-quorum / write-quorum. */
+void consistencyCommand(request *r) {
+    client *c = r->c;
+    int rl = c ? c->read_level : 0, wl = c ? c->write_level : 0;
+    for (int j = 1; j < r->argc; j += 2) {
+        int *dst = argIs(r, j, "read") ? &rl : argIs(r, j, "write") ? &wl : NULL;
+        if (!dst || j + 1 >= r->argc) {
+            addReplyError(r, ERR_SYNTAX);
+            return;
+        }
+        if (argIs(r, j + 1, "default")) {
+            *dst = 0;
+        } else if (parseLevel(r->argv[j + 1], r->argvlen[j + 1], dst) != C_OK) {
+            addReplyErrorFormat(r,
+                                "invalid consistency level '%.64s' (a count, ONE, TWO, THREE, "
+                                "QUORUM, ALL or DEFAULT)",
+                                r->argv[j + 1]);
+            return;
+        }
+    }
+    if (r->argc > 1) {
+        if (c) {
+            c->read_level = rl;
+            c->write_level = wl;
+        }
+        addReplyOK(r);
+        return;
+    }
+    char b[32];
+    addReplyMapLen(r, 3);
+    addReplyBulkCString(r, "read");
+    levelText(rl ? rl : (int)server.read_quorum, b, sizeof(b));
+    addReplyBulkCString(r, b);
+    addReplyBulkCString(r, "write");
+    levelText(wl ? wl : (int)server.write_quorum, b, sizeof(b));
+    addReplyBulkCString(r, b);
+    addReplyBulkCString(r, "mode");
+    addReplyBulkCString(r, server.quorum_mode == QUORUM_SLOPPY ? "sloppy" : "strict");
+}
+
+/* ------------------------------------------------------------------- RING */
+
+static int partitionsOwned(void) {
+    const ring *rg = gossipRing();
+    if (!rg) return 0;
+    int owned = 0;
+    for (unsigned p = 0; p < rg->q; p++) {
+        const int *l;
+        int n = ringReplicas(rg, p, &l);
+        for (int i = 0; i < n; i++)
+            if (gossipRingMemberIndex(l[i]) == gossipSelf()) owned++;
+    }
+    return owned;
+}
+
+static int asked(void) {
+    ringDcSpec spec[RING_MAX_DCS];
+    int n;
+    char err[128];
+    if (ringParseReplication(server.replication, spec, &n, err, sizeof(err)) != 0) return 0;
+    return ringSpecTotal(spec, n);
+}
+
+void ringInfoLines(buf *o) {
+    const ring *rg = gossipRing();
+    int have = rg ? rg->nreplicas : 0;
+    gossipInfo(o);
+    bufPrintf(o, "ring_partitions:%d\r\n", server.ring_partitions);
+    bufPrintf(o, "ring_partitions_owned:%d\r\n", partitionsOwned());
+    bufPrintf(o, "ring_replication:%s\r\n", server.replication);
+    bufPrintf(o, "ring_replicas_per_partition:%d\r\n", have);
+    bufPrintf(o, "ring_under_replicated:%d\r\n", have < asked() ? 1 : 0);
+    bufPrintf(o, "read_quorum:%lld\r\nwrite_quorum:%lld\r\n", server.read_quorum,
+              server.write_quorum);
+    bufPrintf(o, "quorum_mode:%s\r\n", server.quorum_mode == QUORUM_SLOPPY ? "sloppy" : "strict");
+    coordInfo(o);
+    busInfo(o);
+}
+
+static void ringOwners(request *r) {
+    const ring *rg = gossipRing();
+    if (!rg) {
+        addReplyArrayLen(r, 0);
+        return;
+    }
+    unsigned p = keyPartition(keyHash(r->db, r->argv[2], r->argvlen[2]), server.qbits);
+    const int *l;
+    int n = ringReplicas(rg, p, &l);
+    addReplyArrayLen(r, n);
+    for (int i = 0; i < n; i++) {
+        member *m = gossipRingMember(l[i]);
+        char b[96];
+        snprintf(b, sizeof(b), "%s:%d", m->host, m->port);
+        addReplyBulkCString(r, b);
+    }
+}
+
+static void ringLocal(request *r) {
+    record rec;
+    recordInit(&rec);
+    storeValue hold;
+    int found = dbRead(r->db, r->argv[2], r->argvlen[2], &rec, &hold);
+    if (found < 0) {
+        addReplyError(r, "-IOERR storage read failed, see the server log");
+        return;
+    }
+    long long now = serverNowMs();
+    addReplyArrayLen(r, rec.n);
+    buf t;
+    bufInit(&t);
+    for (int i = 0; i < rec.n; i++) {
+        record one = {1, 1, &rec.v[i]};
+        bufClear(&t);
+        recordFormat(&one, now, &t);
+        addReplyArrayLen(r, 2);
+        if (rec.v[i].tombstone) addReplyNull(r);
+        else addReplyBulk(r, rec.v[i].val, rec.v[i].vlen);
+        addReplyBulk(r, t.ptr ? t.ptr : "", t.len);
+    }
+    bufFree(&t);
+    recordFree(&rec);
+    if (found > 0) storeValueFree(&hold);
+}
+
+void ringCommand(request *r) {
+    if (argIs(r, 1, "nodes") && r->argc == 2) {
+        gossipNodesReply(r);
+    } else if (argIs(r, 1, "info") && r->argc == 2) {
+        buf o;
+        bufInit(&o);
+        ringInfoLines(&o);
+        addReplyVerbatim(r, o.ptr ? o.ptr : "", o.len);
+        bufFree(&o);
+    } else if (argIs(r, 1, "owners") && r->argc == 3) {
+        ringOwners(r);
+    } else if (argIs(r, 1, "local") && r->argc == 3) {
+        ringLocal(r);
+    } else if (argIs(r, 1, "join") && r->argc == 3) {
+        char err[200];
+        if (gossipJoin(r->argv[2], err, sizeof(err)) != C_OK) addReplyError(r, err);
+        else addReplyOK(r);
+    } else if (argIs(r, 1, "help") && r->argc == 2) {
+        static const char *help[] = {
+            "RING <subcommand> [<arg> ...]. Subcommands are:",
+            "NODES", "    One line per node: id host:port@bus dc rack weight health status.",
+            "INFO", "    Partitions, replication, quorums, mode, ring hash, coordinator stats.",
+            "OWNERS <key>", "    The key's replicas (client host:port) in preference order.",
+            "LOCAL <key>", "    This node's stored versions of key: [value, clock] each.",
+            "JOIN <host:port>", "    Join the cluster that node belongs to.",
+            "HELP", "    Print this help.", NULL};
+        int n = 0;
+        while (help[n]) n++;
+        addReplyArrayLen(r, n);
+        for (int i = 0; i < n; i++) addReplyStatus(r, help[i]);
+    } else {
+        commandUnknownSubcommand(r);
+    }
+}

@@ -1,0 +1,45 @@
+"""Runs the end-to-end tests (tests/e2e/test_*.py) and prints a summary.
+
+Usage: python3 tests/e2e/run.py [-k pattern ...] [module.Class.test ...]
+Exit status 0 only when every test passed (expected failures count as
+skipped and are listed by name, with their reason in the test file)."""
+import os
+import sys
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+
+def main(argv):
+    names = [a for a in argv if not a.startswith("-")]
+    patterns = [argv[i + 1] for i, a in enumerate(argv) if a == "-k" and i + 1 < len(argv)]
+    names = [n for n in names if n not in patterns]
+    loader = unittest.TestLoader()
+    if patterns:
+        loader.testNamePatterns = ["*%s*" % p for p in patterns]
+    if names:
+        suite = loader.loadTestsFromNames(names)
+    else:
+        suite = loader.discover(HERE, pattern="test_*.py", top_level_dir=HERE)
+    t0 = time.time()
+    runner = unittest.TextTestRunner(verbosity=2, stream=sys.stdout)
+    res = runner.run(suite)
+    elapsed = time.time() - t0
+    failed = len(res.failures) + len(res.errors) + len(res.unexpectedSuccesses)
+    skipped = len(res.skipped) + len(res.expectedFailures)
+    passed = res.testsRun - failed - skipped
+    for test, _ in res.expectedFailures:
+        print("expected failure (known bug, see the test's comment): %s" % test.id())
+    for test in res.unexpectedSuccesses:
+        print("unexpected success (remove its expectedFailure): %s" % test.id())
+    for test, _ in res.failures + res.errors:
+        print("FAILED: %s" % test.id())
+    print("e2e took %.1fs" % elapsed)
+    print("e2e: %d passed, %d failed, %d skipped" % (passed, failed, skipped))
+    return 0 if failed == 0 and res.testsRun > 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
