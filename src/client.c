@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "keylock.h"
 #include "server.h"
 
 #define MAX_INFLIGHT 4096     /* queued requests per client before reading pauses */
@@ -41,6 +42,12 @@
 #define READ_CHUNK (64 * 1024)
 
 static client *closeList;     /* clients to free at the next closeEvent */
+/* Clients whose waiting request can start: run from an event, never from
+ * inside the completion that made it possible (no unbounded recursion). */
+static client **resumeList;
+static int resumeLen, resumeCap;
+static struct event *resumeEv;
+static void scheduleResume(client *c);
 static struct event *closeEv; /* frees the clients of closeList */
 static void processInput(client *c);
 
@@ -135,6 +142,7 @@ static void copyArgs(request *r, client *c, const char *base) {
 static void clientFlush(client *c);
 
 static void requestComplete(request *r) {
+    keylockRelease(r);
     if (r->cmd) {
         long long us = ustime() - r->start_us;
         infoRecordCommand(r->cmd, us, r->failed);
@@ -230,6 +238,15 @@ void clientScheduleClose(client *c) {
 }
 
 void clientFree(client *c) {
+    if (c->waiting) {
+        /* never started: it leaves the lock queues and goes with us */
+        keylockRelease(c->waiting);
+        c->waiting->pending = 0;
+        c->waiting = NULL;
+    }
+    if (c->flags & CLIENT_RESUME_PENDING)
+        for (int i = 0; i < resumeLen; i++)
+            if (resumeList[i] == c) resumeList[i] = resumeList[--resumeLen];
     /* requests still waiting for replicas or storage finish without us */
     request *r = c->head;
     while (r) {
@@ -319,6 +336,8 @@ static void clientFlush(client *c) {
     }
     if ((c->flags & CLIENT_CLOSE_AFTER_REPLY) && !c->head && outputPending(c) == 0)
         clientScheduleClose(c);
+    if (c->waiting && (c->waiting->cmd->flags & CMD_BARRIER) && c->head == c->waiting)
+        scheduleResume(c);
     if ((c->flags & CLIENT_READ_PAUSED) && c->nreqs < MAX_INFLIGHT / 2 &&
         !(c->flags & CLIENT_IN_CALLBACK))
         resumeReading(c);
@@ -338,13 +357,15 @@ static void unknownCommand(request *r) {
                         args);
 }
 
-static void dispatch(client *c, request *r) {
+/* Looks the command up and checks arity and authentication. Returns 1 if
+ * the request may run, 0 if it was answered with an error. */
+static int prepare(client *c, request *r) {
     command *cmd = commandLookup(r->argv[0], r->argvlen[0]);
     c->tot_cmds++;
     server.stat.numcommands++;
     if (!cmd) {
         unknownCommand(r);
-        return;
+        return 0;
     }
     r->cmd = cmd;
     c->lastcmd = cmd->name;
@@ -352,15 +373,78 @@ static void dispatch(client *c, request *r) {
         cmd->rejected_calls++;
         r->cmd = NULL;
         addReplyErrorFormat(r, "wrong number of arguments for '%s' command", cmd->name);
-        return;
+        return 0;
     }
     if (!c->authenticated && !(cmd->flags & CMD_NOAUTH)) {
         cmd->rejected_calls++;
         r->cmd = NULL;
         addReplyError(r, ERR_NOAUTH);
-        return;
+        return 0;
     }
-    cmd->proc(r);
+    return 1;
+}
+
+/* May r start now? A keyless data command (CMD_BARRIER) waits for the
+ * client's earlier requests; a keyed one for its key locks (keylock.c). */
+static int startable(client *c, request *r) {
+    r->db = c->db;
+    r->proto = c->proto;
+    if (r->cmd->flags & CMD_BARRIER) return c->head == r;
+    int idx[64], *ip = idx, mode;
+    if (r->argc > 64) ip = zmalloc(sizeof(int) * (size_t)r->argc);
+    int n = commandKeys(r->cmd, r->argc, r->argv, ip, &mode);
+    int ok = 1;
+    if (n > 0) {
+        char *kk[64], **keys = n > 64 ? zmalloc(sizeof(char *) * (size_t)n) : kk;
+        size_t kl[64], *lens = n > 64 ? zmalloc(sizeof(size_t) * (size_t)n) : kl;
+        for (int i = 0; i < n; i++) {
+            keys[i] = r->argv[ip[i]];
+            lens[i] = r->argvlen[ip[i]];
+        }
+        ok = keylockAcquire(r, r->db, keys, lens, n, mode);
+        if (keys != kk) {
+            zfree(keys);
+            zfree(lens);
+        }
+    }
+    if (ip != idx) zfree(ip);
+    return ok;
+}
+
+
+static void resumeEvent(evutil_socket_t fd, short what, void *arg) {
+    UNUSED(fd);
+    UNUSED(what);
+    UNUSED(arg);
+    while (resumeLen) {
+        client *c = resumeList[--resumeLen];
+        c->flags &= ~CLIENT_RESUME_PENDING;
+        request *r = c->waiting;
+        if (!r || (c->flags & CLIENT_CLOSE_ASAP)) continue;
+        if ((r->cmd->flags & CMD_BARRIER) && c->head != r) continue;
+        c->waiting = NULL;
+        r->db = c->db;
+        r->proto = c->proto;
+        r->cmd->proc(r);
+        requestRelease(r);
+        processInput(c);
+    }
+}
+
+static void scheduleResume(client *c) {
+    if (c->flags & CLIENT_RESUME_PENDING) return;
+    c->flags |= CLIENT_RESUME_PENDING;
+    if (resumeLen == resumeCap) {
+        resumeCap = resumeCap ? resumeCap * 2 : 64;
+        resumeList = zrealloc(resumeList, sizeof(client *) * (size_t)resumeCap);
+    }
+    resumeList[resumeLen++] = c;
+    if (!resumeEv) resumeEv = event_new(server.base, -1, 0, resumeEvent, NULL);
+    event_active(resumeEv, EV_TIMEOUT, 0);
+}
+
+static void lockGranted(request *r) {
+    if (r->c && r->c->waiting == r) scheduleResume(r->c);
 }
 
 static void protocolError(client *c, const char *err) {
@@ -378,7 +462,8 @@ static void processInput(client *c) {
     size_t pos = 0;
     respLimits lim = {server.proto_max_bulk_len, c->authenticated};
     c->flags |= CLIENT_IN_CALLBACK;
-    while (pos < c->qb.len && !(c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP))) {
+    while (pos < c->qb.len && !c->waiting &&
+           !(c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP))) {
         if (c->nreqs >= MAX_INFLIGHT) {
             c->flags |= CLIENT_READ_PAUSED;
             bufferevent_disable(c->bev, EV_READ);
@@ -407,7 +492,12 @@ static void processInput(client *c) {
             r->pending = 1;
             respParserReset(&c->parser);
             pos += consumed;
-            dispatch(c, r);
+            int ready = prepare(c, r);
+            if (ready && !startable(c, r)) {
+                c->waiting = r; /* parsing resumes once it started */
+                break;
+            }
+            if (ready) r->cmd->proc(r);
             requestRelease(r);
         } else {
             respParserReset(&c->parser);
@@ -468,6 +558,7 @@ static void eventCallback(struct bufferevent *bev, short what, void *arg) {
 /* ---------------------------------------------------------------- accept */
 
 void clientAccept(int fd, const char *addr) {
+    keylockSetGrantHandler(lockGranted);
     if (server.nclients >= server.maxclients) {
         const char *err = "-ERR max number of clients reached\r\n";
         ssize_t w = write(fd, err, strlen(err));

@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "config.h"
+#include "keylock.h"
 
 #define W CMD_WRITE
 #define R CMD_READONLY
@@ -21,17 +22,17 @@
 static command table[] = {
     /* strings */
     {"get", getCommand, 2, R | F, 1, 1, 1, "string", "1.0.0", "Get the value of a key", "key", 0, 0, 0, 0},
-    {"set", setCommand, -3, W, 1, 1, 1, "string", "1.0.0", "Set the string value of a key",
+    {"set", setCommand, -3, W | CMD_BLIND, 1, 1, 1, "string", "1.0.0", "Set the string value of a key",
      "key value [NX|XX] [GET] [EX seconds|PX milliseconds|EXAT unix-time-seconds|PXAT unix-time-milliseconds|KEEPTTL]", 0, 0, 0, 0},
     {"setnx", setnxCommand, 3, W | F, 1, 1, 1, "string", "1.0.0", "Set the value of a key, only if the key does not exist", "key value", 0, 0, 0, 0},
-    {"setex", setexCommand, 4, W, 1, 1, 1, "string", "2.0.0", "Set the value and expiration of a key", "key seconds value", 0, 0, 0, 0},
-    {"psetex", psetexCommand, 4, W, 1, 1, 1, "string", "2.6.0", "Set the value and expiration in milliseconds of a key", "key milliseconds value", 0, 0, 0, 0},
+    {"setex", setexCommand, 4, W | CMD_BLIND, 1, 1, 1, "string", "2.0.0", "Set the value and expiration of a key", "key seconds value", 0, 0, 0, 0},
+    {"psetex", psetexCommand, 4, W | CMD_BLIND, 1, 1, 1, "string", "2.6.0", "Set the value and expiration in milliseconds of a key", "key milliseconds value", 0, 0, 0, 0},
     {"getset", getsetCommand, 3, W | F, 1, 1, 1, "string", "1.0.0", "Set the string value of a key and return its old value", "key value", 0, 0, 0, 0},
     {"getdel", getdelCommand, 2, W | F, 1, 1, 1, "string", "6.2.0", "Get the value of a key and delete the key", "key", 0, 0, 0, 0},
     {"getex", getexCommand, -2, W | F, 1, 1, 1, "string", "6.2.0", "Get the value of a key and optionally set its expiration",
      "key [EX seconds|PX milliseconds|EXAT unix-time-seconds|PXAT unix-time-milliseconds|PERSIST]", 0, 0, 0, 0},
     {"mget", mgetCommand, -2, R | F, 1, -1, 1, "string", "1.0.0", "Get the values of all the given keys", "key [key ...]", 0, 0, 0, 0},
-    {"mset", msetCommand, -3, W, 1, -1, 2, "string", "1.0.1", "Set multiple keys to multiple values", "key value [key value ...]", 0, 0, 0, 0},
+    {"mset", msetCommand, -3, W | CMD_BLIND, 1, -1, 2, "string", "1.0.1", "Set multiple keys to multiple values", "key value [key value ...]", 0, 0, 0, 0},
     {"msetnx", msetnxCommand, -3, W, 1, -1, 2, "string", "1.0.1", "Set multiple keys to multiple values, only if none of the keys exist", "key value [key value ...]", 0, 0, 0, 0},
     {"strlen", strlenCommand, 2, R | F, 1, 1, 1, "string", "2.2.0", "Get the length of the value stored in a key", "key", 0, 0, 0, 0},
     {"append", appendCommand, 3, W | F, 1, 1, 1, "string", "2.0.0", "Append a value to a key", "key value", 0, 0, 0, 0},
@@ -70,12 +71,12 @@ static command table[] = {
     {"rename", renameCommand, 3, W, 1, 2, 1, "generic", "1.0.0", "Rename a key", "key newkey", 0, 0, 0, 0},
     {"renamenx", renamenxCommand, 3, W | F, 1, 2, 1, "generic", "1.0.0", "Rename a key, only if the new key does not exist", "key newkey", 0, 0, 0, 0},
     {"copy", copyCommand, -3, W, 1, 2, 1, "generic", "6.2.0", "Copy a key", "source destination [DB destination-db] [REPLACE]", 0, 0, 0, 0},
-    {"keys", keysCommand, 2, R, 0, 0, 0, "generic", "1.0.0", "Find all keys matching the given pattern", "pattern", 0, 0, 0, 0},
-    {"scan", scanCommand, -2, R, 0, 0, 0, "generic", "2.8.0", "Incrementally iterate the keys space", "cursor [MATCH pattern] [COUNT count] [TYPE type]", 0, 0, 0, 0},
-    {"randomkey", randomkeyCommand, 1, R, 0, 0, 0, "generic", "1.0.0", "Return a random key from the keyspace", "", 0, 0, 0, 0},
-    {"dbsize", dbsizeCommand, 1, R | F, 0, 0, 0, "server", "1.0.0", "Return the number of keys in the selected database", "", 0, 0, 0, 0},
-    {"flushdb", flushdbCommand, -1, W, 0, 0, 0, "server", "1.0.0", "Remove all keys from the current database", "[ASYNC|SYNC]", 0, 0, 0, 0},
-    {"flushall", flushallCommand, -1, W, 0, 0, 0, "server", "1.0.0", "Remove all keys from all databases", "[ASYNC|SYNC]", 0, 0, 0, 0},
+    {"keys", keysCommand, 2, R | CMD_BARRIER, 0, 0, 0, "generic", "1.0.0", "Find all keys matching the given pattern", "pattern", 0, 0, 0, 0},
+    {"scan", scanCommand, -2, R | CMD_BARRIER, 0, 0, 0, "generic", "2.8.0", "Incrementally iterate the keys space", "cursor [MATCH pattern] [COUNT count] [TYPE type]", 0, 0, 0, 0},
+    {"randomkey", randomkeyCommand, 1, R | CMD_BARRIER, 0, 0, 0, "generic", "1.0.0", "Return a random key from the keyspace", "", 0, 0, 0, 0},
+    {"dbsize", dbsizeCommand, 1, R | F | CMD_BARRIER, 0, 0, 0, "server", "1.0.0", "Return the number of keys in the selected database", "", 0, 0, 0, 0},
+    {"flushdb", flushdbCommand, -1, W | CMD_BARRIER, 0, 0, 0, "server", "1.0.0", "Remove all keys from the current database", "[ASYNC|SYNC]", 0, 0, 0, 0},
+    {"flushall", flushallCommand, -1, W | CMD_BARRIER, 0, 0, 0, "server", "1.0.0", "Remove all keys from all databases", "[ASYNC|SYNC]", 0, 0, 0, 0},
     {"select", selectCommand, 2, CMD_LOADING | CMD_STALE | F, 0, 0, 0, "connection", "1.0.0", "Change the selected database for the current connection", "index", 0, 0, 0, 0},
     /* connection and server */
     {"ping", pingCommand, -1, F | CMD_STALE, 0, 0, 0, "connection", "1.0.0", "Ping the server", "[message]", 0, 0, 0, 0},
@@ -130,6 +131,29 @@ command *commandLookup(const char *name, size_t len) {
         h = (h + 1) & (LOOKUP_SIZE - 1);
     }
     return NULL;
+}
+
+int commandKeys(const command *c, int argc, char **argv, int *idx, int *mode) {
+    int n = 0;
+    if (c->firstkey > 0 && c->firstkey < argc) {
+        int last = c->lastkey < 0 ? argc + c->lastkey : c->lastkey;
+        if (last >= argc) last = argc - 1;
+        for (int i = c->firstkey; i <= last; i += c->keystep) idx[n++] = i;
+    }
+    if (c->flags & CMD_READONLY) {
+        *mode = LOCK_READ;
+    } else if (c->flags & CMD_BLIND) {
+        *mode = LOCK_BLIND;
+        /* SET with NX/XX/GET/KEEPTTL reads before it writes */
+        if (c->proc == setCommand)
+            for (int i = 3; i < argc; i++)
+                if (!strcasecmp(argv[i], "nx") || !strcasecmp(argv[i], "xx") ||
+                    !strcasecmp(argv[i], "get") || !strcasecmp(argv[i], "keepttl"))
+                    *mode = LOCK_EXCL;
+    } else {
+        *mode = LOCK_EXCL;
+    }
+    return n;
 }
 
 command *commandTableAt(int i) {

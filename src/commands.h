@@ -26,6 +26,8 @@
 #define CMD_STALE (1 << 5)
 #define CMD_LOADING (1 << 6)
 #define CMD_NOSCRIPT (1 << 7)
+#define CMD_BARRIER (1 << 8) /* keyless data command: starts after the client's earlier ones */
+#define CMD_BLIND (1 << 9)   /* a write that reads nothing (lock shared with its kind) */
 
 typedef struct command {
     const char *name;   /* lower case */
@@ -48,6 +50,9 @@ typedef struct command {
 
 void commandsInit(void);
 command *commandLookup(const char *name, size_t len);
+/* The keys of a call and the lock mode they need (keylock.h); returns the
+ * number of keys, their argv indexes in idx (room for argc entries). */
+int commandKeys(const command *c, int argc, char **argv, int *idx, int *mode);
 void commandCommand(request *r);
 void commandUnknownSubcommand(request *r);
 /* Iterate every command (for INFO commandstats). */

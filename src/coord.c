@@ -372,8 +372,8 @@ static void sendRepair(int idx, int db, const char *key, size_t klen, const buf 
 
 /* This node is the version coordinator: create, store, replicate. */
 static void coordinateHere(writeState *ws, const writeOp *op) {
-    version v;
-    versionInit(&v);
+    buf enc;
+    bufInit(&enc);
     int self = -1;
     for (int i = 0; i < ws->n; i++)
         if (ws->t[i].member == gossipSelf()) self = i;
@@ -381,22 +381,16 @@ static void coordinateHere(writeState *ws, const writeOp *op) {
     wa->ws = ws;
     wa->idx = self;
     ws->outstanding++;
-    if (dbCoordinate(ws->db, ws->key, ws->klen, op, &v, localAcked, wa) != C_OK) {
+    if (dbCoordinate(ws->db, ws->key, ws->klen, op, &enc, localAcked, wa) != C_OK) {
         zfree(wa);
         ws->outstanding--;
         ws->failed++;
         snprintf(ws->lasterr, sizeof(ws->lasterr), "local storage: %s", storeLastError());
-        versionFree(&v);
+        bufFree(&enc);
         writeProgress(ws);
         return;
     }
-    record one;
-    one.n = 1;
-    one.cap = 1;
-    one.v = &v;
-    buf enc;
-    bufInit(&enc);
-    recordEncode(&one, &enc);
+    /* the whole record goes to the replicas, not only the new version */
     for (int i = 0; i < ws->n; i++) {
         target *t = &ws->t[i];
         if (i == self) continue;
@@ -412,7 +406,6 @@ static void coordinateHere(writeState *ws, const writeOp *op) {
         sendPut(t->member, ws->db, ws->key, ws->klen, enc.ptr, enc.len, replicaAcked, a);
     }
     bufFree(&enc);
-    versionFree(&v);
     writeProgress(ws);
 }
 
@@ -660,7 +653,10 @@ static void coordHandler(busReq *req) {
     vclockFree(&ctx);
 }
 
+void coordInitClusterOps(void);
+
 void coordInit(void) {
+    coordInitClusterOps();
     busRegister("GET", getHandler);
     busRegister("PUT", putHandler);
     busRegister("COORD", coordHandler);
@@ -671,4 +667,359 @@ void coordInfo(buf *out) {
               cs.writes, cs.forwarded);
     bufPrintf(out, "read_repairs:%lld\r\nnoquorum_errors:%lld\r\nlate_acks:%lld\r\n",
               cs.read_repairs, cs.noquorum, cs.late_acks);
+}
+
+/* ------------------------------------------------ whole-cluster commands */
+
+/* SCAN, KEYS, DBSIZE and FLUSH* span the cluster. A SCAN cursor is a slot
+ * (partition * 256 + Merkle bucket), the same on every node; each stretch
+ * of partitions is read from the first reachable replica, so a key is seen
+ * once (unless a partition moves to another replica mid-iteration, then
+ * perhaps twice: SCAN's "at least once"). */
+
+typedef struct scanOp {
+    request *r;
+    coordScanCallback *cb;
+    void *pd;
+    int db;
+    unsigned long long cursor;
+    unsigned long long nslots;
+    long count;
+    char *pat;
+    size_t patlen;
+    int attempt;       /* replicas of the current partition tried and failed */
+    coordKeys keys;
+} scanOp;
+
+static void keysAdd(coordKeys *k, const char *key, size_t klen) {
+    if (k->n == k->cap) {
+        k->cap = k->cap ? k->cap * 2 : 64;
+        k->lens = zrealloc(k->lens, sizeof(size_t) * (size_t)k->cap);
+    }
+    k->lens[k->n++] = klen;
+    bufAppend(&k->bytes, key, klen);
+}
+
+static int scanCollect(const char *key, size_t klen, const record *rec, void *pd) {
+    UNUSED(rec);
+    scanOp *op = pd;
+    if (op->pat && !stringmatchlen(op->pat, (int)op->patlen, key, (int)klen, 0)) return 0;
+    keysAdd(&op->keys, key, klen);
+    return 0;
+}
+
+static void scanFinish(scanOp *op, int ok, const char *err) {
+    coordScanResult res = {ok, err, op->cursor >= op->nslots ? 0 : op->cursor, &op->keys};
+    request *r = op->r;
+    op->cb(r, &res, op->pd);
+    requestRelease(r);
+    bufFree(&op->keys.bytes);
+    zfree(op->keys.lens);
+    zfree(op->pat);
+    zfree(op);
+}
+
+static void scanStep(scanOp *op);
+
+static void scanAnswered(int ok, const redisReply *reply, const char *err, void *pd) {
+    scanOp *op = pd;
+    unsigned long long next;
+    if (ok && reply->elements >= 4 &&
+        string2ull(reply->element[3]->str, reply->element[3]->len, &next) && next > op->cursor) {
+        for (size_t i = 4; i < reply->elements; i++)
+            keysAdd(&op->keys, reply->element[i]->str, reply->element[i]->len);
+        op->cursor = next;
+        op->attempt = 0;
+    } else {
+        UNUSED(err);
+        op->attempt++;
+    }
+    scanStep(op);
+}
+
+/* The replica of partition p to read from: the (attempt+1)-th reachable
+ * one in preference order, or -1. */
+static int scanSource(unsigned p, int attempt) {
+    const ring *rg = gossipRing();
+    const int *l;
+    int n = ringReplicas(rg, p, &l);
+    for (int i = 0; i < n; i++) {
+        int m = gossipRingMemberIndex(l[i]);
+        if (!reachable(m)) continue;
+        if (attempt-- == 0) return m;
+    }
+    return -1;
+}
+
+static void scanStep(scanOp *op) {
+    while (op->cursor < op->nslots && op->keys.n < op->count) {
+        unsigned p = (unsigned)(op->cursor >> 8);
+        int src = gossipRing() ? scanSource(p, op->attempt) : -1;
+        if (src < 0) {
+            char err[128];
+            snprintf(err, sizeof(err), "-CLUSTERDOWN no replica of partition %u answered", p);
+            scanFinish(op, 0, err);
+            return;
+        }
+        /* the stretch of partitions this source serves first */
+        unsigned q = p + 1;
+        if (op->attempt == 0)
+            while (q < (unsigned)server.ring_partitions && scanSource(q, 0) == src) q++;
+        unsigned long long end = (unsigned long long)q * 256;
+        if (src == gossipSelf()) {
+            op->cursor = dbScan(op->db, op->cursor, end, op->count - op->keys.n, scanCollect, op);
+            op->attempt = 0;
+            continue;
+        }
+        char dbs[8], cur[24], endb[24], cnt[24];
+        snprintf(dbs, sizeof(dbs), "%d", op->db);
+        snprintf(cur, sizeof(cur), "%llu", op->cursor);
+        snprintf(endb, sizeof(endb), "%llu", end);
+        snprintf(cnt, sizeof(cnt), "%ld", op->count - op->keys.n);
+        const char *argv[6] = {"SCAN", dbs, cur, endb, cnt, op->pat ? op->pat : ""};
+        size_t lens[6] = {4, strlen(dbs), strlen(cur), strlen(endb), strlen(cnt),
+                          op->pat ? op->patlen : 0};
+        busSend(linkOf(src), op->pat ? 6 : 5, argv, lens, scanAnswered, op, 0);
+        return;
+    }
+    scanFinish(op, 1, NULL);
+}
+
+void coordScan(request *r, int db, unsigned long long cursor, long count, const char *pat,
+               size_t patlen, coordScanCallback *cb, void *pd) {
+    scanOp *op = zcalloc(sizeof(*op));
+    op->r = r;
+    op->cb = cb;
+    op->pd = pd;
+    op->db = db;
+    op->cursor = cursor;
+    op->nslots = (unsigned long long)server.ring_partitions * 256;
+    op->count = count;
+    if (pat && !(patlen == 1 && pat[0] == '*')) {
+        op->pat = zmemdup(pat, patlen);
+        op->patlen = patlen;
+    }
+    bufInit(&op->keys.bytes);
+    r->pending++;
+    scanStep(op);
+}
+
+/* SCAN db cursor end count [pattern] -> next, keys... */
+static void scanHandler(busReq *req) {
+    int db = req->argc >= 6 ? parseDb(req, 2) : -1;
+    unsigned long long cursor, end;
+    long long count;
+    if (db < 0 || !string2ull(req->argv[3], req->lens[3], &cursor) ||
+        !string2ull(req->argv[4], req->lens[4], &end) ||
+        !string2ll(req->argv[5], req->lens[5], &count) || count < 1 || end == 0) {
+        busReplyError(req, "SCAN malformed");
+        return;
+    }
+    scanOp op;
+    memset(&op, 0, sizeof(op));
+    bufInit(&op.keys.bytes);
+    if (req->argc >= 7) {
+        op.pat = (char *)req->argv[6];
+        op.patlen = req->lens[6];
+    }
+    unsigned long long next = dbScan(db, cursor, end, (long)count, scanCollect, &op);
+    int n = (int)op.keys.n + 1;
+    const char **av = zmalloc(sizeof(char *) * (size_t)n);
+    size_t *al = zmalloc(sizeof(size_t) * (size_t)n);
+    char nb[24];
+    snprintf(nb, sizeof(nb), "%llu", next);
+    av[0] = nb;
+    al[0] = strlen(nb);
+    size_t off = 0;
+    for (long i = 0; i < op.keys.n; i++) {
+        av[i + 1] = op.keys.bytes.ptr + off;
+        al[i + 1] = op.keys.lens[i];
+        off += op.keys.lens[i];
+    }
+    busReplyArgs(req, n, av, al);
+    zfree(av);
+    zfree(al);
+    bufFree(&op.keys.bytes);
+    zfree(op.keys.lens);
+}
+
+/* DBSIZE: every node reports its keys per partition; each partition is
+ * counted once, from its first replica that answered. */
+typedef struct countOp {
+    request *r;
+    coordCountCallback *cb;
+    void *pd;
+    int db;
+    int nm;               /* members */
+    long long **counts;   /* per member: one count per partition, or NULL */
+    int outstanding;
+} countOp;
+
+typedef struct countReply {
+    countOp *op;
+    int member;
+} countReply;
+
+static void countFinish(countOp *op) {
+    const ring *rg = gossipRing();
+    long long total = 0;
+    char err[128] = "";
+    for (unsigned p = 0; rg && p < rg->q && !err[0]; p++) {
+        const int *l;
+        int n = ringReplicas(rg, p, &l), got = 0;
+        for (int i = 0; i < n && !got; i++) {
+            int m = gossipRingMemberIndex(l[i]);
+            if (m < op->nm && op->counts[m]) {
+                total += op->counts[m][p];
+                got = 1;
+            }
+        }
+        if (!got && n > 0)
+            snprintf(err, sizeof(err), "-CLUSTERDOWN no replica of partition %u answered", p);
+    }
+    request *r = op->r;
+    op->cb(r, !err[0], err[0] ? err : NULL, total, op->pd);
+    requestRelease(r);
+    for (int i = 0; i < op->nm; i++) zfree(op->counts[i]);
+    zfree(op->counts);
+    zfree(op);
+}
+
+static void countAnswered(int ok, const redisReply *reply, const char *err, void *pd) {
+    UNUSED(err);
+    countReply *cr = pd;
+    countOp *op = cr->op;
+    size_t q = (size_t)server.ring_partitions;
+    if (ok && reply->elements >= 4 && reply->element[3]->len == q * 8) {
+        long long *c = zmalloc(sizeof(long long) * q);
+        const unsigned char *b = (const unsigned char *)reply->element[3]->str;
+        for (size_t p = 0; p < q; p++) {
+            uint64_t v = 0;
+            for (int k = 7; k >= 0; k--) v = (v << 8) | b[p * 8 + (size_t)k];
+            c[p] = (long long)v;
+        }
+        op->counts[cr->member] = c;
+    }
+    zfree(cr);
+    if (--op->outstanding == 0) countFinish(op);
+}
+
+void coordCount(request *r, int db, coordCountCallback *cb, void *pd) {
+    countOp *op = zcalloc(sizeof(*op));
+    op->r = r;
+    op->cb = cb;
+    op->pd = pd;
+    op->db = db;
+    gossipMembers(&op->nm);
+    op->counts = zcalloc(sizeof(long long *) * (size_t)op->nm);
+    r->pending++;
+    op->outstanding = 1; /* held until every request is out */
+    size_t q = (size_t)server.ring_partitions;
+    char dbs[8];
+    snprintf(dbs, sizeof(dbs), "%d", db);
+    for (int m = 0; m < op->nm; m++) {
+        if (m == gossipSelf()) {
+            op->counts[m] = zmalloc(sizeof(long long) * q);
+            for (size_t p = 0; p < q; p++) op->counts[m][p] = dbPartitionKeys(db, (unsigned)p);
+        } else if (reachable(m)) {
+            countReply *cr = zmalloc(sizeof(*cr));
+            cr->op = op;
+            cr->member = m;
+            op->outstanding++;
+            const char *argv[2] = {"COUNT", dbs};
+            size_t lens[2] = {5, strlen(dbs)};
+            busSend(linkOf(m), 2, argv, lens, countAnswered, cr, 0);
+        }
+    }
+    if (--op->outstanding == 0) countFinish(op);
+}
+
+static void countHandler(busReq *req) {
+    int db = req->argc >= 3 ? parseDb(req, 2) : -1;
+    if (db < 0) {
+        busReplyError(req, "COUNT malformed");
+        return;
+    }
+    size_t q = (size_t)server.ring_partitions;
+    unsigned char *b = zmalloc(q * 8);
+    for (size_t p = 0; p < q; p++) {
+        uint64_t v = (uint64_t)dbPartitionKeys(db, (unsigned)p);
+        for (int k = 0; k < 8; k++) b[p * 8 + (size_t)k] = (unsigned char)(v >> (8 * k));
+    }
+    const char *av[1] = {(const char *)b};
+    size_t al[1] = {q * 8};
+    busReplyArgs(req, 1, av, al);
+    zfree(b);
+}
+
+/* FLUSHDB / FLUSHALL: deletes without tombstones, so it needs every node:
+ * a node that missed it would bring the data back through repair. */
+typedef struct flushOp {
+    request *r;
+    coordCountCallback *cb;
+    void *pd;
+    int outstanding;
+    char err[200];
+} flushOp;
+
+static void flushFinish(flushOp *op) {
+    request *r = op->r;
+    op->cb(r, !op->err[0], op->err[0] ? op->err : NULL, 0, op->pd);
+    requestRelease(r);
+    zfree(op);
+}
+
+static void flushAnswered(int ok, const redisReply *reply, const char *err, void *pd) {
+    UNUSED(reply);
+    flushOp *op = pd;
+    if (!ok && !op->err[0]) snprintf(op->err, sizeof(op->err), "-ERR flush failed on a node: %s", err);
+    if (--op->outstanding == 0) flushFinish(op);
+}
+
+void coordFlush(request *r, int db, coordCountCallback *cb, void *pd) {
+    int nm;
+    member *m = gossipMembers(&nm);
+    flushOp *op = zcalloc(sizeof(*op));
+    op->r = r;
+    op->cb = cb;
+    op->pd = pd;
+    r->pending++;
+    for (int i = 0; i < nm; i++) {
+        if (m[i].status == MEMBER_LEFT || reachable(i)) continue;
+        snprintf(op->err, sizeof(op->err),
+                 "-CLUSTERDOWN %s needs every node: %s:%d is down (nothing was flushed)",
+                 db < 0 ? "FLUSHALL" : "FLUSHDB", m[i].host, m[i].port);
+        flushFinish(op);
+        return;
+    }
+    op->outstanding = 1;
+    char dbs[8];
+    snprintf(dbs, sizeof(dbs), "%d", db);
+    for (int i = 0; i < nm; i++) {
+        if (i == gossipSelf() || m[i].status == MEMBER_LEFT) continue;
+        op->outstanding++;
+        const char *argv[2] = {"FLUSH", dbs};
+        size_t lens[2] = {5, strlen(dbs)};
+        busSend(linkOf(i), 2, argv, lens, flushAnswered, op, 0);
+    }
+    if (dbFlush(db) != C_OK && !op->err[0])
+        snprintf(op->err, sizeof(op->err), "-IOERR flush failed, see the server log");
+    if (--op->outstanding == 0) flushFinish(op);
+}
+
+static void flushHandler(busReq *req) {
+    long long db;
+    if (req->argc < 3 || !string2ll(req->argv[2], req->lens[2], &db) || db < -1 ||
+        db >= server.databases) {
+        busReplyError(req, "FLUSH malformed");
+        return;
+    }
+    if (dbFlush((int)db) != C_OK) busReplyError(req, "flush failed");
+    else busReplyOK(req);
+}
+
+void coordInitClusterOps(void) {
+    busRegister("SCAN", scanHandler);
+    busRegister("COUNT", countHandler);
+    busRegister("FLUSH", flushHandler);
 }

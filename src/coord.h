@@ -30,6 +30,29 @@ typedef void coordCallback(request *r, const coordResult *res, void *pd);
 void coordRead(request *r, int db, const char *key, size_t klen, coordCallback *cb, void *pd);
 void coordWrite(request *r, int db, const char *key, size_t klen, const writeOp *op,
                 coordCallback *cb, void *pd);
+/* Whole-cluster operations. Keys come back as concatenated bytes. */
+typedef struct coordKeys {
+    buf bytes;     /* the keys, back to back */
+    size_t *lens;  /* their lengths */
+    long n, cap;
+} coordKeys;
+
+typedef struct coordScanResult {
+    int ok;
+    const char *err;
+    unsigned long long next; /* the cursor to continue with, 0 = done */
+    const coordKeys *keys;   /* borrowed for the callback */
+} coordScanResult;
+
+typedef void coordScanCallback(request *r, const coordScanResult *res, void *pd);
+typedef void coordCountCallback(request *r, int ok, const char *err, long long n, void *pd);
+
+/* SCAN over the cluster from cursor until count keys (matching pat if not
+ * NULL) were collected or the keyspace ended. */
+void coordScan(request *r, int db, unsigned long long cursor, long count, const char *pat,
+               size_t patlen, coordScanCallback *cb, void *pd);
+void coordCount(request *r, int db, coordCountCallback *cb, void *pd); /* DBSIZE */
+void coordFlush(request *r, int db, coordCountCallback *cb, void *pd); /* db -1 = all */
 void coordInit(void);          /* registers the bus requests replicas serve */
 void coordInfo(buf *out);      /* INFO ring lines */
 

@@ -145,7 +145,7 @@ static void expireKey(buf *out, int64_t when, const char *skey, size_t sklen) {
 /* Writes new over old for storage key skey, keeping counters and the expiry
  * index in step. */
 static void writeRecord(const char *skey, size_t sklen, const record *old, const record *nw,
-                        dbWriteCb *cb, void *pd) {
+                        dbWriteCb *cb, void *pd, buf *encout) {
     unsigned slot;
     int db;
     keyDecode(skey, sklen, &slot, &db, NULL, NULL);
@@ -174,6 +174,10 @@ static void writeRecord(const char *skey, size_t sklen, const record *old, const
             expireKey(&b, ne, skey, sklen);
             storePut(CF_EXPIRES, b.ptr, b.len, "", 0);
         }
+    }
+    if (encout) {
+        bufClear(encout);
+        recordEncode(nw, encout);
     }
     bufFree(&b);
     if (cb) storeAfterCommit(cb, pd);
@@ -246,7 +250,7 @@ int dbApply(int db, const char *key, size_t klen, const record *incoming, dbWrit
             serverLog(LL_WARNING, "Key with more than %lld siblings: dropped the %d oldest",
                       server.max_siblings, dropped);
         }
-        writeRecord(sk.ptr, sk.len, &old, &nw, cb, pd);
+        writeRecord(sk.ptr, sk.len, &old, &nw, cb, pd, NULL);
     }
     recordFree(&old);
     recordFree(&nw);
@@ -256,7 +260,7 @@ int dbApply(int db, const char *key, size_t klen, const record *incoming, dbWrit
     return C_OK;
 }
 
-int dbCoordinate(int db, const char *key, size_t klen, const writeOp *op, version *newv,
+int dbCoordinate(int db, const char *key, size_t klen, const writeOp *op, buf *recout,
                  dbWriteCb *cb, void *pd) {
     buf sk;
     bufInit(&sk);
@@ -278,10 +282,9 @@ int dbCoordinate(int db, const char *key, size_t klen, const writeOp *op, versio
         for (int i = 0; i < op->ctx->n; i++)
             if (op->ctx->e[i].counter < horizon) hlcObserve(&server.clock, op->ctx->e[i].counter);
 
-    version *v = newv;
-    vclock saved = v->past;
-    memset(v, 0, sizeof(*v));
-    v->past = saved;
+    version nv;
+    versionInit(&nv);
+    version *v = &nv;
     if (op->ctx) vclockCopy(&v->past, op->ctx);
     else recordContext(&old, &v->past);
     vclockPrune(&v->past, (int)server.vclock_max_entries, server.actor);
@@ -301,7 +304,8 @@ int dbCoordinate(int db, const char *key, size_t klen, const writeOp *op, versio
         serverLog(LL_WARNING, "Key with more than %lld siblings: dropped the %d oldest",
                   server.max_siblings, dropped);
     }
-    writeRecord(sk.ptr, sk.len, &old, &nw, cb, pd);
+    writeRecord(sk.ptr, sk.len, &old, &nw, cb, pd, recout);
+    versionFree(&nv);
     recordFree(&old);
     recordFree(&nw);
     storeValueFree(&hold);
@@ -331,9 +335,11 @@ static long seekSlot(storeIter *it, unsigned long long slot, unsigned long long 
     return -1;
 }
 
-unsigned long long dbScan(int db, unsigned long long cursor, long count, dbScanFn *fn, void *pd) {
-    unsigned long long nslots = (unsigned long long)server.ring_partitions * 256;
-    if (cursor >= nslots) return 0;
+unsigned long long dbScan(int db, unsigned long long cursor, unsigned long long end, long count,
+                          dbScanFn *fn, void *pd) {
+    unsigned long long all = (unsigned long long)server.ring_partitions * 256;
+    unsigned long long nslots = end && end < all ? end : all;
+    if (cursor >= nslots) return end ? nslots : 0;
     storeIter *it = storeIterCreate(CF_DATA);
     long long now = serverNowMs();
     long seen = 0;
@@ -370,7 +376,8 @@ unsigned long long dbScan(int db, unsigned long long cursor, long count, dbScanF
     }
     recordFree(&rec);
     storeIterFree(it);
-    return slot >= nslots ? 0 : slot;
+    if (slot >= nslots) return end ? nslots : 0;
+    return slot;
 }
 
 int dbFlush(int db) {
@@ -449,7 +456,7 @@ void dbActiveExpireCycle(long long budget_us) {
         }
         int64_t when = 0;
         for (int i = 0; i < 8; i++) when = (when << 8) | (unsigned char)k[i];
-        if (when > now) break;
+        if (when >= now) break; /* live until the clock is past it */
         const char *skey = k + 8;
         size_t sklen = kl - 8;
         storeValue hold;
@@ -462,7 +469,7 @@ void dbActiveExpireCycle(long long budget_us) {
             recordMerge(&nw, &old, 0);
             for (int i = 0; i < nw.n; i++) {
                 version *v = &nw.v[i];
-                if (!v->tombstone && v->expire && v->expire <= now) {
+                if (!v->tombstone && v->expire && v->expire < now) {
                     v->tombstone = 1;
                     if (v->ownval) zfree((void *)v->val);
                     v->val = NULL;
@@ -471,7 +478,7 @@ void dbActiveExpireCycle(long long budget_us) {
                     server.stat.expiredkeys++;
                 }
             }
-            writeRecord(skey, sklen, &old, &nw, NULL, NULL);
+            writeRecord(skey, sklen, &old, &nw, NULL, NULL, NULL);
         }
         storeValueFree(&hold);
         if ((++done & 31) == 0 && ustime() - start > budget_us) break;

@@ -48,9 +48,11 @@ int dbApply(int db, const char *key, size_t klen, const record *incoming, dbWrit
             void *pd);
 /* The version coordinator's step: reads the local record, makes a version
  * with a fresh dot over op->ctx (or over all local versions), merges it in
- * and writes. *newv receives a copy of the version (value not copied: it
- * points at op->val). Returns C_ERR on a storage error (cb not called). */
-int dbCoordinate(int db, const char *key, size_t klen, const writeOp *op, version *newv,
+ * and writes. *rec receives the encoding of the whole resulting record (all
+ * its siblings: replicas get the full record, so a replica never holds a
+ * newer version of an actor without the older concurrent one it sits
+ * beside). Returns C_ERR on a storage error (cb not called). */
+int dbCoordinate(int db, const char *key, size_t klen, const writeOp *op, buf *rec,
                  dbWriteCb *cb, void *pd);
 long long dbKeys(int db);
 long long dbExpires(int db);
@@ -58,9 +60,12 @@ int dbFlush(int db);
 
 /* Called for each live key: return 0 to go on. */
 typedef int dbScanFn(const char *key, size_t klen, const record *rec, void *pd);
-/* Visits whole slots from cursor on until at least count keys were seen or
- * the end; returns the next cursor (0 when done). */
-unsigned long long dbScan(int db, unsigned long long cursor, long count, dbScanFn *fn, void *pd);
+/* Visits whole slots from cursor up to (not including) slot end, until at
+ * least count keys were seen; returns the next slot to visit (end when the
+ * range is done). end = 0 means the end of the keyspace, and then the
+ * return value is 0 when done (a SCAN cursor). */
+unsigned long long dbScan(int db, unsigned long long cursor, unsigned long long end, long count,
+                          dbScanFn *fn, void *pd);
 void dbActiveExpireCycle(long long budget_us);
 
 #endif

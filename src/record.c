@@ -310,7 +310,7 @@ void recordFormat(const record *r, long long now_ms, buf *out) {
         bufPrintf(out, "]%s", v->tombstone ? " tombstone" : "");
         if (v->expire)
             bufPrintf(out, " expire=%lld%s", (long long)v->expire,
-                      v->expire <= now_ms ? " expired" : "");
+                      v->expire < now_ms ? " expired" : "");
     }
 }
 

@@ -85,8 +85,9 @@ int keyDecode(const char *skey, size_t len, unsigned *slot, int *db, const char 
 void versionInit(version *v);
 void versionFree(version *v);
 void versionCopy(version *dst, const version *src, int copyval); /* dst initialized */
+/* As Redis: a key expires once the clock is past its expiry time. */
 static inline int versionLive(const version *v, long long now_ms) {
-    return !v->tombstone && (v->expire == 0 || v->expire > now_ms);
+    return !v->tombstone && (v->expire == 0 || v->expire >= now_ms);
 }
 int versionObsoletes(const version *a, const version *b);
 static inline int versionSameDot(const version *a, const version *b) {

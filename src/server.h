@@ -48,6 +48,7 @@ struct command;
 #define CLIENT_CLOSE_ASAP (1 << 1)        /* output limits: close at the next chance */
 #define CLIENT_READ_PAUSED (1 << 2)       /* reading stopped for backpressure */
 #define CLIENT_IN_CALLBACK (1 << 3)       /* inside its own read callback: free later */
+#define CLIENT_RESUME_PENDING (1 << 4)    /* on the list of clients whose waiting request can start */
 
 typedef struct request request;
 typedef struct client client;
@@ -71,6 +72,7 @@ struct request {
     void *state;            /* handler continuation state (owned, freed with the request) */
     void (*state_free)(void *); /* how to free state, or NULL for zfree */
     int failed;             /* the reply is an error (error stats) */
+    void *locks;            /* keylock.c's claim on the keys, NULL if none */
 };
 
 struct client {
@@ -85,6 +87,8 @@ struct client {
     buf qb;                     /* bytes read and not yet parsed into requests */
     respParser parser;          /* state of the request being parsed */
     request *head, *tail;       /* requests in arrival order, head = oldest */
+    request *waiting;           /* parsed, waiting for key locks or earlier requests to start;
+                                   no more input is parsed meanwhile */
     int nreqs;                  /* requests in the queue */
     int db;                     /* SELECTed db */
     int proto;                  /* HELLO protover: 2 or 3 */

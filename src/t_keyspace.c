@@ -329,53 +329,40 @@ void copyCommand(request *r) {
 
 /* ----------------------------------------------------- KEYS / SCAN / ... */
 
-typedef struct keyList {
-    buf keys;       /* concatenated key bytes */
-    size_t *lens;   /* lengths */
-    long n, cap;
-    const char *pattern;
-    size_t patlen;
-    int matchall;
-} keyList;
+/* KEYS, SCAN, RANDOMKEY, DBSIZE and FLUSH* go through coord.c's
+ * whole-cluster operations. */
 
-static int collectKey(const char *key, size_t klen, const record *rec, void *pd) {
-    UNUSED(rec);
-    keyList *kl = pd;
-    if (!kl->matchall && !stringmatchlen(kl->pattern, (int)kl->patlen, key, (int)klen, 0))
-        return 0;
-    if (kl->n == kl->cap) {
-        kl->cap = kl->cap ? kl->cap * 2 : 64;
-        kl->lens = zrealloc(kl->lens, sizeof(size_t) * (size_t)kl->cap);
-    }
-    kl->lens[kl->n++] = klen;
-    bufAppend(&kl->keys, key, klen);
-    return 0;
-}
-
-static void replyKeyList(request *r, keyList *kl) {
-    addReplyArrayLen(r, kl->n);
+static void replyKeys(request *r, const coordKeys *k) {
+    addReplyArrayLen(r, k->n);
     size_t off = 0;
-    for (long i = 0; i < kl->n; i++) {
-        addReplyBulk(r, kl->keys.ptr + off, kl->lens[i]);
-        off += kl->lens[i];
+    for (long i = 0; i < k->n; i++) {
+        addReplyBulk(r, k->bytes.ptr + off, k->lens[i]);
+        off += k->lens[i];
     }
-    bufFree(&kl->keys);
-    zfree(kl->lens);
 }
 
-static void keyListInit(keyList *kl, const char *pat, size_t patlen) {
-    memset(kl, 0, sizeof(*kl));
-    bufInit(&kl->keys);
-    kl->pattern = pat;
-    kl->patlen = patlen;
-    kl->matchall = !pat || (patlen == 1 && pat[0] == '*');
+static void keysDone(request *r, const coordScanResult *res, void *pd) {
+    UNUSED(pd);
+    if (!res->ok) addReplyError(r, res->err);
+    else replyKeys(r, res->keys);
 }
 
 void keysCommand(request *r) {
-    keyList kl;
-    keyListInit(&kl, r->argv[1], r->argvlen[1]);
-    dbScan(r->db, 0, LONG_MAX, collectKey, &kl);
-    replyKeyList(r, &kl);
+    coordScan(r, r->db, 0, LONG_MAX, r->argv[1], r->argvlen[1], keysDone, NULL);
+}
+
+/* pd: 1 if TYPE asked for something other than string */
+static void scanDone(request *r, const coordScanResult *res, void *pd) {
+    if (!res->ok) {
+        addReplyError(r, res->err);
+        return;
+    }
+    char cb[32];
+    snprintf(cb, sizeof(cb), "%llu", res->next);
+    addReplyArrayLen(r, 2);
+    addReplyBulkCString(r, cb);
+    if (pd) addReplyArrayLen(r, 0); /* only strings exist */
+    else replyKeys(r, res->keys);
 }
 
 void scanCommand(request *r) {
@@ -406,32 +393,24 @@ void scanCommand(request *r) {
             return;
         }
     }
-    keyList kl;
-    keyListInit(&kl, pat, patlen);
-    unsigned long long next = dbScan(r->db, cursor, (long)count, collectKey, &kl);
-    if (!typeok) kl.n = 0; /* only strings exist */
-    char cb[32];
-    snprintf(cb, sizeof(cb), "%llu", next);
-    addReplyArrayLen(r, 2);
-    addReplyBulkCString(r, cb);
-    replyKeyList(r, &kl);
+    coordScan(r, r->db, cursor, (long)count, pat, patlen, scanDone, typeok ? NULL : (void *)1);
 }
 
-typedef struct oneKey {
-    buf key;
-    int found;
-} oneKey;
-
-static int firstKey(const char *key, size_t klen, const record *rec, void *pd) {
-    UNUSED(rec);
-    oneKey *k = pd;
-    bufAppend(&k->key, key, klen);
-    k->found = 1;
-    return 1;
+/* RANDOMKEY: the first key from a random cursor on, wrapping once. */
+static void randomkeyDone(request *r, const coordScanResult *res, void *pd) {
+    if (!res->ok) {
+        addReplyError(r, res->err);
+        return;
+    }
+    if (res->keys->n > 0) {
+        addReplyBulk(r, res->keys->bytes.ptr, res->keys->lens[0]);
+    } else if (pd) {
+        coordScan(r, r->db, 0, 1, NULL, 0, randomkeyDone, NULL); /* wrap */
+    } else {
+        addReplyNull(r);
+    }
 }
 
-/* A key from a random slot onwards (wrapping once): random enough for the
- * command's purpose, and O(1) seeks on a large keyspace. */
 void randomkeyCommand(request *r) {
     unsigned long long nslots = (unsigned long long)server.ring_partitions * 256;
     unsigned char rnd[8];
@@ -439,25 +418,16 @@ void randomkeyCommand(request *r) {
     unsigned long long start = 0;
     for (int i = 0; i < 8; i++) start = (start << 8) | rnd[i];
     start %= nslots;
-    oneKey k;
-    bufInit(&k.key);
-    k.found = 0;
-    unsigned long long cur = start;
-    do {
-        cur = dbScan(r->db, cur, 1, firstKey, &k);
-    } while (!k.found && cur != 0);
-    if (!k.found && start != 0) {
-        cur = 0;
-        do {
-            cur = dbScan(r->db, cur, 1, firstKey, &k);
-        } while (!k.found && cur != 0 && cur < start);
-    }
-    if (k.found) addReplyBulk(r, k.key.ptr ? k.key.ptr : "", k.key.len);
-    else addReplyNull(r);
-    bufFree(&k.key);
+    coordScan(r, r->db, start, 1, NULL, 0, randomkeyDone, start ? (void *)1 : NULL);
 }
 
-void dbsizeCommand(request *r) { addReplyInteger(r, dbKeys(r->db)); }
+static void dbsizeDone(request *r, int ok, const char *err, long long n, void *pd) {
+    UNUSED(pd);
+    if (!ok) addReplyError(r, err);
+    else addReplyInteger(r, n);
+}
+
+void dbsizeCommand(request *r) { coordCount(r, r->db, dbsizeDone, NULL); }
 
 static int flushArgs(request *r) {
     if (r->argc == 1) return C_OK;
@@ -466,16 +436,21 @@ static int flushArgs(request *r) {
     return C_ERR;
 }
 
+static void flushDone(request *r, int ok, const char *err, long long n, void *pd) {
+    UNUSED(n);
+    UNUSED(pd);
+    if (!ok) addReplyError(r, err);
+    else addReplyOK(r);
+}
+
 void flushdbCommand(request *r) {
     if (flushArgs(r) != C_OK) return;
-    if (dbFlush(r->db) != C_OK) addReplyError(r, "-IOERR flush failed, see the server log");
-    else addReplyOK(r);
+    coordFlush(r, r->db, flushDone, NULL);
 }
 
 void flushallCommand(request *r) {
     if (flushArgs(r) != C_OK) return;
-    if (dbFlush(-1) != C_OK) addReplyError(r, "-IOERR flush failed, see the server log");
-    else addReplyOK(r);
+    coordFlush(r, -1, flushDone, NULL);
 }
 
 void selectCommand(request *r) {

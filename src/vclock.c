@@ -160,7 +160,7 @@ void vclockEncode(const vclock *vc, buf *out) {
 long vclockDecode(vclock *vc, const unsigned char *p, size_t len) {
     uint64_t n;
     long used = varintGet(p, len, &n);
-    if (used < 0 || n > 65536) return -1;
+    if (used < 0 || n > 65536 || n > (len - (size_t)used) / 9) return -1;
     vclockClear(vc);
     reserve(vc, (int)n);
     size_t off = (size_t)used;

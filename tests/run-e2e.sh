@@ -10,9 +10,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ ! -x src/ringkv-server ]; then
-  echo "e2e: src/ringkv-server is not built (run make)" >&2
-  exit 1
+if [ -z "${RINGKV_SERVER:-}" ]; then
+  if [ ! -x src/ringkv-server ]; then
+    echo "e2e: src/ringkv-server is not built (run make)" >&2
+    exit 1
+  fi
+  # Test one snapshot of the binary: a rebuild during the run (make in
+  # another shell) must not swap or remove it under the tests.
+  snap=$(mktemp -d /tmp/ringkv-e2e-bin.XXXXXX)
+  trap 'rm -rf "$snap"' EXIT
+  cp src/ringkv-server "$snap/ringkv-server"
+  export RINGKV_SERVER="$snap/ringkv-server"
 fi
 # Debian's python3 has python3-redis; a python3 earlier on PATH (pyenv,
 # a virtualenv) may not.
@@ -30,4 +38,4 @@ fi
 for tool in redis-server redis-cli redis-benchmark; do
   command -v "$tool" >/dev/null || { echo "e2e: $tool is missing (deps/install.sh)" >&2; exit 1; }
 done
-exec "$PY" -u tests/e2e/run.py "$@"
+"$PY" -u tests/e2e/run.py "$@"

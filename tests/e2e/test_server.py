@@ -528,6 +528,22 @@ class Shutdown(unittest.TestCase):
             finally:
                 r.close()
             self.assertEqual(rk.wait_exit(15), 0)
+            # redis-cli, as an operator types it
+            rk.start(port=rk.port)
+            cli = ["redis-cli", "-p", str(rk.port)]
+            run = lambda *a: subprocess.run(cli + list(a), capture_output=True, text=True,
+                                            timeout=20)
+            self.assertEqual(run("set", "cli", "x y").stdout, "OK\n")
+            self.assertEqual(run("get", "cli").stdout, "x y\n")
+            self.assertEqual(run("--no-raw", "get", "cli").stdout, '"x y"\n')
+            self.assertEqual(run("get").stdout.strip(),
+                             "ERR wrong number of arguments for 'get' command")
+            self.assertEqual(run("--no-raw", "incr", "cli").stdout.strip(),
+                             "(error) ERR value is not an integer or out of range")
+            self.assertEqual(run("dbsize").stdout, "2\n")
+            p = run("shutdown")
+            self.assertEqual((p.returncode, p.stdout, p.stderr), (0, "", ""))
+            self.assertEqual(rk.wait_exit(15), 0)
         finally:
             rk.cleanup()
 
