@@ -103,6 +103,29 @@ static int applyReplication(char *err, size_t errlen) {
     return ringParseReplication(server.replication, spec, &n, err, errlen) == 0 ? C_OK : C_ERR;
 }
 
+/* save and appendonly exist so that Redis tools asking for them (e.g.
+ * redis-benchmark) get the truth: ringkv takes no snapshots and has no
+ * AOF; every write goes to RocksDB's WAL (wal-fsync). Setting anything
+ * else is refused rather than silently ignored. */
+static int applySave(char *err, size_t errlen) {
+    if (compat_save && compat_save[0]) {
+        snprintf(err, errlen, "ringkv takes no snapshots: every write goes to the WAL (see wal-fsync)");
+        zfree(compat_save);
+        compat_save = zstrdup("");
+        return C_ERR;
+    }
+    return C_OK;
+}
+
+static int applyAppendonly(char *err, size_t errlen) {
+    if (compat_appendonly) {
+        snprintf(err, errlen, "ringkv has no AOF: every write goes to the WAL (see wal-fsync)");
+        compat_appendonly = 0;
+        return C_ERR;
+    }
+    return C_OK;
+}
+
 static option options[] = {
     {"port", T_I32, &server.port, "6379", 0, 65535, NULL, F_IMMUTABLE, NULL},
     {"bind", T_STRING, &server.bind, "127.0.0.1", 0, 0, NULL, F_IMMUTABLE, NULL},
@@ -135,8 +158,8 @@ static option options[] = {
      applyPartitions},
     {"vclock-max-entries", T_INT, &server.vclock_max_entries, "10", 2, 1000, NULL, 0, NULL},
     {"max-siblings", T_INT, &server.max_siblings, "100", 1, 100000, NULL, 0, NULL},
-    {"save", T_STRING, &compat_save, "", 0, 0, NULL, 0, NULL},
-    {"appendonly", T_BOOL, &compat_appendonly, "no", 0, 0, NULL, F_IMMUTABLE, NULL},
+    {"save", T_STRING, &compat_save, "", 0, 0, NULL, 0, applySave},
+    {"appendonly", T_BOOL, &compat_appendonly, "no", 0, 0, NULL, F_IMMUTABLE, applyAppendonly},
     {"debug-clock-offset-ms", T_INT, &server.debug_clock_offset_ms, "0",
      -((long long)1 << 40), (long long)1 << 40, NULL, 0, NULL},
     /* cluster */
