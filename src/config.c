@@ -174,10 +174,15 @@ static option options[] = {
     {"replication", T_STRING, &server.replication, "3", 0, 0, NULL, F_IMMUTABLE, applyReplication},
     {"read-quorum", T_INT, &server.read_quorum, "2", 1, 64, NULL, 0, NULL},
     {"write-quorum", T_INT, &server.write_quorum, "2", 1, 64, NULL, 0, NULL},
-    {"quorum-mode", T_ENUM, &server.quorum_mode, "strict", 0, 0, quorummodes, 0, NULL},
+    {"quorum-mode", T_ENUM, &server.quorum_mode, "sloppy", 0, 0, quorummodes, 0, NULL},
     {"replica-timeout", T_INT, &server.replica_timeout, "1000", 10, 600000, NULL, 0, NULL},
     {"gossip-interval", T_INT, &server.gossip_interval, "1000", 10, 600000, NULL, F_IMMUTABLE, NULL},
     {"fail-timeout", T_INT, &server.fail_timeout, "5000", 50, 3600000, NULL, 0, NULL},
+    {"hint-max-age", T_INT, &server.hint_max_age, "10800", 1, (long long)1 << 32, NULL, 0, NULL},
+    {"hint-max-bytes", T_MEM, &server.hint_max_bytes, "1gb", 0, (long long)1 << 50, NULL, 0, NULL},
+    {"hint-delivery-rate", T_INT, &server.hint_delivery_rate, "5000", 1, 100000000, NULL, 0, NULL},
+    {"anti-entropy-interval", T_INT, &server.aae_interval, "60", 0, (long long)1 << 32, NULL, 0, NULL},
+    {"anti-entropy-rate", T_INT, &server.aae_rate, "10000", 1, 100000000, NULL, 0, NULL},
     {NULL, 0, NULL, NULL, 0, 0, NULL, 0, NULL},
 };
 

@@ -30,6 +30,7 @@
 
 #include "bus.h"
 #include "gossip.h"
+#include "hints.h"
 
 #define MAX_REPLICAS 64
 
@@ -38,13 +39,16 @@
 #define RS_FAILED 2
 
 static struct {
-    long long reads, writes, forwarded, read_repairs, noquorum, late_acks;
+    long long reads, writes, forwarded, read_repairs, noquorum, late_acks, fallbacks;
 } cs;
 
 typedef struct target {
     int member;       /* index in the membership table */
     int state;        /* RS_* */
     uint64_t digest;  /* reads: digest of the answer */
+    int owner;        /* -1: a home replica; else the home replica (member
+                         index) this fallback stands in for (sloppy quorum) */
+    int replaced;     /* home replica: a fallback was already asked for it */
 } target;
 
 static int levelNeed(int level, int nrep) {
@@ -78,6 +82,8 @@ static int replicasOf(int db, const char *key, size_t klen, target *t) {
         t[i].member = gossipRingMemberIndex(list[i]);
         t[i].state = RS_PENDING;
         t[i].digest = 0;
+        t[i].owner = -1;
+        t[i].replaced = 0;
     }
     return n;
 }
@@ -93,6 +99,47 @@ static busLink *linkOf(int idx) {
 static int reachable(int idx) {
     if (idx == gossipSelf()) return 1;
     return gossipMemberUp(idx) && busLinkUsable(linkOf(idx));
+}
+
+/* Sloppy quorum: the next reachable member along the partition's walk that
+ * is neither a home replica nor already a fallback. -1 if there is none. */
+static int pickFallback(int db, const char *key, size_t klen, const target *t, int n) {
+    const ring *rg = gossipRing();
+    if (!rg) return -1;
+    unsigned p = keyPartition(keyHash(db, key, klen), server.qbits);
+    const int *walk;
+    int wn = ringWalk(rg, p, &walk);
+    for (int j = 0; j < wn; j++) {
+        int m = gossipRingMemberIndex(walk[j]);
+        int used = 0;
+        for (int i = 0; i < n; i++)
+            if (t[i].member == m) used = 1;
+        if (!used && reachable(m)) return m;
+    }
+    return -1;
+}
+
+/* Adds a fallback target for home target i; returns its index or -1. */
+static int addFallback(int db, const char *key, size_t klen, target *t, int *n, int i) {
+    if (server.quorum_mode != QUORUM_SLOPPY || t[i].owner != -1 || t[i].replaced ||
+        *n >= MAX_REPLICAS)
+        return -1;
+    int m = pickFallback(db, key, klen, t, *n);
+    if (m < 0) return -1;
+    t[i].replaced = 1;
+    target *f = &t[(*n)++];
+    f->member = m;
+    f->state = RS_PENDING;
+    f->digest = 0;
+    f->owner = t[i].member;
+    f->replaced = 0;
+    cs.fallbacks++;
+    return *n - 1;
+}
+
+static const char *memberId(int idx) {
+    int n;
+    return gossipMembers(&n)[idx].id;
 }
 
 /* ------------------------------------------------------------------ reads */
@@ -129,7 +176,7 @@ static void readRepair(readOp *op) {
     buf enc;
     bufInit(&enc);
     for (int i = 0; i < op->n; i++) {
-        if (op->t[i].state != RS_OK || op->t[i].digest == want) continue;
+        if (op->t[i].state != RS_OK || op->t[i].owner >= 0 || op->t[i].digest == want) continue;
         if (!enc.len) recordEncode(&op->merged, &enc);
         cs.read_repairs++;
         sendRepair(op->t[i].member, op->db, op->key, op->klen, &enc);
@@ -168,11 +215,14 @@ static void readProgress(readOp *op) {
     }
 }
 
+static void readAsk(readOp *op, int i);
+
 static void readAnswered(int ok, const redisReply *reply, const char *err, void *pd) {
     UNUSED(err);
     readReply *rr = pd;
     readOp *op = rr->op;
-    target *t = &op->t[rr->idx];
+    int rr_idx = rr->idx;
+    target *t = &op->t[rr_idx];
     zfree(rr);
     op->outstanding--;
     record rec;
@@ -189,9 +239,62 @@ static void readAnswered(int ok, const redisReply *reply, const char *err, void 
     } else {
         t->state = RS_FAILED;
         op->failed++;
+        if (op->r && t->owner < 0) {
+            int f = addFallback(op->db, op->key, op->klen, op->t, &op->n, rr_idx);
+            if (f >= 0) readAsk(op, f);
+        }
     }
     recordFree(&rec);
     readProgress(op);
+}
+
+/* Asks target i (a home replica, or a fallback for its hint). */
+static void readAsk(readOp *op, int i) {
+    target *t = &op->t[i];
+    int self = t->member == gossipSelf();
+    if (self) {
+        record rec;
+        recordInit(&rec);
+        storeValue hold;
+        int found = t->owner < 0
+                        ? dbRead(op->db, op->key, op->klen, &rec, &hold)
+                        : hintsRead(memberId(t->owner), op->db, op->key, op->klen, &rec, &hold);
+        if (found < 0) {
+            t->state = RS_FAILED;
+            op->failed++;
+        } else {
+            t->state = RS_OK;
+            t->digest = recordDigest(&rec);
+            recordMerge(&op->merged, &rec, 1);
+            op->ok++;
+        }
+        recordFree(&rec);
+        if (found > 0) storeValueFree(&hold);
+        return;
+    }
+    if (!reachable(t->member)) {
+        t->state = RS_FAILED;
+        op->failed++;
+        int f = addFallback(op->db, op->key, op->klen, op->t, &op->n, i);
+        if (f >= 0) readAsk(op, f);
+        return;
+    }
+    char dbs[8];
+    int dl = snprintf(dbs, sizeof(dbs), "%d", op->db);
+    readReply *rr = zmalloc(sizeof(*rr));
+    rr->op = op;
+    rr->idx = i;
+    op->outstanding++;
+    if (t->owner < 0) {
+        const char *argv[3] = {"GET", dbs, op->key};
+        size_t lens[3] = {3, (size_t)dl, op->klen};
+        busSend(linkOf(t->member), 3, argv, lens, readAnswered, rr, 0);
+    } else {
+        const char *owner = memberId(t->owner);
+        const char *argv[4] = {"HGET", owner, dbs, op->key};
+        size_t lens[4] = {4, strlen(owner), (size_t)dl, op->klen};
+        busSend(linkOf(t->member), 4, argv, lens, readAnswered, rr, 0);
+    }
 }
 
 void coordRead(request *r, int db, const char *key, size_t klen, coordCallback *cb, void *pd) {
@@ -207,43 +310,11 @@ void coordRead(request *r, int db, const char *key, size_t klen, coordCallback *
     op->need = levelNeed(readLevel(r), op->n);
     r->pending++;
     cs.reads++;
-    for (int i = 0; i < op->n; i++) {
-        target *t = &op->t[i];
-        if (t->member == gossipSelf()) {
-            record rec;
-            recordInit(&rec);
-            storeValue hold;
-            int found = dbRead(db, key, klen, &rec, &hold);
-            if (found < 0) {
-                t->state = RS_FAILED;
-                op->failed++;
-            } else {
-                t->state = RS_OK;
-                t->digest = recordDigest(&rec);
-                recordMerge(&op->merged, &rec, 1);
-                op->ok++;
-            }
-            recordFree(&rec);
-            if (found > 0) storeValueFree(&hold);
-        } else if (!reachable(t->member)) {
-            t->state = RS_FAILED;
-            op->failed++;
-        } else {
-            char dbs[8];
-            int dl = snprintf(dbs, sizeof(dbs), "%d", db);
-            const char *argv[3] = {"GET", dbs, key};
-            size_t lens[3] = {3, (size_t)dl, klen};
-            readReply *rr = zmalloc(sizeof(*rr));
-            rr->op = op;
-            rr->idx = i;
-            op->outstanding++;
-            busSend(linkOf(t->member), 3, argv, lens, readAnswered, rr, 0);
-        }
-    }
-    if (op->n == 0) {
-        /* no ring yet: nothing can answer */
-        op->need = 1;
-    }
+    int home = op->n;
+    op->outstanding++; /* hold the operation until every target was asked */
+    for (int i = 0; i < home; i++) readAsk(op, i);
+    op->outstanding--;
+    if (op->n == 0) op->need = 1; /* no ring yet: nothing can answer */
     readProgress(op);
 }
 
@@ -262,6 +333,7 @@ typedef struct writeState {
     target t[MAX_REPLICAS];
     int need, acks, failed, outstanding;
     char lasterr[160];
+    buf rec;           /* the record sent to replicas (kept for fallbacks) */
 } writeState;
 
 typedef struct writeAck {
@@ -270,6 +342,7 @@ typedef struct writeAck {
 } writeAck;
 
 static void writeFree(writeState *ws) {
+    bufFree(&ws->rec);
     zfree(ws->key);
     zfree(ws);
 }
@@ -306,11 +379,14 @@ static void writeProgress(writeState *ws) {
     if (ws->answered && ws->outstanding == 0) writeFree(ws);
 }
 
+static void sendTo(writeState *ws, int i);
+
 static void replicaAcked(int ok, const redisReply *reply, const char *err, void *pd) {
     UNUSED(reply);
     writeAck *wa = pd;
     writeState *ws = wa->ws;
-    target *t = &ws->t[wa->idx];
+    int wa_idx = wa->idx;
+    target *t = &ws->t[wa_idx];
     zfree(wa);
     ws->outstanding--;
     if (ok) {
@@ -321,6 +397,11 @@ static void replicaAcked(int ok, const redisReply *reply, const char *err, void 
         t->state = RS_FAILED;
         ws->failed++;
         snprintf(ws->lasterr, sizeof(ws->lasterr), "%s", err ? err : "failed");
+        /* a replica that timed out or failed: a fallback keeps a hint */
+        if (!ws->answered && t->owner < 0 && ws->rec.len) {
+            int f = addFallback(ws->db, ws->key, ws->klen, ws->t, &ws->n, wa_idx);
+            if (f >= 0) sendTo(ws, f);
+        }
     }
     writeProgress(ws);
 }
@@ -381,7 +462,7 @@ static void coordinateHere(writeState *ws, const writeOp *op) {
     wa->ws = ws;
     wa->idx = self;
     ws->outstanding++;
-    if (dbCoordinate(ws->db, ws->key, ws->klen, op, &enc, localAcked, wa) != C_OK) {
+    if (self < 0 || dbCoordinate(ws->db, ws->key, ws->klen, op, &enc, localAcked, wa) != C_OK) {
         zfree(wa);
         ws->outstanding--;
         ws->failed++;
@@ -391,22 +472,54 @@ static void coordinateHere(writeState *ws, const writeOp *op) {
         return;
     }
     /* the whole record goes to the replicas, not only the new version */
-    for (int i = 0; i < ws->n; i++) {
-        target *t = &ws->t[i];
-        if (i == self) continue;
-        if (!reachable(t->member)) {
-            t->state = RS_FAILED;
-            ws->failed++;
-            continue;
-        }
-        writeAck *a = zmalloc(sizeof(*a));
-        a->ws = ws;
-        a->idx = i;
-        ws->outstanding++;
-        sendPut(t->member, ws->db, ws->key, ws->klen, enc.ptr, enc.len, replicaAcked, a);
-    }
-    bufFree(&enc);
+    ws->rec = enc;
+    ws->outstanding++; /* hold ws while sending: an answer may come at once */
+    int home = ws->n;
+    for (int i = 0; i < home; i++)
+        if (i != self) sendTo(ws, i);
+    ws->outstanding--;
     writeProgress(ws);
+}
+
+/* Sends ws->rec to target i: PUT to a home replica, or, for a fallback, a
+ * hint for the replica it stands in for. An unreachable home replica gets
+ * a fallback at once in sloppy mode. */
+static void sendTo(writeState *ws, int i) {
+    target *t = &ws->t[i];
+    if (t->owner < 0 && !reachable(t->member)) {
+        t->state = RS_FAILED;
+        ws->failed++;
+        int f = addFallback(ws->db, ws->key, ws->klen, ws->t, &ws->n, i);
+        if (f >= 0) sendTo(ws, f);
+        return;
+    }
+    writeAck *a = zmalloc(sizeof(*a));
+    a->ws = ws;
+    a->idx = i;
+    ws->outstanding++;
+    if (t->owner < 0) {
+        sendPut(t->member, ws->db, ws->key, ws->klen, ws->rec.ptr, ws->rec.len, replicaAcked, a);
+        return;
+    }
+    const char *owner = memberId(t->owner);
+    if (t->member == gossipSelf()) {
+        record rec;
+        recordInit(&rec);
+        const char *err = "malformed record";
+        if (recordDecode(&rec, ws->rec.ptr, ws->rec.len) != C_OK ||
+            hintsStore(owner, ws->db, ws->key, ws->klen, &rec, localAcked, a, &err) != C_OK) {
+            recordFree(&rec);
+            replicaAcked(0, NULL, err, a);
+            return;
+        }
+        recordFree(&rec);
+        return;
+    }
+    char dbs[8];
+    snprintf(dbs, sizeof(dbs), "%d", ws->db);
+    const char *argv[5] = {"HPUT", owner, dbs, ws->key, ws->rec.ptr};
+    size_t lens[5] = {4, strlen(owner), strlen(dbs), ws->klen, ws->rec.len};
+    busSend(linkOf(t->member), 5, argv, lens, replicaAcked, a, 0);
 }
 
 /* COORD db key W flags expire ctx value */
@@ -667,6 +780,7 @@ void coordInfo(buf *out) {
               cs.writes, cs.forwarded);
     bufPrintf(out, "read_repairs:%lld\r\nnoquorum_errors:%lld\r\nlate_acks:%lld\r\n",
               cs.read_repairs, cs.noquorum, cs.late_acks);
+    bufPrintf(out, "sloppy_fallbacks:%lld\r\n", cs.fallbacks);
 }
 
 /* ------------------------------------------------ whole-cluster commands */

@@ -11,6 +11,7 @@
 
 #include "commands.h"
 #include "db.h"
+#include "hints.h"
 #include "store.h"
 
 #define OPS_SAMPLES 16
@@ -164,6 +165,10 @@ void infoCommand(request *r) {
     if (wants("ring", argc, argv, 1)) {
         bufPrintf(&o, "%s# Ring\r\n", sections++ ? "\r\n" : "");
         ringInfoLines(&o);
+    }
+    if (wants("hints", argc, argv, 1)) {
+        bufPrintf(&o, "%s# Hints\r\n", sections++ ? "\r\n" : "");
+        hintsInfo(&o);
     }
     if (wants("storage", argc, argv, 1)) {
         bufPrintf(&o, "%s# Storage\r\n", sections++ ? "\r\n" : "");

@@ -29,6 +29,7 @@
 #include "coord.h"
 #include "db.h"
 #include "gossip.h"
+#include "hints.h"
 #include "store.h"
 
 struct server server;
@@ -348,6 +349,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     coordInit();
+    hintsInit();
     gossipInit();
     writePidfile();
     server.sigterm_ev = evsignal_new(server.base, SIGTERM, signalCallback, NULL);

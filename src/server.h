@@ -169,6 +169,11 @@ struct server {
     long long replica_timeout;   /* ms */
     long long gossip_interval;   /* ms */
     long long fail_timeout;      /* ms */
+    long long hint_max_age;      /* seconds */
+    long long hint_max_bytes;    /* per owner */
+    long long hint_delivery_rate;/* hints per second */
+    long long aae_interval;      /* anti-entropy-interval, seconds, 0 = on demand */
+    long long aae_rate;          /* anti-entropy-rate: keys repaired per second */
 
     /* ---- runtime ---- */
     struct event_base *base;

@@ -5,6 +5,7 @@
  *   data     [slot u24 BE][db u8][key] -> record (record.h)
  *   meta     node identity, clock high-water mark, key counters
  *   expires  [expire ms u64 BE][data key] -> "" : the active-expiry index
+ *   hints    [owner id len u8][owner id][data key] -> [stored ms u64][record]
  *
  * Invariant: the WriteBatchWithIndex `batch` holds exactly the writes made
  * since the last commit; `commit_ev` is active whenever it is non-empty. */
@@ -20,7 +21,7 @@
 #include "record.h"
 #include "server.h"
 
-static const char *cfnames[CF_COUNT + 1] = {"data", "meta", "expires", "default"};
+static const char *cfnames[CF_COUNT + 1] = {"data", "meta", "expires", "hints", "default"};
 
 typedef struct pendingCb {
     storeCommitCb *cb;

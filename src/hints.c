@@ -1,0 +1,341 @@
+/* hints.c -- hinted handoff. See hints.h.
+ *
+ * Invariants:
+ *   - a hint is deleted only after its owner acknowledged a PUT of exactly
+ *     the bytes now stored (a hint updated meanwhile stays for next time);
+ *   - per-owner counts and bytes mirror the column family (rebuilt by a scan
+ *     at start), so the limits and INFO never drift after a restart;
+ *   - at most one delivery batch per owner is in flight. */
+#include "hints.h"
+
+#include <event2/event.h>
+#include <stdio.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "bus.h"
+#include "gossip.h"
+#include "server.h"
+
+#define TICK_MS 100
+#define SWEEP_EVERY_TICKS 50
+
+typedef struct ownerStat {
+    char id[41];
+    long long count;  /* hints stored for it */
+    long long bytes;  /* their size */
+    int inflight;     /* deliveries waiting for an answer */
+} ownerStat;
+
+static struct {
+    ownerStat *o;
+    int n;
+    long long delivered, dropped, refused;
+    struct event *tick;
+    long long ticks;
+} hs;
+
+static ownerStat *statOf(const char *id, int create) {
+    for (int i = 0; i < hs.n; i++)
+        if (!strcmp(hs.o[i].id, id)) return &hs.o[i];
+    if (!create) return NULL;
+    hs.o = zrealloc(hs.o, sizeof(ownerStat) * (size_t)(hs.n + 1));
+    ownerStat *s = &hs.o[hs.n++];
+    memset(s, 0, sizeof(*s));
+    snprintf(s->id, sizeof(s->id), "%s", id);
+    return s;
+}
+
+long long hintsPending(void) {
+    long long n = 0;
+    for (int i = 0; i < hs.n; i++) n += hs.o[i].count;
+    return n;
+}
+
+/* [owner len][owner][data key] */
+static void hintKey(buf *out, const char *owner, int db, const char *key, size_t klen) {
+    buf sk;
+    bufInit(&sk);
+    keyEncode(&sk, server.qbits, db, key, klen);
+    unsigned char ol = (unsigned char)strlen(owner);
+    bufClear(out);
+    bufAppend(out, &ol, 1);
+    bufAppend(out, owner, ol);
+    bufAppend(out, sk.ptr, sk.len);
+    bufFree(&sk);
+}
+
+static uint64_t get64(const char *p) {
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--) v = (v << 8) | (unsigned char)p[i];
+    return v;
+}
+
+int hintsRead(const char *owner, int db, const char *key, size_t klen, record *rec,
+              storeValue *hold) {
+    buf hk;
+    bufInit(&hk);
+    hintKey(&hk, owner, db, key, klen);
+    recordClear(rec);
+    int found = storeGet(CF_HINTS, hk.ptr, hk.len, hold);
+    bufFree(&hk);
+    if (found <= 0) return found;
+    if (hold->len < 8 || recordDecode(rec, hold->ptr + 8, hold->len - 8) != C_OK) {
+        storeValueFree(hold);
+        return 0;
+    }
+    return 1;
+}
+
+/* Merges rec into the hint for (owner, key). C_ERR with err set when the
+ * owner's hints are at hint-max-bytes or storage failed. */
+int hintsStore(const char *owner, int db, const char *key, size_t klen, const record *in,
+               storeCommitCb *cb, void *pd, const char **err) {
+    buf hk;
+    bufInit(&hk);
+    hintKey(&hk, owner, db, key, klen);
+    storeValue old;
+    int found = storeGet(CF_HINTS, hk.ptr, hk.len, &old);
+    if (found < 0) {
+        bufFree(&hk);
+        *err = "storage read failed";
+        return C_ERR;
+    }
+    record merged;
+    recordInit(&merged);
+    uint64_t stored = (uint64_t)mstime();
+    if (found && old.len >= 8 && recordDecode(&merged, old.ptr + 8, old.len - 8) == C_OK)
+        stored = get64(old.ptr);
+    recordMerge(&merged, in, 0);
+    buf v;
+    bufInit(&v);
+    unsigned char ts[8];
+    for (int i = 0; i < 8; i++) ts[i] = (unsigned char)(stored >> (8 * i));
+    bufAppend(&v, ts, 8);
+    recordEncode(&merged, &v);
+    ownerStat *s = statOf(owner, 1);
+    long long delta = (long long)v.len - (found ? (long long)old.len : 0);
+    int rc = C_OK;
+    if (delta > 0 && s->bytes + delta > server.hint_max_bytes) {
+        hs.refused++;
+        *err = "-HINTFULL hints for that owner are at hint-max-bytes";
+        rc = C_ERR;
+    } else {
+        storePut(CF_HINTS, hk.ptr, hk.len, v.ptr, v.len);
+        if (!found) s->count++;
+        s->bytes += delta;
+        storeAfterCommit(cb, pd);
+    }
+    for (int i = 0; i < in->n; i++) hlcObserve(&server.clock, in->v[i].counter);
+    recordFree(&merged);
+    bufFree(&v);
+    if (found) storeValueFree(&old);
+    bufFree(&hk);
+    return rc;
+}
+
+static void deleteHint(const char *hkey, size_t hklen, size_t vlen) {
+    unsigned ol = (unsigned char)hkey[0];
+    char owner[41];
+    snprintf(owner, sizeof(owner), "%.*s", (int)ol, hkey + 1);
+    storeDelete(CF_HINTS, hkey, hklen);
+    ownerStat *s = statOf(owner, 1);
+    s->count--;
+    s->bytes -= (long long)vlen;
+}
+
+/* ------------------------------------------------------------ bus side */
+
+static void hputDone(int ok, const char *err, void *pd) {
+    busReq *req = pd;
+    if (ok) busReplyOK(req);
+    else busReplyError(req, err ? err : "storage write failed");
+}
+
+/* HPUT id owner db key record */
+static void hputHandler(busReq *req) {
+    long long db;
+    record rec;
+    recordInit(&rec);
+    if (req->argc < 6 || req->lens[2] < 1 || req->lens[2] > 40 ||
+        !string2ll(req->argv[3], req->lens[3], &db) || db < 0 || db >= server.databases ||
+        recordDecode(&rec, req->argv[5], req->lens[5]) != C_OK || rec.n == 0) {
+        recordFree(&rec);
+        busReplyError(req, "HPUT malformed");
+        return;
+    }
+    const char *err = NULL;
+    if (hintsStore(req->argv[2], (int)db, req->argv[4], req->lens[4], &rec, hputDone, req, &err) !=
+        C_OK)
+        busReplyError(req, err);
+    recordFree(&rec);
+}
+
+/* HGET id owner db key -> "1" record | "0" */
+static void hgetHandler(busReq *req) {
+    long long db;
+    if (req->argc < 5 || req->lens[2] < 1 || req->lens[2] > 40 ||
+        !string2ll(req->argv[3], req->lens[3], &db) || db < 0 || db >= server.databases) {
+        busReplyError(req, "HGET malformed");
+        return;
+    }
+    record rec;
+    recordInit(&rec);
+    storeValue hold;
+    int found = hintsRead(req->argv[2], (int)db, req->argv[4], req->lens[4], &rec, &hold);
+    if (found < 0) {
+        busReplyError(req, "storage read failed");
+    } else if (!found) {
+        const char *av[1] = {"0"};
+        size_t al[1] = {1};
+        busReplyArgs(req, 1, av, al);
+    } else {
+        const char *av[2] = {"1", hold.ptr + 8};
+        size_t al[2] = {1, hold.len - 8};
+        busReplyArgs(req, 2, av, al);
+        storeValueFree(&hold);
+    }
+    recordFree(&rec);
+}
+
+/* ------------------------------------------------------------- delivery */
+
+typedef struct delivery {
+    char owner[41];
+    buf hkey;        /* the hint's key */
+    uint64_t digest; /* of the value that was sent */
+} delivery;
+
+static void delivered(int ok, const redisReply *reply, const char *err, void *pd) {
+    UNUSED(reply);
+    UNUSED(err);
+    delivery *d = pd;
+    ownerStat *s = statOf(d->owner, 1);
+    s->inflight--;
+    if (ok) {
+        storeValue v;
+        if (storeGet(CF_HINTS, d->hkey.ptr, d->hkey.len, &v) > 0) {
+            if (XXH3_64bits(v.ptr, v.len) == d->digest) {
+                deleteHint(d->hkey.ptr, d->hkey.len, v.len);
+                hs.delivered++;
+            }
+            storeValueFree(&v);
+        }
+    }
+    bufFree(&d->hkey);
+    zfree(d);
+}
+
+static void deliverTo(member *m, long long budget) {
+    ownerStat *s = statOf(m->id, 0);
+    if (!s || s->count <= 0 || s->inflight > 0) return;
+    unsigned char ol = (unsigned char)strlen(m->id);
+    char prefix[42];
+    prefix[0] = (char)ol;
+    memcpy(prefix + 1, m->id, ol);
+    storeIter *it = storeIterCreate(CF_HINTS);
+    long long sent = 0;
+    for (storeIterSeek(it, prefix, (size_t)ol + 1); storeIterValid(it) && sent < budget;
+         storeIterNext(it)) {
+        size_t kl, vl;
+        const char *k = storeIterKey(it, &kl);
+        if (kl < (size_t)ol + 1 + KEY_PREFIX_LEN || memcmp(k, prefix, (size_t)ol + 1) != 0) break;
+        const char *v = storeIterValue(it, &vl);
+        if (vl < 8) continue;
+        int db;
+        const char *key;
+        size_t klen;
+        keyDecode(k + ol + 1, kl - ol - 1, NULL, &db, &key, &klen);
+        delivery *d = zcalloc(sizeof(*d));
+        snprintf(d->owner, sizeof(d->owner), "%s", m->id);
+        bufInit(&d->hkey);
+        bufAppend(&d->hkey, k, kl);
+        d->digest = XXH3_64bits(v, vl);
+        char dbs[8];
+        snprintf(dbs, sizeof(dbs), "%d", db);
+        const char *argv[4] = {"PUT", dbs, key, v + 8};
+        size_t lens[4] = {3, strlen(dbs), klen, vl - 8};
+        s->inflight++;
+        sent++;
+        busSend(m->link, 4, argv, lens, delivered, d, 0);
+    }
+    storeIterFree(it);
+}
+
+/* Drops hints older than hint-max-age. */
+static void sweep(void) {
+    long long limit = mstime() - server.hint_max_age * 1000;
+    storeIter *it = storeIterCreate(CF_HINTS);
+    long long dropped = 0;
+    for (storeIterSeekFirst(it); storeIterValid(it); storeIterNext(it)) {
+        size_t kl, vl;
+        const char *k = storeIterKey(it, &kl);
+        storeIterValue(it, &vl);
+        const char *v = storeIterValue(it, &vl);
+        if (vl >= 8 && (long long)get64(v) < limit) {
+            deleteHint(k, kl, vl);
+            dropped++;
+        }
+    }
+    storeIterFree(it);
+    if (dropped) {
+        hs.dropped += dropped;
+        serverLog(LL_WARNING,
+                  "Dropped %lld hints older than hint-max-age (%lld s); anti-entropy will repair "
+                  "their owners from the other replicas",
+                  dropped, server.hint_max_age);
+    }
+}
+
+static void tick(evutil_socket_t fd, short what, void *arg) {
+    UNUSED(fd);
+    UNUSED(what);
+    UNUSED(arg);
+    hs.ticks++;
+    if (hs.ticks % SWEEP_EVERY_TICKS == 0) sweep();
+    if (hintsPending() == 0) return;
+    long long budget = server.hint_delivery_rate * TICK_MS / 1000;
+    if (budget < 1) budget = 1;
+    int n;
+    member *m = gossipMembers(&n);
+    for (int i = 0; i < n; i++) {
+        if (i == gossipSelf() || !gossipMemberUp(i) || !busLinkConnected(m[i].link)) continue;
+        deliverTo(&m[i], budget);
+    }
+}
+
+void hintsInit(void) {
+    storeIter *it = storeIterCreate(CF_HINTS);
+    for (storeIterSeekFirst(it); storeIterValid(it); storeIterNext(it)) {
+        size_t kl, vl;
+        const char *k = storeIterKey(it, &kl);
+        storeIterValue(it, &vl);
+        unsigned ol = (unsigned char)k[0];
+        if (kl < 1 + ol) continue;
+        char owner[41];
+        snprintf(owner, sizeof(owner), "%.*s", (int)ol, k + 1);
+        ownerStat *s = statOf(owner, 1);
+        s->count++;
+        s->bytes += (long long)vl;
+    }
+    storeIterFree(it);
+    if (hintsPending())
+        serverLog(LL_NOTICE, "%lld hints waiting for delivery", hintsPending());
+    busRegister("HPUT", hputHandler);
+    busRegister("HGET", hgetHandler);
+    hs.tick = event_new(server.base, -1, EV_PERSIST, tick, NULL);
+    struct timeval tv = {0, TICK_MS * 1000};
+    event_add(hs.tick, &tv);
+}
+
+void hintsInfo(buf *out) {
+    bufPrintf(out, "hints_pending:%lld\r\n", hintsPending());
+    long long bytes = 0;
+    for (int i = 0; i < hs.n; i++) bytes += hs.o[i].bytes;
+    bufPrintf(out, "hints_pending_bytes:%lld\r\n", bytes);
+    bufPrintf(out, "hints_delivered:%lld\r\nhints_dropped:%lld\r\nhints_refused:%lld\r\n",
+              hs.delivered, hs.dropped, hs.refused);
+    for (int i = 0; i < hs.n; i++)
+        if (hs.o[i].count)
+            bufPrintf(out, "hints_for_%s:%lld\r\n", hs.o[i].id, hs.o[i].count);
+}

@@ -1,0 +1,473 @@
+"""harness.py -- start, stop, kill and restart real multi-node ringkv clusters
+for the cluster tests (tests/cluster/test_*.py).
+
+Every node listens on its own loopback address (127.0.0.11, 127.0.0.12, ...)
+with its own free client port P and cluster bus port P+10000, so that fault
+tests can cut a pair of nodes with iptables. All nodes get the same seed
+list (every node of the cluster, itself included, as on a real cluster).
+
+Every process started here is recorded by pid and stopped by pid: by the
+test (Cluster.close() in tearDown / addCleanup), and again at interpreter
+exit (atexit) and on SIGTERM, so a failing or interrupted test never leaves
+a server behind. Nothing is ever killed by name.
+
+API:
+  c = Cluster()                       a cluster with its own temporary directory
+  c.start(n, **opts)                  n nodes; opts become --name value options
+                                      (read_quorum=2 -> --read-quorum 2); the
+                                      harness adds fast gossip / failure
+                                      detection timings unless overridden; waits
+                                      until every node sees every other one up
+  c.add_node(opts=None, seeds=None, start=True) -> i   one more node (index i)
+  c.node(i, **kw)                     redis.Redis client of node i (str replies)
+  c.addr(i) -> "host:port"            node i as RING OWNERS names it
+  c.kill9(i) / c.stop(i)              SIGKILL / SIGTERM by pid, wait for exit
+  c.restart(i)                        same address, port, dir and options
+  c.wait_until(fn, timeout, what)     poll fn() until truthy, else AssertionError
+  c.wait_all_up(ids=None)             every live node lists every live node up
+  c.wait_seen_down(i)                 every other live node no longer lists i up
+  c.ring_nodes(i) -> [NodeLine]       parsed RING NODES of node i
+  c.ring_info(i) -> {name: value}     parsed RING INFO of node i
+  c.node_id(i)                        node i's id (its "myself" line)
+  c.local(i, key) -> [(value|None, clock)]   RING LOCAL on node i
+  c.owners(key, via=0) -> [index]     RING OWNERS as node indexes
+  c.log(i) -> str                     node i's log file
+  c.close()                           stop every node by pid, remove the dirs
+"""
+import atexit
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+
+import redis
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+SERVER_BIN = os.environ.get("RINGKV_SERVER", os.path.join(ROOT, "src", "ringkv-server"))
+# run-cluster.sh makes one mktemp directory for the whole run and removes it
+# at the end; each cluster gets its own directory below it.
+TMP_PARENT = os.environ.get("RINGKV_CLUSTER_TMP") or None
+
+# Timings that make failure detection take about a second and a half
+# instead of the production defaults' several seconds.
+FAST = {"gossip-interval": "200", "fail-timeout": "1500", "replica-timeout": "500"}
+
+_live = {}  # pid -> Popen of every process started here and not yet reaped
+
+
+def _stop_proc(proc, sig=signal.SIGTERM, timeout=15.0):
+    """Stops one process we started, by its pid: sig, then SIGKILL after timeout."""
+    try:
+        if proc.poll() is None:
+            try:
+                os.kill(proc.pid, sig)
+            except ProcessLookupError:
+                pass
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.kill(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
+    finally:
+        _live.pop(proc.pid, None)
+    return proc.returncode
+
+
+def _cleanup_all():
+    for pid, proc in list(_live.items()):
+        _stop_proc(proc, signal.SIGKILL, timeout=5)
+
+
+atexit.register(_cleanup_all)
+
+
+def _on_sigterm(signum, frame):
+    raise SystemExit(128 + signum)  # runs finally blocks and atexit
+
+
+try:
+    signal.signal(signal.SIGTERM, _on_sigterm)
+except ValueError:  # not the main thread
+    pass
+
+
+def _port_free(host, port):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        s.bind((host, port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def free_port(host):
+    """A client port P, with P+10000 for the bus, both free on host a moment
+    ago. Both lie below the kernel's ephemeral range (32768+), so outgoing
+    connections never take them meanwhile."""
+    for _ in range(500):
+        p = random.randrange(12000, 22000)
+        if _port_free(host, p) and _port_free(host, p + 10000):
+            return p
+    raise RuntimeError("no free port pair on %s" % host)
+
+
+class EarlyExit(RuntimeError):
+    """A node exited while starting."""
+
+
+class NodeLine:
+    """One line of RING NODES:
+    id host:port@busport dc rack weight up|suspect|down status [myself]"""
+
+    def __init__(self, line):
+        f = line.split()
+        self.raw = line
+        self.id = f[0]
+        addr, _, bus = f[1].partition("@")
+        self.addr = addr
+        self.busport = int(bus) if bus else None
+        self.dc, self.rack, self.weight = f[2], f[3], int(f[4])
+        self.health = f[5]
+        self.status = f[6]
+        self.myself = len(f) > 7 and f[7] == "myself"
+
+    def __repr__(self):
+        return "NodeLine(%r)" % self.raw
+
+
+class Node:
+    def __init__(self, cluster, index, host, port, opts, seeds):
+        self.cluster = cluster
+        self.index = index
+        self.host = host
+        self.port = port
+        self.opts = dict(opts)
+        self.seeds = seeds
+        self.dir = os.path.join(cluster.dir, "n%d-%s-%d" % (index, host, port))
+        os.makedirs(self.dir, exist_ok=True)
+        self.proc = None
+        self.logf = None
+
+    @property
+    def pid(self):
+        return self.proc.pid if self.proc else None
+
+    @property
+    def addr(self):
+        return "%s:%d" % (self.host, self.port)
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def argv(self):
+        a = [SERVER_BIN, "--port", str(self.port), "--bind", self.host, "--dir", self.dir,
+             "--logfile", os.path.join(self.dir, "log")]
+        if self.seeds:
+            a += ["--seeds", self.seeds]
+        for k, v in self.opts.items():
+            a += ["--" + k, str(v)]
+        return a
+
+    def spawn(self, timeout=20.0):
+        if not os.access(SERVER_BIN, os.X_OK):
+            raise RuntimeError("%s is not built (run make)" % SERVER_BIN)
+        if self.logf:
+            self.logf.close()
+        self.logf = open(os.path.join(self.dir, "stdout.log"), "ab")
+        self.proc = subprocess.Popen(self.argv(), stdout=self.logf, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL)
+        _live[self.proc.pid] = self.proc
+        self.wait_ready(timeout)
+
+    def wait_ready(self, timeout):
+        deadline = time.time() + timeout
+        last = None
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                _live.pop(self.proc.pid, None)
+                raise EarlyExit("node %d (%s) exited with %s during startup:\n%s" %
+                                (self.index, self.addr, self.proc.returncode, self.log_tail()))
+            try:
+                c = redis.Redis(host=self.host, port=self.port, socket_timeout=2,
+                                socket_connect_timeout=2)
+                try:
+                    info = c.info("server")
+                    # ours, not another process that holds the port
+                    if info.get("process_id") == self.proc.pid:
+                        return
+                    last = "process_id %r" % info.get("process_id")
+                finally:
+                    c.close()
+            except (redis.RedisError, OSError) as e:
+                last = e
+            time.sleep(0.05)
+        self.signal_stop(signal.SIGKILL)
+        raise RuntimeError("node %d (%s) did not answer within %ss (%r)" %
+                           (self.index, self.addr, timeout, last))
+
+    def signal_stop(self, sig, timeout=15.0):
+        rc = None
+        if self.proc is not None:
+            rc = _stop_proc(self.proc, sig, timeout)
+        if self.logf:
+            self.logf.close()
+            self.logf = None
+        return rc
+
+    def log_text(self):
+        p = os.path.join(self.dir, "log")
+        if not os.path.exists(p):
+            return ""
+        with open(p, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def log_tail(self, n=3000):
+        out = ""
+        for fn in ("log", "stdout.log"):
+            p = os.path.join(self.dir, fn)
+            if os.path.exists(p):
+                with open(p, "rb") as f:
+                    data = f.read()
+                if data:
+                    out += "--- node %d %s %s ---\n%s\n" % (
+                        self.index, self.addr, fn, data[-n:].decode("utf-8", "replace"))
+        return out
+
+
+class Cluster:
+    def __init__(self, name="cluster"):
+        self.dir = tempfile.mkdtemp(prefix="ringkv-%s-" % name, dir=TMP_PARENT)
+        self.nodes = []
+        self._clients = []
+
+    # ------------------------------------------------------------ lifecycle
+
+    def _host(self, index):
+        return "127.0.0.%d" % (11 + index)
+
+    def start(self, n, wait=True, **opts):
+        """Starts n nodes that all name each other as seeds. opts: server
+        options, python names (read_quorum=2) or config names."""
+        o = dict(FAST)
+        for k, v in opts.items():
+            o[k.replace("_", "-")] = v
+        for attempt in range(3):
+            base = len(self.nodes)
+            hosts = [self._host(base + i) for i in range(n)]
+            ports = []
+            for h in hosts:
+                p = free_port(h)
+                while p in ports:
+                    p = free_port(h)
+                ports.append(p)
+            seeds = ",".join("%s:%d" % hp for hp in zip(hosts, ports))
+            new = [Node(self, base + i, hosts[i], ports[i], o, seeds) for i in range(n)]
+            self.nodes.extend(new)
+            try:
+                for nd in new:
+                    nd.spawn()
+                break
+            except EarlyExit:
+                # a port we picked was taken meanwhile: stop these, pick again
+                for nd in new:
+                    nd.signal_stop(signal.SIGKILL)
+                del self.nodes[base:]
+                if attempt == 2:
+                    raise
+        if wait:
+            self.wait_all_up()
+        return self
+
+    def add_node(self, opts=None, seeds=None, start=True, fast=True):
+        """One more node at the next address. seeds: its --seeds (default: the
+        existing nodes); opts: its options (default: those of node 0)."""
+        if opts is None:
+            o = dict(self.nodes[0].opts) if self.nodes else dict(FAST)
+        else:
+            o = dict(FAST) if fast else {}
+            for k, v in opts.items():
+                o[k.replace("_", "-")] = v
+        if seeds is None:
+            seeds = ",".join(nd.addr for nd in self.nodes)
+        i = len(self.nodes)
+        host = self._host(i)
+        nd = Node(self, i, host, free_port(host), o, seeds)
+        self.nodes.append(nd)
+        if start:
+            nd.spawn()
+        return i
+
+    def kill9(self, i):
+        return self.nodes[i].signal_stop(signal.SIGKILL)
+
+    def stop(self, i):
+        """SIGTERM, wait for the exit (SIGKILL after 15 s). Returns the exit status."""
+        return self.nodes[i].signal_stop(signal.SIGTERM)
+
+    def restart(self, i, wait=True):
+        """(Re)starts node i with its address, port, directory and options;
+        stops it first (SIGTERM) if it runs. wait: until every live node sees
+        every live node up."""
+        nd = self.nodes[i]
+        if nd.alive():
+            nd.signal_stop(signal.SIGTERM)
+        nd.spawn()
+        if wait:
+            self.wait_all_up()
+
+    def close(self):
+        for c in self._clients:
+            try:
+                c.close()
+            except Exception:
+                pass
+        self._clients = []
+        for nd in self.nodes:
+            nd.signal_stop(signal.SIGTERM, timeout=10)
+        if not os.environ.get("RINGKV_KEEP"):
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def live(self):
+        return [nd.index for nd in self.nodes if nd.alive()]
+
+    # -------------------------------------------------------------- clients
+
+    def node(self, i, decode=True, **kw):
+        nd = self.nodes[i]
+        kw.setdefault("socket_timeout", 30)
+        kw.setdefault("socket_connect_timeout", 5)
+        c = redis.Redis(host=nd.host, port=nd.port, decode_responses=decode, **kw)
+        self._clients.append(c)
+        return c
+
+    def addr(self, i):
+        return self.nodes[i].addr
+
+    def index_of(self, addr):
+        for nd in self.nodes:
+            if nd.addr == addr:
+                return nd.index
+        raise KeyError(addr)
+
+    # --------------------------------------------------------------- views
+
+    def _cmd(self, i, *args):
+        c = redis.Redis(host=self.nodes[i].host, port=self.nodes[i].port, socket_timeout=10,
+                        decode_responses=True)
+        try:
+            return c.execute_command(*args)
+        finally:
+            c.close()
+
+    def ring_nodes(self, i):
+        return [NodeLine(l) for l in self._cmd(i, "RING", "NODES")]
+
+    def ring_info(self, i, section_cmd=("RING", "INFO")):
+        text = self._cmd(i, *section_cmd)
+        if isinstance(text, bytes):
+            text = text.decode()
+        out = {}
+        for line in text.splitlines():
+            if ":" in line and not line.startswith("#"):
+                k, _, v = line.partition(":")
+                out[k.strip()] = v.strip()
+        return out
+
+    def node_id(self, i):
+        mine = [l for l in self.ring_nodes(i) if l.myself]
+        assert len(mine) == 1, mine
+        return mine[0].id
+
+    def local(self, i, key):
+        """RING LOCAL key on node i: [(value or None for a tombstone, clock text)]."""
+        return [tuple(p) for p in self._cmd(i, "RING", "LOCAL", key)]
+
+    def owners(self, key, via=0):
+        return [self.index_of(a) for a in self._cmd(via, "RING", "OWNERS", key)]
+
+    def log(self, i):
+        return self.nodes[i].log_text()
+
+    def log_tails(self):
+        return "\n".join(nd.log_tail() for nd in self.nodes)
+
+    # ------------------------------------------------------------- waiting
+
+    @staticmethod
+    def wait_until(fn, timeout=10.0, what="condition", interval=0.05):
+        """Polls fn() until it returns a truthy value (returned); errors from
+        fn count as false. AssertionError after timeout."""
+        deadline = time.time() + timeout
+        last = None
+        while True:
+            try:
+                v = fn()
+                if v:
+                    return v
+                last = v
+            except (redis.RedisError, OSError, AssertionError) as e:
+                last = e
+            if time.time() >= deadline:
+                raise AssertionError("timed out after %.1fs waiting for %s (last: %r)" %
+                                     (timeout, what, last))
+            time.sleep(interval)
+
+    def _sees_up(self, i, addrs):
+        lines = self.ring_nodes(i)
+        up = {l.addr for l in lines if l.health == "up" and l.status == "normal"}
+        return addrs <= up
+
+    def wait_all_up(self, ids=None, timeout=20.0):
+        """Every live node (or those in ids) lists every live node as up."""
+        ids = self.live() if ids is None else list(ids)
+        addrs = {self.nodes[i].addr for i in ids}
+        self.wait_until(lambda: all(self._sees_up(i, addrs) for i in ids), timeout,
+                        "nodes %s to see each other up" % ids)
+
+    def wait_seen_down(self, j, timeout=20.0):
+        """Every other live node no longer lists node j as up (suspect or down)."""
+        addr = self.nodes[j].addr
+
+        def ok():
+            for i in self.live():
+                if i == j:
+                    continue
+                for l in self.ring_nodes(i):
+                    if l.addr == addr and l.health == "up":
+                        return False
+            return True
+
+        self.wait_until(ok, timeout, "node %d (%s) to be seen down" % (j, addr))
+
+
+# ------------------------------------------------------------------ tests
+
+
+class ClusterTest(unittest.TestCase):
+    """A TestCase whose clusters are stopped (by pid) and removed after each
+    test, pass or fail; on failure the nodes' log tails are printed."""
+
+    def new_cluster(self, n, wait=True, **opts):
+        c = Cluster(self._testMethodName)
+        self.addCleanup(self._close_cluster, c)
+        c.start(n, wait=wait, **opts)
+        return c
+
+    def empty_cluster(self):
+        c = Cluster(self._testMethodName)
+        self.addCleanup(self._close_cluster, c)
+        return c
+
+    def _close_cluster(self, c):
+        outcome = getattr(self, "_outcome", None)
+        if outcome is not None and not getattr(outcome, "success", True):
+            print("\n==== logs of %s (%s) ====\n%s" % (self.id(), c.dir, c.log_tails()))
+        c.close()
