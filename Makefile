@@ -47,7 +47,10 @@ e2e: all
 redis-tests: all
 	@bash redis-tests/run.sh
 
-test: all unit e2e redis-tests
+cluster: all
+	@bash tests/run-cluster.sh
+
+test: all unit e2e cluster redis-tests
 	@echo "ALL TESTS PASSED"
 
 run: all

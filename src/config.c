@@ -127,7 +127,7 @@ static int applyAppendonly(char *err, size_t errlen) {
 }
 
 static option options[] = {
-    {"port", T_I32, &server.port, "6379", 0, 65535, NULL, F_IMMUTABLE, NULL},
+    {"port", T_I32, &server.port, "6379", 1, 65535, NULL, F_IMMUTABLE, NULL},
     {"bind", T_STRING, &server.bind, "127.0.0.1", 0, 0, NULL, F_IMMUTABLE, NULL},
     {"dir", T_STRING, &server.dir, "./data", 0, 0, NULL, F_IMMUTABLE, NULL},
     {"logfile", T_STRING, &server.logfile, "", 0, 0, NULL, F_IMMUTABLE, NULL},

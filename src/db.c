@@ -16,6 +16,7 @@
 
 #include <string.h>
 
+#include "merkle.h"
 #include "server.h"
 
 typedef struct counts {
@@ -23,6 +24,9 @@ typedef struct counts {
     long long expires; /* of those, keys with an expiry */
 } counts;
 
+static merkle **trees;        /* [partition] Merkle tree, allocated on first use */
+static long long treesBuilt;  /* trees built so far */
+static void treesLoad(void);
 static counts **pcounts;      /* [partition] -> counts[databases], lazily allocated */
 static unsigned char *pdirty; /* [partition] -> counters changed since last commit */
 static unsigned *dirtylist;   /* partitions to persist at the next commit */
@@ -103,6 +107,8 @@ void dbInit(void) {
     dirtylist = zcalloc(sizeof(unsigned) * (size_t)server.ring_partitions);
     loadCounts();
     storeSetPreCommitHook(persistCounts);
+    trees = zcalloc(sizeof(merkle *) * (size_t)server.ring_partitions);
+    treesLoad();
 }
 
 long long dbKeys(int db) {
@@ -134,6 +140,108 @@ static int64_t liveMinExpire(const record *r) {
     return m;
 }
 
+/* ----------------------------------------------------------------- trees */
+
+static merkle *treeOf(unsigned partition) {
+    if (!trees[partition]) trees[partition] = zcalloc(sizeof(merkle));
+    return trees[partition];
+}
+
+/* A write replaced oldraw by (rec, rlen) for skey: O(1) leaf update. A tree
+ * not built yet is left alone: its build scans the committed data. */
+static void treeChanged(unsigned partition, unsigned bucket, const char *skey, size_t sklen,
+                        const storeValue *oldraw, const char *rec, size_t rlen) {
+    merkle *m = trees[partition];
+    if (!m || !m->built) return;
+    uint64_t o = oldraw && oldraw->ptr ? merkleEntry(skey, sklen, oldraw->ptr, oldraw->len) : 0;
+    uint64_t n = rec ? merkleEntry(skey, sklen, rec, rlen) : 0;
+    merkleUpdate(m, bucket, o, n);
+}
+
+merkle *dbTree(unsigned partition) { return trees[partition]; }
+long long dbTreesBuilt(void) { return treesBuilt; }
+
+/* Computes partition's tree from the stored records (the pending batch is
+ * committed first by the iterator). */
+void dbTreeBuild(unsigned partition) {
+    merkle *m = treeOf(partition);
+    memset(m->leaf, 0, sizeof(m->leaf));
+    unsigned char from[3] = {(unsigned char)(partition >> 8), (unsigned char)partition, 0};
+    storeIter *it = storeIterCreate(CF_DATA);
+    for (storeIterSeek(it, (const char *)from, 3); storeIterValid(it); storeIterNext(it)) {
+        size_t kl, vl;
+        const char *k = storeIterKey(it, &kl);
+        unsigned slot;
+        if (keyDecode(k, kl, &slot, NULL, NULL, NULL) != C_OK || (slot >> 8) != partition) break;
+        const char *v = storeIterValue(it, &vl);
+        merkleUpdate(m, slot & 0xff, 0, merkleEntry(k, kl, v, vl));
+    }
+    storeIterFree(it);
+    if (!m->built) treesBuilt++;
+    m->built = 1;
+}
+
+/* The (key, entry) list of one bucket, sorted by storage key. */
+void dbBucketKeys(unsigned partition, unsigned bucket, buf *out) {
+    unsigned slot = partition * 256 + bucket;
+    unsigned char from[3] = {(unsigned char)(slot >> 16), (unsigned char)(slot >> 8),
+                             (unsigned char)slot};
+    storeIter *it = storeIterCreate(CF_DATA);
+    for (storeIterSeek(it, (const char *)from, 3); storeIterValid(it); storeIterNext(it)) {
+        size_t kl, vl;
+        const char *k = storeIterKey(it, &kl);
+        if (kl < KEY_PREFIX_LEN || memcmp(k, from, 3) != 0) break;
+        const char *v = storeIterValue(it, &vl);
+        merkleKeyListAdd(out, k, kl, merkleEntry(k, kl, v, vl));
+    }
+    storeIterFree(it);
+}
+
+#define META_TREES_CLEAN "trees_clean"
+#define META_TREE_PREFIX "tree:"
+
+/* On a clean shutdown the trees are saved with a marker; a start that
+ * finds the marker loads them and removes it at once, so after a crash the
+ * trees are rebuilt from the data instead of trusted. */
+void dbTreesSave(void) {
+    for (int p = 0; p < server.ring_partitions; p++) {
+        if (!trees[p] || !trees[p]->built) continue;
+        char k[8];
+        memcpy(k, META_TREE_PREFIX, 5);
+        k[5] = (char)(p >> 8);
+        k[6] = (char)p;
+        storePut(CF_META, k, 7, (const char *)trees[p]->leaf, sizeof(trees[p]->leaf));
+    }
+    storePut(CF_META, META_TREES_CLEAN, strlen(META_TREES_CLEAN), "1", 1);
+    storeCommit();
+}
+
+static void treesLoad(void) {
+    storeValue v;
+    int clean = storeGet(CF_META, META_TREES_CLEAN, strlen(META_TREES_CLEAN), &v) > 0;
+    if (clean) storeValueFree(&v);
+    storeIter *it = storeIterCreate(CF_META);
+    for (storeIterSeek(it, META_TREE_PREFIX, 5); storeIterValid(it); storeIterNext(it)) {
+        size_t kl, vl;
+        const char *k = storeIterKey(it, &kl);
+        if (kl != 7 || memcmp(k, META_TREE_PREFIX, 5) != 0) break;
+        unsigned p = ((unsigned)(unsigned char)k[5] << 8) | (unsigned char)k[6];
+        const char *val = storeIterValue(it, &vl);
+        if (clean && p < (unsigned)server.ring_partitions && vl == sizeof(((merkle *)0)->leaf)) {
+            merkle *m = treeOf(p);
+            memcpy(m->leaf, val, vl);
+            m->built = 1;
+            treesBuilt++;
+        }
+        storeDelete(CF_META, k, kl);
+    }
+    storeIterFree(it);
+    if (clean) storeDelete(CF_META, META_TREES_CLEAN, strlen(META_TREES_CLEAN));
+    storeCommit();
+    serverLog(LL_NOTICE, "%s", clean ? "Merkle trees loaded from the last clean shutdown"
+                                     : "Merkle trees will be rebuilt from the stored data");
+}
+
 static void expireKey(buf *out, int64_t when, const char *skey, size_t sklen) {
     unsigned char t[8];
     for (int i = 0; i < 8; i++) t[i] = (unsigned char)((uint64_t)when >> (56 - 8 * i));
@@ -144,8 +252,8 @@ static void expireKey(buf *out, int64_t when, const char *skey, size_t sklen) {
 
 /* Writes new over old for storage key skey, keeping counters and the expiry
  * index in step. */
-static void writeRecord(const char *skey, size_t sklen, const record *old, const record *nw,
-                        dbWriteCb *cb, void *pd, buf *encout) {
+static void writeRecord(const char *skey, size_t sklen, const record *old, const storeValue *oldraw,
+                        const record *nw, dbWriteCb *cb, void *pd, buf *encout) {
     unsigned slot;
     int db;
     keyDecode(skey, sklen, &slot, &db, NULL, NULL);
@@ -155,6 +263,7 @@ static void writeRecord(const char *skey, size_t sklen, const record *old, const
     bufInit(&b);
     recordEncode(nw, &b);
     storePut(CF_DATA, skey, sklen, b.ptr, b.len);
+    treeChanged(partition, slot & 0xff, skey, sklen, oldraw, b.ptr, b.len);
 
     int was = present(old), is = present(nw);
     int wasx = was && recordNewest(old)->expire, isx = is && recordNewest(nw)->expire;
@@ -250,7 +359,7 @@ int dbApply(int db, const char *key, size_t klen, const record *incoming, dbWrit
             serverLog(LL_WARNING, "Key with more than %lld siblings: dropped the %d oldest",
                       server.max_siblings, dropped);
         }
-        writeRecord(sk.ptr, sk.len, &old, &nw, cb, pd, NULL);
+        writeRecord(sk.ptr, sk.len, &old, &hold, &nw, cb, pd, NULL);
     }
     recordFree(&old);
     recordFree(&nw);
@@ -304,7 +413,7 @@ int dbCoordinate(int db, const char *key, size_t klen, const writeOp *op, buf *r
         serverLog(LL_WARNING, "Key with more than %lld siblings: dropped the %d oldest",
                   server.max_siblings, dropped);
     }
-    writeRecord(sk.ptr, sk.len, &old, &nw, cb, pd, recout);
+    writeRecord(sk.ptr, sk.len, &old, &hold, &nw, cb, pd, recout);
     versionFree(&nv);
     recordFree(&old);
     recordFree(&nw);
@@ -433,6 +542,16 @@ int dbFlush(int db) {
      * counters are put in the batch here, or a restart would load the old
      * counts (DBSIZE of keys that are gone). */
     persistCounts();
+    /* trees: everything gone, or rebuilt from what is left */
+    for (int p = 0; p < server.ring_partitions; p++) {
+        if (!trees[p] || !trees[p]->built) continue;
+        if (db < 0 || !others) {
+            memset(trees[p]->leaf, 0, sizeof(trees[p]->leaf));
+        } else {
+            trees[p]->built = 0;
+            treesBuilt--;
+        }
+    }
     if (storeCommit() != C_OK) rc = C_ERR;
     return rc;
 }
@@ -478,7 +597,7 @@ void dbActiveExpireCycle(long long budget_us) {
                     server.stat.expiredkeys++;
                 }
             }
-            writeRecord(skey, sklen, &old, &nw, NULL, NULL, NULL);
+            writeRecord(skey, sklen, &old, &hold, &nw, NULL, NULL, NULL);
         }
         storeValueFree(&hold);
         if ((++done & 31) == 0 && ustime() - start > budget_us) break;

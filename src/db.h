@@ -68,4 +68,12 @@ unsigned long long dbScan(int db, unsigned long long cursor, unsigned long long 
                           dbScanFn *fn, void *pd);
 void dbActiveExpireCycle(long long budget_us);
 
+/* ---- Merkle trees (merkle.h), one per partition ---- */
+struct merkle;
+struct merkle *dbTree(unsigned partition);   /* NULL if never touched */
+void dbTreeBuild(unsigned partition);        /* (re)compute from the data */
+long long dbTreesBuilt(void);
+void dbBucketKeys(unsigned partition, unsigned bucket, buf *out); /* AAE key list */
+void dbTreesSave(void);                      /* clean shutdown */
+
 #endif

@@ -9,6 +9,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "aae.h"
 #include "commands.h"
 #include "db.h"
 #include "hints.h"
@@ -169,6 +170,10 @@ void infoCommand(request *r) {
     if (wants("hints", argc, argv, 1)) {
         bufPrintf(&o, "%s# Hints\r\n", sections++ ? "\r\n" : "");
         hintsInfo(&o);
+    }
+    if (wants("antientropy", argc, argv, 1)) {
+        bufPrintf(&o, "%s# Antientropy\r\n", sections++ ? "\r\n" : "");
+        aaeInfo(&o);
     }
     if (wants("storage", argc, argv, 1)) {
         bufPrintf(&o, "%s# Storage\r\n", sections++ ? "\r\n" : "");

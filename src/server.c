@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "aae.h"
 #include "bus.h"
 #include "commands.h"
 #include "config.h"
@@ -94,6 +95,23 @@ static int loadIdentity(void) {
         unsigned char a[8];
         for (int i = 0; i < 8; i++) a[i] = (unsigned char)(server.actor >> (8 * i));
         metaPut("actor", a, 8);
+    }
+    /* The partition count shapes every storage key: data written with one
+     * value is unreachable with another. */
+    char qb[16];
+    snprintf(qb, sizeof(qb), "%d", server.ring_partitions);
+    if (metaGet("ring_partitions", &b) > 0) {
+        if (b.len != strlen(qb) || memcmp(b.ptr, qb, b.len) != 0) {
+            serverLog(LL_WARNING,
+                      "The data in %s was written with ring-partitions %.*s; this node is "
+                      "configured with %d. Start it with ring-partitions %.*s (it cannot change "
+                      "for a data directory).",
+                      server.dir, (int)b.len, b.ptr, server.ring_partitions, (int)b.len, b.ptr);
+            bufFree(&b);
+            return C_ERR;
+        }
+    } else {
+        metaPut("ring_partitions", qb, strlen(qb));
     }
     uint64_t mark = 0;
     if (metaGet("hlc_mark", &b) > 0 && b.len == 8) {
@@ -227,6 +245,7 @@ void serverShutdown(int from_signal) {
     server.listener = NULL;
     busShutdown();
     storeCommit();
+    dbTreesSave();
     storeClose();
     if (server.pidfile && server.pidfile[0]) unlink(server.pidfile);
     serverLog(LL_WARNING, "ringkv is now ready to exit, bye bye...");
@@ -301,6 +320,11 @@ int main(int argc, char **argv) {
     }
     snprintf(server.announce_host, sizeof(server.announce_host), "%s",
              server.announce_ip[0] ? server.announce_ip : server.bind);
+    if (!strcmp(server.announce_host, "0.0.0.0")) {
+        fprintf(stderr, "bind 0.0.0.0 needs cluster-announce-ip: the address other nodes and "
+                        "clients should use to reach this node\n");
+        return 1;
+    }
     if (realpath("/proc/self/exe", server.executable) == NULL) server.executable[0] = '\0';
     server.start_time = mstime();
     server.stat.stat_reset_time = server.start_time;
@@ -339,7 +363,9 @@ int main(int argc, char **argv) {
         return 1;
     }
     if (loadIdentity() != C_OK) {
-        serverLog(LL_WARNING, "Can't write the node identity: %s", storeLastError());
+        serverLog(LL_WARNING, "Can't start with this data directory: %s",
+                  storeLastError()[0] ? storeLastError() : "see above");
+        storeClose();
         return 1;
     }
     dbInit();
@@ -350,6 +376,7 @@ int main(int argc, char **argv) {
     }
     coordInit();
     hintsInit();
+    aaeInit();
     gossipInit();
     writePidfile();
     server.sigterm_ev = evsignal_new(server.base, SIGTERM, signalCallback, NULL);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "aae.h"
 #include "commands.h"
 #include "coord.h"
 #include "db.h"
@@ -185,6 +186,15 @@ void ringCommand(request *r) {
         char err[200];
         if (gossipJoin(r->argv[2], err, sizeof(err)) != C_OK) addReplyError(r, err);
         else addReplyOK(r);
+    } else if (argIs(r, 1, "repair") && (r->argc == 2 || (r->argc == 3 && argIs(r, 2, "async")))) {
+        aaeRepair(r, r->argc == 2);
+    } else if (argIs(r, 1, "status") && r->argc == 2) {
+        buf o;
+        bufInit(&o);
+        aaeStatus(&o);
+        bufPrintf(&o, "transfers: none\n");
+        addReplyVerbatim(r, o.ptr, o.len);
+        bufFree(&o);
     } else if (argIs(r, 1, "help") && r->argc == 2) {
         static const char *help[] = {
             "RING <subcommand> [<arg> ...]. Subcommands are:",
@@ -193,6 +203,8 @@ void ringCommand(request *r) {
             "OWNERS <key>", "    The key's replicas (client host:port) in preference order.",
             "LOCAL <key>", "    This node's stored versions of key: [value, clock] each.",
             "JOIN <host:port>", "    Join the cluster that node belongs to.",
+            "REPAIR [ASYNC]", "    Anti-entropy pass with every replica now (waits for the end unless ASYNC).",
+            "STATUS", "    Repairs and transfers in progress.",
             "HELP", "    Print this help.", NULL};
         int n = 0;
         while (help[n]) n++;

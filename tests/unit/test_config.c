@@ -185,13 +185,14 @@ Test(config, bad_integer) {
 
 Test(config, integer_range) {
     cr_assert_eq(set("port", "65536", 1), C_ERR);
-    cr_assert_str_eq(err, "argument must be between 0 and 65535 inclusive");
+    cr_assert_str_eq(err, "argument must be between 1 and 65535 inclusive");
     cr_assert_eq(set("port", "-1", 1), C_ERR);
-    cr_assert_str_eq(err, "argument must be between 0 and 65535 inclusive");
+    cr_assert_str_eq(err, "argument must be between 1 and 65535 inclusive");
     cr_assert_eq(set("port", "65535", 1), C_OK);
     cr_assert_eq(server.port, 65535);
-    cr_assert_eq(set("port", "0", 1), C_OK);
-    cr_assert_eq(server.port, 0);
+    cr_assert_eq(set("port", "0", 1), C_ERR, "there is always a TCP listener");
+    cr_assert_eq(set("port", "1", 1), C_OK);
+    cr_assert_eq(server.port, 1);
     cr_assert_eq(set("maxclients", "0", 0), C_ERR);
     cr_assert_str_eq(err, "argument must be between 1 and 1000000 inclusive");
     cr_assert_eq(set("hz", "501", 0), C_ERR);
@@ -550,7 +551,7 @@ Test(config, load_args_errors) {
     cr_assert(strstr(err, "Bad directive or wrong number of arguments"), "%s", err);
     const char *bad[] = {"--port", "99999"};
     cr_assert_eq(args(2, bad), C_ERR);
-    cr_assert(strstr(err, "argument must be between 0 and 65535 inclusive"), "%s", err);
+    cr_assert(strstr(err, "argument must be between 1 and 65535 inclusive"), "%s", err);
     const char *novalue[] = {"--port"};
     cr_assert_eq(args(1, novalue), C_ERR);
     cr_assert(strstr(err, "wrong number of arguments"), "%s", err);

@@ -1,0 +1,210 @@
+"""Versions across replicas: concurrent writes become siblings that VGET
+shows and VSET resolves, stale replicas are repaired by reads, and INCR
+through one node never loses an increment."""
+import threading
+
+from harness import ClusterTest
+
+
+class Siblings(ClusterTest):
+    def test_partitioned_writes_become_siblings_and_vset_resolves_them(self):
+        c = self.new_cluster(3, replication=3)
+        A, B, C = 0, 1, 2
+        k = "sib"
+        self.assertEqual(sorted(c.owners(k)), [0, 1, 2])
+
+        # only A is up: k=x through A with WRITE ONE
+        c.kill9(B)
+        c.kill9(C)
+        c.wait_seen_down(B)
+        c.wait_seen_down(C)
+        a = c.node(A)
+        a.execute_command("CONSISTENCY", "WRITE", "ONE")
+        self.assertTrue(a.set(k, "x"))
+        self.assertEqual([v for v, _ in c.local(A, k)], ["x"])
+
+        # B and C back, A down: k=y through B with WRITE ONE. B and C never
+        # saw x (strict mode: no hints, nothing moved it), so y is concurrent.
+        c.restart(B, wait=False)
+        c.restart(C)
+        self.assertEqual(c.local(B, k), [])
+        self.assertEqual(c.local(C, k), [])
+        c.kill9(A)
+        c.wait_seen_down(A)
+        b = c.node(B)
+        b.execute_command("CONSISTENCY", "WRITE", "ONE")
+        self.assertTrue(b.set(k, "y"))
+        c.restart(A)
+        self.assertEqual([v for v, _ in c.local(A, k)], ["x"])
+
+        # VGET with READ ALL through every node: both siblings, newest first
+        for i in (A, B, C):
+            r = c.node(i)
+            r.execute_command("CONSISTENCY", "READ", "ALL")
+            reply = r.execute_command("VGET", k)
+            self.assertEqual(reply[1:], ["y", "x"], "VGET via node %d" % i)
+            self.assertTrue(reply[0], "empty causal context")
+            # plain GET: one value, the newest by HLC
+            self.assertEqual(r.get(k), "y")
+        # read repair spreads the merge, never "the newest" only: every
+        # replica ends up holding both siblings
+        c.wait_until(lambda: all(sorted(v for v, _ in c.local(i, k)) == ["x", "y"]
+                                 for i in (A, B, C)), 10, "every replica to hold both siblings")
+
+        # VSET with the context resolves both into one value, everywhere
+        ctx = c.node(C).execute_command("VGET", k)[0]
+        self.assertEqual(c.node(C).execute_command("VSET", k, ctx, "z"), "OK")
+        c.wait_until(lambda: all([v for v, _ in c.local(i, k)] == ["z"] for i in (A, B, C)), 10,
+                     "every replica to hold exactly one version, z")
+        for i in (A, B, C):
+            r = c.node(i)
+            r.execute_command("CONSISTENCY", "READ", "ALL")
+            self.assertEqual(r.execute_command("VGET", k)[1:], ["z"])
+            self.assertEqual(r.get(k), "z")
+
+    def test_vset_with_a_stale_context_keeps_the_newer_write(self):
+        # a resolution that did not see a later write supersedes only what
+        # it saw: the later write survives as a sibling
+        c = self.new_cluster(3)
+        r = c.node(0)
+        r.execute_command("CONSISTENCY", "READ", "ALL", "WRITE", "ALL")
+        self.assertTrue(r.set("k", "v1"))
+        ctx = r.execute_command("VGET", "k")[0]
+        other = c.node(1)
+        other.execute_command("CONSISTENCY", "READ", "ALL", "WRITE", "ALL")
+        ctx2 = other.execute_command("VGET", "k")[0]
+        self.assertEqual(other.execute_command("VSET", "k", ctx2, "v2"), "OK")
+        self.assertEqual(r.execute_command("VSET", "k", ctx, "v3"), "OK")
+        got = r.execute_command("VGET", "k")
+        self.assertEqual(sorted(got[1:]), ["v2", "v3"])
+        # an empty context creates a sibling of everything
+        self.assertEqual(c.node(2).execute_command("VSET", "new", "", "a"), "OK")
+        self.assertEqual(r.execute_command("VGET", "new")[1:], ["a"])
+
+
+class ReadRepair(ClusterTest):
+    def test_read_repairs_a_replica_that_missed_a_write(self):
+        c = self.new_cluster(3, replication=3, read_quorum=2, write_quorum=2)
+        a = c.node(0)
+        self.assertTrue(a.set("old", "v1"))
+        c.wait_until(lambda: [v for v, _ in c.local(2, "old")] == ["v1"], 5,
+                     "node 2 to hold v1")
+
+        # node 2 misses two writes: an update and a new key
+        c.kill9(2)
+        c.wait_seen_down(2)
+        self.assertTrue(a.set("old", "v2"))
+        self.assertTrue(a.set("new", "n1"))
+        c.restart(2)
+        self.assertEqual([v for v, _ in c.local(2, "old")], ["v1"])
+        self.assertEqual(c.local(2, "new"), [])
+        before = int(c.ring_info(0)["read_repairs"])
+        before_info = int(a.info("ring")["read_repairs"])
+        self.assertEqual(before, before_info)
+
+        a.execute_command("CONSISTENCY", "READ", "ALL")
+        self.assertEqual(a.get("old"), "v2")
+        self.assertEqual(a.get("new"), "n1")
+
+        c.wait_until(lambda: [v for v, _ in c.local(2, "old")] == ["v2"], 5,
+                     "node 2 to be repaired to v2")
+        c.wait_until(lambda: [v for v, _ in c.local(2, "new")] == ["n1"], 5,
+                     "node 2 to be repaired with the new key")
+        after = int(c.ring_info(0)["read_repairs"])
+        self.assertGreaterEqual(after, before + 2)
+        self.assertGreaterEqual(int(a.info("ring")["read_repairs"]), before + 2)
+        # the repaired version is the original one (same clock), not a new one
+        clocks = {i: [ck for _, ck in c.local(i, "old")] for i in range(3)}
+        self.assertEqual(clocks[2], clocks[0], clocks)
+        self.assertEqual(clocks[1], clocks[0], clocks)
+        # a read with ONE through the repaired node now sees the write
+        r2 = c.node(2)
+        r2.execute_command("CONSISTENCY", "READ", "ONE")
+        self.assertEqual(r2.get("old"), "v2")
+        self.assertEqual(r2.get("new"), "n1")
+        # nothing left to repair: another read repairs nothing
+        a.get("old")
+        a.get("new")
+        self.assertEqual(int(c.ring_info(0)["read_repairs"]), after)
+
+
+class Counters(ClusterTest):
+    CLIENTS = 4
+    PER_CLIENT = 250
+    BATCH = 50
+
+    def _hammer(self, c, via):
+        """CLIENTS threads, client t through node via[t], each pipelining
+        PER_CLIENT INCRs of one counter. -> (replies per client, errors)."""
+        replies = [[] for _ in via]
+        errors = []
+
+        def work(t):
+            r = c.node(via[t])
+            try:
+                for _ in range(self.PER_CLIENT // self.BATCH):
+                    p = r.pipeline(transaction=False)
+                    for _ in range(self.BATCH):
+                        p.incr("ctr")
+                    for x in p.execute(raise_on_error=False):
+                        if isinstance(x, int):
+                            replies[t].append(x)
+                        else:
+                            errors.append(repr(x))
+            except Exception as e:  # pragma: no cover - reported below
+                errors.append(repr(e))
+
+        th = [threading.Thread(target=work, args=(t,)) for t in range(len(via))]
+        for t in th:
+            t.start()
+        for t in th:
+            t.join(120)
+        return replies, errors
+
+    def test_pipelined_incr_from_several_clients_through_one_node_is_exact(self):
+        c = self.new_cluster(3)
+        replies, errors = self._hammer(c, [0] * self.CLIENTS)
+        self.assertEqual(errors, [])
+        total = self.CLIENTS * self.PER_CLIENT
+        flat = [x for rs in replies for x in rs]
+        self.assertEqual(len(flat), total)
+        # every INCR got its own value: no two saw the same count
+        self.assertEqual(sorted(flat), list(range(1, total + 1)))
+        for rs in replies:
+            self.assertEqual(rs, sorted(rs), "a client's replies went backwards")
+        for i in range(3):
+            r = c.node(i)
+            r.execute_command("CONSISTENCY", "READ", "ALL")
+            self.assertEqual(r.get("ctr"), str(total), "via node %d" % i)
+            self.assertEqual(r.execute_command("VGET", "ctr")[1:], [str(total)])
+
+    def test_concurrent_incr_through_different_nodes(self):
+        # Documented (keylock.c, t_string.c): there is no locking across
+        # coordinators; INCRs racing through different nodes write with the
+        # context they read, so they become siblings, and the next INCR
+        # continues from the newest sibling. Increments can therefore be
+        # lost across coordinators (a counter needs one coordinating node, or
+        # a CRDT); what must hold: no errors, never more than acknowledged,
+        # and every node agrees on the result afterwards.
+        c = self.new_cluster(3)
+        replies, errors = self._hammer(c, [0, 1, 2, 0])
+        self.assertEqual(errors, [])
+        total = self.CLIENTS * self.PER_CLIENT
+        flat = [x for rs in replies for x in rs]
+        self.assertEqual(len(flat), total)
+        r0 = c.node(0)
+        r0.execute_command("CONSISTENCY", "READ", "ALL")
+        final = int(r0.get("ctr"))
+        self.assertGreaterEqual(final, 1)
+        self.assertLessEqual(final, total)
+        self.assertLessEqual(max(flat), total)
+        for i in (1, 2):
+            r = c.node(i)
+            r.execute_command("CONSISTENCY", "READ", "ALL")
+            self.assertEqual(r.get("ctr"), str(final))
+        # one more INCR through one node resolves whatever siblings are left
+        self.assertEqual(r0.incr("ctr"), final + 1)
+        c.wait_until(lambda: all(c.node(i).execute_command("VGET", "ctr")[1:] == [str(final + 1)]
+                                 for i in range(3)), 5, "one value everywhere")
+        print("\n    concurrent INCR through 3 nodes: %d acknowledged, counter %d (%d lost)" %
+              (total, final, total - final))

@@ -1,0 +1,155 @@
+"""Nodes that crash or restart: quorums decide what still works, a failed
+quorum is an error (never a silent success), and a restarted node comes back
+as itself."""
+import redis
+
+from harness import ClusterTest
+
+
+def noquorum(fn, *a):
+    """The error text of fn(*a), which must fail; None if it succeeded."""
+    try:
+        fn(*a)
+    except redis.ResponseError as e:
+        return str(e)
+    return None
+
+
+class ReplicaFailures(ClusterTest):
+    def test_quorums_with_one_and_two_replicas_killed(self):
+        # 4 nodes, N=3, R=W=2, strict: killing 2 nodes leaves some keys with
+        # 2 live replicas (must work) and others with 1 (must refuse writes).
+        c = self.new_cluster(4, replication=3, read_quorum=2, write_quorum=2,
+                             quorum_mode="strict")
+        keys = ["q:%d" % i for i in range(80)]
+        owners = {k: c.owners(k) for k in keys}
+        for k in keys:
+            self.assertEqual(len(owners[k]), 3)
+        w = c.node(0)
+        for k in keys:
+            self.assertTrue(w.set(k, "v1-" + k))
+
+        # one replica killed (kill -9): every key still reads and writes,
+        # through every surviving node, right away and after detection
+        c.kill9(3)
+        for phase in ("at once", "after detection"):
+            if phase == "after detection":
+                c.wait_seen_down(3)
+            for n, k in enumerate(keys):
+                via = c.node(n % 3)
+                self.assertTrue(via.set(k, "v2-" + k), (phase, k))
+                for i in range(3):
+                    self.assertEqual(c.node(i).get(k), "v2-" + k, (phase, k, i))
+
+        # two replicas killed: a key with one live replica cannot take a W=2
+        # write (NOQUORUM, through any node); a key with two still works
+        c.kill9(2)
+        c.wait_seen_down(2)
+        one_left = [k for k in keys if {2, 3} <= set(owners[k])]
+        two_left = [k for k in keys if k not in one_left]
+        self.assertTrue(one_left and two_left, owners)
+        for n, k in enumerate(one_left):
+            via = c.node(n % 2)
+            err = noquorum(via.set, k, "v3-" + k)
+            self.assertIsNotNone(err, "W=2 write of %s with one live replica succeeded" % k)
+            # "0 of 2" when the coordinator gives up before its own local
+            # write is done (it still applies it), "1 of 2" otherwise
+            self.assertRegex(err, r"^NOQUORUM [01] of 2 replicas acknowledged the write")
+            err = noquorum(via.get, k)
+            self.assertIsNotNone(err, "R=2 read of %s with one live replica succeeded" % k)
+            self.assertRegex(err, r"^NOQUORUM [01] of 2 replicas answered")  # early: before the live one answered
+            err = noquorum(via.append, k, "-more")  # read-modify-write: its read fails
+            self.assertIsNotNone(err, "APPEND to %s with one live replica succeeded" % k)
+            self.assertTrue(err.startswith("NOQUORUM"), err)
+        for n, k in enumerate(two_left):
+            via = c.node(n % 2)
+            self.assertTrue(via.set(k, "v3-" + k))
+            self.assertEqual(c.node(1 - n % 2).get(k), "v3-" + k)
+
+        # CONSISTENCY READ ONE reads through the survivor. The value is the
+        # last acknowledged one, or the refused write's (a refused write may
+        # have been applied on the replica that took it: Dynamo semantics).
+        one = [c.node(0), c.node(1)]
+        for i in (0, 1):
+            r = one[i]
+            self.assertEqual(r.execute_command("CONSISTENCY", "READ", "ONE"), "OK")
+            for k in one_left:
+                self.assertIn(r.get(k), ("v2-" + k, "v3-" + k), k)
+            for k in two_left:
+                self.assertEqual(r.get(k), "v3-" + k)
+        # and WRITE ONE writes through it
+        for i in (0, 1):
+            r = one[i]
+            self.assertEqual(r.execute_command("CONSISTENCY", "WRITE", "ONE"), "OK")
+            for k in one_left[i::2]:
+                self.assertTrue(r.set(k, "v4-" + k))
+                self.assertEqual(r.get(k), "v4-" + k)
+                self.assertEqual(one[1 - i].get(k), "v4-" + k)
+
+        # both back (same dirs): everything works again with R=W=2 and ALL
+        c.restart(2, wait=False)
+        c.restart(3)
+        for i in range(4):
+            r = c.node(i)
+            for n, k in enumerate(keys):
+                if n % 4 == i:
+                    self.assertTrue(r.set(k, "v5-" + k))
+        for i in range(4):
+            r = c.node(i)
+            r.execute_command("CONSISTENCY", "READ", "ALL", "WRITE", "ALL")
+            self.assertEqual(r.mget(keys), ["v5-" + k for k in keys], "via node %d" % i)
+            self.assertTrue(r.set("all-" + str(i), "x"))
+        c.node(0).execute_command("CONSISTENCY", "READ", "DEFAULT", "WRITE", "DEFAULT")
+        self.assertEqual(c.node(0).execute_command("CONSISTENCY"),
+                         ["read", "2", "write", "2", "mode", "strict"])
+        self.assertEqual(c.node(0).dbsize(), len(keys) + 4)
+
+    def test_flushall_refuses_while_a_node_is_down(self):
+        c = self.new_cluster(3)
+        r = c.node(0)
+        r.set("a", "1")
+        c.kill9(2)
+        c.wait_seen_down(2)
+        err = noquorum(r.flushall)
+        self.assertIsNotNone(err)
+        self.assertTrue(err.startswith("CLUSTERDOWN"), err)
+        self.assertEqual(c.node(1).get("a"), "1")  # nothing was flushed
+        c.restart(2)
+        self.assertTrue(r.flushall())
+        for i in range(3):
+            self.assertEqual(c.node(i).dbsize(), 0)
+            self.assertIsNone(c.node(i).get("a"))
+
+
+class Restarts(ClusterTest):
+    def test_restarted_node_keeps_its_id(self):
+        c = self.new_cluster(3)
+        ids = [c.node_id(i) for i in range(3)]
+        self.assertEqual(len(set(ids)), 3)
+        c.node(0).set("persist", "yes")
+
+        def view(i):
+            return sorted((l.id, l.addr) for l in c.ring_nodes(i))
+
+        expected = sorted(zip(ids, [c.addr(i) for i in range(3)]))
+        for i in range(3):
+            self.assertEqual(view(i), expected)
+
+        for victim, how in ((1, "SIGTERM"), (2, "kill -9")):
+            if how == "SIGTERM":
+                self.assertEqual(c.stop(victim), 0)
+            else:
+                c.kill9(victim)
+            c.wait_seen_down(victim)
+            c.restart(victim)
+            self.assertEqual(c.node_id(victim), ids[victim], how)
+            for i in range(3):
+                # same id, same address, no second entry for the restarted node
+                self.assertEqual(view(i), expected, "view of node %d after %s" % (i, how))
+                mine = [l for l in c.ring_nodes(i) if l.myself]
+                self.assertEqual([l.id for l in mine], [ids[i]])
+            for i in range(3):
+                self.assertEqual(c.node(i).get("persist"), "yes")
+        info = c.ring_info(0)
+        self.assertEqual(info["ring_nodes"], "3")
+        self.assertEqual(info["ring_nodes_up"], "3")

@@ -1,0 +1,82 @@
+"""Who may join: a node configured for another cluster (different
+cluster-name or ring-partitions) is refused and says why; a node started
+later with the cluster's seeds, or told RING JOIN, joins."""
+import time
+
+from harness import ClusterTest
+
+
+class Refusal(ClusterTest):
+    def _odd_node_is_refused(self, opt, value, why):
+        c = self.new_cluster(3)
+        ids = {c.node_id(i) for i in range(3)}
+        o = dict(c.nodes[0].opts)
+        o[opt] = value
+        odd = c.add_node(opts=o, fast=False)  # same seeds as the others: all of them
+        odd_id = c.node_id(odd)
+        self.assertNotIn(odd_id, ids)
+
+        # the refusal is logged with its reason, by the nodes it contacted
+        c.wait_until(lambda: any("Refusing cluster bus peer" in c.log(i) and why in c.log(i)
+                                 for i in range(3)), 10, "a node to log the refusal")
+        # and it keeps being refused: never in the others' RING NODES (watch
+        # for a couple of seconds: 10 gossip rounds and a failure timeout)
+        deadline = time.time() + 2.5
+        while time.time() < deadline:
+            for i in range(3):
+                seen = {l.id for l in c.ring_nodes(i)}
+                self.assertEqual(seen, ids, "node %d lists the refused node" % i)
+                self.assertEqual(c.ring_info(i)["ring_nodes"], "3")
+            time.sleep(0.25)
+        # the refused node learned nothing about the cluster either
+        self.assertEqual({l.id for l in c.ring_nodes(odd)}, {odd_id})
+        lines = [l for i in range(3) for l in c.log(i).splitlines()
+                 if "Refusing cluster bus peer" in l]
+        self.assertTrue(all(why in l for l in lines), lines)
+        self.assertTrue(any(c.addr(odd).split(":")[0] in l for l in lines), lines)
+        # the cluster works as before; its keys do not land on the odd node
+        r = c.node(0)
+        for k in range(30):
+            self.assertTrue(r.set("k%d" % k, k))
+        self.assertEqual(c.node(odd).dbsize(), 0)
+        for k in range(30):
+            self.assertNotIn(c.addr(odd), c.node(1).execute_command("RING", "OWNERS", "k%d" % k))
+        return c, odd
+
+    def test_different_cluster_name_is_refused(self):
+        c, odd = self._odd_node_is_refused("cluster-name", "someothercluster",
+                                           "cluster-name 'someothercluster' differs")
+        # the refused node's own log says it was refused, and why
+        c.wait_until(lambda: "cluster-name" in c.log(odd) and "refused" in c.log(odd), 5,
+                     "the refused node to log why")
+
+    def test_different_ring_partitions_is_refused(self):
+        c, odd = self._odd_node_is_refused("ring-partitions", "128",
+                                           "ring-partitions 128 differs from ours 256")
+        c.wait_until(lambda: "ring-partitions" in c.log(odd) and "refused" in c.log(odd), 5,
+                     "the refused node to log why")
+
+
+class Joining(ClusterTest):
+    def test_late_node_with_seeds_and_ring_join(self):
+        c = self.new_cluster(2)
+        r = c.node(0)
+        for k in range(20):
+            r.set("j%d" % k, k)
+        # a node started later with the cluster's nodes as seeds
+        late = c.add_node()
+        c.wait_all_up()
+        self.assertEqual(len(c.ring_nodes(0)), 3)
+        self.assertEqual(c.ring_info(late)["ring_replicas_per_partition"], "3")
+        # a node with no seeds, told to join through RING JOIN
+        lone = c.add_node(seeds="")
+        self.assertEqual(len(c.ring_nodes(lone)), 1)
+        self.assertEqual(c.node(lone).execute_command("RING", "JOIN", c.addr(1)), "OK")
+        c.wait_all_up()
+        for i in range(4):
+            self.assertEqual(len(c.ring_nodes(i)), 4, i)
+        # the new members take writes and serve reads of new keys
+        for k in range(20):
+            self.assertTrue(c.node(lone).set("n%d" % k, k))
+        for i in range(4):
+            self.assertEqual(c.node(i).get("n7"), "7")
