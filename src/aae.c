@@ -1,25 +1,28 @@
 /* aae.c -- active anti-entropy: replicas compare Merkle trees and move
- * only the versions that differ, both ways.
+ * only the versions that differ.
  *
- * A pass walks the partitions this node replicates; for each, it compares
- * its tree with each other reachable home replica's: roots (well, the 256
- * leaves: 2 KB), then the (key, entry) lists of the differing buckets only,
- * then for each differing key sends its record to the peer (PUT) and
- * fetches the peer's (GET) to merge here. Records travel whole, clocks
- * included; each side merges, so nothing is ever "overwritten by the
- * newest" and a concurrent sibling always survives. The work of a pass
- * grows with the difference, not the data.
+ * An exchange compares this node's tree of one partition with one peer's:
+ * the 256 leaves first (2 KB), then the (key, entry) lists of the
+ * differing buckets only, then for each differing key sends its record to
+ * the peer (PUT) and, unless the exchange is push-only, fetches the peer's
+ * (GET) to merge here. Records travel whole, clocks included; each side
+ * merges, so nothing is "overwritten by the newest" and a concurrent
+ * sibling always survives. The work grows with the difference, not with
+ * the data.
  *
- * Passes run every anti-entropy-interval seconds (0: only on demand) and on
- * RING REPAIR, one exchange at a time, at most anti-entropy-rate keys
- * repaired per second. A partition whose tree is not built yet (after a
- * crash) is built from the data first.
+ * A pass runs an exchange for every partition this node replicates with
+ * every other reachable replica of it, one at a time: every
+ * anti-entropy-interval seconds (0: only on demand) and on RING REPAIR.
+ * Handoff (handoff.c) runs push-only exchanges before a node drops a
+ * partition it no longer owns. All exchanges share anti-entropy-rate: at
+ * most that many keys moved per second; an exchange out of budget waits
+ * for the next tick.
  *
  * API:
- *   aaeInit()            bus requests, the periodic timer
- *   aaeRepair(r, wait)   RING REPAIR: start a pass (answer when it ends if wait)
- *   aaeStatus(out)       RING STATUS lines
- *   aaeInfo(out)         INFO antientropy
+ *   aaeInit()                         bus requests, the periodic timer
+ *   aaeExchange(p, peer, push, cb, pd)   one exchange; cb(ok, keys, pd) at its end
+ *   aaeRepair(r, wait)                RING REPAIR
+ *   aaeStatus(out) / aaeInfo(out)     RING STATUS / INFO antientropy
  * Bus requests served: AAE_TREE partition, AAE_KEYS partition bucket. */
 #include "aae.h"
 
@@ -35,31 +38,42 @@
 
 #define TICK_MS 100
 
+typedef struct exchange {
+    unsigned partition;
+    int peer;                          /* member index */
+    int push;                          /* push-only: never fetch the peer's records */
+    unsigned buckets[MERKLE_LEAVES];   /* differing buckets */
+    int nbuckets, bucket_idx;
+    int ops;                           /* record moves in flight (+1 while starting them) */
+    int failed;                        /* the peer stopped answering */
+    long long keys;                    /* keys moved */
+    aaeDoneFn *done;
+    void *pd;
+    struct exchange *next;             /* in the list of exchanges waiting for budget */
+} exchange;
+
 typedef struct waiter {
     request *r;
     struct waiter *next;
 } waiter;
 
 static struct {
-    int running;              /* a pass is under way */
+    /* the pass */
+    int running;
     unsigned partition;       /* current partition */
-    int peer;                 /* index into the current partition's replica list */
-    int busy;                 /* an exchange step is waiting for answers */
+    int peer;                 /* next index into its replica list */
     long long pass_start_ms;
-    long long pass_keys;      /* keys repaired in this pass */
+    long long pass_keys;
     unsigned pass_partitions; /* partitions of this node in the pass */
-    unsigned pass_done;       /* partitions finished */
-    /* the exchange in progress */
-    int peer_member;
-    unsigned buckets[MERKLE_LEAVES];
-    int nbuckets, bucket_idx;
-    int key_ops;              /* record transfers in flight */
+    unsigned pass_done;
+    waiter *waiters;          /* RING REPAIR requests waiting for the end */
+    /* budget */
+    long long budget;         /* keys this tick may still move */
+    exchange *parked;         /* exchanges waiting for budget */
     /* stats */
-    long long exchanges, keys_repaired, bytes_sent, passes, last_pass_end;
-    long long budget;         /* keys this tick may still repair */
+    long long exchanges, keys_repaired, bytes_sent, passes, last_pass_end, active;
     struct event *timer;
     long long next_periodic_ms;
-    waiter *waiters;          /* RING REPAIR requests waiting for the end */
 } a;
 
 static busLink *linkOfMember(int idx) {
@@ -68,23 +82,199 @@ static busLink *linkOfMember(int idx) {
 }
 
 static int reachableMember(int idx) {
-    return idx == gossipSelf() ||
-           (gossipMemberUp(idx) && busLinkConnected(linkOfMember(idx)));
+    return idx == gossipSelf() || (gossipMemberUp(idx) && busLinkConnected(linkOfMember(idx)));
 }
 
-/* Home replicas (member indexes) of partition p; sets *self_in. */
-static int homeReplicas(unsigned p, int *out, int *self_in) {
-    const ring *rg = gossipRing();
-    *self_in = 0;
-    if (!rg) return 0;
-    const int *l;
-    int n = ringReplicas(rg, p, &l);
-    for (int i = 0; i < n; i++) {
-        out[i] = gossipRingMemberIndex(l[i]);
-        if (out[i] == gossipSelf()) *self_in = 1;
-    }
-    return n;
+/* ------------------------------------------------------------ exchanges */
+
+static void exchangeStep(exchange *x);
+
+static void exchangeEnd(exchange *x) {
+    a.active--;
+    a.exchanges++;
+    aaeDoneFn *done = x->done;
+    void *pd = x->pd;
+    int ok = !x->failed;
+    long long keys = x->keys;
+    zfree(x);
+    if (done) done(ok, keys, pd);
 }
+
+static void moveDone(exchange *x) {
+    if (--x->ops == 0) {
+        x->bucket_idx++;
+        exchangeStep(x);
+    }
+}
+
+static void pushed(int ok, const redisReply *reply, const char *err, void *pd) {
+    UNUSED(reply);
+    UNUSED(err);
+    exchange *x = pd;
+    if (!ok) x->failed = 1;
+    moveDone(x);
+}
+
+typedef struct fetch {
+    exchange *x;
+    int db;
+    buf key;
+} fetch;
+
+static void appliedLocal(int ok, const char *err, void *pd) {
+    UNUSED(ok);
+    UNUSED(err);
+    moveDone(pd);
+}
+
+static void fetched(int ok, const redisReply *reply, const char *err, void *pd) {
+    UNUSED(err);
+    fetch *f = pd;
+    exchange *x = f->x;
+    int later = 0;
+    if (!ok) x->failed = 1;
+    if (ok && reply->elements >= 5 && reply->element[3]->len == 1 &&
+        reply->element[3]->str[0] == '1') {
+        record rec;
+        recordInit(&rec);
+        if (recordDecode(&rec, reply->element[4]->str, reply->element[4]->len) == C_OK &&
+            rec.n > 0 &&
+            dbApply(f->db, f->key.ptr ? f->key.ptr : "", f->key.len, &rec, appliedLocal, x) ==
+                C_OK)
+            later = 1; /* appliedLocal runs (maybe already ran) */
+        recordFree(&rec);
+    }
+    bufFree(&f->key);
+    zfree(f);
+    if (!later) moveDone(x);
+}
+
+/* One differing key: ours to the peer, theirs to us. */
+static void diffKey(const merkleKey *mine, const merkleKey *theirs, void *pd) {
+    exchange *x = pd;
+    const merkleKey *k = mine ? mine : theirs;
+    int db;
+    const char *key;
+    size_t klen;
+    if (keyDecode(k->skey, k->sklen, NULL, &db, &key, &klen) != C_OK) return;
+    if (x->push && !mine) return;
+    char dbs[8];
+    snprintf(dbs, sizeof(dbs), "%d", db);
+    x->keys++;
+    a.keys_repaired++;
+    if (!x->push) a.pass_keys++;
+    a.budget--;
+    if (mine) {
+        storeValue v;
+        if (dbReadRaw(db, key, klen, &v) > 0) {
+            const char *argv[4] = {"PUT", dbs, key, v.ptr};
+            size_t lens[4] = {3, strlen(dbs), klen, v.len};
+            x->ops++;
+            a.bytes_sent += (long long)v.len;
+            busSend(linkOfMember(x->peer), 4, argv, lens, pushed, x, 0);
+            storeValueFree(&v);
+        }
+    }
+    if (theirs && !x->push) {
+        fetch *f = zmalloc(sizeof(*f));
+        f->x = x;
+        f->db = db;
+        bufInit(&f->key);
+        bufAppend(&f->key, key, klen);
+        const char *argv[3] = {"GET", dbs, key};
+        size_t lens[3] = {3, strlen(dbs), klen};
+        x->ops++;
+        busSend(linkOfMember(x->peer), 3, argv, lens, fetched, f, 0);
+    }
+}
+
+static void keysAnswered(int ok, const redisReply *reply, const char *err, void *pd) {
+    UNUSED(err);
+    exchange *x = pd;
+    merkleKey *theirs = NULL, *mine = NULL;
+    long nt = -1;
+    if (ok && reply->elements >= 4)
+        nt = merkleKeyListDecode(reply->element[3]->str, reply->element[3]->len, &theirs);
+    if (nt < 0) {
+        x->failed = 1;
+        exchangeEnd(x);
+        return;
+    }
+    buf ml;
+    bufInit(&ml);
+    dbBucketKeys(x->partition, x->buckets[x->bucket_idx], &ml);
+    long nm = merkleKeyListDecode(ml.ptr ? ml.ptr : "", ml.len, &mine);
+    x->ops = 1; /* held until every move is started */
+    if (nm >= 0) merkleDiffKeys(mine, nm, theirs, nt, diffKey, x);
+    zfree(mine);
+    zfree(theirs);
+    bufFree(&ml);
+    moveDone(x);
+}
+
+static void treeAnswered(int ok, const redisReply *reply, const char *err, void *pd) {
+    UNUSED(err);
+    exchange *x = pd;
+    merkle *mine = dbTree(x->partition);
+    if (!ok || reply->elements < 4 || reply->element[3]->len != sizeof(mine->leaf)) {
+        x->failed = 1;
+        exchangeEnd(x);
+        return;
+    }
+    x->nbuckets = merkleDiffLeaves(mine->leaf, (const uint64_t *)reply->element[3]->str, x->buckets);
+    x->bucket_idx = 0;
+    exchangeStep(x);
+}
+
+/* The next differing bucket, or the end. Waits for budget if out. */
+static void exchangeStep(exchange *x) {
+    if (x->failed || x->bucket_idx >= x->nbuckets) {
+        exchangeEnd(x);
+        return;
+    }
+    if (!reachableMember(x->peer)) {
+        x->failed = 1;
+        exchangeEnd(x);
+        return;
+    }
+    if (a.budget <= 0) {
+        x->next = a.parked;
+        a.parked = x;
+        return;
+    }
+    char ps[16], bs[8];
+    snprintf(ps, sizeof(ps), "%u", x->partition);
+    snprintf(bs, sizeof(bs), "%u", x->buckets[x->bucket_idx]);
+    const char *argv[3] = {"AAE_KEYS", ps, bs};
+    size_t lens[3] = {8, strlen(ps), strlen(bs)};
+    busSend(linkOfMember(x->peer), 3, argv, lens, keysAnswered, x, 0);
+}
+
+void aaeExchange(unsigned p, int peer, int push, aaeDoneFn *done, void *pd) {
+    exchange *x = zcalloc(sizeof(*x));
+    x->partition = p;
+    x->peer = peer;
+    x->push = push;
+    x->done = done;
+    x->pd = pd;
+    a.active++;
+    if (!reachableMember(peer) || peer == gossipSelf()) {
+        x->failed = 1;
+        exchangeEnd(x);
+        return;
+    }
+    merkle *t = dbTree(p);
+    if (!t || !t->built) dbTreeBuild(p);
+    char ps[16];
+    snprintf(ps, sizeof(ps), "%u", p);
+    const char *argv[2] = {"AAE_TREE", ps};
+    size_t lens[2] = {8, strlen(ps)};
+    busSend(linkOfMember(peer), 2, argv, lens, treeAnswered, x, 0);
+}
+
+/* ------------------------------------------------------------------ pass */
+
+static void passNext(void);
 
 static void finishPass(void) {
     a.running = 0;
@@ -103,193 +293,36 @@ static void finishPass(void) {
     }
 }
 
-static void step(void);
-
-/* ------------------------------------------------------------ key moves */
-
-typedef struct keyMove {
-    int member; /* the peer */
-} keyMove;
-
-static void moveDone(void) {
-    if (--a.key_ops == 0 && a.busy) {
-        a.busy = 0;
-        a.bucket_idx++;
-        step();
-    }
-}
-
-static void pushed(int ok, const redisReply *reply, const char *err, void *pd) {
+static void passExchangeDone(int ok, long long keys, void *pd) {
     UNUSED(ok);
-    UNUSED(reply);
-    UNUSED(err);
+    UNUSED(keys);
     UNUSED(pd);
-    moveDone();
+    passNext();
 }
 
-static void appliedLocal(int ok, const char *err, void *pd) {
-    UNUSED(ok);
-    UNUSED(err);
-    UNUSED(pd);
-    moveDone();
-}
-
-typedef struct fetch {
-    int db;
-    buf key;
-} fetch;
-
-static void fetched(int ok, const redisReply *reply, const char *err, void *pd) {
-    UNUSED(err);
-    fetch *f = pd;
-    int pending = 0;
-    if (ok && reply->elements >= 5 && reply->element[3]->len == 1 &&
-        reply->element[3]->str[0] == '1') {
-        record rec;
-        recordInit(&rec);
-        if (recordDecode(&rec, reply->element[4]->str, reply->element[4]->len) == C_OK &&
-            rec.n > 0 &&
-            dbApply(f->db, f->key.ptr ? f->key.ptr : "", f->key.len, &rec, appliedLocal, NULL) ==
-                C_OK)
-            pending = 1;
-        recordFree(&rec);
-    }
-    bufFree(&f->key);
-    zfree(f);
-    if (!pending) moveDone();
-}
-
-/* One differing key: ours to the peer, theirs to us. */
-static void diffKey(const merkleKey *mine, const merkleKey *theirs, void *pd) {
-    int peer = *(int *)pd;
-    const merkleKey *k = mine ? mine : theirs;
-    int db;
-    const char *key;
-    size_t klen;
-    if (keyDecode(k->skey, k->sklen, NULL, &db, &key, &klen) != C_OK) return;
-    char dbs[8];
-    snprintf(dbs, sizeof(dbs), "%d", db);
-    a.keys_repaired++;
-    a.pass_keys++;
-    a.budget--;
-    if (mine) {
-        storeValue v;
-        if (dbReadRaw(db, key, klen, &v) > 0) {
-            const char *argv[4] = {"PUT", dbs, key, v.ptr};
-            size_t lens[4] = {3, strlen(dbs), klen, v.len};
-            a.key_ops++;
-            a.bytes_sent += (long long)v.len;
-            busSend(linkOfMember(peer), 4, argv, lens, pushed, NULL, 0);
-            storeValueFree(&v);
-        }
-    }
-    if (theirs) {
-        fetch *f = zmalloc(sizeof(*f));
-        f->db = db;
-        bufInit(&f->key);
-        bufAppend(&f->key, key, klen);
-        const char *argv[3] = {"GET", dbs, key};
-        size_t lens[3] = {3, strlen(dbs), klen};
-        a.key_ops++;
-        busSend(linkOfMember(peer), 3, argv, lens, fetched, f, 0);
-    }
-}
-
-static void keysAnswered(int ok, const redisReply *reply, const char *err, void *pd) {
-    UNUSED(err);
-    UNUSED(pd);
-    merkleKey *theirs = NULL, *mine = NULL;
-    long nt = -1;
-    if (ok && reply->elements >= 4)
-        nt = merkleKeyListDecode(reply->element[3]->str, reply->element[3]->len, &theirs);
-    if (nt < 0) {
-        /* the peer could not answer: skip the rest of this exchange */
-        a.busy = 0;
-        a.bucket_idx = a.nbuckets;
-        step();
-        return;
-    }
-    buf ml;
-    bufInit(&ml);
-    dbBucketKeys(a.partition, a.buckets[a.bucket_idx], &ml);
-    long nm = merkleKeyListDecode(ml.ptr ? ml.ptr : "", ml.len, &mine);
-    a.key_ops++; /* hold until every move is started */
-    if (nm >= 0) merkleDiffKeys(mine, nm, theirs, nt, diffKey, &a.peer_member);
-    zfree(mine);
-    zfree(theirs);
-    bufFree(&ml);
-    moveDone();
-}
-
-static void treeAnswered(int ok, const redisReply *reply, const char *err, void *pd) {
-    UNUSED(err);
-    UNUSED(pd);
-    a.busy = 0;
-    merkle *mine = dbTree(a.partition);
-    if (ok && reply->elements >= 4 && reply->element[3]->len == sizeof(mine->leaf) && mine) {
-        a.exchanges++;
-        a.nbuckets = merkleDiffLeaves(mine->leaf, (const uint64_t *)reply->element[3]->str,
-                                      a.buckets);
-        a.bucket_idx = 0;
-    } else {
-        a.nbuckets = 0;
-    }
-    step();
-}
-
-/* --------------------------------------------------------------- driver */
-
-/* Advances the pass: the next bucket of the current exchange, else the
- * next peer, else the next partition. Returns when waiting on the bus or
- * out of budget (the tick resumes it). */
-static void step(void) {
-    while (a.running && !a.busy) {
-        if (a.budget <= 0) return;
-        if (a.peer_member >= 0 && a.bucket_idx < a.nbuckets) {
-            if (!reachableMember(a.peer_member)) {
-                a.bucket_idx = a.nbuckets;
-                continue;
-            }
-            char ps[16], bs[8];
-            snprintf(ps, sizeof(ps), "%u", a.partition);
-            snprintf(bs, sizeof(bs), "%u", a.buckets[a.bucket_idx]);
-            const char *argv[3] = {"AAE_KEYS", ps, bs};
-            size_t lens[3] = {8, strlen(ps), strlen(bs)};
-            a.busy = 1;
-            busSend(linkOfMember(a.peer_member), 3, argv, lens, keysAnswered, NULL, 0);
-            return;
-        }
-        /* next peer of this partition */
-        int reps[64], self_in;
-        int n = a.partition < (unsigned)server.ring_partitions
-                    ? homeReplicas(a.partition, reps, &self_in)
-                    : 0;
-        a.peer_member = -1;
-        a.nbuckets = 0;
-        if (a.partition < (unsigned)server.ring_partitions && self_in) {
-            while (a.peer < n && (reps[a.peer] == gossipSelf() || !reachableMember(reps[a.peer])))
-                a.peer++;
-            if (a.peer < n) {
-                a.peer_member = reps[a.peer++];
-                merkle *t = dbTree(a.partition);
-                if (!t || !t->built) dbTreeBuild(a.partition);
-                char ps[16];
-                snprintf(ps, sizeof(ps), "%u", a.partition);
-                const char *argv[2] = {"AAE_TREE", ps};
-                size_t lens[2] = {8, strlen(ps)};
-                a.busy = 1;
-                busSend(linkOfMember(a.peer_member), 2, argv, lens, treeAnswered, NULL, 0);
-                return;
-            }
-            a.pass_done++;
-        }
-        /* next partition */
-        a.partition++;
-        a.peer = 0;
+/* Starts the next exchange of the pass, or ends it. */
+static void passNext(void) {
+    while (a.running) {
         if (a.partition >= (unsigned)server.ring_partitions) {
             finishPass();
             return;
         }
+        int reps[64];
+        int n = gossipOwners(a.partition, reps), self_in = 0;
+        for (int i = 0; i < n; i++)
+            if (reps[i] == gossipSelf()) self_in = 1;
+        if (self_in) {
+            while (a.peer < n && (reps[a.peer] == gossipSelf() || !reachableMember(reps[a.peer])))
+                a.peer++;
+            if (a.peer < n) {
+                int peer = reps[a.peer++];
+                aaeExchange(a.partition, peer, 0, passExchangeDone, NULL);
+                return;
+            }
+            a.pass_done++;
+        }
+        a.partition++;
+        a.peer = 0;
     }
 }
 
@@ -298,19 +331,17 @@ static void startPass(void) {
     a.running = 1;
     a.partition = 0;
     a.peer = 0;
-    a.peer_member = -1;
-    a.nbuckets = 0;
-    a.busy = 0;
     a.pass_start_ms = mstime();
     a.pass_keys = 0;
     a.pass_done = 0;
     a.pass_partitions = 0;
     for (unsigned p = 0; p < (unsigned)server.ring_partitions; p++) {
-        int reps[64], self_in;
-        homeReplicas(p, reps, &self_in);
-        if (self_in) a.pass_partitions++;
+        int reps[64];
+        int n = gossipOwners(p, reps);
+        for (int i = 0; i < n; i++)
+            if (reps[i] == gossipSelf()) a.pass_partitions++;
     }
-    step();
+    passNext();
 }
 
 static void tick(evutil_socket_t fd, short what, void *arg) {
@@ -319,18 +350,24 @@ static void tick(evutil_socket_t fd, short what, void *arg) {
     UNUSED(arg);
     a.budget = server.aae_rate * TICK_MS / 1000;
     if (a.budget < 1) a.budget = 1;
+    exchange *p = a.parked;
+    a.parked = NULL;
+    while (p) {
+        exchange *next = p->next;
+        exchangeStep(p);
+        p = next;
+    }
     long long now = mstime();
     if (server.aae_interval > 0 && now >= a.next_periodic_ms) {
         a.next_periodic_ms = now + server.aae_interval * 1000;
         startPass();
     }
-    if (a.running && !a.busy) step();
 }
 
 void aaeRepair(request *r, int wait) {
     startPass();
     if (!a.running) { /* finished at once (nothing to compare) */
-        addReplyStatus(r, "repaired 0 keys");
+        addReplyStatus(r, "repaired 0 keys in 0 partitions");
         return;
     }
     if (!wait) {
@@ -391,9 +428,9 @@ static void keysHandler(busReq *req) {
 void aaeInit(void) {
     busRegister("AAE_TREE", treeHandler);
     busRegister("AAE_KEYS", keysHandler);
-    a.peer_member = -1;
     /* the first periodic pass waits a full interval: let gossip settle */
     a.next_periodic_ms = mstime() + server.aae_interval * 1000;
+    a.budget = server.aae_rate * TICK_MS / 1000;
     a.timer = event_new(server.base, -1, EV_PERSIST, tick, NULL);
     struct timeval tv = {0, TICK_MS * 1000};
     event_add(a.timer, &tv);
@@ -432,6 +469,6 @@ void aaeInfo(buf *out) {
               a.bytes_sent);
     bufPrintf(out, "aae_last_full_pass:%lld\r\naae_last_full_pass_time:%s\r\n",
               a.last_pass_end / 1000, when);
-    bufPrintf(out, "aae_trees_built:%lld\r\naae_interval:%lld\r\n", dbTreesBuilt(),
-              server.aae_interval);
+    bufPrintf(out, "aae_trees_built:%lld\r\naae_interval:%lld\r\naae_active_exchanges:%lld\r\n",
+              dbTreesBuilt(), server.aae_interval, a.active);
 }

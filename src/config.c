@@ -183,6 +183,7 @@ static option options[] = {
     {"hint-delivery-rate", T_INT, &server.hint_delivery_rate, "5000", 1, 100000000, NULL, 0, NULL},
     {"anti-entropy-interval", T_INT, &server.aae_interval, "60", 0, (long long)1 << 32, NULL, 0, NULL},
     {"anti-entropy-rate", T_INT, &server.aae_rate, "10000", 1, 100000000, NULL, 0, NULL},
+    {"handoff-rate", T_MEM, &server.handoff_rate, "64mb", 1024, (long long)1 << 40, NULL, 0, NULL},
     {NULL, 0, NULL, NULL, 0, 0, NULL, 0, NULL},
 };
 

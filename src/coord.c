@@ -72,14 +72,11 @@ static int writeLevel(request *r) {
 
 /* The key's replicas as membership indexes, in preference order. */
 static int replicasOf(int db, const char *key, size_t klen, target *t) {
-    const ring *rg = gossipRing();
-    if (!rg) return 0;
     unsigned p = keyPartition(keyHash(db, key, klen), server.qbits);
-    const int *list;
-    int n = ringReplicas(rg, p, &list);
-    if (n > MAX_REPLICAS) n = MAX_REPLICAS;
+    int list[MAX_REPLICAS];
+    int n = gossipOwners(p, list);
     for (int i = 0; i < n; i++) {
-        t[i].member = gossipRingMemberIndex(list[i]);
+        t[i].member = list[i];
         t[i].state = RS_PENDING;
         t[i].digest = 0;
         t[i].owner = -1;
@@ -104,19 +101,21 @@ static int reachable(int idx) {
 /* Sloppy quorum: the next reachable member along the partition's walk that
  * is neither a home replica nor already a fallback. -1 if there is none. */
 static int pickFallback(int db, const char *key, size_t klen, const target *t, int n) {
-    const ring *rg = gossipRing();
-    if (!rg) return -1;
     unsigned p = keyPartition(keyHash(db, key, klen), server.qbits);
-    const int *walk;
-    int wn = ringWalk(rg, p, &walk);
-    for (int j = 0; j < wn; j++) {
-        int m = gossipRingMemberIndex(walk[j]);
+    int nm;
+    gossipMembers(&nm);
+    int *walk = zmalloc(sizeof(int) * (size_t)(nm ? nm : 1));
+    int wn = gossipWalk(p, walk);
+    int found = -1;
+    for (int j = 0; j < wn && found < 0; j++) {
+        int m = walk[j];
         int used = 0;
         for (int i = 0; i < n; i++)
             if (t[i].member == m) used = 1;
-        if (!used && reachable(m)) return m;
+        if (!used && reachable(m)) found = m;
     }
-    return -1;
+    zfree(walk);
+    return found;
 }
 
 /* Adds a fallback target for home target i; returns its index or -1. */
@@ -380,6 +379,10 @@ static void writeProgress(writeState *ws) {
 }
 
 static void sendTo(writeState *ws, int i);
+static void sendToFuture(writeState *ws, int home);
+static void sendPut(int idx, int db, const char *key, size_t klen, const char *rec, size_t rlen,
+                    busReplyCb *cb, void *pd);
+static void repairDone(int ok, const redisReply *reply, const char *err, void *pd);
 
 static void replicaAcked(int ok, const redisReply *reply, const char *err, void *pd) {
     UNUSED(reply);
@@ -477,8 +480,25 @@ static void coordinateHere(writeState *ws, const writeOp *op) {
     int home = ws->n;
     for (int i = 0; i < home; i++)
         if (i != self) sendTo(ws, i);
+    if (gossipChanging()) sendToFuture(ws, home);
     ws->outstanding--;
     writeProgress(ws);
+}
+
+/* While partitions move (a join or a leave), a write also goes to the
+ * partition's future owners that are not owners yet: they are catching up
+ * by a stream that may already be past this key. Not counted towards W. */
+static void sendToFuture(writeState *ws, int home) {
+    unsigned p = keyPartition(keyHash(ws->db, ws->key, ws->klen), server.qbits);
+    int fut[MAX_REPLICAS];
+    int n = gossipFutureOwners(p, fut);
+    for (int j = 0; j < n; j++) {
+        int m = fut[j], already = 0;
+        for (int i = 0; i < home; i++)
+            if (ws->t[i].member == m) already = 1;
+        if (already || m == gossipSelf() || !reachable(m)) continue;
+        sendPut(m, ws->db, ws->key, ws->klen, ws->rec.ptr, ws->rec.len, repairDone, NULL);
+    }
 }
 
 /* Sends ws->rec to target i: PUT to a home replica, or, for a fallback, a
@@ -854,11 +874,10 @@ static void scanAnswered(int ok, const redisReply *reply, const char *err, void 
 /* The replica of partition p to read from: the (attempt+1)-th reachable
  * one in preference order, or -1. */
 static int scanSource(unsigned p, int attempt) {
-    const ring *rg = gossipRing();
-    const int *l;
-    int n = ringReplicas(rg, p, &l);
+    int l[MAX_REPLICAS];
+    int n = gossipOwners(p, l);
     for (int i = 0; i < n; i++) {
-        int m = gossipRingMemberIndex(l[i]);
+        int m = l[i];
         if (!reachable(m)) continue;
         if (attempt-- == 0) return m;
     }
@@ -868,7 +887,7 @@ static int scanSource(unsigned p, int attempt) {
 static void scanStep(scanOp *op) {
     while (op->cursor < op->nslots && op->keys.n < op->count) {
         unsigned p = (unsigned)(op->cursor >> 8);
-        int src = gossipRing() ? scanSource(p, op->attempt) : -1;
+        int src = scanSource(p, op->attempt);
         if (src < 0) {
             char err[128];
             snprintf(err, sizeof(err), "-CLUSTERDOWN no replica of partition %u answered", p);
@@ -975,14 +994,13 @@ typedef struct countReply {
 } countReply;
 
 static void countFinish(countOp *op) {
-    const ring *rg = gossipRing();
     long long total = 0;
     char err[128] = "";
-    for (unsigned p = 0; rg && p < rg->q && !err[0]; p++) {
-        const int *l;
-        int n = ringReplicas(rg, p, &l), got = 0;
+    for (unsigned p = 0; p < (unsigned)server.ring_partitions && !err[0]; p++) {
+        int l[MAX_REPLICAS];
+        int n = gossipOwners(p, l), got = 0;
         for (int i = 0; i < n && !got; i++) {
-            int m = gossipRingMemberIndex(l[i]);
+            int m = l[i];
             if (m < op->nm && op->counts[m]) {
                 total += op->counts[m][p];
                 got = 1;

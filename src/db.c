@@ -140,6 +140,16 @@ static int64_t liveMinExpire(const record *r) {
     return m;
 }
 
+/* Partition p's data was removed (handoff): its counters and tree too. */
+void dbPartitionDropped(unsigned p) {
+    if (pcounts[p]) {
+        for (int d = 0; d < server.databases; d++) pcounts[p][d].keys = pcounts[p][d].expires = 0;
+        markDirty(p);
+    }
+    if (trees[p]) memset(trees[p]->leaf, 0, sizeof(trees[p]->leaf));
+    storeCommit();
+}
+
 /* ----------------------------------------------------------------- trees */
 
 static merkle *treeOf(unsigned partition) {

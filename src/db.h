@@ -75,5 +75,6 @@ void dbTreeBuild(unsigned partition);        /* (re)compute from the data */
 long long dbTreesBuilt(void);
 void dbBucketKeys(unsigned partition, unsigned bucket, buf *out); /* AAE key list */
 void dbTreesSave(void);                      /* clean shutdown */
+void dbPartitionDropped(unsigned partition); /* after its range was deleted */
 
 #endif

@@ -26,9 +26,12 @@
 static struct {
     member *m;         /* the table; index 0 is self */
     int n, cap;
-    ring *ring;        /* owners, from members with status NORMAL */
+    ring *ring;        /* current owners: members NORMAL or LEAVING */
     int *ringmap;      /* ring member index -> table index */
     int ringn;
+    ring *fut;         /* future owners: NORMAL or JOINING (== ring when no change is under way) */
+    int *futmap;
+    int futn;
     ringDcSpec spec[RING_MAX_DCS];
     int nspec;
     struct event *timer;
@@ -37,6 +40,9 @@ static struct {
     int dirty;         /* table changed: rebuild ring, save snapshot */
     long long rounds;
 } g;
+
+static void saveSelfStatus(void);
+static void applyChanges(void);
 
 static const char *statusName(int s) {
     switch (s) {
@@ -88,30 +94,68 @@ static member *add(const char *id) {
 
 /* ---------------------------------------------------------------- ring */
 
-static void rebuildRing(void) {
+/* Builds a ring of the members whose status is in the mask; map receives
+ * ring index -> table index. */
+static ring *buildRing(int mask, int **map, int *count) {
     ringMember *rm = zmalloc(sizeof(ringMember) * (size_t)g.n);
-    zfree(g.ringmap);
-    g.ringmap = zmalloc(sizeof(int) * (size_t)g.n);
+    zfree(*map);
+    *map = zmalloc(sizeof(int) * (size_t)g.n);
     int k = 0;
     for (int i = 0; i < g.n; i++) {
-        if (g.m[i].status != MEMBER_NORMAL) continue;
+        if (!(mask & (1 << g.m[i].status))) continue;
         rm[k] = (ringMember){g.m[i].id, g.m[i].dc, g.m[i].rack, g.m[i].weight};
-        g.ringmap[k++] = i;
+        (*map)[k++] = i;
     }
     ring *r = ringCreate(rm, k, server.qbits, g.spec, g.nspec);
     zfree(rm);
-    if (!r) {
-        serverLog(LL_WARNING, "Could not build the ring from %d members", k);
-        return;
-    }
-    uint64_t old = g.ring ? ringHash(g.ring) : 0;
-    ringFree(g.ring);
-    g.ring = r;
-    g.ringn = k;
-    if (old != ringHash(r))
-        serverLog(LL_NOTICE, "Ring now has %d nodes, %d replicas per partition (ring hash %016llx)",
-                  k, r->nreplicas, (unsigned long long)ringHash(r));
+    *count = k;
+    return r;
 }
+
+static void rebuildRing(void) {
+    uint64_t oldcur = g.ring ? ringHash(g.ring) : 0, oldfut = g.fut ? ringHash(g.fut) : 0;
+    if (g.fut && g.fut != g.ring) ringFree(g.fut);
+    ringFree(g.ring);
+    g.ring = buildRing((1 << MEMBER_NORMAL) | (1 << MEMBER_LEAVING), &g.ringmap, &g.ringn);
+    g.fut = buildRing((1 << MEMBER_NORMAL) | (1 << MEMBER_JOINING), &g.futmap, &g.futn);
+    if (!g.ring || !g.fut) {
+        serverLog(LL_WARNING, "Could not build the ring from %d members", g.n);
+        exit(1);
+    }
+    if (oldcur != ringHash(g.ring))
+        serverLog(LL_NOTICE, "Ring now has %d nodes, %d replicas per partition (ring hash %016llx)",
+                  g.ringn, g.ring->nreplicas, (unsigned long long)ringHash(g.ring));
+    if (ringHash(g.fut) != ringHash(g.ring) && oldfut != ringHash(g.fut))
+        serverLog(LL_NOTICE, "Membership change under way: the ring will have %d nodes (ring hash %016llx)",
+                  g.futn, (unsigned long long)ringHash(g.fut));
+}
+
+int gossipOwners(unsigned p, int *out) {
+    if (!g.ring) return 0;
+    const int *l;
+    int n = ringReplicas(g.ring, p, &l);
+    for (int i = 0; i < n; i++) out[i] = g.ringmap[l[i]];
+    return n;
+}
+
+int gossipFutureOwners(unsigned p, int *out) {
+    if (!g.fut) return 0;
+    const int *l;
+    int n = ringReplicas(g.fut, p, &l);
+    for (int i = 0; i < n; i++) out[i] = g.futmap[l[i]];
+    return n;
+}
+
+int gossipWalk(unsigned p, int *out) {
+    if (!g.ring) return 0;
+    const int *l;
+    int n = ringWalk(g.ring, p, &l);
+    for (int i = 0; i < n; i++) out[i] = g.ringmap[l[i]];
+    return n;
+}
+
+int gossipChanging(void) { return g.ring && g.fut && ringHash(g.ring) != ringHash(g.fut); }
+uint64_t gossipFutureHash(void) { return g.fut ? ringHash(g.fut) : 0; }
 
 static void saveSnapshot(void) {
     buf b;
@@ -134,15 +178,74 @@ static void applyChanges(void) {
     saveSnapshot();
 }
 
+/* ------------------------------------------------------------ statuses */
+
+#define META_SELF_STATUS "self_status"
+
+static void saveSelfStatus(void) {
+    char b[64];
+    int l = snprintf(b, sizeof(b), "%d %llu", g.m[0].status, (unsigned long long)g.m[0].status_ver);
+    storePut(CF_META, META_SELF_STATUS, strlen(META_SELF_STATUS), b, (size_t)l);
+}
+
+void gossipSetSelfStatus(int status) {
+    member *me = &g.m[0];
+    if (me->status == status) return;
+    serverLog(LL_NOTICE, "This node is now %s", statusName(status));
+    me->status = status;
+    me->status_ver++;
+    saveSelfStatus();
+    g.dirty = 1;
+    applyChanges();
+}
+
+int gossipSelfStatus(void) { return g.m[0].status; }
+void gossipSetSynced(uint64_t h) { g.m[0].synced = h; }
+
+/* Every member that is up reports it has what the future ring gives it. */
+int gossipAllSynced(void) {
+    uint64_t h = gossipFutureHash();
+    for (int i = 0; i < g.n; i++) {
+        if (g.m[i].status == MEMBER_LEFT || !gossipMemberUp(i)) continue;
+        if (g.m[i].synced != h) return 0;
+    }
+    return 1;
+}
+
+/* RING FORGET: another node declares id gone for good. */
+int gossipForget(const char *id, char *err, size_t errlen) {
+    member *m = find(id);
+    if (!m) {
+        snprintf(err, errlen, "no node %.40s in the membership", id);
+        return C_ERR;
+    }
+    if (m == &g.m[0]) {
+        snprintf(err, errlen, "a node cannot forget itself: use RING LEAVE");
+        return C_ERR;
+    }
+    if (!m->down && !m->suspect) {
+        snprintf(err, errlen, "node %.40s is up: only a down node can be forgotten (RING LEAVE on it instead)", id);
+        return C_ERR;
+    }
+    serverLog(LL_WARNING, "Forgetting node %.40s (%s:%d): its replicas move to the others", m->id,
+              m->host, m->port);
+    m->status = MEMBER_LEFT;
+    m->status_ver += 1000; /* above anything the forgotten node itself may still say */
+    g.dirty = 1;
+    applyChanges();
+    return C_OK;
+}
+
 /* --------------------------------------------------------------- wire */
 
 static void encodeTable(buf *out) {
     for (int i = 0; i < g.n; i++) {
         member *m = &g.m[i];
-        bufPrintf(out, "%s %s %d %d %s %s %d %llu %llu %d %llu %d\n", m->id, m->host, m->port,
-                  m->busport, m->dc, m->rack, m->weight, (unsigned long long)m->generation,
-                  (unsigned long long)m->heartbeat, m->status, (unsigned long long)m->status_ver,
-                  i == 0 ? 0 : m->suspect);
+        bufPrintf(out, "%s %s %d %d %s %s %d %llu %llu %d %llu %d %llx\n", m->id, m->host,
+                  m->port, m->busport, m->dc, m->rack, m->weight,
+                  (unsigned long long)m->generation, (unsigned long long)m->heartbeat, m->status,
+                  (unsigned long long)m->status_ver, i == 0 ? 0 : m->suspect,
+                  (unsigned long long)m->synced);
     }
 }
 
@@ -180,18 +283,34 @@ static int mergeTable(const char *sender, const char *text, size_t len) {
         p = nl + 1;
         char id[64], host[64], dc[64], rack[64];
         int port, busport, weight, status, suspect;
-        unsigned long long gen, hb, sver;
-        if (sscanf(line, "%63s %63s %d %d %63s %63s %d %llu %llu %d %llu %d", id, host, &port,
-                   &busport, dc, rack, &weight, &gen, &hb, &status, &sver, &suspect) != 12)
+        unsigned long long gen, hb, sver, synced;
+        if (sscanf(line, "%63s %63s %d %d %63s %63s %d %llu %llu %d %llu %d %llx", id, host, &port,
+                   &busport, dc, rack, &weight, &gen, &hb, &status, &sver, &suspect,
+                   &synced) != 13)
             return C_ERR;
         if (strlen(id) < 1 || strlen(id) > 40 || weight < 1 || status < 0 || status > MEMBER_LEFT)
             return C_ERR;
         member *m = find(id);
-        if (m == &g.m[0]) continue; /* only we speak for ourselves */
+        if (m == &g.m[0]) {
+            /* Only we speak for ourselves, with one exception: a status set
+             * for us by another node (RING FORGET), or the one we had before
+             * our data directory was wiped, is newer than what we know. */
+            if (sver > m->status_ver) {
+                serverLog(LL_WARNING, "The cluster knows this node as %s (version %llu): adopting it",
+                          statusName(status), sver);
+                m->status = status;
+                m->status_ver = sver;
+                saveSelfStatus();
+                g.dirty = 1;
+            }
+            continue;
+        }
         if (!m) {
             m = add(id);
-            serverLog(LL_NOTICE, "Node %.40s (%s:%d, %s/%s) joined the membership", id, host, port,
-                      dc, rack);
+            m->status = status; /* a new member: its status as gossiped */
+            m->status_ver = sver;
+            serverLog(LL_NOTICE, "Node %.40s (%s:%d, %s/%s, %s) joined the membership", id, host,
+                      port, dc, rack, statusName(status));
         }
         if (gen > m->generation || (gen == m->generation && hb > m->heartbeat)) {
             if (gen > m->generation &&
@@ -208,6 +327,7 @@ static int mergeTable(const char *sender, const char *text, size_t len) {
             }
             m->generation = gen;
             m->heartbeat = hb;
+            m->synced = synced;
             m->last_beat_ms = mstime();
             if (m->suspect) {
                 m->suspect = 0;
@@ -427,7 +547,24 @@ void gossipInit(void) {
     snprintf(self->rack, sizeof(self->rack), "%s", server.rack);
     self->weight = server.weight;
     self->generation = (uint64_t)mstime();
-    self->status = MEMBER_NORMAL;
+    /* A node keeps its status across restarts; a new one starts joining
+     * (handoff.c makes it normal once it holds its partitions). */
+    storeValue sv;
+    self->status = MEMBER_JOINING;
+    self->status_ver = 1;
+    if (storeGet(CF_META, META_SELF_STATUS, strlen(META_SELF_STATUS), &sv) > 0) {
+        char b[64];
+        snprintf(b, sizeof(b), "%.*s", (int)(sv.len < 63 ? sv.len : 63), sv.ptr);
+        int st;
+        unsigned long long ver;
+        if (sscanf(b, "%d %llu", &st, &ver) == 2 && st >= 0 && st <= MEMBER_LEFT) {
+            self->status = st;
+            self->status_ver = ver;
+        }
+        storeValueFree(&sv);
+    } else {
+        saveSelfStatus();
+    }
     loadSnapshot();
     /* seeds may name this node itself (the same list on every node) */
     if (server.seeds && server.seeds[0]) {
@@ -451,6 +588,145 @@ void gossipInit(void) {
     struct timeval tv = {server.gossip_interval / 1000, (server.gossip_interval % 1000) * 1000};
     event_add(g.timer, &tv);
     round_(-1, 0, NULL); /* say hello to the seeds at once */
+}
+
+/* --------------------------------------------------------------- leaving */
+
+/* A node that has left tells every peer before it stops (so that nobody
+ * waits for a "leaving" node that is simply gone), then ends the loop. */
+static int farewellPending;
+static struct event *farewellTimer;
+
+static void farewellStop(void) {
+    if (farewellTimer) event_del(farewellTimer);
+    server.shutdown_asap = 1;
+    event_base_loopbreak(server.base);
+}
+
+static void farewellAnswered(int ok, const redisReply *reply, const char *err, void *pd) {
+    UNUSED(ok);
+    UNUSED(reply);
+    UNUSED(err);
+    UNUSED(pd);
+    if (--farewellPending == 0) farewellStop();
+}
+
+static void farewellTimeout(evutil_socket_t fd, short what, void *arg) {
+    UNUSED(fd);
+    UNUSED(what);
+    UNUSED(arg);
+    serverLog(LL_WARNING, "Not every peer confirmed this node left; stopping anyway");
+    farewellStop();
+}
+
+void gossipFarewell(void) {
+    buf t;
+    bufInit(&t);
+    encodeTable(&t);
+    farewellPending = 1;
+    for (int i = 1; i < g.n; i++) {
+        if (g.m[i].status == MEMBER_LEFT || !gossipMemberUp(i) || !busLinkUsable(g.m[i].link))
+            continue;
+        const char *argv[3] = {"GOSSIP", server.node_id, t.ptr ? t.ptr : ""};
+        size_t lens[3] = {6, strlen(server.node_id), t.len};
+        farewellPending++;
+        busSend(g.m[i].link, 3, argv, lens, farewellAnswered, NULL, 0);
+    }
+    bufFree(&t);
+    farewellTimer = evtimer_new(server.base, farewellTimeout, NULL);
+    struct timeval tv = {3, 0};
+    evtimer_add(farewellTimer, &tv);
+    if (--farewellPending == 0) farewellStop();
+}
+
+/* ----------------------------------------------------------------- plan */
+
+/* RING PLAN: what a join (joinaddr != NULL) or a leave (leaveid) would move,
+ * compared with the future ring, without moving anything. avgbytes is this
+ * node's average bytes per partition replica (an estimate). */
+int gossipPlan(const char *joinaddr, const char *dc, const char *rack, int weight,
+               const char *leaveid, double avgbytes, buf *out, char *err, size_t errlen) {
+    int n = g.n + 1, k = 0, planned = -1;
+    ringMember *rm = zmalloc(sizeof(ringMember) * (size_t)n);
+    int *map = zmalloc(sizeof(int) * (size_t)n);
+    int leaving = -1;
+    for (int i = 0; i < g.n; i++) {
+        if (g.m[i].status != MEMBER_NORMAL && g.m[i].status != MEMBER_JOINING) continue;
+        if (leaveid && !strcmp(g.m[i].id, leaveid)) {
+            leaving = i;
+            continue;
+        }
+        rm[k] = (ringMember){g.m[i].id, g.m[i].dc, g.m[i].rack, g.m[i].weight};
+        map[k++] = i;
+    }
+    if (leaveid && leaving < 0) {
+        snprintf(err, errlen, "no node %.40s in the ring", leaveid);
+        zfree(rm);
+        zfree(map);
+        return C_ERR;
+    }
+    if (joinaddr) {
+        rm[k] = (ringMember){"planned-node", dc, rack, weight};
+        planned = k;
+        map[k++] = -1;
+    }
+    ring *r = ringCreate(rm, k, server.qbits, g.spec, g.nspec);
+    if (!r || !g.fut) {
+        snprintf(err, errlen, "could not build the planned ring");
+        ringFree(r);
+        zfree(rm);
+        zfree(map);
+        return C_ERR;
+    }
+    long long *gain = zcalloc(sizeof(long long) * (size_t)(g.n + 1));
+    long long *loss = zcalloc(sizeof(long long) * (size_t)(g.n + 1));
+    long long slots = 0, moving = 0, parts = 0;
+    for (unsigned p = 0; p < r->q; p++) {
+        int before[64], nb = gossipFutureOwners(p, before);
+        const int *after;
+        int na = ringReplicas(r, p, &after);
+        int changed = 0;
+        slots += na;
+        for (int i = 0; i < na; i++) {
+            int m = map[after[i]], was = 0;
+            for (int j = 0; j < nb; j++)
+                if (before[j] == m) was = 1;
+            if (!was) {
+                gain[m < 0 ? g.n : m]++;
+                moving++;
+                changed = 1;
+            }
+        }
+        for (int j = 0; j < nb; j++) {
+            int still = 0;
+            for (int i = 0; i < na; i++)
+                if (map[after[i]] == before[j]) still = 1;
+            if (!still) loss[before[j]]++;
+        }
+        parts += changed;
+    }
+    if (joinaddr)
+        bufPrintf(out, "plan: join %s (%s/%s, weight %d)\n", joinaddr, dc, rack, weight);
+    else
+        bufPrintf(out, "plan: leave %.40s (%s:%d)\n", g.m[leaving].id, g.m[leaving].host,
+                  g.m[leaving].port);
+    bufPrintf(out, "partitions affected: %lld of %u\n", parts, r->q);
+    bufPrintf(out, "replica slots moving: %lld of %lld (%.1f%%)\n", moving, slots,
+              slots ? 100.0 * (double)moving / (double)slots : 0.0);
+    bufPrintf(out, "estimated bytes moving: %.0f (this node's average per partition replica)\n",
+              avgbytes * (double)moving);
+    for (int i = 0; i < g.n; i++) {
+        if (!gain[i] && !loss[i] && i != leaving) continue;
+        bufPrintf(out, "node %.40s %s:%d: +%lld -%lld replicas\n", g.m[i].id, g.m[i].host,
+                  g.m[i].port, gain[i], loss[i]);
+    }
+    if (planned >= 0) bufPrintf(out, "new node %s: +%lld replicas\n", joinaddr, gain[g.n]);
+    zfree(gain);
+    zfree(loss);
+    ringFree(r);
+    zfree(rm);
+    zfree(map);
+    return C_OK;
 }
 
 /* ----------------------------------------------------------------- admin */

@@ -45,6 +45,7 @@ typedef struct member {
     uint64_t heartbeat;   /* heartbeat counter within the generation */
     int status;           /* MEMBER_* */
     uint64_t status_ver;  /* status changes: the highest version wins */
+    uint64_t synced;      /* hash of the future ring whose partitions it holds (handoff.c) */
     /* local view */
     long long last_beat_ms; /* when (generation, heartbeat) last advanced here */
     int suspect;          /* this node treats it as down */
@@ -56,6 +57,24 @@ typedef struct member {
 } member;
 
 void gossipInit(void);
+/* Owners of partition p (member indexes, preference order) in the current
+ * ring (NORMAL and LEAVING members: reads, version coordination, W), in the
+ * future ring (NORMAL and JOINING: where data is moving to), and the current
+ * ring's walk (sloppy fallbacks). Return the count. */
+int gossipOwners(unsigned p, int *out);
+int gossipFutureOwners(unsigned p, int *out);
+int gossipWalk(unsigned p, int *out);
+int gossipChanging(void);       /* the future ring differs from the current */
+uint64_t gossipFutureHash(void);
+void gossipSetSelfStatus(int status);
+int gossipSelfStatus(void);
+void gossipSetSynced(uint64_t h);
+int gossipAllSynced(void);      /* every member that is up holds its future partitions */
+int gossipForget(const char *id, char *err, size_t errlen);
+/* Tells every peer our (LEFT) status, then stops the server. */
+void gossipFarewell(void);
+int gossipPlan(const char *joinaddr, const char *dc, const char *rack, int weight,
+               const char *leaveid, double avgbytes, buf *out, char *err, size_t errlen);
 member *gossipMembers(int *n);
 const ring *gossipRing(void);
 int gossipMemberUp(int i);

@@ -30,6 +30,7 @@
 #include "coord.h"
 #include "db.h"
 #include "gossip.h"
+#include "handoff.h"
 #include "hints.h"
 #include "store.h"
 
@@ -377,6 +378,7 @@ int main(int argc, char **argv) {
     coordInit();
     hintsInit();
     aaeInit();
+    handoffInit();
     gossipInit();
     writePidfile();
     server.sigterm_ev = evsignal_new(server.base, SIGTERM, signalCallback, NULL);

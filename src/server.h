@@ -174,6 +174,7 @@ struct server {
     long long hint_delivery_rate;/* hints per second */
     long long aae_interval;      /* anti-entropy-interval, seconds, 0 = on demand */
     long long aae_rate;          /* anti-entropy-rate: keys repaired per second */
+    long long handoff_rate;      /* bytes per second a partition transfer may move */
 
     /* ---- runtime ---- */
     struct event_base *base;

@@ -234,6 +234,18 @@ int storeDeleteRange(int cf, const char *from, size_t flen, const char *to, size
     return checkErr(err, "delete_range");
 }
 
+static unsigned long long propInt(int cf, const char *name);
+
+unsigned long long storeApproxSize(int cf) {
+    const char *a = "", *b = "\xff\xff\xff\xff\xff\xff\xff\xff";
+    size_t al = 0, bl = 8;
+    uint64_t size = 0;
+    char *err = NULL;
+    rocksdb_approximate_sizes_cf(st.db, st.cf[cf], 1, &a, &al, &b, &bl, &size, &err);
+    checkErr(err, "approximate_sizes");
+    return (unsigned long long)size + propInt(cf, "rocksdb.cur-size-all-mem-tables");
+}
+
 void storeCompactRange(int cf, const char *from, size_t flen, const char *to, size_t tlen) {
     rocksdb_compact_range_cf(st.db, st.cf[cf], from, flen, to, tlen);
 }

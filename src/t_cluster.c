@@ -9,7 +9,9 @@
 #include "commands.h"
 #include "coord.h"
 #include "db.h"
+#include "store.h"
 #include "gossip.h"
+#include "handoff.h"
 
 /* ------------------------------------------------------------ CONSISTENCY */
 
@@ -88,14 +90,12 @@ void consistencyCommand(request *r) {
 /* ------------------------------------------------------------------- RING */
 
 static int partitionsOwned(void) {
-    const ring *rg = gossipRing();
-    if (!rg) return 0;
     int owned = 0;
-    for (unsigned p = 0; p < rg->q; p++) {
-        const int *l;
-        int n = ringReplicas(rg, p, &l);
+    for (unsigned p = 0; p < (unsigned)server.ring_partitions; p++) {
+        int l[64];
+        int n = gossipOwners(p, l);
         for (int i = 0; i < n; i++)
-            if (gossipRingMemberIndex(l[i]) == gossipSelf()) owned++;
+            if (l[i] == gossipSelf()) owned++;
     }
     return owned;
 }
@@ -121,21 +121,18 @@ void ringInfoLines(buf *o) {
               server.write_quorum);
     bufPrintf(o, "quorum_mode:%s\r\n", server.quorum_mode == QUORUM_SLOPPY ? "sloppy" : "strict");
     coordInfo(o);
+    handoffInfo(o);
     busInfo(o);
 }
 
 static void ringOwners(request *r) {
-    const ring *rg = gossipRing();
-    if (!rg) {
-        addReplyArrayLen(r, 0);
-        return;
-    }
     unsigned p = keyPartition(keyHash(r->db, r->argv[2], r->argvlen[2]), server.qbits);
-    const int *l;
-    int n = ringReplicas(rg, p, &l);
+    int l[64], nm;
+    int n = gossipOwners(p, l);
+    member *all = gossipMembers(&nm);
     addReplyArrayLen(r, n);
     for (int i = 0; i < n; i++) {
-        member *m = gossipRingMember(l[i]);
+        member *m = &all[l[i]];
         char b[96];
         snprintf(b, sizeof(b), "%s:%d", m->host, m->port);
         addReplyBulkCString(r, b);
@@ -169,6 +166,54 @@ static void ringLocal(request *r) {
     if (found > 0) storeValueFree(&hold);
 }
 
+/* RING PLAN JOIN host:port [WEIGHT w] [DC d] [RACK r] | RING PLAN LEAVE [node-id] */
+static void ringPlan(request *r) {
+    const char *join = NULL, *leave = NULL, *dc = server.dc, *rack = server.rack;
+    long long weight = 64;
+    int j = 3;
+    if (argIs(r, 2, "join") && r->argc >= 4) {
+        join = r->argv[3];
+        j = 4;
+    } else if (argIs(r, 2, "leave")) {
+        leave = r->argc >= 4 ? r->argv[3] : server.node_id;
+        j = r->argc >= 4 ? 4 : 3;
+    } else {
+        addReplyError(r, ERR_SYNTAX);
+        return;
+    }
+    for (; j < r->argc; j += 2) {
+        if (j + 1 >= r->argc || !join) {
+            addReplyError(r, ERR_SYNTAX);
+            return;
+        }
+        if (argIs(r, j, "weight")) {
+            if (getLongLongFromArg(r, j + 1, &weight, NULL) != C_OK) return;
+            if (weight < 1 || weight > 4096) {
+                addReplyError(r, "weight must be between 1 and 4096");
+                return;
+            }
+        } else if (argIs(r, j, "dc")) {
+            dc = r->argv[j + 1];
+        } else if (argIs(r, j, "rack")) {
+            rack = r->argv[j + 1];
+        } else {
+            addReplyError(r, ERR_SYNTAX);
+            return;
+        }
+    }
+    /* this node's average bytes per partition replica it holds */
+    int held = partitionsOwned();
+    double avg = held ? (double)storeApproxSize(CF_DATA) / held : 0;
+    buf o;
+    bufInit(&o);
+    char err[200];
+    if (gossipPlan(join, dc, rack, (int)weight, leave, avg, &o, err, sizeof(err)) != C_OK)
+        addReplyError(r, err);
+    else
+        addReplyVerbatim(r, o.ptr, o.len);
+    bufFree(&o);
+}
+
 void ringCommand(request *r) {
     if (argIs(r, 1, "nodes") && r->argc == 2) {
         gossipNodesReply(r);
@@ -186,13 +231,33 @@ void ringCommand(request *r) {
         char err[200];
         if (gossipJoin(r->argv[2], err, sizeof(err)) != C_OK) addReplyError(r, err);
         else addReplyOK(r);
+    } else if (argIs(r, 1, "leave") && r->argc == 2) {
+        int n, normal = 0;
+        member *m = gossipMembers(&n);
+        for (int i = 0; i < n; i++)
+            if (i != gossipSelf() && m[i].status == MEMBER_NORMAL) normal++;
+        if (gossipSelfStatus() != MEMBER_NORMAL) {
+            addReplyError(r, "this node is not a normal member (see RING NODES)");
+        } else if (normal == 0) {
+            addReplyError(r, "this is the last node: there is no one to hand its data to");
+        } else {
+            gossipSetSelfStatus(MEMBER_LEAVING);
+            addReplyStatus(r, "LEAVING: handing partitions over (RING STATUS shows progress); "
+                              "the node stops when done");
+        }
+    } else if (argIs(r, 1, "forget") && r->argc == 3) {
+        char err[200];
+        if (gossipForget(r->argv[2], err, sizeof(err)) != C_OK) addReplyError(r, err);
+        else addReplyOK(r);
+    } else if (argIs(r, 1, "plan") && r->argc >= 3) {
+        ringPlan(r);
     } else if (argIs(r, 1, "repair") && (r->argc == 2 || (r->argc == 3 && argIs(r, 2, "async")))) {
         aaeRepair(r, r->argc == 2);
     } else if (argIs(r, 1, "status") && r->argc == 2) {
         buf o;
         bufInit(&o);
         aaeStatus(&o);
-        bufPrintf(&o, "transfers: none\n");
+        handoffStatus(&o);
         addReplyVerbatim(r, o.ptr, o.len);
         bufFree(&o);
     } else if (argIs(r, 1, "help") && r->argc == 2) {
@@ -203,6 +268,10 @@ void ringCommand(request *r) {
             "OWNERS <key>", "    The key's replicas (client host:port) in preference order.",
             "LOCAL <key>", "    This node's stored versions of key: [value, clock] each.",
             "JOIN <host:port>", "    Join the cluster that node belongs to.",
+            "LEAVE", "    Hand this node's partitions to their new owners, then stop.",
+            "FORGET <node-id>", "    Remove a dead node; its partitions' new replicas are filled from the others.",
+            "PLAN JOIN <host:port> [WEIGHT w] [DC d] [RACK r] | PLAN LEAVE [node-id]",
+            "    What a join or a leave would move, moving nothing.",
             "REPAIR [ASYNC]", "    Anti-entropy pass with every replica now (waits for the end unless ASYNC).",
             "STATUS", "    Repairs and transfers in progress.",
             "HELP", "    Print this help.", NULL};

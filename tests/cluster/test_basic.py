@@ -193,8 +193,10 @@ class LoneNode(ClusterTest):
         self.assertEqual(r.delete("a"), 1)
         self.assertIsNone(r.get("a"))
         self.assertEqual(r.execute_command("RING", "OWNERS", "n"), [c.addr(i)])
-        # the default levels stay 2/2; with one replica they are capped at 1
-        self.assertEqual(r.execute_command("CONSISTENCY"), ["read", "2", "write", "2", "mode", "strict"])
+        # the default levels stay 2/2 (with one replica they are capped at 1)
+        cons = r.execute_command("CONSISTENCY")
+        self.assertEqual(cons[:4], ["read", "2", "write", "2"])
+        self.assertEqual(cons[4:], ["mode", c.ring_info(i)["quorum_mode"]])
 
         info = c.ring_info(i)
         self.assertEqual(info["ring_nodes"], "1")

@@ -1,6 +1,9 @@
 """Nodes that crash or restart: quorums decide what still works, a failed
 quorum is an error (never a silent success), and a restarted node comes back
 as itself."""
+import re
+import unittest
+
 import redis
 
 from harness import ClusterTest
@@ -153,3 +156,80 @@ class Restarts(ClusterTest):
         info = c.ring_info(0)
         self.assertEqual(info["ring_nodes"], "3")
         self.assertEqual(info["ring_nodes_up"], "3")
+
+
+class MissedWrites(ClusterTest):
+    """A replica that was down while keys were written and deleted comes
+    back: reads through any node are right at once (quorum reads); the
+    keyspace commands are right once anti-entropy has run."""
+
+    def _replica_missed_writes(self):
+        # strict, no periodic anti-entropy: nothing repairs node 2 by itself
+        c = self.new_cluster(3, replication=3, quorum_mode="strict", anti_entropy_interval=0)
+        a = c.node(0)
+        gone = ["gone:%d" % i for i in range(30)]
+        for k in gone:
+            self.assertTrue(a.set(k, "doomed"))
+        for k in gone:
+            c.wait_until(lambda: c.local(2, k), 5, "node 2 to hold %s" % k)
+        c.kill9(2)
+        c.wait_seen_down(2)
+        new = ["new:%d" % i for i in range(60)]
+        for k in new:
+            self.assertTrue(a.set(k, k))
+        self.assertEqual(a.delete(*gone), len(gone))
+        c.restart(2)
+        self.assertEqual(c.local(2, new[0]), [])
+        self.assertEqual([v for v, _ in c.local(2, gone[0])], ["doomed"])
+        return c, new, gone
+
+    def _keyspace_views(self, c, i):
+        r = c.node(i)
+        return r.dbsize(), sorted(r.keys("*")), sorted(r.scan_iter(count=25))
+
+    def test_reads_are_right_at_once_and_repair_the_replica(self):
+        c, new, gone = self._replica_missed_writes()
+        for i in range(3):
+            r = c.node(i)
+            self.assertEqual(r.mget(new), new, "via node %d" % i)
+            self.assertEqual(r.mget(gone), [None] * len(gone), "deleted keys back via node %d" % i)
+            self.assertEqual(r.exists(*gone), 0)
+        # those reads repaired node 2, deletes included (tombstones)
+        for k in new:
+            c.wait_until(lambda: [v for v, _ in c.local(2, k)] == [k], 5, "repair of " + k)
+        for k in gone:
+            c.wait_until(lambda: [v for v, _ in c.local(2, k)] == [None], 5, "tombstone of " + k)
+        r2 = c.node(2)
+        r2.execute_command("CONSISTENCY", "READ", "ONE")
+        self.assertEqual(r2.mget(new + gone), new + [None] * len(gone))
+
+    def test_ring_repair_brings_the_replica_and_the_keyspace_up_to_date(self):
+        c, new, gone = self._replica_missed_writes()
+        # RING REPAIR: anti-entropy on demand, answers when the pass ends
+        reply = c.node(2).execute_command("RING", "REPAIR")
+        m = re.match(r"repaired (\d+) keys", reply)
+        self.assertTrue(m, reply)
+        self.assertGreaterEqual(int(m.group(1)), len(new) + len(gone), reply)
+        for k in new:
+            self.assertEqual([v for v, _ in c.local(2, k)], [k])
+        for k in gone:
+            self.assertEqual([v for v, _ in c.local(2, k)], [None], "tombstone of %s" % k)
+        want = sorted(new)
+        for i in range(3):
+            self.assertEqual(self._keyspace_views(c, i), (len(new), want, want), "via node %d" % i)
+        r2 = c.node(2)
+        r2.execute_command("CONSISTENCY", "READ", "ONE")
+        self.assertEqual(r2.mget(new + gone), new + [None] * len(gone))
+
+    # BUG (limitation, reported): SCAN/KEYS/DBSIZE read each partition from
+    # one replica only (its first reachable one, coord.c coordScan /
+    # coordCount), so until anti-entropy runs, a replica that missed writes
+    # makes KEYS/SCAN/DBSIZE leave out keys that GET returns and list keys
+    # that were deleted (GET returns nil for them), although every replica
+    # is up and answering.
+    @unittest.expectedFailure
+    def test_keyspace_commands_right_at_once_after_a_replica_missed_writes(self):
+        c, new, gone = self._replica_missed_writes()
+        want = sorted(new)
+        for i in range(3):
+            self.assertEqual(self._keyspace_views(c, i), (len(new), want, want), "via node %d" % i)

@@ -1,0 +1,478 @@
+/* handoff.c -- moving partitions when nodes join and leave, resumable,
+ * rate-limited and visible.
+ *
+ * The membership gives two rings (gossip.c): the current one (NORMAL and
+ * LEAVING nodes: reads, version coordination and W use it) and the future
+ * one (NORMAL and JOINING nodes). While they differ:
+ *   - every node pulls the partitions the future ring gives it and the
+ *     current one does not (its "gains"), from a current owner, in key
+ *     order, a batch at a time; the cursor is stored in the same RocksDB
+ *     batch as the data it follows, so a transfer interrupted by a restart
+ *     of either side resumes where it stopped;
+ *   - writes also go to the future owners (coord.c), so nothing written
+ *     behind the stream's position is missed;
+ *   - a node with no gains left says so in gossip (its "synced" ring hash);
+ *     once every node that is up says so, a JOINING node becomes NORMAL and
+ *     a LEAVING one pushes what it holds to the new owners, becomes LEFT
+ *     and stops.
+ * When the rings agree, a node that holds data of a partition it does not
+ * own first pushes whatever its owners lack (a push-only Merkle exchange:
+ * cost grows with the difference), then drops the partition (DeleteRange).
+ *
+ * API:
+ *   handoffInit()                      bus request XFER, the timer
+ *   handoffStatus(out) / handoffInfo(out)
+ *   handoffPlan(r, join, ...)          RING PLAN
+ * Bus request served: XFER partition cursor maxkeys -> next total (skey record)... */
+#include "handoff.h"
+
+#include <event2/event.h>
+#include <rocksdb/c.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "aae.h"
+#include "bus.h"
+#include "db.h"
+#include "gossip.h"
+#include "store.h"
+
+#define TICK_MS 100
+#define BATCH_KEYS 256
+#define BATCH_BYTES (1 << 20)
+#define META_XFER "xfer:"      /* + u16 partition -> cursor (last storage key applied) */
+#define META_XFER_DONE "xfd:"  /* + u16 partition -> "" : pulled completely */
+
+typedef struct xfer {
+    unsigned partition;
+    int source;           /* member index */
+    buf cursor;           /* last storage key applied ("" = from the start) */
+    long long keys, bytes;/* moved so far (this run) */
+    long long total;      /* keys the source holds in the partition (estimate) */
+    long long started_ms;
+    int inflight;         /* a batch request is out */
+} xfer;
+
+static struct {
+    struct event *tick;
+    xfer *active;            /* the transfer under way (one at a time) */
+    long long budget;        /* bytes this tick may still move */
+    int dropping;            /* a drop (push, then delete) is under way */
+    unsigned drop_partition;
+    int drop_pending;        /* push exchanges still running */
+    int drop_failed;
+    int leaving_push;        /* LEAVING node: final pushes under way */
+    int leaving_pending;
+    /* stats */
+    long long transfers_done, keys_moved, bytes_moved, partitions_dropped;
+} h;
+
+static void metaKey(char *k, const char *prefix, unsigned p) {
+    size_t l = strlen(prefix);
+    memcpy(k, prefix, l);
+    k[l] = (char)(p >> 8);
+    k[l + 1] = (char)p;
+}
+
+static int isDone(unsigned p) {
+    char k[16];
+    metaKey(k, META_XFER_DONE, p);
+    storeValue v;
+    int f = storeGet(CF_META, k, strlen(META_XFER_DONE) + 2, &v) > 0;
+    if (f) storeValueFree(&v);
+    return f;
+}
+
+static int contains(const int *l, int n, int m) {
+    for (int i = 0; i < n; i++)
+        if (l[i] == m) return 1;
+    return 0;
+}
+
+/* A partition the future ring gives this node and the current does not. */
+static int isGain(unsigned p) {
+    int cur[64], fut[64];
+    int nc = gossipOwners(p, cur), nf = gossipFutureOwners(p, fut);
+    return contains(fut, nf, gossipSelf()) && !contains(cur, nc, gossipSelf());
+}
+
+static int reachableMember(int idx) {
+    int n;
+    member *m = gossipMembers(&n);
+    return idx == gossipSelf() || (gossipMemberUp(idx) && busLinkConnected(m[idx].link));
+}
+
+/* ------------------------------------------------------------- transfers */
+
+static void xferFree(xfer *x) {
+    bufFree(&x->cursor);
+    zfree(x);
+}
+
+static void requestBatch(xfer *x);
+
+static void batchAnswered(int ok, const redisReply *reply, const char *err, void *pd) {
+    xfer *x = pd;
+    x->inflight = 0;
+    if (h.active != x) { /* abandoned (the ring changed) */
+        xferFree(x);
+        return;
+    }
+    if (!ok || reply->elements < 5 || (reply->elements - 5) % 2 != 0) {
+        int n;
+        member *m = gossipMembers(&n);
+        serverLog(LL_VERBOSE, "Transfer of partition %u from %s:%d interrupted: %s; will resume",
+                  x->partition, m[x->source].host, m[x->source].port, err ? err : "bad answer");
+        h.active = NULL;
+        xferFree(x);
+        return;
+    }
+    const redisReply *next = reply->element[3];
+    long long total;
+    if (string2ll(reply->element[4]->str, reply->element[4]->len, &total)) x->total = total;
+    for (size_t i = 5; i + 1 < reply->elements; i += 2) {
+        const redisReply *sk = reply->element[i], *rv = reply->element[i + 1];
+        int db;
+        const char *key;
+        size_t klen;
+        record rec;
+        recordInit(&rec);
+        if (keyDecode(sk->str, sk->len, NULL, &db, &key, &klen) == C_OK &&
+            recordDecode(&rec, rv->str, rv->len) == C_OK && rec.n > 0)
+            dbApply(db, key, klen, &rec, NULL, NULL);
+        recordFree(&rec);
+        x->keys++;
+        x->bytes += (long long)(sk->len + rv->len);
+        h.keys_moved++;
+        h.bytes_moved += (long long)(sk->len + rv->len);
+        h.budget -= (long long)(sk->len + rv->len);
+    }
+    /* the cursor goes into the same batch as the data it follows */
+    char k[16];
+    metaKey(k, META_XFER, x->partition);
+    if (next->len == 0) {
+        storeDelete(CF_META, k, strlen(META_XFER) + 2);
+        char d[16];
+        metaKey(d, META_XFER_DONE, x->partition);
+        storePut(CF_META, d, strlen(META_XFER_DONE) + 2, "", 0);
+        h.transfers_done++;
+        int n;
+        member *m = gossipMembers(&n);
+        serverLog(LL_NOTICE, "Partition %u received from %s:%d: %lld keys, %lld bytes in %lld ms",
+                  x->partition, m[x->source].host, m[x->source].port, x->keys, x->bytes,
+                  mstime() - x->started_ms);
+        h.active = NULL;
+        xferFree(x);
+        return;
+    }
+    bufClear(&x->cursor);
+    bufAppend(&x->cursor, next->str, next->len);
+    storePut(CF_META, k, strlen(META_XFER) + 2, next->str, next->len);
+    if (h.budget > 0) requestBatch(x); /* else the tick continues it */
+}
+
+static void requestBatch(xfer *x) {
+    int n;
+    member *m = gossipMembers(&n);
+    if (!reachableMember(x->source)) {
+        h.active = NULL;
+        xferFree(x);
+        return;
+    }
+    char ps[16], mk[16];
+    snprintf(ps, sizeof(ps), "%u", x->partition);
+    snprintf(mk, sizeof(mk), "%d", BATCH_KEYS);
+    const char *argv[4] = {"XFER", ps, x->cursor.ptr ? x->cursor.ptr : "", mk};
+    size_t lens[4] = {4, strlen(ps), x->cursor.len, strlen(mk)};
+    x->inflight = 1;
+    busSend(m[x->source].link, 4, argv, lens, batchAnswered, x, 10 * server.replica_timeout);
+}
+
+static void startTransfer(unsigned p) {
+    int cur[64];
+    int nc = gossipOwners(p, cur), source = -1;
+    for (int i = 0; i < nc && source < 0; i++)
+        if (cur[i] != gossipSelf() && reachableMember(cur[i])) source = cur[i];
+    if (source < 0) {
+        if (nc == 0 || gossipOwners(p, cur) == 0) {
+            /* nobody holds it yet (a new cluster): nothing to pull */
+            char d[16];
+            metaKey(d, META_XFER_DONE, p);
+            storePut(CF_META, d, strlen(META_XFER_DONE) + 2, "", 0);
+        }
+        return; /* owners unreachable: try again later */
+    }
+    xfer *x = zcalloc(sizeof(*x));
+    x->partition = p;
+    x->source = source;
+    x->started_ms = mstime();
+    bufInit(&x->cursor);
+    char k[16];
+    metaKey(k, META_XFER, p);
+    storeValue v;
+    if (storeGet(CF_META, k, strlen(META_XFER) + 2, &v) > 0) {
+        bufAppend(&x->cursor, v.ptr, v.len); /* resume */
+        storeValueFree(&v);
+        serverLog(LL_NOTICE, "Resuming the transfer of partition %u", p);
+    }
+    h.active = x;
+    requestBatch(x);
+}
+
+/* XFER id partition cursor maxkeys -> next total [skey record]... */
+static void xferHandler(busReq *req) {
+    long long p, maxkeys;
+    if (req->argc < 5 || !string2ll(req->argv[2], req->lens[2], &p) || p < 0 ||
+        p >= server.ring_partitions || !string2ll(req->argv[4], req->lens[4], &maxkeys) ||
+        maxkeys < 1) {
+        busReplyError(req, "XFER malformed");
+        return;
+    }
+    unsigned char start[3] = {(unsigned char)(p >> 8), (unsigned char)p, 0};
+    storeIter *it = storeIterCreate(CF_DATA);
+    if (req->lens[3]) storeIterSeek(it, req->argv[3], req->lens[3]);
+    else storeIterSeek(it, (const char *)start, 3);
+    /* the cursor is the last key the receiver applied: skip it */
+    if (req->lens[3] && storeIterValid(it)) {
+        size_t kl;
+        const char *k = storeIterKey(it, &kl);
+        if (kl == req->lens[3] && !memcmp(k, req->argv[3], kl)) storeIterNext(it);
+    }
+    int cap = 2 + 2 * (int)maxkeys, n = 2;
+    const char **av = zmalloc(sizeof(char *) * (size_t)cap);
+    size_t *al = zmalloc(sizeof(size_t) * (size_t)cap);
+    buf data; /* copies: the iterator's slices move on */
+    bufInit(&data);
+    size_t *offs = zmalloc(sizeof(size_t) * (size_t)cap);
+    size_t bytes = 0;
+    int more = 0;
+    for (; storeIterValid(it); storeIterNext(it)) {
+        size_t kl, vl;
+        const char *k = storeIterKey(it, &kl);
+        unsigned slot;
+        if (keyDecode(k, kl, &slot, NULL, NULL, NULL) != C_OK || (long long)(slot >> 8) != p) break;
+        if (n - 2 >= 2 * maxkeys || bytes >= BATCH_BYTES) {
+            more = 1;
+            break;
+        }
+        const char *v = storeIterValue(it, &vl);
+        offs[n] = data.len;
+        bufAppend(&data, k, kl);
+        al[n++] = kl;
+        offs[n] = data.len;
+        bufAppend(&data, v, vl);
+        al[n++] = vl;
+        bytes += kl + vl;
+    }
+    storeIterFree(it);
+    for (int i = 2; i < n; i++) av[i] = data.ptr + offs[i];
+    /* next: the last key sent, or "" when the partition is done */
+    av[0] = more && n > 2 ? av[n - 2] : "";
+    al[0] = more && n > 2 ? al[n - 2] : 0;
+    long long total = 0;
+    for (int d = 0; d < server.databases; d++) total += dbPartitionKeys(d, (unsigned)p);
+    char tb[24];
+    snprintf(tb, sizeof(tb), "%lld", total);
+    av[1] = tb;
+    al[1] = strlen(tb);
+    busReplyArgs(req, n, av, al);
+    zfree(offs);
+    bufFree(&data);
+    zfree(av);
+    zfree(al);
+}
+
+/* ------------------------------------------------------------------ drops */
+
+/* Any stored key (data) in partition p? */
+static int holdsData(unsigned p) {
+    unsigned char start[3] = {(unsigned char)(p >> 8), (unsigned char)p, 0};
+    storeIter *it = storeIterCreate(CF_DATA);
+    storeIterSeek(it, (const char *)start, 3);
+    int has = 0;
+    if (storeIterValid(it)) {
+        size_t kl;
+        const char *k = storeIterKey(it, &kl);
+        unsigned slot;
+        has = keyDecode(k, kl, &slot, NULL, NULL, NULL) == C_OK && (slot >> 8) == p;
+    }
+    storeIterFree(it);
+    return has;
+}
+
+static void dropNow(unsigned p) {
+    unsigned char a[3] = {(unsigned char)(p >> 8), (unsigned char)p, 0};
+    unsigned char b[3] = {(unsigned char)((p + 1) >> 8), (unsigned char)(p + 1), 0};
+    if (p + 1 < 65536) {
+        storeDeleteRange(CF_DATA, (const char *)a, 3, (const char *)b, 3);
+    } else { /* the very last partition has no upper bound key: one by one */
+        storeIter *it = storeIterCreate(CF_DATA);
+        for (storeIterSeek(it, (const char *)a, 3); storeIterValid(it); storeIterNext(it)) {
+            size_t kl;
+            const char *k = storeIterKey(it, &kl);
+            storeDelete(CF_DATA, k, kl);
+        }
+        storeIterFree(it);
+    }
+    dbPartitionDropped(p);
+    char d[16];
+    metaKey(d, META_XFER_DONE, p);
+    storeDelete(CF_META, d, strlen(META_XFER_DONE) + 2);
+    h.partitions_dropped++;
+    serverLog(LL_NOTICE, "Partition %u handed over to its owners and dropped here", p);
+}
+
+static void dropPushed(int ok, long long keys, void *pd) {
+    UNUSED(keys);
+    UNUSED(pd);
+    if (!ok) h.drop_failed = 1;
+    if (--h.drop_pending > 0) return;
+    unsigned p = h.drop_partition;
+    h.dropping = 0;
+    int owners[64];
+    int n = gossipOwners(p, owners);
+    /* still not ours, nothing failed, ring unchanged meanwhile: drop */
+    if (!h.drop_failed && !contains(owners, n, gossipSelf()) && !gossipChanging()) dropNow(p);
+}
+
+/* Pushes what p's owners lack, then drops p (in dropPushed). */
+static int startDrop(unsigned p) {
+    int owners[64];
+    int n = gossipOwners(p, owners);
+    if (n == 0) return 0;
+    for (int i = 0; i < n; i++)
+        if (!reachableMember(owners[i])) return 0; /* wait for every owner */
+    h.dropping = 1;
+    h.drop_partition = p;
+    h.drop_failed = 0;
+    h.drop_pending = n;
+    for (int i = 0; i < n; i++) aaeExchange(p, owners[i], 1, dropPushed, NULL);
+    return 1;
+}
+
+/* ---------------------------------------------------------------- leaving */
+
+static void leavePushed(int ok, long long keys, void *pd) {
+    UNUSED(ok);
+    UNUSED(keys);
+    UNUSED(pd);
+    if (--h.leaving_pending > 0) return;
+    h.leaving_push = 0;
+    if (!gossipAllSynced()) return;
+    gossipSetSelfStatus(MEMBER_LEFT);
+    storeCommit();
+    serverLog(LL_WARNING, "This node has left the cluster: its partitions are with their new "
+                          "owners. Shutting down.");
+    gossipFarewell();
+}
+
+/* A LEAVING node, once everyone holds the future ring: push the
+ * differences of every partition to its future owners, then leave. */
+static void finishLeaving(void) {
+    h.leaving_push = 1;
+    h.leaving_pending = 1;
+    for (unsigned p = 0; p < (unsigned)server.ring_partitions; p++) {
+        if (!holdsData(p)) continue;
+        int fut[64];
+        int n = gossipFutureOwners(p, fut);
+        for (int i = 0; i < n; i++) {
+            if (fut[i] == gossipSelf()) continue;
+            h.leaving_pending++;
+            aaeExchange(p, fut[i], 1, leavePushed, NULL);
+        }
+    }
+    leavePushed(1, 0, NULL);
+}
+
+/* ------------------------------------------------------------------ tick */
+
+static unsigned dropScan; /* next partition to look at for drops */
+
+static void tick(evutil_socket_t fd, short what, void *arg) {
+    UNUSED(fd);
+    UNUSED(what);
+    UNUSED(arg);
+    h.budget = server.handoff_rate * TICK_MS / 1000;
+    if (h.budget < 1) h.budget = 1;
+    int status = gossipSelfStatus();
+    if (status == MEMBER_LEFT) return;
+    if (gossipChanging()) {
+        /* pull gains, one transfer at a time */
+        int pending = 0;
+        for (unsigned p = 0; p < (unsigned)server.ring_partitions; p++) {
+            if (!isGain(p) || isDone(p)) continue;
+            pending++;
+            if (!h.active) startTransfer(p);
+        }
+        if (h.active && !h.active->inflight && h.budget > 0) requestBatch(h.active);
+        if (h.active && !isGain(h.active->partition)) {
+            /* the ring changed under the transfer: abandon it (the data
+             * received so far stays until a drop cleans it up) */
+            if (!h.active->inflight) xferFree(h.active);
+            h.active = NULL;
+        }
+        if (pending == 0) gossipSetSynced(gossipFutureHash());
+        if (status == MEMBER_JOINING && pending == 0 && gossipAllSynced())
+            gossipSetSelfStatus(MEMBER_NORMAL);
+        if (status == MEMBER_LEAVING && pending == 0 && gossipAllSynced() && !h.leaving_push)
+            finishLeaving();
+        return;
+    }
+    gossipSetSynced(gossipFutureHash());
+    if (status == MEMBER_JOINING) gossipSetSelfStatus(MEMBER_NORMAL); /* nothing to wait for */
+    if (status == MEMBER_LEAVING && !h.leaving_push) finishLeaving();
+    /* drops: a few partitions per tick */
+    if (h.dropping) return;
+    for (int i = 0; i < 8; i++) {
+        unsigned p = dropScan++ % (unsigned)server.ring_partitions;
+        int owners[64];
+        int n = gossipOwners(p, owners);
+        if (n == 0 || contains(owners, n, gossipSelf()) || !holdsData(p)) continue;
+        if (startDrop(p)) return;
+    }
+}
+
+void handoffInit(void) {
+    busRegister("XFER", xferHandler);
+    h.tick = event_new(server.base, -1, EV_PERSIST, tick, NULL);
+    struct timeval tv = {0, TICK_MS * 1000};
+    event_add(h.tick, &tv);
+}
+
+int handoffActive(void) { return h.active != NULL; }
+
+void handoffStatus(buf *out) {
+    int n;
+    member *m = gossipMembers(&n);
+    int gains = 0;
+    if (gossipChanging())
+        for (unsigned p = 0; p < (unsigned)server.ring_partitions; p++)
+            if (isGain(p) && !isDone(p)) gains++;
+    if (h.active) {
+        xfer *x = h.active;
+        long long el = mstime() - x->started_ms;
+        long long pct = x->total > 0 ? x->keys * 100 / x->total : 0;
+        if (pct > 100) pct = 100;
+        long long eta = x->keys > 0 && x->total > x->keys ? (x->total - x->keys) * el / x->keys : 0;
+        bufPrintf(out,
+                  "transfer: partition %u from %s:%d, %lld of ~%lld keys (%lld%%), %lld bytes, "
+                  "ETA %lld ms\n",
+                  x->partition, m[x->source].host, m[x->source].port, x->keys, x->total, pct,
+                  x->bytes, eta);
+    }
+    if (gossipChanging())
+        bufPrintf(out, "transfers: %d partitions still to receive here; membership change %s\n",
+                  gains, gossipAllSynced() ? "ready to complete" : "in progress");
+    else if (!h.active)
+        bufPrintf(out, "transfers: none\n");
+    if (h.dropping) bufPrintf(out, "handoff: pushing partition %u to its owners before dropping it\n",
+                              h.drop_partition);
+}
+
+void handoffInfo(buf *out) {
+    bufPrintf(out, "ring_transfers_active:%d\r\nring_changing:%d\r\n", h.active ? 1 : 0,
+              gossipChanging());
+    bufPrintf(out, "handoff_transfers_done:%lld\r\nhandoff_keys:%lld\r\nhandoff_bytes:%lld\r\n",
+              h.transfers_done, h.keys_moved, h.bytes_moved);
+    bufPrintf(out, "handoff_partitions_dropped:%lld\r\n", h.partitions_dropped);
+}

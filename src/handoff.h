@@ -1,0 +1,12 @@
+/* handoff.h -- partition transfers on join and leave. See handoff.c. */
+#ifndef RINGKV_HANDOFF_H
+#define RINGKV_HANDOFF_H
+
+#include "server.h"
+
+void handoffInit(void);
+int handoffActive(void);
+void handoffStatus(buf *out); /* RING STATUS lines */
+void handoffInfo(buf *out);   /* INFO ring lines */
+
+#endif

@@ -1,0 +1,655 @@
+"""jepsen.py -- randomized fault injection with a history checker.
+
+A 5-node cluster (N=3, R=2, W=2) on 127.0.0.11..15 runs these workloads
+through random nodes while faults come and go:
+  unique    writers of unique keys (SET u<t>-<seq>); every +OK is recorded
+            with its time; an error or a timeout is "not acknowledged"
+  register  one writer per key writes increasing integers (sequentially),
+            recording each acknowledged value and time
+  reads     GETs (the server's R) of recently acknowledged unique keys and of
+            registers, recording start time and result
+  sets      Jepsen's Riak set test: writers add unique elements to a few
+            shared keys: VGET, union of all siblings + the new element,
+            VSET with the context; every acknowledged element is recorded
+Faults (one at a time, random victims): kill -9 and restart; SIGSTOP longer
+than fail-timeout then SIGCONT; iptables cuts (one node isolated, halves
+split, one-way cuts); a node wiped (data directory removed, same --node-id),
+restarted and repaired (RING REPAIR on it, the operator's procedure).
+
+After healing (cuts removed, SIGCONT, every node running), waiting for the
+hints to drain and RING REPAIR on every node, the checker asserts:
+  (c) the owners (RING OWNERS) of sampled keys hold identical versions
+      (RING LOCAL, compared before any READ ALL could read-repair them);
+  (a) every acknowledged unique write reads back with CONSISTENCY READ ALL,
+      and every register reads back at least its last acknowledged value;
+  (d) the union of the siblings of each set key (READ ALL) contains every
+      acknowledged element;
+  (b) strict mode only: no successful quorum read missed an acknowledged
+      write: a read started after a write's ack that returned an older value
+      (or nil) is a stale read. Reads that overlapped a wiped node's
+      down-and-repair window are counted apart (a wiped disk is a lost
+      replica: R+W>N no longer promises anything until it is repaired).
+Exit status 1 on any loss, stale read, divergence or unreadable key.
+
+Usage: /usr/bin/python3 tests/fault/jepsen.py [--mode strict|sloppy|both]
+       [--cycles N] [--hold S] [--seed N] [--long]
+"""
+import argparse
+import os
+import random
+import signal
+import sys
+import threading
+import time
+
+import redis
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import faultlib  # noqa: E402
+from faultlib import Cluster, Net, iptables_rules, log, wait_until  # noqa: E402
+
+OP_TIMEOUT = 3.0   # client socket timeout for workload operations
+NODES = 5
+SHORT_FAULTS = ["kill9", "pause", "isolate", "split", "oneway", "wipe"]
+LONG_FAULTS = SHORT_FAULTS + ["pause+isolate", "kill9+oneway", "split-minority-writes"]
+
+
+def now():
+    return time.monotonic()
+
+
+class History:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.unique = {}        # key -> (value, t_ack)
+        self.unique_keys = []   # acked keys in ack order
+        self.unique_tried = []  # every unique key attempted
+        self.unacked = 0
+        self.reg = {}           # key -> [(int value, t_ack)]
+        self.reg_unacked = 0
+        self.reads = []         # (kind, key, t_start, result)
+        self.read_errors = 0
+        self.sets = {}          # key -> set(elements acked)
+        self.set_unacked = 0
+        self.wipe_windows = []  # [t0, t1]
+        self.t0 = now()
+        self.events = []        # (t, fault description), for reports
+
+    def event(self, desc):
+        with self.lock:
+            self.events.append((now(), desc))
+
+    def when(self, t):
+        """t relative to the start, and the last fault event before it."""
+        last = [d for te, d in self.events if te <= t]
+        return "t=%.2fs (last event: %s)" % (t - self.t0, last[-1] if last else "none")
+
+    def in_wipe_window(self, t):
+        return any(a <= t <= (b if b is not None else float("inf"))
+                   for a, b in self.wipe_windows)
+
+
+class Workload:
+    def __init__(self, cluster, hist, seed):
+        self.c = cluster
+        self.h = hist
+        self.stop = threading.Event()
+        self.threads = []
+        self.seed = seed
+        self.reg_keys = ["reg%d" % i for i in range(4)]
+        self.set_keys = ["set%d" % i for i in range(3)]
+
+    def _clients(self, decode=True):
+        return [redis.Redis(host=nd.host, port=nd.port, decode_responses=decode,
+                            socket_timeout=OP_TIMEOUT, socket_connect_timeout=1.0)
+                for nd in self.c.nodes]
+
+    def _run(self, name, fn, *args):
+        def body():
+            try:
+                fn(*args)
+            except Exception as e:  # a workload bug must not pass silently
+                self.errors.append("%s: %r" % (name, e))
+                raise
+        t = threading.Thread(target=body, name=name, daemon=True)
+        self.threads.append(t)
+        t.start()
+
+    def start(self):
+        self.errors = []
+        for t in range(2):
+            self._run("unique%d" % t, self.unique_writer, t)
+        for t in range(2):
+            self._run("reg%d" % t, self.register_writer, t, self.reg_keys[t::2])
+        for t in range(2):
+            self._run("reader%d" % t, self.reader, t)
+        for t in range(3):
+            self._run("set%d" % t, self.set_writer, t)
+
+    def finish(self):
+        self.stop.set()
+        for t in self.threads:
+            t.join(timeout=30)
+            if t.is_alive():
+                raise RuntimeError("workload thread %s did not stop" % t.name)
+        if self.errors:
+            raise RuntimeError("workload threads failed: %s" % self.errors)
+
+    @staticmethod
+    def _close(cl):
+        for x in cl:
+            try:
+                x.close()
+            except Exception:
+                pass
+
+    def unique_writer(self, tid):
+        rnd = random.Random(self.seed * 100 + tid)
+        cl = self._clients()
+        seq = 0
+        try:
+            while not self.stop.is_set():
+                seq += 1
+                key, val = "u%d-%d" % (tid, seq), "v%d-%d" % (tid, seq)
+                with self.h.lock:
+                    self.h.unique_tried.append(key)
+                try:
+                    ok = cl[rnd.randrange(len(cl))].set(key, val)
+                except (redis.RedisError, OSError):
+                    ok = False
+                t = now()
+                with self.h.lock:
+                    if ok is True:
+                        self.h.unique[key] = (val, t)
+                        self.h.unique_keys.append(key)
+                    else:
+                        self.h.unacked += 1
+                if ok is not True:
+                    time.sleep(0.01)
+        finally:
+            self._close(cl)
+
+    def register_writer(self, tid, keys):
+        rnd = random.Random(self.seed * 100 + 10 + tid)
+        cl = self._clients()
+        n = {k: 0 for k in keys}
+        try:
+            while not self.stop.is_set():
+                key = keys[rnd.randrange(len(keys))]
+                n[key] += 1
+                via = rnd.randrange(len(cl))
+                try:
+                    ok = cl[via].set(key, str(n[key]))
+                except (redis.RedisError, OSError):
+                    ok = False
+                t = now()
+                with self.h.lock:
+                    if ok is True:
+                        self.h.reg.setdefault(key, []).append((n[key], t, via))
+                    else:
+                        self.h.reg_unacked += 1
+                if ok is not True:
+                    time.sleep(0.01)
+        finally:
+            self._close(cl)
+
+    def reader(self, tid):
+        rnd = random.Random(self.seed * 100 + 20 + tid)
+        cl = self._clients()
+        try:
+            while not self.stop.is_set():
+                with self.h.lock:
+                    keys = self.h.unique_keys
+                    if rnd.random() < 0.3 or not keys:
+                        kind, key = "reg", self.reg_keys[rnd.randrange(len(self.reg_keys))]
+                    else:
+                        kind = "unique"
+                        lo = max(0, len(keys) - 300) if rnd.random() < 0.8 else 0
+                        key = keys[rnd.randrange(lo, len(keys))]
+                t0 = now()
+                via = rnd.randrange(len(cl))
+                try:
+                    v = cl[via].get(key)
+                except (redis.RedisError, OSError):
+                    with self.h.lock:
+                        self.h.read_errors += 1
+                    time.sleep(0.01)
+                    continue
+                with self.h.lock:
+                    self.h.reads.append((kind, key, t0, v, via))
+        finally:
+            self._close(cl)
+
+    def set_writer(self, tid):
+        rnd = random.Random(self.seed * 100 + 30 + tid)
+        cl = self._clients(decode=False)
+        seq = 0
+        try:
+            while not self.stop.is_set():
+                key = self.set_keys[rnd.randrange(len(self.set_keys))]
+                seq += 1
+                elem = "%d.%d" % (tid, seq)
+                c = cl[rnd.randrange(len(cl))]
+                ok = False
+                try:
+                    r = c.execute_command("VGET", key)
+                    ctx, sibs = r[0], r[1:]
+                    cur = set()
+                    for s in sibs:
+                        if s:
+                            cur.update(s.decode().split())
+                    cur.add(elem)
+                    ok = c.execute_command("VSET", key, ctx, " ".join(sorted(cur)))
+                    ok = ok in (True, b"OK", "OK")
+                except (redis.RedisError, OSError):
+                    ok = False
+                with self.h.lock:
+                    if ok:
+                        self.h.sets.setdefault(key, set()).add(elem)
+                    else:
+                        self.h.set_unacked += 1
+                if not ok:
+                    time.sleep(0.01)
+        finally:
+            self._close(cl)
+
+
+# ------------------------------------------------------------------ faults
+
+class Faults:
+    def __init__(self, cluster, net, hist, rnd, hold):
+        self.c = cluster
+        self.net = net
+        self.h = hist
+        self.rnd = rnd
+        self.hold = hold
+        self.done = []
+
+    def _victim(self):
+        return self.rnd.randrange(len(self.c.nodes))
+
+    def settle(self):
+        self.c.wait_all_up(ids=range(len(self.c.nodes)), timeout=40)
+
+    def run(self, kind):
+        c, net, rnd, hold = self.c, self.net, self.rnd, self.hold
+
+        def say(msg):  # the log, and the history's timeline
+            self.h.event(msg)
+            log(msg)
+
+        n = len(c.nodes)
+        desc = kind
+        if kind == "kill9":
+            v = self._victim()
+            desc = "kill -9 node %d, restart after %.1fs" % (v, hold)
+            say(desc)
+            c.kill9(v)
+            time.sleep(hold)
+            c.nodes[v].spawn()
+        elif kind == "pause":
+            v = self._victim()
+            desc = "SIGSTOP node %d for %.1fs" % (v, hold)
+            say(desc)
+            c.pause(v)
+            time.sleep(hold)
+            c.resume(v)
+        elif kind == "isolate":
+            v = self._victim()
+            desc = "isolate node %d for %.1fs" % (v, hold)
+            say(desc)
+            net.isolate(c, v)
+            time.sleep(hold)
+            net.heal()
+        elif kind in ("split", "split-minority-writes"):
+            order = list(range(n))
+            rnd.shuffle(order)
+            a, b = sorted(order[:n // 2]), sorted(order[n // 2:])
+            desc = "split %s | %s for %.1fs" % (a, b, hold)
+            say(desc)
+            net.split(c, a, b)
+            time.sleep(hold if kind == "split" else 2 * hold)
+            net.heal()
+        elif kind == "oneway":
+            pairs = set()
+            while len(pairs) < 2:
+                i, j = rnd.sample(range(n), 2)
+                pairs.add((i, j))
+            desc = "one-way cuts %s for %.1fs" % (sorted(pairs), hold)
+            say(desc)
+            for i, j in pairs:
+                net.cut_oneway(c, i, j)
+            time.sleep(hold)
+            net.heal()
+        elif kind == "wipe":
+            v = self._victim()
+            desc = "wipe node %d (down %.1fs), restart, RING REPAIR on it" % (v, hold / 2)
+            say(desc)
+            with self.h.lock:
+                self.h.wipe_windows.append([now(), None])
+            c.wipe(v, start=False)
+            time.sleep(hold / 2)
+            c.nodes[v].spawn()
+            self.settle()
+            c.repair(v, timeout=120)
+            with self.h.lock:
+                self.h.wipe_windows[-1][1] = now()
+        elif kind == "pause+isolate":
+            v, w = rnd.sample(range(n), 2)
+            desc = "SIGSTOP node %d and isolate node %d for %.1fs" % (v, w, hold)
+            say(desc)
+            c.pause(v)
+            net.isolate(c, w)
+            time.sleep(hold)
+            net.heal()
+            c.resume(v)
+        elif kind == "kill9+oneway":
+            v, i, j = rnd.sample(range(n), 3)
+            desc = "kill -9 node %d and cut %d->%d for %.1fs" % (v, i, j, hold)
+            say(desc)
+            c.kill9(v)
+            net.cut_oneway(c, i, j)
+            time.sleep(hold)
+            net.heal()
+            c.nodes[v].spawn()
+        else:
+            raise ValueError(kind)
+        self.h.event("healed: " + desc)
+        self.settle()
+        self.h.event("settled: " + desc)
+        self.done.append(desc)
+
+
+def heal_all(c, net):
+    net.heal()
+    for nd in c.nodes:
+        if nd.paused:
+            c.resume(nd.index)
+    for nd in c.nodes:
+        if not nd.alive():
+            nd.spawn()
+    c.wait_all_up(ids=range(len(c.nodes)), timeout=60)
+
+
+# ----------------------------------------------------------------- checker
+
+def sum_info(c, section, field):
+    tot = 0
+    for i in range(len(c.nodes)):
+        try:
+            tot += int(float(c.info(i, section).get(field, "0")))
+        except (redis.RedisError, OSError, ValueError):
+            pass
+    return tot
+
+
+def check(c, hist, mode, rnd, sample=2000):
+    """Runs the checks on a healed, repaired cluster. Returns (counts, problems)."""
+    counts = {}
+    problems = []
+    n = len(c.nodes)
+
+    # the same ring everywhere
+    hashes = {c.ring_info(i).get("ring_hash") for i in range(n)}
+    if len(hashes) != 1:
+        problems.append("ring views differ: %s" % hashes)
+
+    # (c) identical versions on the owners of sampled keys, before any READ ALL
+    with hist.lock:
+        tried = list(hist.unique_tried)
+    keys = rnd.sample(tried, min(sample, len(tried))) + list(hist.reg.keys()) + \
+        ["reg%d" % i for i in range(4) if "reg%d" % i not in hist.reg] + \
+        ["set%d" % i for i in range(3)]
+    keys = list(dict.fromkeys(keys))
+    owners = {}
+    for k0 in range(0, len(keys), 500):
+        chunk = keys[k0:k0 + 500]
+        res = c.with_level(0, [["RING", "OWNERS", k] for k in chunk])
+        for k, r in zip(chunk, res):
+            owners[k] = [c.index_of(a) for a in r]
+    local = {}  # (node, key) -> sorted versions
+    for i in range(n):
+        mine = [k for k in keys if i in owners[k]]
+        for k0 in range(0, len(mine), 500):
+            chunk = mine[k0:k0 + 500]
+            res = c.with_level(i, [["RING", "LOCAL", k] for k in chunk])
+            for k, r in zip(chunk, res):
+                if isinstance(r, Exception):
+                    problems.append("RING LOCAL %s on node %d: %r" % (k, i, r))
+                    continue
+                local[(i, k)] = sorted((tuple(p) for p in r),
+                                       key=lambda p: (p[0] is None, p[0] or "", p[1]))
+    diverged = []
+    for k in keys:
+        vs = [local.get((i, k)) for i in owners[k]]
+        if any(v != vs[0] for v in vs[1:]):
+            diverged.append(k)
+    counts["keys_compared"] = len(keys)
+    counts["diverged"] = len(diverged)
+    for k in diverged[:10]:
+        problems.append("diverged replicas of %s: %s" % (
+            k, "; ".join("node %d=%s" % (i, local.get((i, k))) for i in owners[k])))
+
+    # (a) every acknowledged unique write, READ ALL
+    with hist.lock:
+        acked = dict(hist.unique)
+    lost, unreadable = [], []
+    items = list(acked.items())
+    for k0 in range(0, len(items), 1000):
+        chunk = items[k0:k0 + 1000]
+        via = rnd.randrange(n)
+        res = c.with_level(via, [["GET", k] for k, _ in chunk], read="ALL")
+        for (k, (v, _)), r in zip(chunk, res):
+            if isinstance(r, Exception):
+                # retry once on another connection before calling it unreadable
+                try:
+                    r = c.with_level((via + 1) % n, [["GET", k]], read="ALL")[0]
+                except (redis.RedisError, OSError) as e:
+                    r = e
+            if isinstance(r, Exception):
+                unreadable.append((k, repr(r)))
+            elif r != v:
+                lost.append((k, v, r))
+    counts["acked_writes"] = len(acked)
+    counts["unacked_writes"] = hist.unacked
+    counts["lost"] = len(lost)
+    counts["unreadable"] = len(unreadable)
+    for k, v, r in lost[:10]:
+        problems.append("LOST acknowledged write %s=%s: READ ALL returns %r (owners %s)" %
+                        (k, v, r, c.owners(k)))
+    for k, e in unreadable[:10]:
+        problems.append("acknowledged key %s unreadable with READ ALL: %s" % (k, e))
+
+    # registers: at least the last acknowledged value
+    reg_lost = 0
+    for k, acks in sorted(hist.reg.items()):
+        last = acks[-1][0]
+        r = c.with_level(0, [["GET", k]], read="ALL")[0]
+        if isinstance(r, Exception) or r is None or int(r) < last:
+            reg_lost += 1
+            problems.append("register %s: last acknowledged %d, READ ALL returns %r" %
+                            (k, last, r))
+    counts["register_acks"] = sum(len(a) for a in hist.reg.values())
+    counts["register_lost"] = reg_lost
+
+    # (d) sets: nothing acknowledged vanished
+    set_acked = set_lost = 0
+    for k, elems in sorted(hist.sets.items()):
+        r = c.with_level(0, [["VGET", k]], read="ALL")[0]
+        if isinstance(r, Exception):
+            problems.append("set %s unreadable: %r" % (k, r))
+            set_lost += len(elems)
+            set_acked += len(elems)
+            continue
+        have = set()
+        for s in r[1:]:
+            if s:
+                have.update(s.split())
+        missing = elems - have
+        set_acked += len(elems)
+        set_lost += len(missing)
+        if missing:
+            problems.append("set %s: %d acknowledged elements lost, e.g. %s (siblings now %d)" %
+                            (k, len(missing), sorted(missing)[:10], len(r) - 1))
+    counts["set_elements_acked"] = set_acked
+    counts["set_elements_lost"] = set_lost
+    counts["set_unacked"] = hist.set_unacked
+
+    # (b) stale reads
+    stale, excused = [], 0
+    reg_acks = {k: list(v) for k, v in hist.reg.items()}
+    reg_acked = {k: {val for val, _, _ in v} for k, v in reg_acks.items()}
+    indeterminate = 0
+    for kind, key, t0, res, via in hist.reads:
+        if kind == "unique":
+            v, ta = acked[key]
+            bad = ta < t0 and res != v
+            want, wvia = v, None
+        else:
+            before = [(val, ta, w) for val, ta, w in reg_acks.get(key, []) if ta < t0]
+            if not before:
+                continue
+            want, ta, wvia = max(before)
+            bad = res is None or int(res) < want
+            if bad and res is not None and int(res) not in reg_acked.get(key, ()):
+                # an unacknowledged write is indeterminate: it may take
+                # effect at any later time (a request stuck behind a cut
+                # reaches its coordinator after the heal), so reading it
+                # after a newer ack is allowed
+                indeterminate += 1
+                continue
+        if bad:
+            if hist.in_wipe_window(t0):
+                excused += 1
+            else:
+                stale.append((kind, key, want, res, "write acked %s via node %s; read %s via "
+                              "node %d" % (hist.when(ta), wvia, hist.when(t0), via)))
+    counts["reads"] = len(hist.reads)
+    counts["read_errors"] = hist.read_errors
+    counts["stale_reads"] = len(stale)
+    counts["stale_reads_wiped_replica"] = excused
+    counts["reads_of_unacked_writes"] = indeterminate
+    if mode == "strict":
+        for kind, key, want, res, why in stale[:10]:
+            problems.append("STALE read of %s %s: acknowledged %r before the read started, "
+                            "read returned %r (%s)" % (kind, key, want, res, why))
+    return counts, problems
+
+
+# ------------------------------------------------------------------- a run
+
+def run_mode(mode, cycles, hold, seed, kinds, calm):
+    rnd = random.Random(seed)
+    log("=== %s mode: %d fault cycles, hold %.1fs, seed %d" % (mode, cycles, hold, seed))
+    c = Cluster("jepsen-%s" % mode)
+    net = None
+    wl = None
+    ok = False
+    t_start = time.time()
+    try:
+        net = Net()
+        c.start(NODES, quorum_mode=mode, replication=3, read_quorum=2, write_quorum=2,
+                anti_entropy_interval=0)
+        hist = History()
+        wl = Workload(c, hist, seed)
+        wl.start()
+        faults = Faults(c, net, hist, rnd, hold)
+        time.sleep(calm)
+        schedule = list(kinds)
+        rnd.shuffle(schedule)
+        while len(schedule) < cycles:
+            schedule.append(rnd.choice(kinds))
+        for kind in schedule[:cycles]:
+            faults.run(kind)
+            time.sleep(calm)
+            if wl.errors:
+                break
+        log("healing; stopping the workload")
+        wl.finish()
+        heal_all(c, net)
+        t_heal = time.time()
+        try:
+            c.wait_hints_drained(timeout=60)
+            hints_stuck = None
+        except AssertionError as e:
+            hints_stuck = str(e)
+        t_rep = time.time()
+        for i in range(NODES):
+            c.repair(i, timeout=300)
+        log("healed in %.1fs, hints drained, RING REPAIR on every node in %.1fs" %
+            (t_rep - t_heal, time.time() - t_rep))
+        stats = {
+            "sloppy_fallbacks": sum_info(c, "ring", "sloppy_fallbacks"),
+            "read_repairs": sum_info(c, "ring", "read_repairs"),
+            "noquorum_errors": sum_info(c, "ring", "noquorum_errors"),
+            "hints_delivered": sum_info(c, "hints", "hints_delivered"),
+            "hints_dropped": sum_info(c, "hints", "hints_dropped"),
+            "aae_keys_repaired": sum_info(c, "antientropy", "aae_keys_repaired"),
+        }
+        counts, problems = check(c, hist, mode, rnd)
+        if hints_stuck:
+            problems.append("hints did not drain after healing: %s" % hints_stuck)
+        log("%s mode: faults: %s" % (mode, "; ".join(faults.done)))
+        log("%s mode: %s" % (mode, ", ".join("%s=%s" % kv for kv in stats.items())))
+        print("RESULT %s: acknowledged writes %d (unacknowledged %d), lost %d, unreadable %d, "
+              "register acks %d lost %d, reads %d, stale reads %d%s (during a wipe window %d), "
+              "older unacknowledged values read %d, keys compared %d, diverged replicas %d, "
+              "set elements acked %d lost %d "
+              "(%.0fs)" % (
+                  mode, counts["acked_writes"], counts["unacked_writes"], counts["lost"],
+                  counts["unreadable"], counts["register_acks"], counts["register_lost"],
+                  counts["reads"], counts["stale_reads"],
+                  "" if mode == "strict" else " (sloppy: not a failure)",
+                  counts["stale_reads_wiped_replica"], counts["reads_of_unacked_writes"],
+                  counts["keys_compared"],
+                  counts["diverged"], counts["set_elements_acked"],
+                  counts["set_elements_lost"], time.time() - t_start), flush=True)
+        for p in problems:
+            print("PROBLEM %s: %s" % (mode, p), flush=True)
+        ok = not problems
+        return ok, counts
+    finally:
+        if wl is not None:
+            wl.stop.set()
+        if not ok and os.environ.get("RINGKV_FAULT_LOGS"):
+            print(c.log_tails(4000))
+        if not ok:
+            print("(data and logs of the %s run: %s%s)" % (
+                mode, c.dir, "" if os.environ.get("RINGKV_KEEP") else ", removed; "
+                "RINGKV_KEEP=1 keeps them"), flush=True)
+        c.close()
+        if net is not None:
+            net.close()
+
+
+def main(argv):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--mode", default="both", choices=["strict", "sloppy", "both"])
+    ap.add_argument("--long", action="store_true", help="more cycles, combined faults")
+    ap.add_argument("--cycles", type=int, default=None)
+    ap.add_argument("--hold", type=float, default=None, help="seconds a fault lasts")
+    ap.add_argument("--calm", type=float, default=None, help="seconds between faults")
+    ap.add_argument("--seed", type=int, default=None)
+    a = ap.parse_args(argv)
+    seed = a.seed if a.seed is not None else int(os.environ.get("RINGKV_FAULT_SEED", "0")) or \
+        random.randrange(1, 1 << 30)
+    kinds = LONG_FAULTS if a.long else SHORT_FAULTS
+    cycles = a.cycles or (30 if a.long else len(SHORT_FAULTS))
+    hold = a.hold or (3.0 if a.long else 2.2)
+    calm = a.calm if a.calm is not None else (1.0 if a.long else 0.3)
+    modes = ["strict", "sloppy"] if a.mode == "both" else [a.mode]
+    print("jepsen: seed %d (rerun with --seed %d)" % (seed, seed), flush=True)
+    allok = True
+    for i, m in enumerate(modes):
+        ok, _ = run_mode(m, cycles, hold, seed + i, kinds, calm)
+        allok = allok and ok
+    left = [l for l in iptables_rules().splitlines() if "RINGKV_FAULT" in l]
+    if left:
+        print("PROBLEM: iptables rules left: %s" % left)
+        allok = False
+    print("jepsen: %s" % ("PASS" if allok else "FAIL"), flush=True)
+    return 0 if allok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
