@@ -51,14 +51,68 @@ typedef struct target {
     int replaced;     /* home replica: a fallback was already asked for it */
 } target;
 
-static int levelNeed(int level, int nrep) {
-    int need = level;
-    if (level == LEVEL_QUORUM) need = nrep / 2 + 1;
-    else if (level == LEVEL_ALL) need = nrep;
-    if (need > nrep) need = nrep; /* fewer replicas than asked: capped */
-    if (need < 1) need = 1;
-    return need;
+static const char *memberDc(int idx) {
+    int n;
+    return gossipMembers(&n)[idx].dc;
 }
+
+/* Where a target's answer counts: the data center of the home replica (a
+ * fallback counts for the replica it stands in for). */
+static const char *targetDc(const target *t) { return memberDc(t->owner >= 0 ? t->owner : t->member); }
+
+/* Evaluates a consistency level over the targets. Returns 1 when met, -1
+ * when it can no longer be met, 0 while waiting; *got, *need and *dc
+ * describe the (first) group that decides, for the error message. */
+static int evalLevel(int level, const target *t, int n, int *got, int *need, const char **dc) {
+    *dc = NULL;
+    if (level == LEVEL_EACH_QUORUM) {
+        int result = 1;
+        for (int i = 0; i < n; i++) {
+            if (t[i].owner >= 0) continue; /* groups are the home replicas' DCs */
+            const char *d = targetDc(&t[i]);
+            int seen = 0;
+            for (int j = 0; j < i; j++)
+                if (t[j].owner < 0 && !strcmp(targetDc(&t[j]), d)) seen = 1;
+            if (seen) continue;
+            int home = 0, ok = 0, pend = 0;
+            for (int j = 0; j < n; j++) {
+                if (strcmp(targetDc(&t[j]), d)) continue;
+                if (t[j].owner < 0) home++;
+                if (t[j].state == RS_OK) ok++;
+                else if (t[j].state == RS_PENDING) pend++;
+            }
+            int q = home / 2 + 1;
+            int r = ok >= q ? 1 : ok + pend < q ? -1 : 0;
+            if (r < 1 && (result == 1 || r == -1)) {
+                *got = ok;
+                *need = q;
+                *dc = d;
+            }
+            if (r == -1) return -1;
+            if (r == 0) result = 0;
+        }
+        return result;
+    }
+    int local = level == LEVEL_LOCAL_ONE || level == LEVEL_LOCAL_QUORUM;
+    int home = 0, ok = 0, pend = 0;
+    for (int i = 0; i < n; i++) {
+        if (local && strcmp(targetDc(&t[i]), server.dc)) continue;
+        if (t[i].owner < 0) home++;
+        if (t[i].state == RS_OK) ok++;
+        else if (t[i].state == RS_PENDING) pend++;
+    }
+    int q;
+    if (level == LEVEL_LOCAL_ONE) q = 1;
+    else if (level == LEVEL_LOCAL_QUORUM || level == LEVEL_QUORUM) q = home / 2 + 1;
+    else if (level == LEVEL_ALL) q = home;
+    else q = level < home ? level : home; /* fewer replicas than asked: capped */
+    if (q < 1) q = 1;
+    *got = ok;
+    *need = q;
+    if (local) *dc = server.dc;
+    return ok >= q ? 1 : ok + pend < q ? -1 : 0;
+}
+
 
 static int readLevel(request *r) {
     int l = r && r->c && r->c->read_level ? r->c->read_level : (int)server.read_quorum;
@@ -152,7 +206,7 @@ typedef struct readOp {
     size_t klen;
     int n;             /* replicas */
     target t[MAX_REPLICAS];
-    int need, ok, failed, outstanding;
+    int level, ok, failed, outstanding;
     record merged;     /* values owned */
 } readOp;
 
@@ -188,11 +242,20 @@ static void readProgress(readOp *op) {
         coordResult res = {0, NULL, &op->merged};
         char err[160];
         int answer = 0;
-        if (op->ok >= op->need) {
+        int got, need;
+        const char *dc;
+        int st = op->n ? evalLevel(op->level, op->t, op->n, &got, &need, &dc) : -1;
+        if (!op->n) {
+            got = 0;
+            need = 1;
+            dc = NULL;
+        }
+        if (st == 1) {
             res.ok = 1;
             answer = 1;
-        } else if (op->ok + op->outstanding < op->need) {
-            snprintf(err, sizeof(err), "-NOQUORUM %d of %d replicas answered", op->ok, op->need);
+        } else if (st == -1) {
+            snprintf(err, sizeof(err), "-NOQUORUM %d of %d replicas%s%s answered", got, need,
+                     dc ? " in " : "", dc ? dc : "");
             res.err = err;
             cs.noquorum++;
             answer = 1;
@@ -306,14 +369,13 @@ void coordRead(request *r, int db, const char *key, size_t klen, coordCallback *
     op->klen = klen;
     recordInit(&op->merged);
     op->n = replicasOf(db, key, klen, op->t);
-    op->need = levelNeed(readLevel(r), op->n);
+    op->level = readLevel(r);
     r->pending++;
     cs.reads++;
     int home = op->n;
     op->outstanding++; /* hold the operation until every target was asked */
     for (int i = 0; i < home; i++) readAsk(op, i);
     op->outstanding--;
-    if (op->n == 0) op->need = 1; /* no ring yet: nothing can answer */
     readProgress(op);
 }
 
@@ -330,7 +392,7 @@ typedef struct writeState {
     size_t klen;
     int n;
     target t[MAX_REPLICAS];
-    int need, acks, failed, outstanding;
+    int level, acks, failed, outstanding;
     char lasterr[160];
     buf rec;           /* the record sent to replicas (kept for fallbacks) */
 } writeState;
@@ -363,12 +425,20 @@ static void writeAnswer(writeState *ws, int ok, const char *err) {
 
 static void writeProgress(writeState *ws) {
     if (!ws->answered) {
-        if (ws->acks >= ws->need) {
+        int got, need;
+        const char *dc;
+        int st = ws->n ? evalLevel(ws->level, ws->t, ws->n, &got, &need, &dc) : -1;
+        if (!ws->n) {
+            got = 0;
+            need = 1;
+            dc = NULL;
+        }
+        if (st == 1) {
             writeAnswer(ws, 1, NULL);
-        } else if (ws->acks + ws->outstanding < ws->need) {
+        } else if (st == -1) {
             char err[320];
-            snprintf(err, sizeof(err), "-NOQUORUM %d of %d replicas acknowledged the write%s%s",
-                     ws->acks, ws->need, ws->lasterr[0] ? " (" : "",
+            snprintf(err, sizeof(err), "-NOQUORUM %d of %d replicas%s%s acknowledged the write%s%s",
+                     got, need, dc ? " in " : "", dc ? dc : "", ws->lasterr[0] ? " (" : "",
                      ws->lasterr[0] ? ws->lasterr : "");
             if (ws->lasterr[0]) strcat(err, ")");
             cs.noquorum++;
@@ -543,8 +613,8 @@ static void sendTo(writeState *ws, int i) {
 }
 
 /* COORD db key W flags expire ctx value */
-static void encodeCoord(const writeOp *op, int need, char *wbuf, char *fbuf, char *ebuf, buf *ctx) {
-    snprintf(wbuf, 16, "%d", need);
+static void encodeCoord(const writeOp *op, int level, char *wbuf, char *fbuf, char *ebuf, buf *ctx) {
+    snprintf(wbuf, 16, "%d", level);
     snprintf(fbuf, 16, "%d%d", op->tombstone ? 1 : 0, op->ctx ? 1 : 0);
     snprintf(ebuf, 24, "%lld", (long long)op->expire);
     if (op->ctx) vclockEncode(op->ctx, ctx);
@@ -557,7 +627,7 @@ typedef struct forwardState {
     int db;
     char *key;
     size_t klen;
-    int need;
+    int level;
     /* the operation, kept to retry on the next replica */
     char *val;
     size_t vlen;
@@ -612,7 +682,7 @@ static void forwardTry(forwardState *fs) {
             ws->r = fs->r;
             ws->cb = fs->cb;
             ws->pd = fs->pd;
-            ws->need = fs->need;
+            ws->level = fs->level;
             writeOp op = {fs->val, fs->vlen, fs->tombstone, fs->expire,
                           fs->hasctx ? &fs->ctx : NULL};
             coordinateHere(ws, &op);
@@ -624,7 +694,7 @@ static void forwardTry(forwardState *fs) {
         writeOp op = {fs->val, fs->vlen, fs->tombstone, fs->expire, fs->hasctx ? &fs->ctx : NULL};
         buf ctx;
         bufInit(&ctx);
-        encodeCoord(&op, fs->need, wbuf, fbuf, ebuf, &ctx);
+        encodeCoord(&op, fs->level, wbuf, fbuf, ebuf, &ctx);
         const char *argv[8] = {"COORD", dbs, fs->key, wbuf, fbuf, ebuf, ctx.ptr ? ctx.ptr : "",
                                fs->val ? fs->val : ""};
         size_t lens[8] = {5, strlen(dbs), fs->klen, strlen(wbuf), strlen(fbuf), strlen(ebuf),
@@ -636,8 +706,7 @@ static void forwardTry(forwardState *fs) {
     }
     coordResult res = {0, NULL, NULL};
     char e[160];
-    snprintf(e, sizeof(e), "-NOQUORUM 0 of %d replicas acknowledged the write (no replica reachable)",
-             fs->need);
+    snprintf(e, sizeof(e), "-NOQUORUM no replica of the key is reachable to coordinate the write");
     res.err = e;
     cs.noquorum++;
     fs->cb(fs->r, &res, fs->pd);
@@ -660,19 +729,23 @@ void coordWrite(request *r, int db, const char *key, size_t klen, const writeOp 
     r->pending++;
     target t[MAX_REPLICAS];
     int n = replicasOf(db, key, klen, t);
-    int need = levelNeed(writeLevel(r), n);
+    int level = writeLevel(r);
+    int local = level == LEVEL_LOCAL_ONE || level == LEVEL_LOCAL_QUORUM;
+    /* the version coordinator: the first reachable replica (in this data
+     * center for the LOCAL levels, so the write needs no other one) */
     int first = -1;
-    for (int i = 0; i < n; i++)
-        if (reachable(t[i].member)) {
-            first = i;
-            break;
-        }
+    for (int pass = local ? 0 : 1; pass < 2 && first < 0; pass++)
+        for (int i = 0; i < n; i++)
+            if (reachable(t[i].member) && (pass || !strcmp(memberDc(t[i].member), server.dc))) {
+                first = i;
+                break;
+            }
     if (first >= 0 && t[first].member == gossipSelf()) {
         writeState *ws = writeStateNew(db, key, klen);
         ws->r = r;
         ws->cb = cb;
         ws->pd = pd;
-        ws->need = need;
+        ws->level = level;
         coordinateHere(ws, op);
         return;
     }
@@ -683,7 +756,7 @@ void coordWrite(request *r, int db, const char *key, size_t klen, const writeOp 
     fs->db = db;
     fs->key = zmemdup(key, klen);
     fs->klen = klen;
-    fs->need = need;
+    fs->level = level;
     fs->val = op->tombstone ? NULL : zmemdup(op->val ? op->val : "", op->vlen);
     fs->vlen = op->tombstone ? 0 : op->vlen;
     fs->tombstone = op->tombstone;
@@ -780,7 +853,7 @@ static void coordHandler(busReq *req) {
         return;
     }
     ws->breq = req;
-    ws->need = (int)need < ws->n ? (int)need : ws->n;
+    ws->level = (int)need; /* the client's level, evaluated here */
     writeOp op = {req->argv[8], req->lens[8], tombstone, expire, hasctx ? &ctx : NULL};
     coordinateHere(ws, &op);
     vclockFree(&ctx);

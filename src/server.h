@@ -35,6 +35,9 @@ struct command;
 /* Consistency levels: a positive count of replicas, or one of these. */
 #define LEVEL_QUORUM -1 /* a majority of the key's replicas */
 #define LEVEL_ALL -2    /* every replica */
+#define LEVEL_LOCAL_ONE -3    /* one replica in the coordinator's data center */
+#define LEVEL_LOCAL_QUORUM -4 /* a majority of the replicas in the coordinator's data center */
+#define LEVEL_EACH_QUORUM -5  /* a majority in every data center */
 
 #define QUORUM_STRICT 0
 #define QUORUM_SLOPPY 1

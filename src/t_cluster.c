@@ -18,8 +18,15 @@
 static const struct {
     const char *name;
     int level;
-} levelNames[] = {{"ONE", 1}, {"TWO", 2}, {"THREE", 3}, {"QUORUM", LEVEL_QUORUM},
-                  {"ALL", LEVEL_ALL}, {NULL, 0}};
+} levelNames[] = {{"ONE", 1},
+                  {"TWO", 2},
+                  {"THREE", 3},
+                  {"QUORUM", LEVEL_QUORUM},
+                  {"ALL", LEVEL_ALL},
+                  {"LOCAL_ONE", LEVEL_LOCAL_ONE},
+                  {"LOCAL_QUORUM", LEVEL_LOCAL_QUORUM},
+                  {"EACH_QUORUM", LEVEL_EACH_QUORUM},
+                  {NULL, 0}};
 
 static int parseLevel(const char *s, size_t len, int *level) {
     long long n;
@@ -62,7 +69,7 @@ void consistencyCommand(request *r) {
         } else if (parseLevel(r->argv[j + 1], r->argvlen[j + 1], dst) != C_OK) {
             addReplyErrorFormat(r,
                                 "invalid consistency level '%.64s' (a count, ONE, TWO, THREE, "
-                                "QUORUM, ALL or DEFAULT)",
+                                "QUORUM, ALL, LOCAL_ONE, LOCAL_QUORUM, EACH_QUORUM or DEFAULT)",
                                 r->argv[j + 1]);
             return;
         }
