@@ -59,5 +59,10 @@ run: all
 stop:
 	@bash utils/create-cluster stop
 
+# ringkv against redis-server with redis-benchmark (not part of `make test`);
+# BENCH_SECONDS=3 for a quick run, see utils/bench for the other settings.
+bench: all
+	@/usr/bin/python3 utils/bench
+
 clean:
 	rm -f src/*.o $(SERVER) $(UNIT_TESTS)

@@ -74,6 +74,7 @@ request *requestCreate(client *c) {
     r->state = NULL;
     r->state_free = NULL;
     r->failed = 0;
+    r->parent = NULL;
     if (c) {
         if (c->tail) c->tail->next = r;
         else c->head = r;
@@ -114,6 +115,32 @@ void *requestState(request *r, size_t size) {
     return r->state;
 }
 
+void requestSetArgs(request *r, int argc, char **argv, const size_t *lens) {
+    if (r->argvcap < argc) {
+        r->argv = zrealloc(r->argv, sizeof(char *) * (size_t)argc);
+        r->argvlen = zrealloc(r->argvlen, sizeof(size_t) * (size_t)argc);
+        r->argvcap = argc;
+    }
+    size_t total = 0;
+    for (int i = 0; i < argc; i++) total += lens[i] + 1;
+    bufClear(&r->argbuf);
+    bufReserve(&r->argbuf, total);
+    size_t off = 0;
+    for (int i = 0; i < argc; i++) {
+        memcpy(r->argbuf.ptr + off, argv[i], lens[i]);
+        r->argbuf.ptr[off + lens[i]] = '\0';
+        r->argvlen[i] = lens[i];
+        off += lens[i] + 1;
+    }
+    off = 0;
+    for (int i = 0; i < argc; i++) {
+        r->argv[i] = r->argbuf.ptr + off;
+        off += lens[i] + 1;
+    }
+    r->argbuf.len = total;
+    r->argc = argc;
+}
+
 static void copyArgs(request *r, client *c, const char *base) {
     respParser *p = &c->parser;
     int argc = p->argc;
@@ -146,6 +173,11 @@ static void requestComplete(request *r) {
     if (r->cmd) {
         long long us = ustime() - r->start_us;
         infoRecordCommand(r->cmd, us, r->failed);
+    }
+    if (r->parent) { /* a command of an EXEC: its reply goes into EXEC's */
+        multiChildDone(r->parent, r);
+        requestFree(r);
+        return;
     }
     if (r->c) clientFlush(r->c);
     else requestFree(r); /* its client is gone: nobody to answer */
@@ -256,9 +288,11 @@ void clientFree(client *c) {
         } else {
             r->c = NULL;
             r->next = NULL;
+            if (r->cmd && r->cmd->proc == execCommand) multiDetach(r);
         }
         r = next;
     }
+    multiFree(c);
     if (c->bev) bufferevent_free(c->bev);
     respParserFree(&c->parser);
     bufFree(&c->qb);
@@ -444,7 +478,8 @@ static void scheduleResume(client *c) {
 }
 
 static void lockGranted(request *r) {
-    if (r->c && r->c->waiting == r) scheduleResume(r->c);
+    if (r->parent) multiChildGranted(r);
+    else if (r->c && r->c->waiting == r) scheduleResume(r->c);
 }
 
 static void protocolError(client *c, const char *err) {
@@ -493,6 +528,13 @@ static void processInput(client *c) {
             respParserReset(&c->parser);
             pos += consumed;
             int ready = prepare(c, r);
+            if (c->mstate && !(ready && multiPassThrough(r))) {
+                /* in MULTI: queue it, or doom the transaction */
+                if (ready) multiQueue(c, r);
+                else multiFlagDirty(c);
+                requestRelease(r);
+                continue;
+            }
             if (ready && !startable(c, r)) {
                 c->waiting = r; /* parsing resumes once it started */
                 break;

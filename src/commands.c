@@ -92,6 +92,12 @@ static command table[] = {
     {"info", infoCommand, -1, CMD_STALE | CMD_LOADING, 0, 0, 0, "server", "1.0.0", "Get information and statistics about the server", "[section [section ...]]", 0, 0, 0, 0},
     {"time", timeCommand, 1, F | CMD_STALE | CMD_LOADING, 0, 0, 0, "server", "2.6.0", "Return the current server time", "", 0, 0, 0, 0},
     {"shutdown", shutdownCommand, -1, CMD_ADMIN | CMD_STALE | CMD_LOADING | CMD_NOAUTH, 0, 0, 0, "server", "1.0.0", "Synchronously save the dataset to disk and then shut down the server", "[NOSAVE|SAVE] [NOW] [FORCE] [ABORT]", 0, 0, 0, 0},
+    /* transactions (no isolation across keys: see multi.c and README) */
+    {"multi", multiCommand, 1, F | CMD_LOADING | CMD_STALE | CMD_NOSCRIPT, 0, 0, 0, "transactions", "1.2.0", "Mark the start of a transaction block", "", 0, 0, 0, 0},
+    {"exec", execCommand, 1, CMD_LOADING | CMD_STALE | CMD_NOSCRIPT, 0, 0, 0, "transactions", "1.2.0", "Execute all commands issued after MULTI", "", 0, 0, 0, 0},
+    {"discard", discardCommand, 1, F | CMD_LOADING | CMD_STALE | CMD_NOSCRIPT, 0, 0, 0, "transactions", "2.0.0", "Discard all commands issued after MULTI", "", 0, 0, 0, 0},
+    {"watch", watchCommand, -2, F | CMD_LOADING | CMD_STALE | CMD_NOSCRIPT, 1, -1, 1, "transactions", "2.2.0", "Not supported: ringkv has no isolation across keys", "key [key ...]", 0, 0, 0, 0},
+    {"unwatch", unwatchCommand, 1, F | CMD_LOADING | CMD_STALE | CMD_NOSCRIPT, 0, 0, 0, "transactions", "2.2.0", "Forget about all watched keys (there never are any)", "", 0, 0, 0, 0},
     /* cluster (ringkv) */
     {"ring", ringCommand, -2, CMD_ADMIN | CMD_STALE, 0, 0, 0, "cluster", "ringkv", "Cluster membership and placement: NODES, INFO, OWNERS, LOCAL, JOIN", "subcommand [arg [arg ...]]", 0, 0, 0, 0},
     {"consistency", consistencyCommand, -1, F | CMD_STALE, 0, 0, 0, "connection", "ringkv", "Show or set this connection's read and write consistency levels", "[READ level] [WRITE level]", 0, 0, 0, 0},

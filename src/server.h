@@ -76,6 +76,7 @@ struct request {
     void (*state_free)(void *); /* how to free state, or NULL for zfree */
     int failed;             /* the reply is an error (error stats) */
     void *locks;            /* keylock.c's claim on the keys, NULL if none */
+    request *parent;        /* EXEC running this queued command, or NULL */
 };
 
 struct client {
@@ -102,6 +103,7 @@ struct client {
     long long obuf_soft_since;  /* when the soft output limit was first passed (ms), 0 = not */
     const char *lastcmd;        /* name of the last command run */
     unsigned long long tot_cmds;/* commands run */
+    void *mstate;               /* MULTI: the queued commands (multi.c), NULL if not in MULTI */
     int read_level;             /* CONSISTENCY READ: 0 = read-quorum, else LEVEL_* or a count */
     int write_level;            /* CONSISTENCY WRITE: 0 = write-quorum, else LEVEL_* or a count */
     client *prev, *next;        /* list of all clients */
@@ -213,6 +215,8 @@ void clientFree(client *c);
 void clientScheduleClose(client *c);
 void clientsCron(void);
 request *requestCreate(client *c);
+/* Copies argc arguments into r (borrowed for the call). */
+void requestSetArgs(request *r, int argc, char **argv, const size_t *lens);
 /* Called by async completions: drops one pending count, completes at zero. */
 void requestRelease(request *r);
 /* Reply helpers: all write into r->out. */
@@ -250,6 +254,15 @@ void clientKillAll(void);
 int getLongLongFromArg(request *r, int i, long long *v, const char *err);
 int getLongDoubleFromArg(request *r, int i, long double *v, const char *err);
 int argIs(request *r, int i, const char *s); /* case-insensitive */
+
+/* ---- multi.c ---- */
+int multiPassThrough(const request *r);
+void multiQueue(client *c, request *r);
+void multiFlagDirty(client *c);
+void multiChildDone(request *parent, request *child);
+void multiChildGranted(request *child);
+void multiFree(client *c);
+void multiDetach(request *r); /* EXEC request r lost its client */
 
 /* ---- server.c ---- */
 void serverShutdown(int from_signal);

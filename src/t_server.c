@@ -160,6 +160,7 @@ void helloCommand(request *r) {
 void resetCommand(request *r) {
     client *c = r->c;
     if (c) {
+        multiFree(c);
         c->db = 0;
         c->proto = 2;
         clientSetName(c, NULL, 0);

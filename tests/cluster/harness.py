@@ -26,6 +26,7 @@ API:
   c.wait_until(fn, timeout, what)     poll fn() until truthy, else AssertionError
   c.wait_all_up(ids=None)             every live node lists every live node up
   c.wait_seen_down(i)                 every other live node no longer lists i up
+  c.wait_quiet()                      no bus request pending on any live node
   c.ring_nodes(i) -> [NodeLine]       parsed RING NODES of node i
   c.ring_info(i) -> {name: value}     parsed RING INFO of node i
   c.node_id(i)                        node i's id (its "myself" line)
@@ -53,9 +54,12 @@ SERVER_BIN = os.environ.get("RINGKV_SERVER", os.path.join(ROOT, "src", "ringkv-s
 # at the end; each cluster gets its own directory below it.
 TMP_PARENT = os.environ.get("RINGKV_CLUSTER_TMP") or None
 
-# Timings that make failure detection take about a second and a half
-# instead of the production defaults' several seconds.
-FAST = {"gossip-interval": "200", "fail-timeout": "1500", "replica-timeout": "500"}
+# Timings that make failure detection take about two seconds instead of the
+# production defaults' several. Not tighter: on a loaded 2-core machine (other
+# test suites running) a live node can miss a 1.5 s heartbeat window or a
+# 0.5 s reply deadline, and the tests would see false failures. A killed
+# node's connections are refused at once, so the reply deadline costs no time.
+FAST = {"gossip-interval": "200", "fail-timeout": "2000", "replica-timeout": "1500"}
 
 _live = {}  # pid -> Popen of every process started here and not yet reaped
 
@@ -442,6 +446,15 @@ class Cluster:
         self.wait_until(lambda: all(self._sees_up(i, addrs) and self._links_up(i, len(ids) - 1)
                                     for i in ids), timeout,
                         "nodes %s to see each other up" % ids)
+
+    def wait_quiet(self, timeout=30.0):
+        """Every live node has no bus request waiting for an answer. After a
+        burst of writes acknowledged at W < N, the slowest replica may still
+        be applying a backlog of them; a request queued behind that backlog
+        can exceed replica-timeout on a loaded machine."""
+        self.wait_until(lambda: all(self.ring_info(i).get("bus_requests_pending") == "0"
+                                    for i in self.live()), timeout,
+                        "the bus to drain (bus_requests_pending 0 everywhere)")
 
     def wait_seen_down(self, j, timeout=20.0):
         """Every other live node no longer lists node j as up (suspect or down)."""

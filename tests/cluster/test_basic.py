@@ -164,6 +164,7 @@ class Pipelining(ClusterTest):
         bad = [(j, replies[j], expected[j]) for j in range(len(expected))
                if replies[j] != expected[j]]
         self.assertEqual(bad[:10], [], "%d replies out of order or wrong" % len(bad))
+        c.wait_quiet()
 
         for i in (1, 2):
             r = c.node(i)
@@ -236,7 +237,9 @@ class Benchmark(ClusterTest):
             self.assertGreater(float(rps[t]), 0, out)
         print("\n    redis-benchmark in %.1fs: SET %s rps, GET %s rps" %
               (elapsed, rps.get("SET"), rps.get("GET")))
-        # the keys it wrote are readable through the other nodes
+        # the keys it wrote are readable through the other nodes (once the
+        # third replica of each write has caught up: see wait_quiet)
+        c.wait_quiet()
         sample = c.node(0).keys("key:*")
         self.assertGreater(len(sample), 1000)
         self.assertEqual(c.node(1).dbsize(), len(sample))
