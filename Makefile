@@ -8,7 +8,7 @@ CFLAGS_ALL = $(OPT) -g -std=gnu11 $(WARN) -D_GNU_SOURCE $(CFLAGS)
 # Debian's static librocksdb.a is built with NDEBUG and avoids the shared
 # library's TLS trampolines (measured faster); it needs its codecs linked.
 ROCKSDB_LIBS = -Wl,-Bstatic -lrocksdb -Wl,-Bdynamic -lsnappy -llz4 -lzstd -lbz2 -lz -luring -lstdc++ -lm -ldl -lpthread
-LIBS = -levent -levent_openssl -lhiredis -lxxhash $(ROCKSDB_LIBS) -ljemalloc
+LIBS = -levent -levent_openssl -lhiredis -lxxhash -lssl -lcrypto $(ROCKSDB_LIBS) -ljemalloc
 
 SRC = $(filter-out src/server.c,$(wildcard src/*.c))
 OBJ = $(SRC:.c=.o)

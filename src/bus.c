@@ -28,9 +28,13 @@
 
 #include "server.h"
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #define LINK_DOWN 0
-#define LINK_CONNECTING 1
-#define LINK_UP 2
+#define LINK_CONNECTING 1 /* TCP (and TLS) connecting */
+#define LINK_HANDSHAKE 2  /* HELLO (and AUTH) sent, waiting for the peer */
+#define LINK_UP 3
 
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 2000
@@ -45,6 +49,8 @@ typedef struct pending {
     struct pending *next;   /* link FIFO */
     struct pending *prev;
     struct pending *hnext;  /* id table chain */
+    char *msg;              /* formatted request not written yet (link not up), or NULL */
+    size_t msglen;
 } pending;
 
 struct busLink {
@@ -58,14 +64,17 @@ struct busLink {
     long long connect_deadline;/* give up connecting at (ms) */
     struct event *retry_ev;    /* reconnect timer */
     pending *head, *tail;      /* requests waiting for answers, oldest first */
-    int refused;               /* the peer refused our HELLO (other cluster) */
+    int refused;               /* the peer refused our HELLO (other cluster, wrong secret) */
+    char nonce[33];            /* our HELLO challenge (hex) */
     busLink *next;             /* all links */
 };
 
 typedef struct busConn {
     struct bufferevent *bev;
     redisReader *reader;
-    int hello;                 /* HELLO accepted */
+    int hello;                 /* 0: HELLO expected, 1: AUTH expected, 2: authenticated */
+    char cnonce[33];           /* the peer's challenge, from its HELLO */
+    char snonce[33];           /* ours, sent in the HELLO answer */
     char peer_id[41];
     char addr[64];
     busReq *reqs;              /* requests not answered yet */
@@ -96,6 +105,10 @@ static struct {
 static long long nowMs(void) { return (long long)(monotonic_us() / 1000); }
 
 static void helloHandler(busReq *req);
+static void authHandler(busReq *req);
+static void sendHello(busLink *l);
+static void sendEx(busLink *l, int argc, const char **argv, const size_t *lens, busReplyCb *cb,
+                   void *pd, long long timeout_ms, int handshake);
 
 /* ------------------------------------------------------------ id table */
 
@@ -159,6 +172,7 @@ static void finish(pending *p, int ok, const redisReply *reply, const char *err)
     listUnlink(p->link, p);
     busReplyCb *cb = p->cb;
     void *pd = p->pd;
+    zfree(p->msg);
     zfree(p);
     cb(ok, reply, err, pd);
 }
@@ -234,12 +248,6 @@ static void linkRead(struct bufferevent *bev, void *arg) {
                 if (status && !strcmp(status, "OK")) {
                     finish(p, 1, rep, NULL);
                 } else {
-                    if (status && !strncmp(status, "HELLO ", 6)) {
-                        l->refused = 1;
-                        bus.refused++;
-                        serverLog(LL_WARNING, "Cluster bus peer %s refused us: %s", l->addr,
-                                  status + 6);
-                    }
                     finish(p, 0, rep, status ? status : "error");
                 }
             }
@@ -255,9 +263,7 @@ static void linkEvent(struct bufferevent *bev, short what, void *arg) {
     if (what & BEV_EVENT_CONNECTED) {
         int one = 1;
         setsockopt(bufferevent_getfd(l->bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        l->state = LINK_UP;
-        l->backoff = BACKOFF_MIN_MS;
-        serverLog(LL_VERBOSE, "Cluster bus link to %s up", l->addr);
+        sendHello(l);
         return;
     }
     if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
@@ -265,10 +271,95 @@ static void linkEvent(struct bufferevent *bev, short what, void *arg) {
     }
 }
 
-static void helloDone(int ok, const redisReply *reply, const char *err, void *pd) {
+/* HMAC-SHA256(cluster-secret, role|a|b) in hex: the handshake's proofs.
+ * The secret itself never crosses the wire. */
+static void proof(const char *role, const char *a, const char *b, char *out) {
+    char msg[160];
+    int ml = snprintf(msg, sizeof(msg), "%s|%s|%s", role, a, b);
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int maclen = 0;
+    HMAC(EVP_sha256(), server.cluster_secret, (int)strlen(server.cluster_secret),
+         (const unsigned char *)msg, (size_t)ml, mac, &maclen);
+    for (unsigned i = 0; i < maclen && i < 32; i++) sprintf(out + 2 * i, "%02x", mac[i]);
+    out[64] = '\0';
+}
+
+static int secretSet(void) { return server.cluster_secret && server.cluster_secret[0]; }
+
+static void linkUp(busLink *l) {
+    l->state = LINK_UP;
+    l->backoff = BACKOFF_MIN_MS;
+    serverLog(LL_VERBOSE, "Cluster bus link to %s up", l->addr);
+    for (pending *p = l->head; p; p = p->next) {
+        if (!p->msg) continue;
+        bufferevent_write(l->bev, p->msg, p->msglen);
+        zfree(p->msg);
+        p->msg = NULL;
+    }
+}
+
+static void refuse(busLink *l, const char *why) {
+    l->refused = 1;
+    bus.refused++;
+    serverLog(LL_WARNING, "Cluster bus peer %s: %s", l->addr, why);
+    if (l->state != LINK_DOWN) linkDown(l, why);
+}
+
+static void authDone(int ok, const redisReply *reply, const char *err, void *pd) {
     UNUSED(reply);
     busLink *l = pd;
-    if (!ok && l->refused && l->state != LINK_DOWN) linkDown(l, err);
+    if (l->state != LINK_HANDSHAKE) return;
+    if (!ok && err && strstr(err, "refused")) refuse(l, err);
+    else if (!ok) linkDown(l, err ? err : "handshake failed");
+    else linkUp(l);
+}
+
+/* HELLO's answer: [peer id] or, with a cluster-secret, [peer id, its
+ * challenge, its proof of the secret over ours]. */
+static void helloDone(int ok, const redisReply *reply, const char *err, void *pd) {
+    busLink *l = pd;
+    if (l->state != LINK_HANDSHAKE) return;
+    if (!ok) {
+        if (err && strstr(err, "refused")) refuse(l, err);
+        else linkDown(l, err ? err : "handshake failed");
+        return;
+    }
+    int peersecret = reply->elements >= 6;
+    if (secretSet() != peersecret) {
+        refuse(l, secretSet() ? "it has no cluster-secret (or another one): refusing it"
+                              : "it requires a cluster-secret and we have none");
+        return;
+    }
+    if (!secretSet()) {
+        linkUp(l);
+        return;
+    }
+    const char *snonce = reply->element[4]->str, *sproof = reply->element[5]->str;
+    char expect[65], mine[65];
+    proof("server", l->nonce, snonce, expect);
+    if (reply->element[4]->len != 32 || strcmp(expect, sproof) != 0) {
+        refuse(l, "it failed the cluster-secret challenge (a different secret?)");
+        return;
+    }
+    proof("client", snonce, l->nonce, mine);
+    const char *argv[2] = {"AUTH", mine};
+    size_t lens[2] = {4, 64};
+    sendEx(l, 2, argv, lens, authDone, l, 0, 1);
+}
+
+static void sendHello(busLink *l) {
+    l->state = LINK_HANDSHAKE;
+    getRandomHex(l->nonce, 32);
+    l->nonce[32] = '\0';
+    char q[16], port[16], busport[16];
+    snprintf(q, sizeof(q), "%d", server.ring_partitions);
+    snprintf(port, sizeof(port), "%d", server.port);
+    snprintf(busport, sizeof(busport), "%d", server.bus_port);
+    const char *argv[] = {"HELLO", server.cluster_name, q, server.node_id, server.announce_host,
+                          port, busport, l->nonce};
+    size_t lens[8];
+    for (int i = 0; i < 8; i++) lens[i] = strlen(argv[i]);
+    sendEx(l, 8, argv, lens, helloDone, l, 0, 1);
 }
 
 static void linkConnect(busLink *l) {
@@ -303,17 +394,8 @@ static void linkConnect(busLink *l) {
         linkDown(l, "connect failed");
         return;
     }
-    /* HELLO goes first; requests may follow at once (the peer answers in
-     * order and closes on a refused HELLO). */
-    char q[16], port[16], busport[16];
-    snprintf(q, sizeof(q), "%d", server.ring_partitions);
-    snprintf(port, sizeof(port), "%d", server.port);
-    snprintf(busport, sizeof(busport), "%d", server.bus_port);
-    const char *argv[] = {"HELLO", server.cluster_name, q, server.node_id, server.announce_host,
-                          port, busport};
-    size_t lens[7];
-    for (int i = 0; i < 7; i++) lens[i] = strlen(argv[i]);
-    busSend(l, 7, argv, lens, helloDone, l, 0);
+    /* HELLO is sent once connected (linkEvent); requests wait until the
+     * handshake is done. */
 }
 
 busLink *busLinkGet(const char *host, int busport) {
@@ -350,6 +432,13 @@ const char *busLinkAddr(const busLink *l) { return l->addr; }
 
 void busSend(busLink *l, int argc, const char **argv, const size_t *lens, busReplyCb *cb, void *pd,
              long long timeout_ms) {
+    sendEx(l, argc, argv, lens, cb, pd, timeout_ms, 0);
+}
+
+/* Requests wait (formatted) until the link is up; the handshake's own
+ * messages are written at once. */
+static void sendEx(busLink *l, int argc, const char **argv, const size_t *lens, busReplyCb *cb,
+                   void *pd, long long timeout_ms, int handshake) {
     if (l->state == LINK_DOWN) {
         char err[128];
         snprintf(err, sizeof(err), "link to %s down", l->addr);
@@ -387,7 +476,17 @@ void busSend(busLink *l, int argc, const char **argv, const size_t *lens, busRep
         avp[i + 1] = argv[i];
         alp[i + 1] = lens[i];
     }
-    writeArgv(l->bev, argc + 1, avp, alp);
+    if (handshake || l->state == LINK_UP) {
+        writeArgv(l->bev, argc + 1, avp, alp);
+    } else {
+        char *cmd = NULL;
+        int len = redisFormatCommandArgv(&cmd, argc + 1, avp, alp);
+        if (len > 0) {
+            p->msg = zmemdup(cmd, (size_t)len);
+            p->msglen = (size_t)len;
+        }
+        redisFreeCommand(cmd);
+    }
     bus.sent++;
     if (avp != av) {
         zfree(avp);
@@ -523,11 +622,16 @@ static void dispatch(busConn *c, redisReply *msg) {
     if (c->reqs) c->reqs->prev = r;
     c->reqs = r;
     bus.received++;
-    if (!c->hello) {
-        if (!strcmp(argv[0], "HELLO")) {
+    if (c->hello < 2) {
+        if (c->hello == 0 && !strcmp(argv[0], "HELLO")) {
             helloHandler(r);
+        } else if (c->hello == 1 && !strcmp(argv[0], "AUTH")) {
+            authHandler(r);
         } else {
-            busReplyError(r, "HELLO expected first on the cluster bus");
+            serverLog(LL_WARNING, "Cluster bus connection from %s sent %.20s before %s: closed",
+                      c->addr, argv[0], c->hello == 0 ? "HELLO" : "AUTH");
+            busReplyError(r, c->hello == 0 ? "HELLO expected first on the cluster bus"
+                                           : "AUTH expected: this cluster has a cluster-secret");
             connCloseSoon(c);
         }
         return;
@@ -571,11 +675,47 @@ static void helloHandler(busReq *r) {
         connCloseSoon(c);
         return;
     }
-    c->hello = 1;
     snprintf(c->peer_id, sizeof(c->peer_id), "%.40s", r->argv[4]);
-    const char *av[1] = {server.node_id};
-    size_t al[1] = {strlen(server.node_id)};
-    busReplyArgs(r, 1, av, al);
+    if (!secretSet()) {
+        c->hello = 2;
+        const char *av[1] = {server.node_id};
+        size_t al[1] = {strlen(server.node_id)};
+        busReplyArgs(r, 1, av, al);
+        return;
+    }
+    /* challenge-response: prove the secret over its nonce, ask for a proof
+     * over ours */
+    if (r->argc < 9 || r->lens[8] != 32) {
+        serverLog(LL_WARNING, "Refusing cluster bus peer %s: no challenge in its HELLO "
+                              "(it has no cluster-secret?)", c->addr);
+        busReplyError(r, "HELLO refused: this cluster requires a cluster-secret");
+        connCloseSoon(c);
+        return;
+    }
+    snprintf(c->cnonce, sizeof(c->cnonce), "%.32s", r->argv[8]);
+    getRandomHex(c->snonce, 32);
+    c->snonce[32] = '\0';
+    char pr[65];
+    proof("server", c->cnonce, c->snonce, pr);
+    c->hello = 1;
+    const char *av[3] = {server.node_id, c->snonce, pr};
+    size_t al[3] = {strlen(server.node_id), 32, 64};
+    busReplyArgs(r, 3, av, al);
+}
+
+static void authHandler(busReq *r) {
+    busConn *c = r->conn;
+    char expect[65];
+    proof("client", c->snonce, c->cnonce, expect);
+    if (r->argc < 3 || r->lens[2] != 64 || strcmp(r->argv[2], expect) != 0) {
+        serverLog(LL_WARNING, "Refusing cluster bus peer %s (node %.40s): it failed the "
+                              "cluster-secret challenge", c->addr, c->peer_id);
+        busReplyError(r, "AUTH refused: wrong cluster-secret");
+        connCloseSoon(c);
+        return;
+    }
+    c->hello = 2;
+    busReplyOK(r);
 }
 
 static void connRead(struct bufferevent *bev, void *arg) {

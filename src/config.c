@@ -21,6 +21,7 @@
 enum { T_BOOL, T_INT, T_I32, T_MEM, T_ENUM, T_STRING, T_OBUF }; /* T_INT: long long, T_I32: int */
 
 #define F_IMMUTABLE 1 /* only in the conf file / command line */
+#define F_SECRET 2    /* CONFIG GET does not show the value */
 
 typedef struct enumVal {
     const char *name;
@@ -165,6 +166,7 @@ static option options[] = {
     /* cluster */
     {"node-id", T_STRING, &server.node_id_cfg, "", 0, 0, NULL, F_IMMUTABLE, applyNodeId},
     {"cluster-name", T_STRING, &server.cluster_name, "ringkv", 0, 0, NULL, F_IMMUTABLE, NULL},
+    {"cluster-secret", T_STRING, &server.cluster_secret, "", 0, 0, NULL, F_IMMUTABLE | F_SECRET, NULL},
     {"cluster-bus-port", T_I32, &server.bus_port, "0", 0, 65535, NULL, F_IMMUTABLE, NULL},
     {"cluster-announce-ip", T_STRING, &server.announce_ip, "", 0, 0, NULL, F_IMMUTABLE, NULL},
     {"seeds", T_STRING, &server.seeds, "", 0, 0, NULL, F_IMMUTABLE, NULL},
@@ -321,6 +323,7 @@ static void getValue(const option *o, buf *out) {
         break;
     case T_STRING: {
         const char *s = *(char **)o->ptr;
+        if ((o->flags & F_SECRET) && s && s[0]) s = "(set, not shown)";
         bufAppendStr(out, s ? s : "");
         break;
     }

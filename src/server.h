@@ -160,6 +160,7 @@ struct server {
     /* cluster */
     char *node_id_cfg;           /* node-id: "" = generated once, kept in meta */
     char *cluster_name;          /* nodes of another cluster are refused */
+    char *cluster_secret;        /* bus peers prove they know it (HMAC challenge-response) */
     int bus_port;                /* cluster-bus-port, 0 = port + 10000 */
     char *announce_ip;           /* cluster-announce-ip, "" = bind */
     char announce_host[64];      /* the address peers and clients use for us */
