@@ -609,6 +609,23 @@ void clientAccept(int fd, const char *addr) {
         server.stat.rejected_conn++;
         return;
     }
+    /* protected mode, as Redis: without a password, only local clients */
+    char ip[64];
+    snprintf(ip, sizeof(ip), "%s", addr);
+    char *colon = strrchr(ip, ':');
+    if (colon) *colon = '\0';
+    if (server.protected_mode && !(server.requirepass && server.requirepass[0]) &&
+        !isLoopbackAddr(ip)) {
+        const char *err =
+            "-DENIED ringkv is running in protected mode: no password is set, so only clients "
+            "on the loopback interface are accepted. Set requirepass (or protected-mode no, if "
+            "the network is trusted) to accept others.\r\n";
+        ssize_t w = write(fd, err, strlen(err));
+        UNUSED(w);
+        close(fd);
+        server.stat.rejected_conn++;
+        return;
+    }
     evutil_make_socket_nonblocking(fd);
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));

@@ -136,6 +136,7 @@ static option options[] = {
     {"pidfile", T_STRING, &server.pidfile, "", 0, 0, NULL, F_IMMUTABLE, NULL},
     {"daemonize", T_BOOL, &server.daemonize, "no", 0, 0, NULL, F_IMMUTABLE, NULL},
     {"requirepass", T_STRING, &server.requirepass, "", 0, 0, NULL, 0, NULL},
+    {"protected-mode", T_BOOL, &server.protected_mode, "yes", 0, 0, NULL, 0, NULL},
     {"maxclients", T_INT, &server.maxclients, "10000", 1, 1000000, NULL, 0, NULL},
     {"timeout", T_INT, &server.maxidletime, "0", 0, 2147483647, NULL, 0, NULL},
     {"tcp-keepalive", T_INT, &server.tcpkeepalive, "300", 0, 2147483647, NULL, 0, NULL},

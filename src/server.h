@@ -136,6 +136,7 @@ struct server {
     int verbosity;
     char *pidfile;
     char *requirepass;
+    int protected_mode;          /* no password: only loopback clients */
     long long maxclients;
     long long maxidletime;       /* `timeout`, seconds, 0 = never */
     long long tcpkeepalive;

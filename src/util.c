@@ -332,6 +332,12 @@ uint64_t monotonic_us(void) {
     return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
+int isLoopbackAddr(const char *ip) {
+    if (!strncmp(ip, "::ffff:", 7)) ip += 7;
+    if (!strcmp(ip, "::1")) return 1;
+    return !strncmp(ip, "127.", 4);
+}
+
 void getRandomBytes(unsigned char *p, size_t len) {
     int fd = open("/dev/urandom", O_RDONLY);
     size_t got = 0;

@@ -58,6 +58,9 @@ long long ustime(void);
 long long mstime(void);
 uint64_t monotonic_us(void);
 
+/* "127.x.y.z", "::1" or "::ffff:127.x.y.z": a loopback peer address. */
+int isLoopbackAddr(const char *ip);
+
 void getRandomBytes(unsigned char *p, size_t len);
 void getRandomHex(char *p, size_t len); /* len hex chars, no terminator */
 

@@ -670,3 +670,14 @@ Test(misc, clocks_and_random) {
     hex[300] = '\0';
     for (int i = 0; i < 300; i++) cr_assert(strchr("0123456789abcdef", hex[i]), "hex char");
 }
+
+Test(util, loopback_addresses) {
+    cr_assert(isLoopbackAddr("127.0.0.1"));
+    cr_assert(isLoopbackAddr("127.0.0.11"));
+    cr_assert(isLoopbackAddr("::1"));
+    cr_assert(isLoopbackAddr("::ffff:127.0.0.1"));
+    cr_assert(!isLoopbackAddr("10.0.0.1"));
+    cr_assert(!isLoopbackAddr("192.168.1.127"));
+    cr_assert(!isLoopbackAddr("::ffff:10.1.2.3"));
+    cr_assert(!isLoopbackAddr("fe80::1"));
+}
