@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "server.h"
+#include "tls.h"
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -383,7 +384,13 @@ static void linkConnect(busLink *l) {
     me.sin_family = AF_INET;
     if (inet_pton(AF_INET, server.bind, &me.sin_addr) == 1 && me.sin_addr.s_addr != 0)
         bind(fd, (struct sockaddr *)&me, sizeof(me));
-    l->bev = bufferevent_socket_new(server.base, fd, BEV_OPT_CLOSE_ON_FREE);
+    l->bev = tlsClusterEnabled() ? tlsBufferevent(fd, TLS_CONNECT_BUS)
+                                 : bufferevent_socket_new(server.base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (!l->bev) {
+        close(fd);
+        linkDown(l, "TLS setup failed");
+        return;
+    }
     l->reader = redisReaderCreate();
     l->reader->maxbuf = 0;
     bufferevent_setcb(l->bev, linkRead, NULL, linkEvent, l);
@@ -766,7 +773,13 @@ static void busAccept(struct evconnlistener *lst, evutil_socket_t fd, struct soc
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     evutil_make_socket_nonblocking(fd);
-    c->bev = bufferevent_socket_new(server.base, fd, BEV_OPT_CLOSE_ON_FREE);
+    c->bev = tlsClusterEnabled() ? tlsBufferevent(fd, TLS_ACCEPT_BUS)
+                                 : bufferevent_socket_new(server.base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (!c->bev) {
+        close(fd);
+        zfree(c);
+        return;
+    }
     c->reader = redisReaderCreate();
     c->reader->maxbuf = 0;
     bufferevent_setcb(c->bev, connRead, connWrite, connEvent, c);

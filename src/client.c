@@ -35,6 +35,7 @@
 
 #include "commands.h"
 #include "keylock.h"
+#include "tls.h"
 #include "server.h"
 
 #define MAX_INFLIGHT 4096     /* queued requests per client before reading pauses */
@@ -599,7 +600,7 @@ static void eventCallback(struct bufferevent *bev, short what, void *arg) {
 
 /* ---------------------------------------------------------------- accept */
 
-void clientAccept(int fd, const char *addr) {
+void clientAccept(int fd, const char *addr, int tls) {
     keylockSetGrantHandler(lockGranted);
     if (server.nclients >= server.maxclients) {
         const char *err = "-ERR max number of clients reached\r\n";
@@ -652,7 +653,13 @@ void clientAccept(int fd, const char *addr) {
     c->authenticated = !(server.requirepass && server.requirepass[0]);
     c->ctime = mstime() / 1000;
     c->last_interaction = c->ctime;
-    c->bev = bufferevent_socket_new(server.base, fd, BEV_OPT_CLOSE_ON_FREE);
+    c->bev = tls ? tlsBufferevent(fd, TLS_ACCEPT_CLIENT)
+                 : bufferevent_socket_new(server.base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (!c->bev) {
+        close(fd);
+        zfree(c);
+        return;
+    }
     bufferevent_setcb(c->bev, readCallback, writeCallback, eventCallback, c);
     bufferevent_setwatermark(c->bev, EV_READ, 0, READ_CHUNK * 16);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);

@@ -44,6 +44,7 @@ static const enumVal loglevels[] = {{"debug", LL_DEBUG}, {"verbose", LL_VERBOSE}
                                     {"notice", LL_NOTICE}, {"warning", LL_WARNING}, {NULL, 0}};
 static const enumVal quorummodes[] = {{"strict", QUORUM_STRICT}, {"sloppy", QUORUM_SLOPPY},
                                       {NULL, 0}};
+static const enumVal tlsauth[] = {{"no", 0}, {"yes", 1}, {"optional", 2}, {NULL, 0}};
 static const enumVal walfsync[] = {{"always", WAL_FSYNC_ALWAYS}, {"everysec", WAL_FSYNC_EVERYSEC},
                                    {"no", WAL_FSYNC_NO}, {NULL, 0}};
 
@@ -137,6 +138,12 @@ static option options[] = {
     {"daemonize", T_BOOL, &server.daemonize, "no", 0, 0, NULL, F_IMMUTABLE, NULL},
     {"requirepass", T_STRING, &server.requirepass, "", 0, 0, NULL, 0, NULL},
     {"protected-mode", T_BOOL, &server.protected_mode, "yes", 0, 0, NULL, 0, NULL},
+    {"tls-port", T_I32, &server.tls_port, "0", 0, 65535, NULL, F_IMMUTABLE, NULL},
+    {"tls-cert-file", T_STRING, &server.tls_cert_file, "", 0, 0, NULL, F_IMMUTABLE, NULL},
+    {"tls-key-file", T_STRING, &server.tls_key_file, "", 0, 0, NULL, F_IMMUTABLE, NULL},
+    {"tls-ca-cert-file", T_STRING, &server.tls_ca_cert_file, "", 0, 0, NULL, F_IMMUTABLE, NULL},
+    {"tls-auth-clients", T_ENUM, &server.tls_auth_clients, "yes", 0, 0, tlsauth, F_IMMUTABLE, NULL},
+    {"tls-cluster", T_BOOL, &server.tls_cluster, "no", 0, 0, NULL, F_IMMUTABLE, NULL},
     {"maxclients", T_INT, &server.maxclients, "10000", 1, 1000000, NULL, 0, NULL},
     {"timeout", T_INT, &server.maxidletime, "0", 0, 2147483647, NULL, 0, NULL},
     {"tcp-keepalive", T_INT, &server.tcpkeepalive, "300", 0, 2147483647, NULL, 0, NULL},

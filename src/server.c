@@ -33,6 +33,7 @@
 #include "handoff.h"
 #include "hints.h"
 #include "store.h"
+#include "tls.h"
 
 struct server server;
 
@@ -186,7 +187,7 @@ static void acceptCallback(struct evconnlistener *l, evutil_socket_t fd, struct 
                            int salen, void *arg) {
     UNUSED(l);
     UNUSED(salen);
-    UNUSED(arg);
+    int tls = arg != NULL;
     char addr[64] = "?";
     if (sa->sa_family == AF_INET) {
         struct sockaddr_in *sin = (struct sockaddr_in *)sa;
@@ -199,7 +200,7 @@ static void acceptCallback(struct evconnlistener *l, evutil_socket_t fd, struct 
         inet_ntop(AF_INET6, &sin6->sin6_addr, ip, sizeof(ip));
         snprintf(addr, sizeof(addr), "%s:%d", ip, ntohs(sin6->sin6_port));
     }
-    clientAccept(fd, addr);
+    clientAccept(fd, addr, tls);
 }
 
 static void acceptError(struct evconnlistener *l, void *arg) {
@@ -208,25 +209,25 @@ static void acceptError(struct evconnlistener *l, void *arg) {
     serverLog(LL_WARNING, "Accepting client connection: %s", strerror(errno));
 }
 
-static int listenOn(const char *host, int port) {
+static struct evconnlistener *listenOn(const char *host, int port, int tls) {
     struct sockaddr_in sin;
     memset(&sin, 0, sizeof(sin));
     sin.sin_family = AF_INET;
     sin.sin_port = htons((uint16_t)port);
     if (inet_pton(AF_INET, host, &sin.sin_addr) != 1) {
         serverLog(LL_WARNING, "Invalid bind address '%s' (an IPv4 address is expected)", host);
-        return C_ERR;
+        return NULL;
     }
-    server.listener = evconnlistener_new_bind(
-        server.base, acceptCallback, NULL, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 511,
-        (struct sockaddr *)&sin, sizeof(sin));
-    if (!server.listener) {
+    struct evconnlistener *l = evconnlistener_new_bind(
+        server.base, acceptCallback, tls ? (void *)1 : NULL,
+        LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 511, (struct sockaddr *)&sin, sizeof(sin));
+    if (!l) {
         serverLog(LL_WARNING, "Could not create server TCP listening socket %s:%d: %s", host, port,
                   strerror(errno));
-        return C_ERR;
+        return NULL;
     }
-    evconnlistener_set_error_cb(server.listener, acceptError);
-    return C_OK;
+    evconnlistener_set_error_cb(l, acceptError);
+    return l;
 }
 
 /* ---------------------------------------------------------------- signals */
@@ -244,6 +245,8 @@ void serverShutdown(int from_signal) {
     serverLog(LL_WARNING, "Shutting down: writing pending data and closing the store");
     if (server.listener) evconnlistener_free(server.listener);
     server.listener = NULL;
+    if (server.tls_listener) evconnlistener_free(server.tls_listener);
+    server.tls_listener = NULL;
     busShutdown();
     storeCommit();
     dbTreesSave();
@@ -371,7 +374,13 @@ int main(int argc, char **argv) {
     }
     dbInit();
     commandsInit();
-    if (listenOn(server.bind, server.port) != C_OK || busInit() != C_OK) {
+    if (tlsInit() != C_OK) {
+        storeClose();
+        return 1;
+    }
+    server.listener = listenOn(server.bind, server.port, 0);
+    if (server.tls_port) server.tls_listener = listenOn(server.bind, server.tls_port, 1);
+    if (!server.listener || (server.tls_port && !server.tls_listener) || busInit() != C_OK) {
         storeClose();
         return 1;
     }

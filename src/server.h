@@ -137,6 +137,13 @@ struct server {
     char *pidfile;
     char *requirepass;
     int protected_mode;          /* no password: only loopback clients */
+    int tls_port;                /* 0 = no TLS listener for clients */
+    char *tls_cert_file;
+    char *tls_key_file;
+    char *tls_ca_cert_file;
+    int tls_auth_clients;        /* 0 no, 1 yes, 2 optional */
+    int tls_cluster;             /* the cluster bus speaks TLS */
+    struct evconnlistener *tls_listener;
     long long maxclients;
     long long maxidletime;       /* `timeout`, seconds, 0 = never */
     long long tcpkeepalive;
@@ -211,7 +218,7 @@ extern struct server server;
 static inline long long serverNowMs(void) { return mstime() + server.debug_clock_offset_ms; }
 
 /* ---- client.c ---- */
-void clientAccept(int fd, const char *addr);
+void clientAccept(int fd, const char *addr, int tls);
 void clientFree(client *c);
 /* Closes c soon (outside any of its callbacks); safe from anywhere. */
 void clientScheduleClose(client *c);
