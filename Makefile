@@ -50,8 +50,55 @@ redis-tests: all
 cluster: all
 	@bash tests/run-cluster.sh
 
-test: all unit e2e cluster redis-tests
+test: all unit fuzz-short e2e cluster redis-tests
 	@echo "ALL TESTS PASSED"
+
+# ---- fuzzing (libFuzzer, clang) ----
+# tests/fuzz/fuzz_*.c, one target per decoder of untrusted bytes, linked
+# with the pure modules compiled again with the fuzzer and sanitizers (into
+# tests/fuzz/obj/, never the -O2 server objects). fuzz_bus includes
+# src/gossip.c and stubs its shell, so it may leave symbols unresolved.
+# `make fuzz` runs each FUZZ_SECONDS (60) and merges small new inputs into
+# tests/fuzz/corpus/; `make fuzz-short` runs each 10 s (in `make test`).
+FUZZ_CC = clang
+FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS = -O1 -g -std=gnu11 $(WARN) -D_GNU_SOURCE $(FUZZ_SAN) -Isrc
+FUZZ_TARGETS = tests/fuzz/fuzz_resp tests/fuzz/fuzz_record tests/fuzz/fuzz_bus
+FUZZ_OBJ = $(addprefix tests/fuzz/obj/,util.o resp.o vclock.o record.o merkle.o ring.o stub_server.o)
+FUZZ_SECONDS ?= 60
+
+.PHONY: fuzz fuzz-short fuzz-build fuzz-deps fuzz-clean
+.SECONDARY: $(FUZZ_OBJ)
+
+tests/fuzz/obj/%.o: src/%.c src/*.h
+	@mkdir -p tests/fuzz/obj
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+tests/fuzz/obj/stub_server.o: tests/unit/stub_server.c src/*.h
+	@mkdir -p tests/fuzz/obj
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ) src/*.h
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(FUZZ_LDFLAGS) \
+	  -levent -lhiredis -lxxhash -lm
+
+tests/fuzz/fuzz_bus: src/gossip.c
+tests/fuzz/fuzz_bus: FUZZ_LDFLAGS = -Wl,--warn-unresolved-symbols
+
+fuzz-deps:
+	@RINGKV_DEPS_EXTRA="clang libclang-rt-14-dev" bash deps/install.sh
+
+fuzz-build: fuzz-deps $(FUZZ_TARGETS)
+
+fuzz: fuzz-build
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_KEEP=1 bash tests/fuzz/run.sh
+
+fuzz-short: fuzz-build
+	@FUZZ_SECONDS=10 FUZZ_KEEP=0 bash tests/fuzz/run.sh
+
+clean: fuzz-clean
+fuzz-clean:
+	rm -rf tests/fuzz/obj $(FUZZ_TARGETS)
 
 run: all
 	@bash utils/create-cluster start

@@ -447,6 +447,13 @@ static void fmtTime(long long ms, char *b, size_t len) {
     strftime(b, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+int aaeProgress(unsigned *done, unsigned *total, long long *keys) {
+    *done = a.pass_done;
+    *total = a.pass_partitions;
+    *keys = a.pass_keys;
+    return a.running;
+}
+
 void aaeStatus(buf *out) {
     char when[64];
     if (a.running) {

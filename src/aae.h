@@ -13,6 +13,8 @@ void aaeExchange(unsigned p, int peer, int push, aaeDoneFn *done, void *pd);
 /* RING REPAIR: starts a pass; if wait, r is answered when it ends. */
 void aaeRepair(request *r, int wait);
 void aaeStatus(buf *out); /* RING STATUS */
+/* 1 while a pass runs, with its progress. */
+int aaeProgress(unsigned *done, unsigned *total, long long *keys);
 void aaeInfo(buf *out);   /* INFO antientropy */
 
 #endif

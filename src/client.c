@@ -35,6 +35,7 @@
 
 #include "commands.h"
 #include "keylock.h"
+#include "metrics.h"
 #include "tls.h"
 #include "server.h"
 
@@ -174,6 +175,8 @@ static void requestComplete(request *r) {
     if (r->cmd) {
         long long us = ustime() - r->start_us;
         infoRecordCommand(r->cmd, us, r->failed);
+        metricsCommand(r->cmd, us);
+        slowlogMaybeAdd(r, us);
     }
     if (r->parent) { /* a command of an EXEC: its reply goes into EXEC's */
         multiChildDone(r->parent, r);

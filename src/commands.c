@@ -90,6 +90,7 @@ static command table[] = {
     {"command", commandCommand, -1, CMD_STALE | CMD_LOADING, 0, 0, 0, "server", "2.8.13", "Get array of Redis command details", "[subcommand [arg [arg ...]]]", 0, 0, 0, 0},
     {"config", configCommand, -2, CMD_ADMIN | CMD_STALE | CMD_LOADING, 0, 0, 0, "server", "2.0.0", "A container for server configuration commands", "subcommand [arg [arg ...]]", 0, 0, 0, 0},
     {"info", infoCommand, -1, CMD_STALE | CMD_LOADING, 0, 0, 0, "server", "1.0.0", "Get information and statistics about the server", "[section [section ...]]", 0, 0, 0, 0},
+    {"slowlog", slowlogCommand, -2, CMD_ADMIN | CMD_LOADING | CMD_STALE, 0, 0, 0, "server", "2.2.12", "A container for slow log commands", "subcommand [arg [arg ...]]", 0, 0, 0, 0},
     {"time", timeCommand, 1, F | CMD_STALE | CMD_LOADING, 0, 0, 0, "server", "2.6.0", "Return the current server time", "", 0, 0, 0, 0},
     {"shutdown", shutdownCommand, -1, CMD_ADMIN | CMD_STALE | CMD_LOADING | CMD_NOAUTH, 0, 0, 0, "server", "1.0.0", "Synchronously save the dataset to disk and then shut down the server", "[NOSAVE|SAVE] [NOW] [FORCE] [ABORT]", 0, 0, 0, 0},
     /* transactions (no isolation across keys: see multi.c and README) */

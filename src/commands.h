@@ -122,6 +122,7 @@ void timeCommand(request *r);
 void shutdownCommand(request *r);
 void functionCommand(request *r);
 void configCommand(request *r);
+void slowlogCommand(request *r);
 void multiCommand(request *r);
 void execCommand(request *r);
 void discardCommand(request *r);

@@ -31,6 +31,7 @@
 #include "bus.h"
 #include "gossip.h"
 #include "hints.h"
+#include "metrics.h"
 
 #define MAX_REPLICAS 64
 
@@ -208,6 +209,7 @@ typedef struct readOp {
     target t[MAX_REPLICAS];
     int level, ok, failed, outstanding;
     record merged;     /* values owned */
+    long long start_us;
 } readOp;
 
 typedef struct readReply {
@@ -263,6 +265,7 @@ static void readProgress(readOp *op) {
         if (answer) {
             request *r = op->r;
             op->r = NULL;
+            metricsCoord(0, op->level, ustime() - op->start_us, res.ok);
             if (res.ok) {
                 if (recordVisible(&op->merged, serverNowMs())) server.stat.keyspace_hits++;
                 else server.stat.keyspace_misses++;
@@ -370,6 +373,7 @@ void coordRead(request *r, int db, const char *key, size_t klen, coordCallback *
     recordInit(&op->merged);
     op->n = replicasOf(db, key, klen, op->t);
     op->level = readLevel(r);
+    op->start_us = ustime();
     r->pending++;
     cs.reads++;
     int home = op->n;
@@ -393,6 +397,7 @@ typedef struct writeState {
     int n;
     target t[MAX_REPLICAS];
     int level, acks, failed, outstanding;
+    long long start_us;
     char lasterr[160];
     buf rec;           /* the record sent to replicas (kept for fallbacks) */
 } writeState;
@@ -418,6 +423,7 @@ static void writeAnswer(writeState *ws, int ok, const char *err) {
     }
     request *r = ws->r;
     ws->r = NULL;
+    metricsCoord(1, ws->level, ustime() - ws->start_us, ok);
     coordResult res = {ok, err, NULL};
     ws->cb(r, &res, ws->pd);
     requestRelease(r);
@@ -628,6 +634,7 @@ typedef struct forwardState {
     char *key;
     size_t klen;
     int level;
+    long long start_us;
     /* the operation, kept to retry on the next replica */
     char *val;
     size_t vlen;
@@ -658,6 +665,7 @@ static void forwardAnswered(int ok, const redisReply *reply, const char *err, vo
         return;
     }
     coordResult res = {ok, NULL, NULL};
+    metricsCoord(1, fs->level, ustime() - fs->start_us, ok);
     char e[320];
     if (!ok) {
         if (err && err[0] == '-') snprintf(e, sizeof(e), "%s", err);
@@ -720,6 +728,7 @@ static writeState *writeStateNew(int db, const char *key, size_t klen) {
     ws->key = zmemdup(key, klen);
     ws->klen = klen;
     ws->n = replicasOf(db, key, klen, ws->t);
+    ws->start_us = ustime();
     return ws;
 }
 
@@ -757,6 +766,7 @@ void coordWrite(request *r, int db, const char *key, size_t klen, const writeOp 
     fs->key = zmemdup(key, klen);
     fs->klen = klen;
     fs->level = level;
+    fs->start_us = ustime();
     fs->val = op->tombstone ? NULL : zmemdup(op->val ? op->val : "", op->vlen);
     fs->vlen = op->tombstone ? 0 : op->vlen;
     fs->tombstone = op->tombstone;

@@ -441,6 +441,18 @@ void handoffInit(void) {
 
 int handoffActive(void) { return h.active != NULL; }
 
+int handoffProgress(unsigned *partition, long long *keys, long long *total, int *remaining) {
+    *remaining = 0;
+    if (gossipChanging())
+        for (unsigned p = 0; p < (unsigned)server.ring_partitions; p++)
+            if (isGain(p) && !isDone(p)) (*remaining)++;
+    if (!h.active) return 0;
+    *partition = h.active->partition;
+    *keys = h.active->keys;
+    *total = h.active->total;
+    return 1;
+}
+
 void handoffStatus(buf *out) {
     int n;
     member *m = gossipMembers(&n);

@@ -8,5 +8,8 @@ void handoffInit(void);
 int handoffActive(void);
 void handoffStatus(buf *out); /* RING STATUS lines */
 void handoffInfo(buf *out);   /* INFO ring lines */
+/* 1 if a transfer runs (its partition and keys done of about total);
+ * remaining = partitions still to receive here. */
+int handoffProgress(unsigned *partition, long long *keys, long long *total, int *remaining);
 
 #endif

@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "db.h"
 #include "hints.h"
+#include "metrics.h"
 #include "store.h"
 
 #define OPS_SAMPLES 16
@@ -45,6 +46,7 @@ static long long instantaneousOps(void) {
 }
 
 void infoResetStats(void) {
+    metricsReset();
     long long rt = mstime();
     memset(&server.stat, 0, sizeof(server.stat));
     server.stat.stat_reset_time = rt;
@@ -155,6 +157,10 @@ void infoCommand(request *r) {
                       c->name, c->calls, c->usec, c->calls ? (double)c->usec / (double)c->calls : 0,
                       c->rejected_calls, c->failed_calls);
         }
+    }
+    if (wants("latencystats", argc, argv, 1)) {
+        bufPrintf(&o, "%s# Latencystats\r\n", sections++ ? "\r\n" : "");
+        metricsLatencyInfo(&o);
     }
     if (wants("keyspace", argc, argv, 1)) {
         bufPrintf(&o, "%s# Keyspace\r\n", sections++ ? "\r\n" : "");

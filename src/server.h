@@ -137,6 +137,9 @@ struct server {
     char *pidfile;
     char *requirepass;
     int protected_mode;          /* no password: only loopback clients */
+    long long slowlog_slower_than; /* microseconds, -1 = off */
+    long long slowlog_max_len;
+    int http_port;               /* /metrics and the status page, 0 = off */
     int tls_port;                /* 0 = no TLS listener for clients */
     char *tls_cert_file;
     char *tls_key_file;

@@ -21,8 +21,8 @@
  *   - RESP_ERR: a non-empty "Protocol error..." text;
  *   - the stream parsed whole and parsed in three chunks gives the same
  *     commands, the same final state and the same error text.
- * Byte 0 bit 3 repeats the stream past RESP_INLINE_MAX to reach the
- * "too big" errors; those depend on how much has arrived (as in Redis), so
+ * Byte 0 bit 3 pads the stream past RESP_INLINE_MAX with a byte chosen by
+ * bits 4-5, to reach the "too big" errors; those depend on how much has arrived (as in Redis), so
  * that mode checks the per-call invariants but not whole == split. */
 #include <stdint.h>
 #include <stdio.h>
@@ -103,7 +103,7 @@ static void run(const char *data, size_t size, const size_t *cuts, int ncuts,
         size_t to = c < ncuts ? cuts[c] : size;
         /* a new allocation of exactly the unconsumed bytes plus the chunk */
         char *nrx = malloc(rxlen - pos + (to - from) + 1);
-        memcpy(nrx, rx + pos, rxlen - pos);
+        if (rx) memcpy(nrx, rx + pos, rxlen - pos);
         memcpy(nrx + (rxlen - pos), data + from, to - from);
         rxlen = rxlen - pos + (to - from);
         pos = 0;
@@ -161,18 +161,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t size) {
     char *big = NULL;
     int amplify = (opt & 8) != 0;
     if (amplify) {
-        /* repeat the stream until it passes the inline/line limits */
-        size_t unit = len ? len : 1;
-        size_t n = (RESP_INLINE_MAX + 64) / unit + 1;
-        big = malloc(unit * n);
-        for (size_t i = 0; i < n; i++) {
-            if (len) memcpy(big + i * unit, data, unit);
-            else big[i] = 'x';
-        }
+        /* pad the stream past the inline/line limits with one repeated byte */
+        static const char fill[4] = {'x', '1', ' ', '\r'};
+        size_t pad = RESP_INLINE_MAX + 16;
+        big = malloc(len + pad);
+        memcpy(big, data, len);
+        memset(big + len, fill[(opt >> 4) & 3], pad);
         data = big;
-        len = unit * n;
-        c1 *= 32;
-        c2 *= 32;
+        len += pad;
+        c1 *= 2;
+        c2 *= 2;
     }
     size_t cuts[2] = {c1 % (len + 1), c2 % (len + 1)};
     if (cuts[0] > cuts[1]) {
