@@ -581,6 +581,13 @@ void gossipInit(void) {
         }
         zfree(list);
     }
+    /* A node with nobody to join (no seeds but itself, no known peers) is
+     * a cluster of one: it owns everything at once. */
+    if (self->status == MEMBER_JOINING && g.n == 1 && g.nseeds == 0) {
+        self->status = MEMBER_NORMAL;
+        self->status_ver++;
+        saveSelfStatus();
+    }
     busRegister("GOSSIP", gossipHandler);
     g.dirty = 1;
     applyChanges();
