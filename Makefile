@@ -50,7 +50,15 @@ redis-tests: all
 cluster: all
 	@bash tests/run-cluster.sh
 
-test: all unit fuzz-short e2e cluster redis-tests
+# fault injection (tests/fault, root + iptables): fault-short runs in about a
+# minute; `make fault` runs the long one (RINGKV_FAULT=short picks the short)
+fault-short: all
+	@bash tests/fault/run.sh short
+
+fault: all
+	@bash tests/fault/run.sh $${RINGKV_FAULT:-long}
+
+test: all unit fuzz-short e2e cluster redis-tests fault-short
 	@echo "ALL TESTS PASSED"
 
 # ---- fuzzing (libFuzzer, clang) ----

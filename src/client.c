@@ -410,7 +410,13 @@ static int prepare(client *c, request *r) {
     if ((cmd->arity > 0 && cmd->arity != r->argc) || r->argc < -cmd->arity) {
         cmd->rejected_calls++;
         r->cmd = NULL;
-        addReplyErrorFormat(r, "wrong number of arguments for '%s' command", cmd->name);
+        if (cmd->proc == execCommand) { /* as Redis: a rejected EXEC ends the transaction */
+            multiFree(c);
+            addReplyErrorFormat(r, "-EXECABORT Transaction discarded because of: wrong number of "
+                                   "arguments for '%s' command", cmd->name);
+        } else {
+            addReplyErrorFormat(r, "wrong number of arguments for '%s' command", cmd->name);
+        }
         return 0;
     }
     if (!c->authenticated && !(cmd->flags & CMD_NOAUTH)) {

@@ -184,7 +184,8 @@ static const struct {
     {"client", "no-evict", 3}, {"client", "no-touch", 3},  {"client", "help", 2},
     {"command", "count", 2},   {"command", "info", -2},    {"command", "docs", -2},
     {"command", "list", -2},   {"command", "getkeys", -4}, {"command", "help", 2},
-    {NULL, NULL, 0}};
+    {"slowlog", "get", -2},    {"slowlog", "len", 2},      {"slowlog", "reset", 2},
+    {"slowlog", "help", 2},    {NULL, NULL, 0}};
 
 void commandUnknownSubcommand(request *r) {
     const char *name = r->cmd ? r->cmd->name : "";

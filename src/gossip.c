@@ -21,6 +21,7 @@
 #include "store.h"
 
 #define GOSSIP_FANOUT 3
+#define GOSSIP_MAX_WEIGHT 4096 /* the weight option's range (config.c): tokens per node */
 #define META_MEMBERS "members"
 
 static struct {
@@ -288,7 +289,12 @@ static int mergeTable(const char *sender, const char *text, size_t len) {
                    &busport, dc, rack, &weight, &gen, &hb, &status, &sver, &suspect,
                    &synced) != 13)
             return C_ERR;
-        if (strlen(id) < 1 || strlen(id) > 40 || weight < 1 || status < 0 || status > MEMBER_LEFT)
+        /* A new member takes its address and weight only from a line whose
+         * generation (its start time) is above 0; a weight outside the
+         * option's range would make every node build a ring that fails or
+         * does not fit in memory. */
+        if (strlen(id) < 1 || strlen(id) > 40 || weight < 1 || weight > GOSSIP_MAX_WEIGHT ||
+            gen == 0 || status < 0 || status > MEMBER_LEFT)
             return C_ERR;
         member *m = find(id);
         if (m == &g.m[0]) {
@@ -349,7 +355,10 @@ static int mergeTable(const char *sender, const char *text, size_t len) {
 static void gossipReplied(int ok, const redisReply *reply, const char *err, void *pd) {
     UNUSED(err);
     char *sender = pd;
-    if (ok && reply->elements >= 5) {
+    /* the peer's id and table must be strings: hiredis gives any other
+     * type a NULL str, which mergeTable would compare as the sender */
+    if (ok && reply->elements >= 5 && reply->element[3]->type == REDIS_REPLY_STRING &&
+        reply->element[4]->type == REDIS_REPLY_STRING) {
         const redisReply *id = reply->element[3], *tab = reply->element[4];
         if (mergeTable(id->str, tab->str, tab->len) != C_OK)
             serverLog(LL_WARNING, "Malformed gossip from %.40s", id->str);

@@ -7,8 +7,9 @@
  *   expires  [expire ms u64 BE][data key] -> "" : the active-expiry index
  *   hints    [owner id len u8][owner id][data key] -> [stored ms u64][record]
  *
- * Invariant: the WriteBatchWithIndex `batch` holds exactly the writes made
- * since the last commit; `commit_ev` is active whenever it is non-empty. */
+ * Invariant: `batch` holds exactly the writes made since the last commit,
+ * and the overlay holds the last value (or delete) of each key it wrote;
+ * `commit_ev` is active whenever they are non-empty. */
 #include "store.h"
 
 #include <event2/event.h>
@@ -19,6 +20,7 @@
 #include <string.h>
 
 #include "record.h"
+#include <xxhash.h>
 #include "server.h"
 
 static const char *cfnames[CF_COUNT + 1] = {"data", "meta", "expires", "hints", "default"};
@@ -41,7 +43,7 @@ static struct {
     rocksdb_readoptions_t *iteropts;   /* scans: total order */
     rocksdb_writeoptions_t *wopts;     /* wal-fsync no/everysec */
     rocksdb_writeoptions_t *wopts_sync;/* wal-fsync always */
-    rocksdb_writebatch_wi_t *batch;
+    rocksdb_writebatch_t *batch;      /* writes of this iteration */
     int batch_ops;
     pendingCb *cbs;
     int ncbs, cbcap;
@@ -53,6 +55,97 @@ static struct {
     unsigned long long commits;
     unsigned long long commit_ops;
 } st;
+
+/* --------------------------------------------------------------- overlay */
+
+/* What the current batch wrote, by (column family, key): storeGet must see
+ * it before it is committed (a pipeline's INCR after INCR). A hash table
+ * cleared at every commit; cheaper than RocksDB's indexed batch, whose
+ * skiplist comparisons cost as much as the memtable's. */
+typedef struct overlayEntry {
+    uint64_t hash;   /* 0 = empty slot */
+    int cf;
+    char *key;       /* owned */
+    size_t klen;
+    char *val;       /* owned, NULL for a delete */
+    size_t vlen;
+    int deleted;
+} overlayEntry;
+
+static struct {
+    overlayEntry *slots;
+    size_t size;  /* power of two */
+    size_t used;
+} ov;
+
+static uint64_t overlayHash(int cf, const char *key, size_t klen) {
+    uint64_t h = XXH3_64bits_withSeed(key, klen, (XXH64_hash_t)cf);
+    return h ? h : 1;
+}
+
+static overlayEntry *overlayFind(int cf, const char *key, size_t klen, int create) {
+    if (!ov.size) {
+        if (!create) return NULL;
+        ov.size = 1024;
+        ov.slots = zcalloc(sizeof(overlayEntry) * ov.size);
+    }
+    if (create && (ov.used + 1) * 2 > ov.size) {
+        overlayEntry *old = ov.slots;
+        size_t oldsize = ov.size;
+        ov.size *= 2;
+        ov.slots = zcalloc(sizeof(overlayEntry) * ov.size);
+        for (size_t i = 0; i < oldsize; i++) {
+            if (!old[i].hash) continue;
+            size_t j = old[i].hash & (ov.size - 1);
+            while (ov.slots[j].hash) j = (j + 1) & (ov.size - 1);
+            ov.slots[j] = old[i];
+        }
+        zfree(old);
+    }
+    uint64_t h = overlayHash(cf, key, klen);
+    size_t j = h & (ov.size - 1);
+    while (ov.slots[j].hash) {
+        overlayEntry *e = &ov.slots[j];
+        if (e->hash == h && e->cf == cf && e->klen == klen && !memcmp(e->key, key, klen)) return e;
+        j = (j + 1) & (ov.size - 1);
+    }
+    if (!create) return NULL;
+    overlayEntry *e = &ov.slots[j];
+    e->hash = h;
+    e->cf = cf;
+    e->key = zmemdup(key, klen);
+    e->klen = klen;
+    e->val = NULL;
+    ov.used++;
+    return e;
+}
+
+static void overlaySet(int cf, const char *key, size_t klen, const char *val, size_t vlen,
+                       int deleted) {
+    overlayEntry *e = overlayFind(cf, key, klen, 1);
+    zfree(e->val);
+    e->val = deleted ? NULL : zmemdup(val, vlen);
+    e->vlen = deleted ? 0 : vlen;
+    e->deleted = deleted;
+}
+
+static void overlayClear(void) {
+    if (!ov.used) return;
+    for (size_t i = 0; i < ov.size; i++) {
+        overlayEntry *e = &ov.slots[i];
+        if (!e->hash) continue;
+        zfree(e->key);
+        zfree(e->val);
+        e->hash = 0;
+    }
+    ov.used = 0;
+    /* a burst made it big: give the memory back */
+    if (ov.size > 65536) {
+        zfree(ov.slots);
+        ov.slots = NULL;
+        ov.size = 0;
+    }
+}
 
 /* The compaction filter runs on RocksDB's background threads: it reads only
  * this copy of the grace period, never the server struct. */
@@ -149,12 +242,13 @@ int storeCommit(void) {
     if (st.batch_ops) {
         rocksdb_writeoptions_t *wo =
             server.wal_fsync == WAL_FSYNC_ALWAYS ? st.wopts_sync : st.wopts;
-        rocksdb_write_writebatch_wi(st.db, wo, st.batch, &err);
+        rocksdb_write(st.db, wo, st.batch, &err);
         ok = checkErr(err, "write") == C_OK;
         if (ok && server.wal_fsync == WAL_FSYNC_ALWAYS) st.wal_syncs++;
         st.commits++;
         st.commit_ops += (unsigned long long)st.batch_ops;
-        rocksdb_writebatch_wi_clear(st.batch);
+        rocksdb_writebatch_clear(st.batch);
+        overlayClear();
         st.batch_ops = 0;
     }
     /* Callbacks may write again (a new batch, a new commit event): take the
@@ -194,11 +288,20 @@ int storeGet(int cf, const char *key, size_t klen, storeValue *v) {
     char *err = NULL;
     size_t vlen = 0;
     char *val;
-    if (st.batch_ops)
-        val = rocksdb_writebatch_wi_get_from_batch_and_db_cf(st.batch, st.db, st.ropts, st.cf[cf],
-                                                             key, klen, &vlen, &err);
-    else
-        val = rocksdb_get_cf(st.db, st.ropts, st.cf[cf], key, klen, &vlen, &err);
+    overlayEntry *o = st.batch_ops ? overlayFind(cf, key, klen, 0) : NULL;
+    if (o) { /* written in this iteration, not committed yet */
+        if (o->deleted) {
+            v->ptr = NULL;
+            v->len = 0;
+            return 0;
+        }
+        v->ptr = malloc(o->vlen ? o->vlen : 1); /* freed by rocksdb_free, i.e. free() */
+        if (!v->ptr) abort();
+        memcpy(v->ptr, o->val, o->vlen);
+        v->len = o->vlen;
+        return 1;
+    }
+    val = rocksdb_get_cf(st.db, st.ropts, st.cf[cf], key, klen, &vlen, &err);
     if (checkErr(err, "get") != C_OK) return -1;
     v->ptr = val;
     v->len = vlen;
@@ -212,13 +315,15 @@ void storeValueFree(storeValue *v) {
 }
 
 void storePut(int cf, const char *key, size_t klen, const char *val, size_t vlen) {
-    rocksdb_writebatch_wi_put_cf(st.batch, st.cf[cf], key, klen, val, vlen);
+    rocksdb_writebatch_put_cf(st.batch, st.cf[cf], key, klen, val, vlen);
+    overlaySet(cf, key, klen, val, vlen, 0);
     st.batch_ops++;
     armCommit();
 }
 
 void storeDelete(int cf, const char *key, size_t klen) {
-    rocksdb_writebatch_wi_delete_cf(st.batch, st.cf[cf], key, klen);
+    rocksdb_writebatch_delete_cf(st.batch, st.cf[cf], key, klen);
+    overlaySet(cf, key, klen, NULL, 0, 1);
     st.batch_ops++;
     armCommit();
 }
@@ -340,7 +445,7 @@ int storeOpen(const char *path, char **errout) {
     st.wopts = rocksdb_writeoptions_create();
     st.wopts_sync = rocksdb_writeoptions_create();
     rocksdb_writeoptions_set_sync(st.wopts_sync, 1);
-    st.batch = rocksdb_writebatch_wi_create(0, 1);
+    st.batch = rocksdb_writebatch_create();
     if (server.base) st.commit_ev = event_new(server.base, -1, 0, commitEvent, NULL);
     return C_OK;
 }
@@ -365,7 +470,9 @@ void storeClose(void) {
     st.db = NULL;
     if (st.commit_ev) event_free(st.commit_ev);
     st.commit_ev = NULL;
-    rocksdb_writebatch_wi_destroy(st.batch);
+    rocksdb_writebatch_destroy(st.batch);
+    overlayClear();
+    zfree(ov.slots);
     rocksdb_readoptions_destroy(st.ropts);
     rocksdb_readoptions_destroy(st.iteropts);
     rocksdb_writeoptions_destroy(st.wopts);

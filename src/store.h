@@ -2,7 +2,8 @@
  * event-loop iteration (group commit), reads that see it, iterators, stats.
  *
  * Write path: storePut/storeDelete add to the batch of the current event-loop
- * iteration (a RocksDB WriteBatchWithIndex, so storeGet sees it at once). The
+ * iteration (a RocksDB WriteBatch, mirrored in a hash table so that storeGet
+ * sees it at once). The
  * batch is written once, at the end of the iteration, as one RocksDB write:
  * WAL (commit log) -> memtable -> SSTables by flush and compaction. With
  * wal-fsync always that one write is synced, so one fsync covers every write

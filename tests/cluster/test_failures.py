@@ -35,14 +35,14 @@ class ReplicaFailures(ClusterTest):
         # one replica killed (kill -9): every key still reads and writes,
         # through every surviving node, right away and after detection
         c.kill9(3)
+        live = [c.node(i) for i in range(3)]
         for phase in ("at once", "after detection"):
             if phase == "after detection":
                 c.wait_seen_down(3)
             for n, k in enumerate(keys):
-                via = c.node(n % 3)
-                self.assertTrue(via.set(k, "v2-" + k), (phase, k))
+                self.assertTrue(live[n % 3].set(k, "v2-" + k), (phase, k))
                 for i in range(3):
-                    self.assertEqual(c.node(i).get(k), "v2-" + k, (phase, k, i))
+                    self.assertEqual(live[i].get(k), "v2-" + k, (phase, k, i))
 
         # two replicas killed: a key with one live replica cannot take a W=2
         # write (NOQUORUM, through any node); a key with two still works
@@ -52,7 +52,7 @@ class ReplicaFailures(ClusterTest):
         two_left = [k for k in keys if k not in one_left]
         self.assertTrue(one_left and two_left, owners)
         for n, k in enumerate(one_left):
-            via = c.node(n % 2)
+            via = live[n % 2]
             err = noquorum(via.set, k, "v3-" + k)
             self.assertIsNotNone(err, "W=2 write of %s with one live replica succeeded" % k)
             # "0 of 2" when the coordinator gives up before its own local
@@ -65,9 +65,8 @@ class ReplicaFailures(ClusterTest):
             self.assertIsNotNone(err, "APPEND to %s with one live replica succeeded" % k)
             self.assertTrue(err.startswith("NOQUORUM"), err)
         for n, k in enumerate(two_left):
-            via = c.node(n % 2)
-            self.assertTrue(via.set(k, "v3-" + k))
-            self.assertEqual(c.node(1 - n % 2).get(k), "v3-" + k)
+            self.assertTrue(live[n % 2].set(k, "v3-" + k))
+            self.assertEqual(live[1 - n % 2].get(k), "v3-" + k)
 
         # CONSISTENCY READ ONE reads through the survivor. The value is the
         # last acknowledged one, or the refused write's (a refused write may
@@ -100,11 +99,13 @@ class ReplicaFailures(ClusterTest):
         for i in range(4):
             r = c.node(i)
             r.execute_command("CONSISTENCY", "READ", "ALL", "WRITE", "ALL")
+            self.assertEqual(r.execute_command("CONSISTENCY"),
+                             ["read", "ALL", "write", "ALL", "mode", "strict"])
             self.assertEqual(r.mget(keys), ["v5-" + k for k in keys], "via node %d" % i)
             self.assertTrue(r.set("all-" + str(i), "x"))
-        c.node(0).execute_command("CONSISTENCY", "READ", "DEFAULT", "WRITE", "DEFAULT")
-        self.assertEqual(c.node(0).execute_command("CONSISTENCY"),
-                         ["read", "2", "write", "2", "mode", "strict"])
+            r.execute_command("CONSISTENCY", "READ", "DEFAULT", "WRITE", "DEFAULT")
+            self.assertEqual(r.execute_command("CONSISTENCY"),
+                             ["read", "2", "write", "2", "mode", "strict"])
         self.assertEqual(c.node(0).dbsize(), len(keys) + 4)
 
     def test_flushall_refuses_while_a_node_is_down(self):

@@ -113,6 +113,9 @@ SET_EXPIRE = "-ERR invalid expire time in 'set' command"
 
 
 def arity(cmd):
+    if cmd == "exec":  # Redis: a rejected EXEC also ends the transaction
+        return ("-EXECABORT Transaction discarded because of: wrong number of arguments "
+                "for 'exec' command")
     return "-ERR wrong number of arguments for '%s' command" % cmd
 
 

@@ -1,0 +1,336 @@
+"""ringcluster.py -- a small, self-contained cluster harness for the client
+library tests (tests/clients) and the status page tests (tests/web).
+
+Kept apart from tests/cluster/harness.py on purpose (that one belongs to the
+cluster tests and changes with them); this one does only what these tests
+need: start N nodes that seed each other, each on its own loopback address
+and free ports (client P, bus P+10000, optionally HTTP), wait until every
+node lists every node "up normal" in RING NODES, kill -9 / restart a node,
+and stop everything. Every process started here is recorded by pid and
+stopped by pid (close(), and again at interpreter exit and on SIGTERM);
+nothing is ever killed by name.
+
+    c = RingCluster("clients", base=41)    nodes on 127.0.0.41, .42, ...
+    c.start(3, http=True)                  3 nodes (+ --http-port each)
+    c.host(i), c.port(i), c.http_port(i)
+    c.client(i) -> redis.Redis (str replies)
+    c.cmd(i, *args)                        one command on a fresh connection
+    c.kill9(i), c.restart(i), c.close()
+"""
+import atexit
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+import redis
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+SERVER_BIN = os.environ.get("RINGKV_SERVER", os.path.join(ROOT, "src", "ringkv-server"))
+TMP_PARENT = os.environ.get("RINGKV_TEST_TMP") or None
+
+# Failure detection in about 2.5 s (the production default is 5 s).
+FAST = {"gossip-interval": "200", "fail-timeout": "2500", "replica-timeout": "3000"}
+
+_live = {}  # pid -> Popen
+
+
+def _stop_proc(proc, sig=signal.SIGTERM, timeout=15.0):
+    try:
+        if proc.poll() is None:
+            try:
+                os.kill(proc.pid, sig)
+            except ProcessLookupError:
+                pass
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.kill(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
+    finally:
+        _live.pop(proc.pid, None)
+    return proc.returncode
+
+
+def track(proc):
+    """Records a process started by a test so it is stopped at exit too."""
+    _live[proc.pid] = proc
+    return proc
+
+
+def untrack(proc, sig=signal.SIGTERM, timeout=10.0):
+    return _stop_proc(proc, sig, timeout)
+
+
+def _cleanup_all():
+    for pid, proc in list(_live.items()):
+        _stop_proc(proc, signal.SIGKILL, timeout=5)
+
+
+atexit.register(_cleanup_all)
+
+
+def _on_sigterm(signum, frame):
+    raise SystemExit(128 + signum)
+
+
+try:
+    signal.signal(signal.SIGTERM, _on_sigterm)
+except ValueError:
+    pass
+
+
+def _port_free(host, port):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        s.bind((host, port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def free_ports(host, taken, http=False):
+    """(P, H): P and P+10000 free (client and bus), H free for HTTP (or None).
+    All below the ephemeral range so outgoing connections don't take them."""
+    for _ in range(1000):
+        p = random.randrange(12000, 22000)
+        if p in taken or not (_port_free(host, p) and _port_free(host, p + 10000)):
+            continue
+        if not http:
+            return p, None
+        h = random.randrange(2000, 9000)
+        if h not in taken and _port_free(host, h):
+            return p, h
+    raise RuntimeError("no free ports on %s" % host)
+
+
+def wait_until(fn, timeout=10.0, what="condition", interval=0.05):
+    deadline = time.time() + timeout
+    last = None
+    while True:
+        try:
+            v = fn()
+            if v:
+                return v
+            last = v
+        except (redis.RedisError, OSError, AssertionError) as e:
+            last = e
+        if time.time() >= deadline:
+            raise AssertionError("timed out after %.1fs waiting for %s (last: %r)" %
+                                 (timeout, what, last))
+        time.sleep(interval)
+
+
+class Node:
+    def __init__(self, cluster, i, host, port, http_port, opts, seeds):
+        self.i, self.host, self.port, self.http_port = i, host, port, http_port
+        self.opts, self.seeds = opts, seeds
+        self.dir = os.path.join(cluster.dir, "n%d" % i)
+        os.makedirs(self.dir, exist_ok=True)
+        self.proc = None
+        self.out = None
+
+    @property
+    def addr(self):
+        return "%s:%d" % (self.host, self.port)
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def argv(self):
+        a = [SERVER_BIN, "--port", str(self.port), "--bind", self.host, "--dir", self.dir,
+             "--logfile", os.path.join(self.dir, "log"), "--seeds", self.seeds]
+        if self.http_port:
+            a += ["--http-port", str(self.http_port)]
+        for k, v in self.opts.items():
+            a += ["--" + k, str(v)]
+        return a
+
+    def spawn(self, timeout=20.0):
+        if self.out:
+            self.out.close()
+        self.out = open(os.path.join(self.dir, "stdout.log"), "ab")
+        self.proc = track(subprocess.Popen(self.argv(), stdout=self.out, stderr=subprocess.STDOUT,
+                                           stdin=subprocess.DEVNULL))
+        deadline = time.time() + timeout
+        last = None
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                _live.pop(self.proc.pid, None)
+                raise RuntimeError("node %d (%s) exited with %s while starting:\n%s" %
+                                   (self.i, self.addr, self.proc.returncode, self.log_tail()))
+            try:
+                c = redis.Redis(host=self.host, port=self.port, socket_timeout=2,
+                                socket_connect_timeout=2)
+                try:
+                    if c.info("server").get("process_id") == self.proc.pid:
+                        return
+                finally:
+                    c.close()
+            except (redis.RedisError, OSError) as e:
+                last = e
+            time.sleep(0.05)
+        self.stop(signal.SIGKILL)
+        raise RuntimeError("node %d (%s) did not answer within %ss (%r)" %
+                           (self.i, self.addr, timeout, last))
+
+    def stop(self, sig=signal.SIGTERM, timeout=15.0):
+        rc = None
+        if self.proc is not None:
+            rc = _stop_proc(self.proc, sig, timeout)
+        if self.out:
+            self.out.close()
+            self.out = None
+        return rc
+
+    def log_tail(self, n=3000):
+        out = ""
+        for fn in ("log", "stdout.log"):
+            p = os.path.join(self.dir, fn)
+            if os.path.exists(p):
+                with open(p, "rb") as f:
+                    data = f.read()
+                if data:
+                    out += "--- node %d %s %s ---\n%s\n" % (
+                        self.i, self.addr, fn, data[-n:].decode("utf-8", "replace"))
+        return out
+
+
+class RingCluster:
+    def __init__(self, name, base=41):
+        self.dir = tempfile.mkdtemp(prefix="ringkv-%s-" % name, dir=TMP_PARENT)
+        self.base = base
+        self.nodes = []
+
+    def start(self, n, http=False, **opts):
+        o = dict(FAST)
+        for k, v in opts.items():
+            o[k.replace("_", "-")] = str(v)
+        for attempt in range(3):
+            hosts = ["127.0.0.%d" % (self.base + i) for i in range(n)]
+            taken, ports = set(), []
+            for h in hosts:
+                p, hp = free_ports(h, taken, http)
+                taken.update({p, p + 10000, hp})
+                ports.append((p, hp))
+            seeds = ",".join("%s:%d" % (h, p) for h, (p, _) in zip(hosts, ports))
+            self.nodes = [Node(self, i, hosts[i], ports[i][0], ports[i][1], o, seeds)
+                          for i in range(n)]
+            try:
+                for nd in self.nodes:
+                    nd.spawn()
+                break
+            except RuntimeError:
+                for nd in self.nodes:
+                    nd.stop(signal.SIGKILL)
+                if attempt == 2:
+                    raise
+        self.wait_all_up()
+        return self
+
+    # ---------------------------------------------------------- addresses
+    def host(self, i):
+        return self.nodes[i].host
+
+    def port(self, i):
+        return self.nodes[i].port
+
+    def http_port(self, i):
+        return self.nodes[i].http_port
+
+    def addr(self, i):
+        return self.nodes[i].addr
+
+    def live(self):
+        return [nd.i for nd in self.nodes if nd.alive()]
+
+    # ------------------------------------------------------------ clients
+    def client(self, i, **kw):
+        kw.setdefault("socket_timeout", 30)
+        kw.setdefault("socket_connect_timeout", 5)
+        kw.setdefault("decode_responses", True)
+        return redis.Redis(host=self.host(i), port=self.port(i), **kw)
+
+    def cmd(self, i, *args):
+        c = self.client(i, socket_timeout=10)
+        try:
+            return c.execute_command(*args)
+        finally:
+            c.close()
+
+    def ring_nodes(self, i):
+        """[(id, addr, health, status, myself)] from RING NODES of node i."""
+        out = []
+        for line in self.cmd(i, "RING", "NODES"):
+            f = line.split()
+            out.append((f[0], f[1].partition("@")[0], f[5], f[6], len(f) > 7 and f[7] == "myself"))
+        return out
+
+    def ring_info(self, i):
+        out = {}
+        for line in self.cmd(i, "RING", "INFO").splitlines():
+            if ":" in line and not line.startswith("#"):
+                k, _, v = line.partition(":")
+                out[k.strip()] = v.strip()
+        return out
+
+    def node_id(self, i):
+        return [l[0] for l in self.ring_nodes(i) if l[4]][0]
+
+    # ------------------------------------------------------------- waiting
+    def wait_all_up(self, timeout=30.0):
+        ids = self.live()
+        addrs = {self.addr(i) for i in ids}
+
+        def ok():
+            for i in ids:
+                up = {l[1] for l in self.ring_nodes(i) if l[2] == "up" and l[3] == "normal"}
+                if not addrs <= up:
+                    return False
+                if int(self.ring_info(i).get("bus_links_up", "0")) < len(ids) - 1:
+                    return False
+            return True
+
+        wait_until(ok, timeout, "nodes %s to see each other up normal" % ids)
+
+    def wait_seen_down(self, j, timeout=30.0):
+        addr = self.addr(j)
+
+        def ok():
+            for i in self.live():
+                if i != j and any(l[1] == addr and l[2] == "up" for l in self.ring_nodes(i)):
+                    return False
+            return True
+
+        wait_until(ok, timeout, "node %d (%s) to be seen down" % (j, addr))
+
+    # ----------------------------------------------------------- lifecycle
+    def kill9(self, i):
+        return self.nodes[i].stop(signal.SIGKILL)
+
+    def stop(self, i):
+        return self.nodes[i].stop(signal.SIGTERM)
+
+    def restart(self, i, wait=True):
+        nd = self.nodes[i]
+        if nd.alive():
+            nd.stop(signal.SIGTERM)
+        nd.spawn()
+        if wait:
+            self.wait_all_up()
+
+    def log_tails(self):
+        return "\n".join(nd.log_tail() for nd in self.nodes)
+
+    def close(self):
+        for nd in self.nodes:
+            nd.stop(signal.SIGTERM, timeout=10)
+        if not os.environ.get("RINGKV_KEEP"):
+            shutil.rmtree(self.dir, ignore_errors=True)
