@@ -226,7 +226,7 @@ static void readFree(readOp *op) {
 static void sendRepair(int idx, int db, const char *key, size_t klen, const buf *enc);
 
 static void readRepair(readOp *op) {
-    if (op->merged.n == 0) return;
+    if (op->merged.n == 0 || op->ok < 2) return; /* one answer: nothing to compare */
     uint64_t want = recordDigest(&op->merged);
     buf enc;
     bufInit(&enc);
@@ -297,7 +297,9 @@ static void readAnswered(int ok, const redisReply *reply, const char *err, void 
          (reply->element[3]->str[0] == '1' && reply->elements >= 5 &&
           recordDecode(&rec, reply->element[4]->str, reply->element[4]->len) == C_OK))) {
         t->state = RS_OK;
-        t->digest = recordDigest(&rec);
+        t->digest = reply->element[3]->str[0] == '1'
+                        ? recordDigestRaw(reply->element[4]->str, reply->element[4]->len)
+                        : 0;
         for (int i = 0; i < rec.n; i++) hlcObserve(&server.clock, rec.v[i].counter);
         recordMerge(&op->merged, &rec, 1);
         op->ok++;
@@ -321,15 +323,23 @@ static void readAsk(readOp *op, int i) {
         record rec;
         recordInit(&rec);
         storeValue hold;
-        int found = t->owner < 0
-                        ? dbRead(op->db, op->key, op->klen, &rec, &hold)
-                        : hintsRead(memberId(t->owner), op->db, op->key, op->klen, &rec, &hold);
+        int found;
+        if (t->owner < 0) { /* the stored bytes: decoded, and digested as they are */
+            found = dbReadRaw(op->db, op->key, op->klen, &hold);
+            if (found > 0 && recordDecode(&rec, hold.ptr, hold.len) != C_OK) {
+                storeValueFree(&hold);
+                found = -1;
+            }
+            t->digest = found > 0 ? recordDigestRaw(hold.ptr, hold.len) : 0;
+        } else {
+            found = hintsRead(memberId(t->owner), op->db, op->key, op->klen, &rec, &hold);
+            t->digest = found > 0 ? recordDigest(&rec) : 0;
+        }
         if (found < 0) {
             t->state = RS_FAILED;
             op->failed++;
         } else {
             t->state = RS_OK;
-            t->digest = recordDigest(&rec);
             recordMerge(&op->merged, &rec, 1);
             op->ok++;
         }

@@ -300,6 +300,12 @@ uint64_t recordDigest(const record *r) {
     return d ? d : 1;
 }
 
+uint64_t recordDigestRaw(const char *enc, size_t len) {
+    if (!enc || len == 0) return 0;
+    uint64_t d = XXH3_64bits(enc, len);
+    return d ? d : 1;
+}
+
 void recordFormat(const record *r, long long now_ms, buf *out) {
     for (int i = 0; i < r->n; i++) {
         const version *v = &r->v[i];

@@ -119,6 +119,8 @@ const version *recordNewest(const record *r);
 const version *recordVisible(const record *r, long long now_ms);
 int recordHasLive(const record *r, long long now_ms);
 uint64_t recordDigest(const record *r);
+/* The same digest from a record's encoding (stored bytes are canonical). */
+uint64_t recordDigestRaw(const char *enc, size_t len);
 void recordFormat(const record *r, long long now_ms, buf *out);
 /* Earliest expiry among versions with one, 0 if none. */
 int64_t recordMinExpire(const record *r);

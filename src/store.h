@@ -22,7 +22,9 @@
  *   storeAfterCommit(cb, pd)           run cb once the batch is durable
  *   storeCommit()                      write the batch now
  *   storeDeleteRange(cf, from, to)     committed at once
- *   storeIter*                         ordered iteration (commits the batch first)
+ *   storeIter*                         ordered iteration (commits the batch first); on
+ *                                      CF_DATA an iterator stays in the partition of
+ *                                      the key it was sought to (no SeekFirst there)
  *   storeSyncWal()                     fsync the WAL (wal-fsync everysec)
  *   storeInfo(out)                     INFO storage lines
  */
@@ -51,9 +53,6 @@ void storeValueFree(storeValue *v);
 void storePut(int cf, const char *key, size_t klen, const char *val, size_t vlen);
 void storeDelete(int cf, const char *key, size_t klen);
 void storeAfterCommit(storeCommitCb *cb, void *pd);
-/* Called just before each batch is written, so callers can add to it
- * (db.c adds its key counters). */
-void storeSetPreCommitHook(void (*hook)(void));
 int storeCommit(void);
 int storeHasPending(void);
 int storeDeleteRange(int cf, const char *from, size_t flen, const char *to, size_t tlen);

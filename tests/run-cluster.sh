@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Multi-node end-to-end tests: real ringkv clusters on loopback addresses
-# 127.0.0.11, 127.0.0.12, ... (one address per node, free ports), real
+# 127.0.2.11, 127.0.2.12, ... (one address per node, free ports; not the
+# fault suite's 127.0.0.x, so both can run at once), real
 # clients (python3-redis, redis-benchmark). `make cluster` runs this after
 # building. Every node a test starts is stopped by pid by that test
 # (tests/cluster/harness.py); data dirs live under one mktemp directory that

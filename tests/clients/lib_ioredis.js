@@ -26,8 +26,13 @@ const r = new Redis({
 let lastError = null;
 r.on("error", (e) => { lastError = e; }); // reconnect attempts while the node restarts
 
+// stdin lines, queued: one may arrive before anyone waits for it
 const stdinLines = readline.createInterface({ input: process.stdin });
-const nextLine = () => new Promise((res) => stdinLines.once("line", res));
+const lineQueue = [], lineWaiters = [];
+stdinLines.on("line", (l) => (lineWaiters.length ? lineWaiters.shift()(l) : lineQueue.push(l)));
+stdinLines.on("close", () => { while (lineWaiters.length) lineWaiters.shift()(null); lineQueue.push(null); });
+const nextLine = () =>
+  new Promise((res) => (lineQueue.length ? res(lineQueue.shift()) : lineWaiters.push(res)));
 
 function eq(got, want, what) {
   const g = JSON.stringify(got), w = JSON.stringify(want);

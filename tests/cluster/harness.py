@@ -1,10 +1,11 @@
 """harness.py -- start, stop, kill and restart real multi-node ringkv clusters
 for the cluster tests (tests/cluster/test_*.py).
 
-Every node listens on its own loopback address (127.0.0.11, 127.0.0.12, ...)
-with its own free client port P and cluster bus port P+10000, so that fault
-tests can cut a pair of nodes with iptables. All nodes get the same seed
-list (every node of the cluster, itself included, as on a real cluster).
+Every node listens on its own loopback address (127.0.2.11, 127.0.2.12, ...;
+RINGKV_CLUSTER_NET changes the prefix) with its own free client port P and
+cluster bus port P+10000, so that a pair of nodes can be cut with iptables.
+All nodes get the same seed list (every node of the cluster, itself
+included, as on a real cluster).
 
 Every process started here is recorded by pid and stopped by pid: by the
 test (Cluster.close() in tearDown / addCleanup), and again at interpreter
@@ -53,6 +54,12 @@ SERVER_BIN = os.environ.get("RINGKV_SERVER", os.path.join(ROOT, "src", "ringkv-s
 # run-cluster.sh makes one mktemp directory for the whole run and removes it
 # at the end; each cluster gets its own directory below it.
 TMP_PARENT = os.environ.get("RINGKV_CLUSTER_TMP") or None
+
+# Node i listens on NET + (11 + i). Not 127.0.0.x: the fault suite
+# (tests/fault) runs its nodes on 127.0.0.11.. and cuts pairs of those
+# addresses with iptables, which cut these clusters too when both suites run
+# at once on one machine (seen: two live nodes suspecting each other).
+NET = os.environ.get("RINGKV_CLUSTER_NET", "127.0.2.")
 
 # Timings that make failure detection take about 2.5 seconds instead of the
 # production defaults' 5+. Not tighter: on a loaded 2-core machine (other test
@@ -181,7 +188,7 @@ class Node:
             a += ["--" + k, str(v)]
         return a
 
-    def spawn(self, timeout=20.0):
+    def spawn(self, timeout=20.0, wait=True):
         if not os.access(SERVER_BIN, os.X_OK):
             raise RuntimeError("%s is not built (run make)" % SERVER_BIN)
         if self.logf:
@@ -190,7 +197,8 @@ class Node:
         self.proc = subprocess.Popen(self.argv(), stdout=self.logf, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL)
         _live[self.proc.pid] = self.proc
-        self.wait_ready(timeout)
+        if wait:
+            self.wait_ready(timeout)
 
     def wait_ready(self, timeout):
         deadline = time.time() + timeout
@@ -256,11 +264,17 @@ class Cluster:
     # ------------------------------------------------------------ lifecycle
 
     def _host(self, index):
-        return "127.0.0.%d" % (11 + index)
+        return "%s%d" % (NET, 11 + index)
 
     def start(self, n, wait=True, **opts):
         """Starts n nodes that all name each other as seeds. opts: server
-        options, python names (read_quorum=2) or config names."""
+        options, python names (read_quorum=2) or config names.
+
+        The processes are started together: a node that finds none of its
+        seeds up becomes a cluster of one at once, and the nodes that come
+        later then join it and pull every partition from it, one transfer
+        tick (100 ms) per partition, about 26 s with 256 partitions even
+        when they are empty, before they are "normal" (reported as an issue)."""
         o = dict(FAST)
         for k, v in opts.items():
             o[k.replace("_", "-")] = v
@@ -277,8 +291,12 @@ class Cluster:
             new = [Node(self, base + i, hosts[i], ports[i], o, seeds) for i in range(n)]
             self.nodes.extend(new)
             try:
+                # all processes first, then wait for each: nodes that come up
+                # together form the cluster together (see start's docstring)
                 for nd in new:
-                    nd.spawn()
+                    nd.spawn(wait=False)
+                for nd in new:
+                    nd.wait_ready(20.0)
                 break
             except EarlyExit:
                 # a port we picked was taken meanwhile: stop these, pick again
@@ -288,7 +306,7 @@ class Cluster:
                 if attempt == 2:
                     raise
         if wait:
-            self.wait_all_up()
+            self.wait_all_up(timeout=60)  # 60: room for the slow join (docstring)
         return self
 
     def add_node(self, opts=None, seeds=None, start=True, fast=True):
