@@ -15,7 +15,7 @@ OBJ = $(SRC:.c=.o)
 SERVER = src/ringkv-server
 PURE = src/util.o src/resp.o src/vclock.o src/record.o
 
-.PHONY: all deps test unit e2e redis-tests run stop clean fault bench
+.PHONY: all deps test unit e2e redis-tests run stop clean fault bench clients web
 
 all: deps $(SERVER)
 
@@ -58,7 +58,16 @@ fault-short: all
 fault: all
 	@bash tests/fault/run.sh $${RINGKV_FAULT:-long}
 
-test: all unit fuzz-short e2e cluster redis-tests fault-short
+# client libraries (python3-redis, ioredis, ruby-redis, hiredis), redis-cli
+# hints and redis-benchmark against a cluster (tests/clients)
+clients: all
+	@bash tests/run-clients.sh
+
+# the HTTP status page in headless Chromium, and /metrics (tests/web)
+web: all
+	@bash tests/run-web.sh
+
+test: all unit fuzz-short e2e cluster redis-tests fault-short clients web
 	@echo "ALL TESTS PASSED"
 
 # ---- fuzzing (libFuzzer, clang) ----

@@ -899,10 +899,10 @@ void coordInfo(buf *out) {
 /* ------------------------------------------------ whole-cluster commands */
 
 /* SCAN, KEYS, DBSIZE and FLUSH* span the cluster. A SCAN cursor is a slot
- * (partition * 256 + Merkle bucket), the same on every node; each stretch
- * of partitions is read from the first reachable replica, so a key is seen
- * once (unless a partition moves to another replica mid-iteration, then
- * perhaps twice: SCAN's "at least once"). */
+ * (partition * 256 + Merkle bucket), the same on every node. Each
+ * partition is read from N - W + 1 of its replicas (so from at least one
+ * that acknowledged any write) and their versions are merged, so a replica
+ * that missed writes or deletes neither hides nor revives keys. */
 
 typedef struct scanOp {
     request *r;
@@ -914,8 +914,15 @@ typedef struct scanOp {
     long count;
     char *pat;
     size_t patlen;
-    int attempt;       /* replicas of the current partition tried and failed */
-    coordKeys keys;
+    int wlevel;        /* the connection's write level: how many replicas to read */
+    coordKeys keys;    /* the answer so far */
+    /* the partition being read */
+    int outstanding;   /* replicas not answered yet */
+    int answered;      /* replicas that answered */
+    unsigned long long next; /* smallest cursor a replica stopped at */
+    record *recs;      /* merged versions (headers) per key seen */
+    buf *names;        /* the keys, parallel to recs */
+    long nseen, capseen;
 } scanOp;
 
 static void keysAdd(coordKeys *k, const char *key, size_t klen) {
@@ -927,11 +934,38 @@ static void keysAdd(coordKeys *k, const char *key, size_t klen) {
     bufAppend(&k->bytes, key, klen);
 }
 
-static int scanCollect(const char *key, size_t klen, const record *rec, void *pd) {
-    UNUSED(rec);
+/* A key one replica reported, with its versions (values left out). */
+static void scanSeen(scanOp *op, const char *key, size_t klen, const record *rec) {
+    for (long i = 0; i < op->nseen; i++) {
+        if (op->names[i].len == klen && !memcmp(op->names[i].ptr, key, klen)) {
+            recordMerge(&op->recs[i], rec, 1);
+            return;
+        }
+    }
+    if (op->nseen == op->capseen) {
+        op->capseen = op->capseen ? op->capseen * 2 : 64;
+        op->recs = zrealloc(op->recs, sizeof(record) * (size_t)op->capseen);
+        op->names = zrealloc(op->names, sizeof(buf) * (size_t)op->capseen);
+    }
+    recordInit(&op->recs[op->nseen]);
+    bufInit(&op->names[op->nseen]);
+    bufAppend(&op->names[op->nseen], key, klen);
+    recordMerge(&op->recs[op->nseen], rec, 1);
+    op->nseen++;
+}
+
+static void scanSeenClear(scanOp *op) {
+    for (long i = 0; i < op->nseen; i++) {
+        recordFree(&op->recs[i]);
+        bufFree(&op->names[i]);
+    }
+    op->nseen = 0;
+}
+
+static int scanCollectLocal(const char *key, size_t klen, const record *rec, void *pd) {
     scanOp *op = pd;
     if (op->pat && !stringmatchlen(op->pat, (int)op->patlen, key, (int)klen, 0)) return 0;
-    keysAdd(&op->keys, key, klen);
+    scanSeen(op, key, klen, rec);
     return 0;
 }
 
@@ -940,6 +974,9 @@ static void scanFinish(scanOp *op, int ok, const char *err) {
     request *r = op->r;
     op->cb(r, &res, op->pd);
     requestRelease(r);
+    scanSeenClear(op);
+    zfree(op->recs);
+    zfree(op->names);
     bufFree(&op->keys.bytes);
     zfree(op->keys.lens);
     zfree(op->pat);
@@ -948,67 +985,96 @@ static void scanFinish(scanOp *op, int ok, const char *err) {
 
 static void scanStep(scanOp *op);
 
-static void scanAnswered(int ok, const redisReply *reply, const char *err, void *pd) {
-    scanOp *op = pd;
-    unsigned long long next;
-    if (ok && reply->elements >= 4 &&
-        string2ull(reply->element[3]->str, reply->element[3]->len, &next) && next > op->cursor) {
-        for (size_t i = 4; i < reply->elements; i++)
-            keysAdd(&op->keys, reply->element[i]->str, reply->element[i]->len);
-        op->cursor = next;
-        op->attempt = 0;
-    } else {
-        UNUSED(err);
-        op->attempt++;
+/* Every asked replica answered for the current partition: the keys whose
+ * merged versions are live, up to the smallest position a replica reached
+ * (keys past it come again from there: at least once). */
+static void scanPartitionDone(scanOp *op) {
+    if (!op->answered) {
+        char err[128];
+        snprintf(err, sizeof(err), "-CLUSTERDOWN no replica of partition %u answered",
+                 (unsigned)(op->cursor >> 8));
+        scanFinish(op, 0, err);
+        return;
     }
+    long long now = serverNowMs();
+    for (long i = 0; i < op->nseen; i++) {
+        const char *k = op->names[i].ptr ? op->names[i].ptr : "";
+        size_t kl = op->names[i].len;
+        if (keySlot(keyHash(op->db, k, kl), server.qbits) >= op->next) continue;
+        if (recordVisible(&op->recs[i], now)) keysAdd(&op->keys, k, kl);
+    }
+    scanSeenClear(op);
+    op->cursor = op->next;
     scanStep(op);
 }
 
-/* The replica of partition p to read from: the (attempt+1)-th reachable
- * one in preference order, or -1. */
-static int scanSource(unsigned p, int attempt) {
-    int l[MAX_REPLICAS];
-    int n = gossipOwners(p, l);
-    for (int i = 0; i < n; i++) {
-        int m = l[i];
-        if (!reachable(m)) continue;
-        if (attempt-- == 0) return m;
+static void scanAnswered(int ok, const redisReply *reply, const char *err, void *pd) {
+    UNUSED(err);
+    scanOp *op = pd;
+    unsigned long long next;
+    if (ok && reply->elements >= 4 && (reply->elements - 4) % 2 == 0 &&
+        string2ull(reply->element[3]->str, reply->element[3]->len, &next) && next > op->cursor) {
+        record rec;
+        recordInit(&rec);
+        for (size_t i = 4; i + 1 < reply->elements; i += 2) {
+            if (recordDecode(&rec, reply->element[i + 1]->str, reply->element[i + 1]->len) == C_OK)
+                scanSeen(op, reply->element[i]->str, reply->element[i]->len, &rec);
+        }
+        recordFree(&rec);
+        if (next < op->next) op->next = next;
+        op->answered++;
     }
-    return -1;
+    if (--op->outstanding == 0) scanPartitionDone(op);
+}
+
+/* How many replicas a SCAN reads per partition so that it meets every
+ * write's acknowledgements: N - W + 1 (a key acknowledged by W replicas is
+ * on at least one of them). */
+static int scanWidth(int wlevel, int n) {
+    int w = wlevel == LEVEL_QUORUM || wlevel == LEVEL_LOCAL_QUORUM || wlevel == LEVEL_EACH_QUORUM
+                ? n / 2 + 1
+            : wlevel == LEVEL_ALL ? n
+            : wlevel == LEVEL_LOCAL_ONE ? 1
+                                      : (wlevel < n ? wlevel : n);
+    if (w < 1) w = 1;
+    return n - w + 1;
 }
 
 static void scanStep(scanOp *op) {
-    while (op->cursor < op->nslots && op->keys.n < op->count) {
-        unsigned p = (unsigned)(op->cursor >> 8);
-        int src = scanSource(p, op->attempt);
-        if (src < 0) {
-            char err[128];
-            snprintf(err, sizeof(err), "-CLUSTERDOWN no replica of partition %u answered", p);
-            scanFinish(op, 0, err);
-            return;
-        }
-        /* the stretch of partitions this source serves first */
-        unsigned q = p + 1;
-        if (op->attempt == 0)
-            while (q < (unsigned)server.ring_partitions && scanSource(q, 0) == src) q++;
-        unsigned long long end = (unsigned long long)q * 256;
-        if (src == gossipSelf()) {
-            op->cursor = dbScan(op->db, op->cursor, end, op->count - op->keys.n, scanCollect, op);
-            op->attempt = 0;
+    if (op->cursor >= op->nslots || op->keys.n >= op->count) {
+        scanFinish(op, 1, NULL);
+        return;
+    }
+    unsigned p = (unsigned)(op->cursor >> 8);
+    unsigned long long end = (unsigned long long)(p + 1) * 256;
+    int owners[MAX_REPLICAS];
+    int n = gossipOwners(p, owners), width = scanWidth(op->wlevel, n), asked = 0;
+    op->next = end;
+    op->answered = 0;
+    op->outstanding = 1; /* held while asking */
+    long want = op->count - op->keys.n;
+    for (int i = 0; i < n && asked < width; i++) {
+        int m = owners[i];
+        if (!reachable(m)) continue;
+        asked++;
+        if (m == gossipSelf()) {
+            unsigned long long nx = dbScanEx(op->db, op->cursor, end, want, 1, scanCollectLocal, op);
+            if (nx < op->next) op->next = nx;
+            op->answered++;
             continue;
         }
         char dbs[8], cur[24], endb[24], cnt[24];
         snprintf(dbs, sizeof(dbs), "%d", op->db);
         snprintf(cur, sizeof(cur), "%llu", op->cursor);
         snprintf(endb, sizeof(endb), "%llu", end);
-        snprintf(cnt, sizeof(cnt), "%ld", op->count - op->keys.n);
+        snprintf(cnt, sizeof(cnt), "%ld", want);
         const char *argv[6] = {"SCAN", dbs, cur, endb, cnt, op->pat ? op->pat : ""};
         size_t lens[6] = {4, strlen(dbs), strlen(cur), strlen(endb), strlen(cnt),
                           op->pat ? op->patlen : 0};
-        busSend(linkOf(src), op->pat ? 6 : 5, argv, lens, scanAnswered, op, 0);
-        return;
+        op->outstanding++;
+        busSend(linkOf(m), op->pat ? 6 : 5, argv, lens, scanAnswered, op, 0);
     }
-    scanFinish(op, 1, NULL);
+    if (--op->outstanding == 0) scanPartitionDone(op);
 }
 
 void coordScan(request *r, int db, unsigned long long cursor, long count, const char *pat,
@@ -1021,6 +1087,7 @@ void coordScan(request *r, int db, unsigned long long cursor, long count, const 
     op->cursor = cursor;
     op->nslots = (unsigned long long)server.ring_partitions * 256;
     op->count = count;
+    op->wlevel = writeLevel(r);
     if (pat && !(patlen == 1 && pat[0] == '*')) {
         op->pat = zmemdup(pat, patlen);
         op->patlen = patlen;
@@ -1030,7 +1097,45 @@ void coordScan(request *r, int db, unsigned long long cursor, long count, const 
     scanStep(op);
 }
 
-/* SCAN db cursor end count [pattern] -> next, keys... */
+/* SCAN db cursor end count [pattern] -> next, then (key, versions without
+ * values) pairs, tombstones included: the coordinator merges replicas. */
+typedef struct scanReply {
+    buf data;
+    size_t *offs, *lens;
+    int n, cap;
+    const char *pat;
+    size_t patlen;
+} scanReply;
+
+static int scanCollectReply(const char *key, size_t klen, const record *rec, void *pd) {
+    scanReply *s = pd;
+    if (s->pat && !stringmatchlen(s->pat, (int)s->patlen, key, (int)klen, 0)) return 0;
+    if (s->n + 2 > s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 64;
+        s->offs = zrealloc(s->offs, sizeof(size_t) * (size_t)s->cap);
+        s->lens = zrealloc(s->lens, sizeof(size_t) * (size_t)s->cap);
+    }
+    s->offs[s->n] = s->data.len;
+    s->lens[s->n++] = klen;
+    bufAppend(&s->data, key, klen);
+    record hdr; /* the versions without their values: enough to merge and decide */
+    hdr.n = rec->n;
+    hdr.cap = rec->n;
+    hdr.v = zmalloc(sizeof(version) * (size_t)(rec->n ? rec->n : 1));
+    for (int i = 0; i < rec->n; i++) {
+        hdr.v[i] = rec->v[i];
+        hdr.v[i].val = NULL;
+        hdr.v[i].vlen = 0;
+        hdr.v[i].ownval = 0;
+    }
+    size_t before = s->data.len;
+    recordEncode(&hdr, &s->data);
+    zfree(hdr.v);
+    s->offs[s->n] = before;
+    s->lens[s->n++] = s->data.len - before;
+    return 0;
+}
+
 static void scanHandler(busReq *req) {
     int db = req->argc >= 6 ? parseDb(req, 2) : -1;
     unsigned long long cursor, end;
@@ -1041,36 +1146,34 @@ static void scanHandler(busReq *req) {
         busReplyError(req, "SCAN malformed");
         return;
     }
-    scanOp op;
-    memset(&op, 0, sizeof(op));
-    bufInit(&op.keys.bytes);
+    scanReply sr;
+    memset(&sr, 0, sizeof(sr));
+    bufInit(&sr.data);
     if (req->argc >= 7) {
-        op.pat = (char *)req->argv[6];
-        op.patlen = req->lens[6];
+        sr.pat = req->argv[6];
+        sr.patlen = req->lens[6];
     }
-    unsigned long long next = dbScan(db, cursor, end, (long)count, scanCollect, &op);
-    int n = (int)op.keys.n + 1;
+    unsigned long long next = dbScanEx(db, cursor, end, (long)count, 1, scanCollectReply, &sr);
+    int n = sr.n + 1;
     const char **av = zmalloc(sizeof(char *) * (size_t)n);
     size_t *al = zmalloc(sizeof(size_t) * (size_t)n);
     char nb[24];
     snprintf(nb, sizeof(nb), "%llu", next);
     av[0] = nb;
     al[0] = strlen(nb);
-    size_t off = 0;
-    for (long i = 0; i < op.keys.n; i++) {
-        av[i + 1] = op.keys.bytes.ptr + off;
-        al[i + 1] = op.keys.lens[i];
-        off += op.keys.lens[i];
+    for (int i = 0; i < sr.n; i++) {
+        av[i + 1] = sr.data.ptr + sr.offs[i];
+        al[i + 1] = sr.lens[i];
     }
     busReplyArgs(req, n, av, al);
     zfree(av);
     zfree(al);
-    bufFree(&op.keys.bytes);
-    zfree(op.keys.lens);
+    bufFree(&sr.data);
+    zfree(sr.offs);
+    zfree(sr.lens);
 }
 
-/* DBSIZE: every node reports its keys per partition; each partition is
- * counted once, from its first replica that answered. */
+/* DBSIZE: every node reports its keys per partition. */
 typedef struct countOp {
     request *r;
     coordCountCallback *cb;
@@ -1086,19 +1189,24 @@ typedef struct countReply {
     int member;
 } countReply;
 
+/* Each partition counts as the largest count among its replicas that
+ * answered: a replica that missed writes does not hide them (an estimate
+ * when replicas miss different keys; anti-entropy evens them out). */
 static void countFinish(countOp *op) {
     long long total = 0;
     char err[128] = "";
     for (unsigned p = 0; p < (unsigned)server.ring_partitions && !err[0]; p++) {
         int l[MAX_REPLICAS];
         int n = gossipOwners(p, l), got = 0;
-        for (int i = 0; i < n && !got; i++) {
+        long long best = 0;
+        for (int i = 0; i < n; i++) {
             int m = l[i];
             if (m < op->nm && op->counts[m]) {
-                total += op->counts[m][p];
+                if (!got || op->counts[m][p] > best) best = op->counts[m][p];
                 got = 1;
             }
         }
+        total += best;
         if (!got && n > 0)
             snprintf(err, sizeof(err), "-CLUSTERDOWN no replica of partition %u answered", p);
     }

@@ -490,6 +490,11 @@ static long seekSlot(storeIter *it, unsigned long long slot, unsigned long long 
 
 unsigned long long dbScan(int db, unsigned long long cursor, unsigned long long end, long count,
                           dbScanFn *fn, void *pd) {
+    return dbScanEx(db, cursor, end, count, 0, fn, pd);
+}
+
+unsigned long long dbScanEx(int db, unsigned long long cursor, unsigned long long end, long count,
+                            int dead, dbScanFn *fn, void *pd) {
     unsigned long long all = (unsigned long long)server.ring_partitions * 256;
     unsigned long long nslots = end && end < all ? end : all;
     if (cursor >= nslots) return end ? nslots : 0;
@@ -517,7 +522,7 @@ unsigned long long dbScan(int db, unsigned long long cursor, unsigned long long 
                 break;
             const char *v = storeIterValue(it, &vl);
             if (recordDecode(&rec, v, vl) != C_OK) continue;
-            if (!recordVisible(&rec, now)) continue;
+            if (!dead && !recordVisible(&rec, now)) continue;
             seen++;
             if (fn(key, klen, &rec, pd)) {
                 stop = 1;

@@ -66,6 +66,10 @@ typedef int dbScanFn(const char *key, size_t klen, const record *rec, void *pd);
  * return value is 0 when done (a SCAN cursor). */
 unsigned long long dbScan(int db, unsigned long long cursor, unsigned long long end, long count,
                           dbScanFn *fn, void *pd);
+/* The same, and with dead set every stored record, tombstones and expired
+ * ones included (for a coordinator that merges several replicas' views). */
+unsigned long long dbScanEx(int db, unsigned long long cursor, unsigned long long end, long count,
+                            int dead, dbScanFn *fn, void *pd);
 void dbActiveExpireCycle(long long budget_us);
 
 /* ---- Merkle trees (merkle.h), one per partition ---- */

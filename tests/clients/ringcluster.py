@@ -10,7 +10,7 @@ and stop everything. Every process started here is recorded by pid and
 stopped by pid (close(), and again at interpreter exit and on SIGTERM);
 nothing is ever killed by name.
 
-    c = RingCluster("clients", base=41)    nodes on 127.0.0.41, .42, ...
+    c = RingCluster("clients", net="127.0.3", first=11)   nodes on 127.0.3.11, .12, ...
     c.start(3, http=True)                  3 nodes (+ --http-port each)
     c.host(i), c.port(i), c.http_port(i)
     c.client(i) -> redis.Redis (str replies)
@@ -204,9 +204,9 @@ class Node:
 
 
 class RingCluster:
-    def __init__(self, name, base=41):
+    def __init__(self, name, net="127.0.3", first=11):
         self.dir = tempfile.mkdtemp(prefix="ringkv-%s-" % name, dir=TMP_PARENT)
-        self.base = base
+        self.net, self.first = net, first
         self.nodes = []
 
     def start(self, n, http=False, **opts):
@@ -214,7 +214,7 @@ class RingCluster:
         for k, v in opts.items():
             o[k.replace("_", "-")] = str(v)
         for attempt in range(3):
-            hosts = ["127.0.0.%d" % (self.base + i) for i in range(n)]
+            hosts = ["%s.%d" % (self.net, self.first + i) for i in range(n)]
             taken, ports = set(), []
             for h in hosts:
                 p, hp = free_ports(h, taken, http)

@@ -85,7 +85,7 @@ def check_arg(arg, what):
     elif "arguments" in f:
         raise AssertionError("%s: a %s with arguments" % (what, typ))
     token = f["token"].value if "token" in f else None
-    if typ == "pure-token" and not token:
+    if typ == "pure-token" and token is None:  # (Redis's MIGRATE has token "")
         raise AssertionError("%s: a pure-token without token" % what)
     # the hint text, as cliAddArgument builds it
     orempty = lambda s: s if s else '""'
@@ -187,11 +187,11 @@ class RedisCliTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="ringkv-cli-", dir=ringcluster.TMP_PARENT)
-        cls.cluster = ringcluster.RingCluster("cli", base=44)
+        cls.cluster = ringcluster.RingCluster("cli", net="127.0.3", first=21)
         try:
             cls.cluster.start(3, replication=3)
             # real redis-server 7.0, the oracle for what redis-cli shows
-            cls.ohost = "127.0.0.47"
+            cls.ohost = "127.0.3.29"
             cls.oport = free_port(cls.ohost)
             cls.oracle = ringcluster.track(subprocess.Popen(
                 ["redis-server", "--port", str(cls.oport), "--bind", cls.ohost, "--save", "",
@@ -283,7 +283,9 @@ class RedisCliTest(unittest.TestCase):
     # ---------------------------------------------------------- redis-cli in tmux
 
     def _prompt_line(self, t, prompt):
-        lines = [l for l in t.screen().splitlines() if l.startswith(prompt)]
+        """The last line showing the prompt (tmux drops trailing spaces, so
+        an empty prompt line is the prompt without its final space)."""
+        lines = [l for l in t.screen().splitlines() if l.startswith(prompt.rstrip())]
         return lines[-1] if lines else None
 
     def _type_and_read(self, t, prompt, typed, timeout=10):
