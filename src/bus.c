@@ -433,6 +433,15 @@ void busLinkRelease(busLink *l) {
     zfree(l);
 }
 
+/* The peer is alive (gossip heard it): a link waiting out its backoff
+ * reconnects now rather than seconds later. */
+void busLinkKick(busLink *l) {
+    if (!l || l->state != LINK_DOWN || l->refused) return;
+    evtimer_del(l->retry_ev);
+    l->backoff = BACKOFF_MIN_MS;
+    linkConnect(l);
+}
+
 int busLinkConnected(const busLink *l) { return l && l->state == LINK_UP; }
 int busLinkUsable(const busLink *l) { return l && l->state != LINK_DOWN; }
 const char *busLinkAddr(const busLink *l) { return l->addr; }

@@ -58,6 +58,8 @@ int busInit(void);
 void busShutdown(void);
 busLink *busLinkGet(const char *host, int busport);
 int busLinkConnected(const busLink *l);
+/* The peer is known alive: reconnect a link in backoff at once. */
+void busLinkKick(busLink *l);
 /* Not in backoff after a failure: a request sent now will be attempted. */
 int busLinkUsable(const busLink *l);
 const char *busLinkAddr(const busLink *l);

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "coord.h"
 #include "keylock.h"
 #include "metrics.h"
 #include "tls.h"
@@ -77,6 +78,9 @@ request *requestCreate(client *c) {
     r->state_free = NULL;
     r->failed = 0;
     r->parent = NULL;
+    r->read_level = r->write_level = 0;
+    r->forwarded = 0;
+    r->busreq = NULL;
     if (c) {
         if (c->tail) c->tail->next = r;
         else c->head = r;
@@ -180,6 +184,11 @@ static void requestComplete(request *r) {
     }
     if (r->parent) { /* a command of an EXEC: its reply goes into EXEC's */
         multiChildDone(r->parent, r);
+        requestFree(r);
+        return;
+    }
+    if (r->busreq) { /* run for another node: the reply goes back over the bus */
+        coordForwardedDone(r);
         requestFree(r);
         return;
     }
@@ -433,6 +442,8 @@ static int prepare(client *c, request *r) {
 static int startable(client *c, request *r) {
     r->db = c->db;
     r->proto = c->proto;
+    r->read_level = c->read_level;
+    r->write_level = c->write_level;
     if (r->cmd->flags & CMD_BARRIER) return c->head == r;
     int idx[64], *ip = idx, mode;
     if (r->argc > 64) ip = zmalloc(sizeof(int) * (size_t)r->argc);
@@ -469,7 +480,7 @@ static void resumeEvent(evutil_socket_t fd, short what, void *arg) {
         c->waiting = NULL;
         r->db = c->db;
         r->proto = c->proto;
-        r->cmd->proc(r);
+        requestRun(r);
         requestRelease(r);
         processInput(c);
     }
@@ -487,8 +498,39 @@ static void scheduleResume(client *c) {
     event_active(resumeEv, EV_TIMEOUT, 0);
 }
 
+void requestRun(request *r) {
+    if (!coordForwardCommand(r)) r->cmd->proc(r);
+}
+
+/* Requests (with their locks) to start from an event. */
+static request **runList;
+static int runLen, runCap;
+static struct event *runEv;
+
+static void runEvent(evutil_socket_t fd, short what, void *arg) {
+    UNUSED(fd);
+    UNUSED(what);
+    UNUSED(arg);
+    while (runLen) {
+        request *r = runList[--runLen];
+        r->cmd->proc(r);
+        requestRelease(r);
+    }
+}
+
+void requestRunLater(request *r) {
+    if (runLen == runCap) {
+        runCap = runCap ? runCap * 2 : 16;
+        runList = zrealloc(runList, sizeof(request *) * (size_t)runCap);
+    }
+    runList[runLen++] = r;
+    if (!runEv) runEv = event_new(server.base, -1, 0, runEvent, NULL);
+    event_active(runEv, EV_TIMEOUT, 0);
+}
+
 static void lockGranted(request *r) {
     if (r->parent) multiChildGranted(r);
+    else if (r->busreq) requestRunLater(r);
     else if (r->c && r->c->waiting == r) scheduleResume(r->c);
 }
 
@@ -549,7 +591,7 @@ static void processInput(client *c) {
                 c->waiting = r; /* parsing resumes once it started */
                 break;
             }
-            if (ready) r->cmd->proc(r);
+            if (ready) requestRun(r);
             requestRelease(r);
         } else {
             respParserReset(&c->parser);

@@ -24,13 +24,16 @@
  * for read repair and to count late acknowledgements. */
 #include "coord.h"
 
+#include <event2/buffer.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bus.h"
 #include "gossip.h"
+#include "commands.h"
 #include "hints.h"
+#include "keylock.h"
 #include "metrics.h"
 
 #define MAX_REPLICAS 64
@@ -116,13 +119,11 @@ static int evalLevel(int level, const target *t, int n, int *got, int *need, con
 
 
 static int readLevel(request *r) {
-    int l = r && r->c && r->c->read_level ? r->c->read_level : (int)server.read_quorum;
-    return l;
+    return r && r->read_level ? r->read_level : (int)server.read_quorum;
 }
 
 static int writeLevel(request *r) {
-    int l = r && r->c && r->c->write_level ? r->c->write_level : (int)server.write_quorum;
-    return l;
+    return r && r->write_level ? r->write_level : (int)server.write_quorum;
 }
 
 /* The key's replicas as membership indexes, in preference order. */
@@ -718,7 +719,9 @@ static void forwardTry(forwardState *fs) {
         size_t lens[8] = {5, strlen(dbs), fs->klen, strlen(wbuf), strlen(fbuf), strlen(ebuf),
                           ctx.len, fs->vlen};
         cs.forwarded++;
-        busSend(linkOf(m), 8, argv, lens, forwardAnswered, fs, 0);
+        /* the coordinator waits up to replica-timeout for the replicas: give
+         * it that, and the trip */
+        busSend(linkOf(m), 8, argv, lens, forwardAnswered, fs, 2 * server.replica_timeout);
         bufFree(&ctx);
         return;
     }
@@ -879,10 +882,132 @@ static void coordHandler(busReq *req) {
     vclockFree(&ctx);
 }
 
+/* ------------------------------------------- read-modify-write at the owner */
+
+/* A single-key read-modify-write (INCR, APPEND, SET NX...) runs at the key's
+ * version coordinator, whose per-key lock (keylock.c) then orders it with
+ * every other read-modify-write of the key, wherever its client is: INCRs
+ * through different nodes do not read the same value. The receiving node
+ * keeps its own lock meanwhile, so its client's pipeline stays in order.
+ * Bus request: CMD db read-level write-level proto argv... -> the reply's
+ * RESP bytes. */
+
+static void fwdAnswered(int ok, const redisReply *reply, const char *err, void *pd) {
+    request *r = pd;
+    if (ok && reply->elements >= 4) {
+        evbuffer_add(r->out, reply->element[3]->str, reply->element[3]->len);
+    } else if (err && strstr(err, "down")) {
+        r->cmd->proc(r); /* never sent: run it here after all */
+    } else {
+        addReplyErrorFormat(r, "-NOQUORUM the key's coordinator did not answer (%s); the command "
+                               "may have been applied",
+                            err ? err : "error");
+    }
+    requestRelease(r);
+}
+
+int coordForwardCommand(request *r) {
+    if (r->forwarded || !r->cmd || !(r->cmd->flags & CMD_WRITE)) return 0;
+    int mode, kidx[64];
+    if (r->argc > 64) return 0;
+    int nk = commandKeys(r->cmd, r->argc, r->argv, kidx, &mode);
+    if (nk != 1 || mode != LOCK_EXCL) return 0;
+    target t[MAX_REPLICAS];
+    int n = replicasOf(r->db, r->argv[kidx[0]], r->argvlen[kidx[0]], t);
+    int level = writeLevel(r);
+    int local = level == LEVEL_LOCAL_ONE || level == LEVEL_LOCAL_QUORUM;
+    int first = -1;
+    for (int pass = local ? 0 : 1; pass < 2 && first < 0; pass++)
+        for (int i = 0; i < n; i++)
+            if (reachable(t[i].member) && (pass || !strcmp(memberDc(t[i].member), server.dc))) {
+                first = i;
+                break;
+            }
+    if (first < 0 || t[first].member == gossipSelf()) return 0;
+    int argc = r->argc + 5;
+    const char **argv = zmalloc(sizeof(char *) * (size_t)argc);
+    size_t *lens = zmalloc(sizeof(size_t) * (size_t)argc);
+    char dbs[8], rl[16], wl[16], pr[8];
+    snprintf(dbs, sizeof(dbs), "%d", r->db);
+    snprintf(rl, sizeof(rl), "%d", r->read_level);
+    snprintf(wl, sizeof(wl), "%d", r->write_level);
+    snprintf(pr, sizeof(pr), "%d", r->proto);
+    argv[0] = "CMD";
+    argv[1] = dbs;
+    argv[2] = rl;
+    argv[3] = wl;
+    argv[4] = pr;
+    for (int i = 0; i < r->argc; i++) {
+        argv[5 + i] = r->argv[i];
+        lens[5 + i] = r->argvlen[i];
+    }
+    for (int i = 0; i < 5; i++) lens[i] = strlen(argv[i]);
+    r->pending++;
+    cs.forwarded++;
+    busSend(linkOf(t[first].member), argc, argv, lens, fwdAnswered, r, 2 * server.replica_timeout);
+    zfree(argv);
+    zfree(lens);
+    return 1;
+}
+
+/* CMD id db read-level write-level proto argv... */
+static void cmdHandler(busReq *req) {
+    long long db, rl, wl, pr;
+    if (req->argc < 7 || !string2ll(req->argv[2], req->lens[2], &db) || db < 0 ||
+        db >= server.databases || !string2ll(req->argv[3], req->lens[3], &rl) ||
+        !string2ll(req->argv[4], req->lens[4], &wl) || !string2ll(req->argv[5], req->lens[5], &pr)) {
+        busReplyError(req, "CMD malformed");
+        return;
+    }
+    command *cmd = commandLookup(req->argv[6], req->lens[6]);
+    if (!cmd) {
+        busReplyError(req, "CMD unknown command");
+        return;
+    }
+    request *r = requestCreate(NULL);
+    requestSetArgs(r, req->argc - 6, (char **)req->argv + 6, req->lens + 6);
+    r->cmd = cmd;
+    r->db = (int)db;
+    r->read_level = (int)rl;
+    r->write_level = (int)wl;
+    r->proto = pr == 3 ? 3 : 2;
+    r->forwarded = 1;
+    r->busreq = req;
+    r->pending = 1;
+    int kidx[64], mode;
+    int nk = r->argc <= 64 ? commandKeys(cmd, r->argc, r->argv, kidx, &mode) : 0;
+    int now = 1;
+    if (nk > 0) {
+        char *keys[64];
+        size_t kl[64];
+        for (int i = 0; i < nk; i++) {
+            keys[i] = r->argv[kidx[i]];
+            kl[i] = r->argvlen[kidx[i]];
+        }
+        now = keylockAcquire(r, r->db, keys, kl, nk, mode);
+    }
+    if (now) {
+        cmd->proc(r);
+        requestRelease(r);
+    } /* else the grant runs it (requestRunLater) */
+}
+
+void coordForwardedDone(request *r) {
+    busReq *req = r->busreq;
+    size_t len = evbuffer_get_length(r->out);
+    char *bytes = zmalloc(len ? len : 1);
+    evbuffer_remove(r->out, bytes, len);
+    const char *av[1] = {bytes};
+    size_t al[1] = {len};
+    busReplyArgs(req, 1, av, al);
+    zfree(bytes);
+}
+
 void coordInitClusterOps(void);
 
 void coordInit(void) {
     coordInitClusterOps();
+    busRegister("CMD", cmdHandler);
     busRegister("GET", getHandler);
     busRegister("PUT", putHandler);
     busRegister("COORD", coordHandler);
@@ -1333,7 +1458,7 @@ void coordFlush(request *r, int db, coordCountCallback *cb, void *pd) {
         op->outstanding++;
         const char *argv[2] = {"FLUSH", dbs};
         size_t lens[2] = {5, strlen(dbs)};
-        busSend(linkOf(i), 2, argv, lens, flushAnswered, op, 0);
+        busSend(linkOf(i), 2, argv, lens, flushAnswered, op, 10 * server.replica_timeout);
     }
     if (dbFlush(db) != C_OK && !op->err[0])
         snprintf(op->err, sizeof(op->err), "-IOERR flush failed, see the server log");

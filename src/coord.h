@@ -54,6 +54,11 @@ void coordScan(request *r, int db, unsigned long long cursor, long count, const 
 void coordCount(request *r, int db, coordCountCallback *cb, void *pd); /* DBSIZE */
 void coordFlush(request *r, int db, coordCountCallback *cb, void *pd); /* db -1 = all */
 void coordInit(void);          /* registers the bus requests replicas serve */
+/* Sends r to the key's version coordinator if r is a single-key
+ * read-modify-write and that is another node; returns 1 if it did (r
+ * completes when the answer comes). */
+int coordForwardCommand(request *r);
+void coordForwardedDone(request *r); /* a CMD request ran here: answer it */
 void coordInfo(buf *out);      /* INFO ring lines */
 
 #endif

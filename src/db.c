@@ -552,7 +552,8 @@ int dbFlush(int db) {
         memset(to, 0xff, sizeof(to));
         if (storeDeleteRange(CF_DATA, from, 0, to, sizeof(to)) != C_OK) rc = C_ERR;
         if (storeDeleteRange(CF_EXPIRES, from, 0, to, sizeof(to)) != C_OK) rc = C_ERR;
-        storeCompactRange(CF_DATA, NULL, 0, NULL, 0);
+        /* the space comes back as RocksDB compacts the range tombstones (a
+         * full compaction here would stall the event loop) */
     } else {
         storeIter *it = storeIterCreate(CF_DATA);
         unsigned long long slot = 0;

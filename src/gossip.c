@@ -334,6 +334,7 @@ static int mergeTable(const char *sender, const char *text, size_t len) {
             m->generation = gen;
             m->heartbeat = hb;
             m->synced = synced;
+            busLinkKick(m->link);
             m->last_beat_ms = mstime();
             if (m->suspect) {
                 m->suspect = 0;

@@ -110,6 +110,7 @@ static void xferFree(xfer *x) {
 }
 
 static void requestBatch(xfer *x);
+static void startTransfer(unsigned p);
 
 static void batchAnswered(int ok, const redisReply *reply, const char *err, void *pd) {
     xfer *x = pd;
@@ -163,6 +164,12 @@ static void batchAnswered(int ok, const redisReply *reply, const char *err, void
                   mstime() - x->started_ms);
         h.active = NULL;
         xferFree(x);
+        /* on to the next partition now, not at the next tick (a node with
+         * many small partitions to receive would wait a tick for each) */
+        if (h.budget > 0 && gossipChanging()) {
+            for (unsigned p = 0; p < (unsigned)server.ring_partitions && !h.active; p++)
+                if (isGain(p) && !isDone(p)) startTransfer(p);
+        }
         return;
     }
     bufClear(&x->cursor);

@@ -60,6 +60,13 @@ static void statusPage(buf *o) {
     unsigned q = (unsigned)server.ring_partitions;
     int *prim = zcalloc(sizeof(int) * (size_t)n), *held = zcalloc(sizeof(int) * (size_t)n);
     int *first = zmalloc(sizeof(int) * q);
+    /* a node's color is the rank of its id among the members, not its
+     * index in this node's table (which lists "myself" first): the same
+     * ring looks the same on every node's page */
+    int *color = zcalloc(sizeof(int) * (size_t)n);
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++)
+            if (strcmp(m[j].id, m[i].id) < 0) color[i]++;
     for (unsigned p = 0; p < q; p++) {
         int owners[64];
         int k = gossipOwners(p, owners);
@@ -85,12 +92,12 @@ static void statusPage(buf *o) {
     for (unsigned p = 0; p < q; p++) {
         double a0 = 2 * M_PI * p / q - M_PI / 2, a1 = 2 * M_PI * (p + 1) / q - M_PI / 2;
         double r0 = 110, r1 = 160;
-        const char *color = first[p] >= 0 ? palette[first[p] % NPALETTE] : "#ccc";
+        const char *fill = first[p] >= 0 ? palette[color[first[p]] % NPALETTE] : "#ccc";
         bufPrintf(o,
                   "<path class=\"partition\" data-partition=\"%u\" data-owner=\"%s\" fill=\"%s\" "
                   "stroke=\"#fff\" stroke-width=\"0.3\" d=\"M %.2f %.2f A %d %d 0 0 1 %.2f %.2f L %.2f %.2f "
                   "A %d %d 0 0 0 %.2f %.2f Z\"/>\n",
-                  p, first[p] >= 0 ? m[first[p]].id : "", color, r1 * cos(a0), r1 * sin(a0), 160,
+                  p, first[p] >= 0 ? m[first[p]].id : "", fill, r1 * cos(a0), r1 * sin(a0), 160,
                   160, r1 * cos(a1), r1 * sin(a1), r0 * cos(a1), r0 * sin(a1), 110, 110,
                   r0 * cos(a0), r0 * sin(a0));
     }
@@ -109,7 +116,7 @@ static void statusPage(buf *o) {
                              : m[i].status == MEMBER_LEAVING ? "leaving"
                                                              : "left";
         bufPrintf(o, "<tr class=\"node\" data-node=\"%s\"><td><span class=\"swatch\" style=\"background:%s\"></span>%.12s%s</td>",
-                  m[i].id, palette[i % NPALETTE], m[i].id, i == gossipSelf() ? " (this node)" : "");
+                  m[i].id, palette[color[i] % NPALETTE], m[i].id, i == gossipSelf() ? " (this node)" : "");
         bufPrintf(o, "<td>%s:%d</td><td>", m[i].host, m[i].port);
         html(o, m[i].dc);
         bufAppendStr(o, " / ");
@@ -148,6 +155,7 @@ static void statusPage(buf *o) {
     zfree(prim);
     zfree(held);
     zfree(first);
+    zfree(color);
 }
 
 static void handle(struct evhttp_request *req, void *arg) {

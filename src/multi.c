@@ -188,6 +188,8 @@ static void execRun(request *p) {
         child->parent = p;
         child->db = p->c ? p->c->db : p->db;
         child->proto = p->proto;
+        child->read_level = p->read_level;
+        child->write_level = p->write_level;
         requestSetArgs(child, q->argc, q->argv, q->lens);
         child->cmd = commandLookup(q->argv[0], q->lens[0]);
         e->inflight = 1;

@@ -169,10 +169,7 @@ static void cron(evutil_socket_t fd, short what, void *arg) {
     dbActiveExpireCycle(250000 / server.hz);
     if (server.cronloops % persec == 0) {
         clientsCron();
-        if (server.wal_fsync == WAL_FSYNC_EVERYSEC) {
-            storeCommit();
-            storeSyncWal();
-        }
+        storeSyncWal(); /* the sync thread follows CONFIG SET wal-fsync */
         serverPersistClock();
     }
     /* CONFIG SET hz: re-arm at the new rate, or the "once per second" work

@@ -77,6 +77,10 @@ struct request {
     int failed;             /* the reply is an error (error stats) */
     void *locks;            /* keylock.c's claim on the keys, NULL if none */
     request *parent;        /* EXEC running this queued command, or NULL */
+    int read_level;         /* consistency for this request (0 = read-quorum) */
+    int write_level;        /* (0 = write-quorum) */
+    int forwarded;          /* run here for another node: never forward again */
+    void *busreq;           /* the bus request (CMD) this request answers, or NULL */
 };
 
 struct client {
@@ -231,6 +235,10 @@ request *requestCreate(client *c);
 void requestSetArgs(request *r, int argc, char **argv, const size_t *lens);
 /* Called by async completions: drops one pending count, completes at zero. */
 void requestRelease(request *r);
+/* Runs r's command: here, or at the key's version coordinator (coord.c). */
+void requestRun(request *r);
+/* Runs r (whose locks are held) from an event, outside the current stack. */
+void requestRunLater(request *r);
 /* Reply helpers: all write into r->out. */
 void addReplyError(request *r, const char *err);
 void addReplyErrorFormat(request *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -235,6 +235,24 @@ class RingCluster:
         self.wait_all_up()
         return self
 
+    def add_node(self, **opts):
+        """Starts one more node (the next address) with the options of node 0
+        plus opts, seeded with every node: it joins the cluster by itself.
+        Returns its index; does not wait for the join to finish."""
+        i = len(self.nodes)
+        host = "%s.%d" % (self.net, self.first + i)
+        taken = {nd.port for nd in self.nodes} | {nd.http_port for nd in self.nodes}
+        http = self.nodes[0].http_port is not None
+        p, hp = free_ports(host, taken, http)
+        o = dict(self.nodes[0].opts)
+        for k, v in opts.items():
+            o[k.replace("_", "-")] = str(v)
+        seeds = ",".join([nd.addr for nd in self.nodes] + ["%s:%d" % (host, p)])
+        nd = Node(self, i, host, p, hp, o, seeds)
+        self.nodes.append(nd)
+        nd.spawn()
+        return i
+
     # ---------------------------------------------------------- addresses
     def host(self, i):
         return self.nodes[i].host

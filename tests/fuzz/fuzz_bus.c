@@ -7,8 +7,11 @@
  *   redisReader as bus.c does (redisReaderFeed, then redisReaderGetReply
  *   until it has nothing; an error closes the connection). Every reply is
  *   walked (types known, strings NUL-terminated at len, ASan sees every
- *   byte read). Then each message goes where bus.c sends it:
- *     - as an inbound request (dispatch): an array of two or more strings;
+ *   byte read). The one change to the reader: arrays over 2^20 elements
+ *   are refused (see cappedCreateArray). Then each message goes where
+ *   bus.c sends it:
+ *     - as an inbound request on a connection past HELLO and AUTH
+ *       (dispatch): an array of two or more strings;
  *       "GOSSIP" goes to gossip.c's real gossipHandler, which must answer
  *       exactly once, with a table that merges back without error;
  *     - as the answer to our request (linkRead): ["REPLY", id, status,
@@ -20,9 +23,8 @@
  *   is static and works on the membership table), with stubs below for the
  *   shell it calls (bus, store, log, replies): nothing is extracted or
  *   changed in it. Each input starts from a fresh table holding only this
- *   node. The fuzz link allows unresolved symbols, so a function gossip.c
- *   starts calling later does not break the build; if an input reaches it
- *   the run stops with "undefined symbol", and it needs a stub here.
+ *   node. A function gossip.c starts calling later needs a stub here (the
+ *   link of this target says "undefined reference").
  *
  * (b), bit 0 set: bytes 1-2 cut the rest into two Merkle key lists (a
  *   peer's answer to an AAE bucket request). merkleKeyListDecode must keep
@@ -85,6 +87,7 @@ busLink *busLinkGet(const char *host, int busport) {
     UNUSED(busport);
     return (busLink *)&fakeLink;
 }
+void busLinkKick(busLink *l) { UNUSED(l); }
 int busLinkUsable(const busLink *l) {
     UNUSED(l);
     return 1;

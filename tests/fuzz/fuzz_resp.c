@@ -21,9 +21,10 @@
  *   - RESP_ERR: a non-empty "Protocol error..." text;
  *   - the stream parsed whole and parsed in three chunks gives the same
  *     commands, the same final state and the same error text.
- * Byte 0 bits 3, 6 and 7 all set pad the stream past RESP_INLINE_MAX with a
- * byte chosen by bits 4-5, to reach the "too big" errors; those depend on how much has arrived (as in Redis), so
- * that mode checks the per-call invariants but not whole == split. */
+ * Byte 0 bits 0-2 choose proto-max-bulk-len. Bits 3, 6 and 7 all set pad
+ * the stream past RESP_INLINE_MAX with a byte chosen by bits 4-5, to reach
+ * the "too big" errors; those depend on how much has arrived (as in Redis),
+ * so that mode checks the per-call invariants but not whole == split. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

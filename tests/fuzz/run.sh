@@ -50,8 +50,8 @@ for t in $targets; do
     exit 1
   fi
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
-  done_line=$(grep -E '^#[0-9]+ +DONE' "$log" | tail -1 || true)
-  echo "fuzz: $t: ${runs:-?} executions in ${secs}s  ${done_line}"
+  done_line=$(grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -1 | tr -s '\t ' ' ' || true)
+  echo "fuzz: $t: ${runs:-?} executions in ${secs}s (${done_line})"
   if [ "$keep" = 1 ]; then
     small=$tmp/small-$t
     mkdir -p "$small"

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The status page tests (tests/web): a 3-node ringkv cluster with HTTP
+# ports, its status page loaded in headless Chromium (Debian's chromium,
+# installed here if missing), checked through the rendered DOM, with
+# screenshots kept in tests/web/artifacts/ (gitignored); and /metrics parsed
+# as Prometheus text. `make web` runs this after building. Every process a
+# test starts is stopped by pid (Chromium by its own process group); data
+# dirs live under one mktemp directory removed at the end. Exits non-zero on
+# any failure; the last line is "web: N passed, N failed, N skipped".
+#   bash tests/run-web.sh                 everything (the tests run in order)
+# RINGKV_KEEP=1 keeps the cluster data dirs and logs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+[ -x /usr/bin/chromium ] || RINGKV_DEPS_EXTRA="chromium" bash deps/install.sh
+
+tmp=$(mktemp -d /tmp/ringkv-web.XXXXXX)
+if [ -z "${RINGKV_KEEP:-}" ]; then
+  trap 'rm -rf "$tmp"' EXIT
+else
+  echo "web: keeping data and logs in $tmp"
+fi
+export RINGKV_TEST_TMP="$tmp"
+
+if [ -z "${RINGKV_SERVER:-}" ]; then
+  if [ ! -x src/ringkv-server ]; then
+    echo "web: src/ringkv-server is not built (run make)" >&2
+    exit 1
+  fi
+  # Test one snapshot of the binary: a rebuild during the run must not swap
+  # or remove it under the tests.
+  cp src/ringkv-server "$tmp/ringkv-server"
+  export RINGKV_SERVER="$tmp/ringkv-server"
+fi
+PY=/usr/bin/python3
+"$PY" -c 'import redis' 2>/dev/null || { echo "web: $PY has no redis module (apt-get install python3-redis)" >&2; exit 1; }
+mkdir -p tests/web/artifacts
+"$PY" -u tests/web/run.py "$@"
