@@ -625,10 +625,9 @@ def run_mode(mode, cycles, hold, seed, kinds, calm, aae_interval):
         except AssertionError as e:
             hints_stuck = str(e)
         t_rep = time.time()
-        for i in range(NODES):
-            c.repair(i, timeout=300)
-        log("healed in %.1fs, hints drained, RING REPAIR on every node in %.1fs" %
-            (t_rep - t_heal, time.time() - t_rep))
+        replies = [c.repair(i, timeout=300) for i in range(NODES)]
+        log("hints drained in %.1fs; RING REPAIR on every node in %.1fs: %s" %
+            (t_rep - t_heal, time.time() - t_rep, "; ".join(map(str, replies))))
         stats = {
             "sloppy_fallbacks": sum_info(c, "ring", "sloppy_fallbacks"),
             "read_repairs": sum_info(c, "ring", "read_repairs"),
