@@ -233,6 +233,13 @@ void addReplyArrayLen(request *r, long long n) { respAddArrayLen(r->out, n); }
 void addReplyMapLen(request *r, long long n) { respAddMapLen(r->out, r->proto, n); }
 void addReplySetLen(request *r, long long n) { respAddSetLen(r->out, r->proto, n); }
 void addReplyDouble(request *r, double d) { respAddDouble(r->out, r->proto, d); }
+void addReplyHelp(request *r, const char *const *lines) {
+    long long n = 0;
+    while (lines[n]) n++;
+    addReplyArrayLen(r, n);
+    for (long long i = 0; i < n; i++) addReplyStatus(r, lines[i]);
+}
+
 void addReplyVerbatim(request *r, const char *p, size_t len) {
     respAddVerbatim(r->out, r->proto, p, len, "txt");
 }
@@ -445,6 +452,10 @@ static int startable(client *c, request *r) {
     r->read_level = c->read_level;
     r->write_level = c->write_level;
     if (r->cmd->flags & CMD_BARRIER) return c->head == r;
+    return requestLockKeys(r);
+}
+
+int requestLockKeys(request *r) {
     int idx[64], *ip = idx, mode;
     if (r->argc > 64) ip = zmalloc(sizeof(int) * (size_t)r->argc);
     int n = commandKeys(r->cmd, r->argc, r->argv, ip, &mode);

@@ -576,10 +576,7 @@ void commandCommand(request *r) {
             "DOCS [<command-name> ...]", "    Return documentation details about multiple commands.",
             "GETKEYS <full-command>", "    Return the keys from a full command.",
             "HELP", "    Print this help.", NULL};
-        int h = 0;
-        while (help[h]) h++;
-        addReplyArrayLen(r, h);
-        for (int i = 0; i < h; i++) addReplyStatus(r, help[i]);
+        addReplyHelp(r, help);
     } else {
         commandUnknownSubcommand(r);
     }

@@ -197,6 +197,18 @@ static const char *memberId(int idx) {
     return gossipMembers(&n)[idx].id;
 }
 
+/* The version coordinator of a write: the first reachable replica (in this
+ * data center for the LOCAL levels, so the write needs no other one).
+ * Returns its index in t, or -1. */
+static int firstCoordinator(const target *t, int n, int level) {
+    int local = level == LEVEL_LOCAL_ONE || level == LEVEL_LOCAL_QUORUM;
+    for (int pass = local ? 0 : 1; pass < 2; pass++)
+        for (int i = 0; i < n; i++)
+            if (reachable(t[i].member) && (pass || !strcmp(memberDc(t[i].member), server.dc)))
+                return i;
+    return -1;
+}
+
 /* ------------------------------------------------------------------ reads */
 
 typedef struct readOp {
@@ -752,16 +764,7 @@ void coordWrite(request *r, int db, const char *key, size_t klen, const writeOp 
     target t[MAX_REPLICAS];
     int n = replicasOf(db, key, klen, t);
     int level = writeLevel(r);
-    int local = level == LEVEL_LOCAL_ONE || level == LEVEL_LOCAL_QUORUM;
-    /* the version coordinator: the first reachable replica (in this data
-     * center for the LOCAL levels, so the write needs no other one) */
-    int first = -1;
-    for (int pass = local ? 0 : 1; pass < 2 && first < 0; pass++)
-        for (int i = 0; i < n; i++)
-            if (reachable(t[i].member) && (pass || !strcmp(memberDc(t[i].member), server.dc))) {
-                first = i;
-                break;
-            }
+    int first = firstCoordinator(t, n, level);
     if (first >= 0 && t[first].member == gossipSelf()) {
         writeState *ws = writeStateNew(db, key, klen);
         ws->r = r;
@@ -914,15 +917,7 @@ int coordForwardCommand(request *r) {
     if (nk != 1 || mode != LOCK_EXCL) return 0;
     target t[MAX_REPLICAS];
     int n = replicasOf(r->db, r->argv[kidx[0]], r->argvlen[kidx[0]], t);
-    int level = writeLevel(r);
-    int local = level == LEVEL_LOCAL_ONE || level == LEVEL_LOCAL_QUORUM;
-    int first = -1;
-    for (int pass = local ? 0 : 1; pass < 2 && first < 0; pass++)
-        for (int i = 0; i < n; i++)
-            if (reachable(t[i].member) && (pass || !strcmp(memberDc(t[i].member), server.dc))) {
-                first = i;
-                break;
-            }
+    int first = firstCoordinator(t, n, writeLevel(r));
     if (first < 0 || t[first].member == gossipSelf()) return 0;
     int argc = r->argc + 5;
     const char **argv = zmalloc(sizeof(char *) * (size_t)argc);
@@ -974,18 +969,7 @@ static void cmdHandler(busReq *req) {
     r->forwarded = 1;
     r->busreq = req;
     r->pending = 1;
-    int kidx[64], mode;
-    int nk = r->argc <= 64 ? commandKeys(cmd, r->argc, r->argv, kidx, &mode) : 0;
-    int now = 1;
-    if (nk > 0) {
-        char *keys[64];
-        size_t kl[64];
-        for (int i = 0; i < nk; i++) {
-            keys[i] = r->argv[kidx[i]];
-            kl[i] = r->argvlen[kidx[i]];
-        }
-        now = keylockAcquire(r, r->db, keys, kl, nk, mode);
-    }
+    int now = requestLockKeys(r);
     if (now) {
         cmd->proc(r);
         requestRelease(r);

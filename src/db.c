@@ -370,6 +370,16 @@ long long dbPartitionKeys(int db, unsigned partition) {
     return pcounts[partition] ? pcounts[partition][db].keys : 0;
 }
 
+/* max-siblings: the oldest beyond it go, counted and logged. */
+static void capSiblings(record *r) {
+    int dropped = recordCapSiblings(r, (int)server.max_siblings);
+    if (dropped) {
+        server.stat.siblings_dropped += dropped;
+        serverLog(LL_WARNING, "Key with more than %lld siblings: dropped the %d oldest",
+                  server.max_siblings, dropped);
+    }
+}
+
 static void okNow(dbWriteCb *cb, void *pd) {
     if (cb) cb(1, NULL, pd);
 }
@@ -392,12 +402,7 @@ int dbApply(int db, const char *key, size_t klen, const record *incoming, dbWrit
     recordMerge(&nw, &old, 0);
     int changed = recordMerge(&nw, incoming, 0);
     if (changed) {
-        int dropped = recordCapSiblings(&nw, (int)server.max_siblings);
-        if (dropped) {
-            server.stat.siblings_dropped += dropped;
-            serverLog(LL_WARNING, "Key with more than %lld siblings: dropped the %d oldest",
-                      server.max_siblings, dropped);
-        }
+        capSiblings(&nw);
         writeRecord(sk.ptr, sk.len, &old, &hold, &nw, cb, pd, NULL);
     }
     recordFree(&old);
@@ -446,12 +451,7 @@ int dbCoordinate(int db, const char *key, size_t klen, const writeOp *op, buf *r
 
     recordMerge(&nw, &old, 0);
     recordAdd(&nw, v, 0);
-    int dropped = recordCapSiblings(&nw, (int)server.max_siblings);
-    if (dropped) {
-        server.stat.siblings_dropped += dropped;
-        serverLog(LL_WARNING, "Key with more than %lld siblings: dropped the %d oldest",
-                  server.max_siblings, dropped);
-    }
+    capSiblings(&nw);
     writeRecord(sk.ptr, sk.len, &old, &hold, &nw, cb, pd, recout);
     versionFree(&nv);
     recordFree(&old);

@@ -399,8 +399,13 @@ static void tick(evutil_socket_t fd, short what, void *arg) {
     UNUSED(fd);
     UNUSED(what);
     UNUSED(arg);
-    h.budget = server.handoff_rate * TICK_MS / 1000;
-    if (h.budget < 1) h.budget = 1;
+    /* a token bucket: a batch bigger than one tick's share (the XFER asks
+     * for keys, not bytes) leaves a debt the next ticks pay back, so that
+     * handoff-rate holds on average instead of one batch per tick at least */
+    long long per_tick = server.handoff_rate * TICK_MS / 1000;
+    if (per_tick < 1) per_tick = 1;
+    h.budget += per_tick;
+    if (h.budget > per_tick) h.budget = per_tick;
     int status = gossipSelfStatus();
     if (status == MEMBER_LEFT) return;
     if (gossipChanging()) {
@@ -409,7 +414,7 @@ static void tick(evutil_socket_t fd, short what, void *arg) {
         for (unsigned p = 0; p < (unsigned)server.ring_partitions; p++) {
             if (!isGain(p) || isDone(p)) continue;
             pending++;
-            if (!h.active) startTransfer(p);
+            if (!h.active && h.budget > 0) startTransfer(p);
         }
         if (h.active && !h.active->inflight && h.budget > 0) requestBatch(h.active);
         if (h.active && !isGain(h.active->partition)) {

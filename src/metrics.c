@@ -223,10 +223,7 @@ void slowlogCommand(request *r) {
             "LEN", "    Return the length of the slowlog.",
             "RESET", "    Reset the slowlog.",
             "HELP", "    Print this help.", NULL};
-        int n = 0;
-        while (help[n]) n++;
-        addReplyArrayLen(r, n);
-        for (int i = 0; i < n; i++) addReplyStatus(r, help[i]);
+        addReplyHelp(r, help);
     } else {
         commandUnknownSubcommand(r);
     }

@@ -194,22 +194,7 @@ static void execRun(request *p) {
         child->cmd = commandLookup(q->argv[0], q->lens[0]);
         e->inflight = 1;
         e->child = child;
-        int idx[64], *ip = idx, mode;
-        if (child->argc > 64) ip = zmalloc(sizeof(int) * (size_t)child->argc);
-        int nk = commandKeys(child->cmd, child->argc, child->argv, ip, &mode);
-        int now = 1;
-        if (nk > 0) {
-            char **keys = zmalloc(sizeof(char *) * (size_t)nk);
-            size_t *lens = zmalloc(sizeof(size_t) * (size_t)nk);
-            for (int i = 0; i < nk; i++) {
-                keys[i] = child->argv[ip[i]];
-                lens[i] = child->argvlen[ip[i]];
-            }
-            now = keylockAcquire(child, child->db, keys, lens, nk, mode);
-            zfree(keys);
-            zfree(lens);
-        }
-        if (ip != idx) zfree(ip);
+        int now = requestLockKeys(child);
         if (now) childStart(child); /* else multiChildGranted starts it */
     }
     e->looping = 0;

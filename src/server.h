@@ -235,6 +235,9 @@ request *requestCreate(client *c);
 void requestSetArgs(request *r, int argc, char **argv, const size_t *lens);
 /* Called by async completions: drops one pending count, completes at zero. */
 void requestRelease(request *r);
+/* Takes r's key locks (keylock.c); 1 if granted now, else r waits and is
+ * run when they are. */
+int requestLockKeys(request *r);
 /* Runs r's command: here, or at the key's version coordinator (coord.c). */
 void requestRun(request *r);
 /* Runs r (whose locks are held) from an event, outside the current stack. */
@@ -255,6 +258,7 @@ void addReplyMapLen(request *r, long long n);
 void addReplySetLen(request *r, long long n);
 void addReplyDouble(request *r, double d);
 void addReplyVerbatim(request *r, const char *p, size_t len);
+void addReplyHelp(request *r, const char *const *lines); /* NULL-terminated, as HELP replies */
 void *requestState(request *r, size_t size); /* zeroed, freed with the request */
 void clientSetName(client *c, const char *name, size_t len);
 void clientInfoString(client *c, buf *out);

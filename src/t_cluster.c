@@ -282,10 +282,7 @@ void ringCommand(request *r) {
             "REPAIR [ASYNC]", "    Anti-entropy pass with every replica now (waits for the end unless ASYNC).",
             "STATUS", "    Repairs and transfers in progress.",
             "HELP", "    Print this help.", NULL};
-        int n = 0;
-        while (help[n]) n++;
-        addReplyArrayLen(r, n);
-        for (int i = 0; i < n; i++) addReplyStatus(r, help[i]);
+        addReplyHelp(r, help);
     } else {
         commandUnknownSubcommand(r);
     }

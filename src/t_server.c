@@ -290,10 +290,7 @@ void clientCommand(request *r) {
             "SETNAME <name>", "    Assign the name <name> to the current connection.",
             "SETINFO <LIB-NAME|LIB-VER> <value>", "    Set client library name or version.",
             "HELP", "    Print this help.", NULL};
-        int n = 0;
-        while (help[n]) n++;
-        addReplyArrayLen(r, n);
-        for (int i = 0; i < n; i++) addReplyStatus(r, help[i]);
+        addReplyHelp(r, help);
     } else {
         commandUnknownSubcommand(r);
     }
@@ -462,10 +459,7 @@ void configCommand(request *r) {
             "HELP",
             "    Print this help.",
             NULL};
-        long long n = 0;
-        while (help[n]) n++;
-        addReplyArrayLen(r, n);
-        for (long long i = 0; i < n; i++) addReplyStatus(r, help[i]);
+        addReplyHelp(r, help);
     } else {
         commandUnknownSubcommand(r);
     }

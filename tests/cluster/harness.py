@@ -18,11 +18,14 @@ API:
                                       (read_quorum=2 -> --read-quorum 2); the
                                       harness adds fast gossip / failure
                                       detection timings unless overridden; waits
-                                      until every node sees every other one up
+                                      until every node sees every other one up;
+                                      node_opts=[{...}, ...] adds options per node
   c.add_node(opts=None, seeds=None, start=True) -> i   one more node (index i)
   c.node(i, **kw)                     redis.Redis client of node i (str replies)
   c.addr(i) -> "host:port"            node i as RING OWNERS names it
   c.kill9(i) / c.stop(i)              SIGKILL / SIGTERM by pid, wait for exit
+  c.wait_exit(i, timeout)             wait for node i to exit by itself (RING
+                                      LEAVE), reap it, return its exit status
   c.restart(i)                        same address, port, dir and options
   c.wait_until(fn, timeout, what)     poll fn() until truthy, else AssertionError
   c.wait_all_up(ids=None)             every live node lists every live node up
@@ -266,9 +269,11 @@ class Cluster:
     def _host(self, index):
         return "%s%d" % (NET, 11 + index)
 
-    def start(self, n, wait=True, **opts):
+    def start(self, n, wait=True, node_opts=None, **opts):
         """Starts n nodes that all name each other as seeds. opts: server
-        options, python names (read_quorum=2) or config names.
+        options, python names (read_quorum=2) or config names. node_opts: a
+        list of n dicts of options for one node each (dc, rack, weight,
+        node_id...), on top of opts.
 
         The processes are started together: a node that finds none of its
         seeds up becomes a cluster of one at once, and the nodes that come
@@ -288,7 +293,11 @@ class Cluster:
                     p = free_port(h)
                 ports.append(p)
             seeds = ",".join("%s:%d" % hp for hp in zip(hosts, ports))
-            new = [Node(self, base + i, hosts[i], ports[i], o, seeds) for i in range(n)]
+            per = [dict(o) for _ in range(n)]
+            for i, extra in enumerate(node_opts or []):
+                for k, v in (extra or {}).items():
+                    per[i][k.replace("_", "-")] = v
+            new = [Node(self, base + i, hosts[i], ports[i], per[i], seeds) for i in range(n)]
             self.nodes.extend(new)
             try:
                 # all processes first, then wait for each: nodes that come up
@@ -327,6 +336,18 @@ class Cluster:
         if start:
             nd.spawn()
         return i
+
+    def wait_exit(self, i, timeout=30.0):
+        """Waits for node i to end by itself (RING LEAVE), reaps it and
+        returns its exit status; SIGKILL and AssertionError after timeout."""
+        nd = self.nodes[i]
+        try:
+            rc = nd.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            nd.signal_stop(signal.SIGKILL)
+            raise AssertionError("node %d (%s) did not exit within %.0fs" % (i, nd.addr, timeout))
+        nd.signal_stop(signal.SIGKILL)  # already ended: reaps and closes its log
+        return rc
 
     def kill9(self, i):
         return self.nodes[i].signal_stop(signal.SIGKILL)

@@ -12,6 +12,7 @@ Faults:
                                    again with the same --node-id
   Net: iptables cuts between node addresses, in one chain of our own
        (RINGKV_FAULT_<pid>) jumped to from INPUT for 127.0.0.0/8 only:
+  (rules name the nodes' addresses and bus ports: nothing else is cut)
   net.isolate(c, i)                node i cut from every other node
   net.split(c, a, b)               every pair across groups a and b cut
   net.cut_pair(c, i, j)            both directions between i and j
@@ -518,18 +519,24 @@ class Net:
     def _drop(self, src, dst, extra=()):
         _ipt("-A", self.chain, "-s", _loopback(src), "-d", _loopback(dst), *extra, "-j", "DROP")
 
+    def _cut_link(self, c, i, j):
+        """Drops node i's connections to node j's bus port, both directions.
+        Rules name the bus port, so another cluster on the same addresses
+        (a concurrent run) is not cut."""
+        a, b, bus = c.nodes[i].host, c.nodes[j].host, str(c.nodes[j].busport)
+        self._drop(a, b, ("-p", "tcp", "--dport", bus))
+        self._drop(b, a, ("-p", "tcp", "--sport", bus))
+
     def cut_pair(self, c, i, j):
-        a, b = c.nodes[i].host, c.nodes[j].host
-        self._drop(a, b)
-        self._drop(b, a)
+        """Nodes i and j can not talk to each other at all."""
+        self._cut_link(c, i, j)
+        self._cut_link(c, j, i)
         self.cuts.append("%d<->%d" % (i, j))
 
     def cut_oneway(self, c, i, j):
         """Node i can no longer reach node j's bus (its link to j times out);
         j's own link to i keeps working."""
-        a, b, bus = c.nodes[i].host, c.nodes[j].host, str(c.nodes[j].busport)
-        self._drop(a, b, ("-p", "tcp", "--dport", bus))
-        self._drop(b, a, ("-p", "tcp", "--sport", bus))
+        self._cut_link(c, i, j)
         self.cuts.append("%d->%d" % (i, j))
 
     def isolate(self, c, i):
