@@ -105,6 +105,34 @@ static struct {
 
 static long long nowMs(void) { return (long long)(monotonic_us() / 1000); }
 
+/* hiredis 0.14 allocates an array's element table when it reads the "*N"
+ * header, before anything is authenticated: "*2147483647" would reserve
+ * 16 GB. Our readers use hiredis's own reply functions but refuse arrays
+ * beyond this many elements (the reply then is a protocol error and the
+ * connection closes). A partition's SCAN answer is the largest array we
+ * send: far below. */
+#define BUS_MAX_ARRAY (1 << 24)
+static redisReplyObjectFunctions busFns;
+static void *(*hiredisCreateArray)(const redisReadTask *, int);
+
+static void *cappedArray(const redisReadTask *task, int elements) {
+    if (elements > BUS_MAX_ARRAY) return NULL;
+    return hiredisCreateArray(task, elements);
+}
+
+static redisReader *newReader(void) {
+    if (!hiredisCreateArray) {
+        redisReader *tmp = redisReaderCreate();
+        busFns = *tmp->fn;
+        redisReaderFree(tmp);
+        hiredisCreateArray = busFns.createArray;
+        busFns.createArray = cappedArray;
+    }
+    redisReader *r = redisReaderCreateWithFunctions(&busFns);
+    r->maxbuf = 0;
+    return r;
+}
+
 static void helloHandler(busReq *req);
 static void authHandler(busReq *req);
 static void sendHello(busLink *l);
@@ -391,8 +419,7 @@ static void linkConnect(busLink *l) {
         linkDown(l, "TLS setup failed");
         return;
     }
-    l->reader = redisReaderCreate();
-    l->reader->maxbuf = 0;
+    l->reader = newReader();
     bufferevent_setcb(l->bev, linkRead, NULL, linkEvent, l);
     bufferevent_enable(l->bev, EV_READ | EV_WRITE);
     l->state = LINK_CONNECTING;
@@ -789,8 +816,7 @@ static void busAccept(struct evconnlistener *lst, evutil_socket_t fd, struct soc
         zfree(c);
         return;
     }
-    c->reader = redisReaderCreate();
-    c->reader->maxbuf = 0;
+    c->reader = newReader();
     bufferevent_setcb(c->bev, connRead, connWrite, connEvent, c);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
     c->next = bus.conns;

@@ -140,6 +140,23 @@ static void statusPage(buf *o) {
         jobs++;
     }
     if (remaining) {
+        /* the whole change as one bar: the partitions this node gains (in
+         * the future ring, not in the current one: handoff.c's isGain) and
+         * how many of them it has received. Each partition's own transfer
+         * above lasts a moment when partitions are small. */
+        int gains = 0, self = gossipSelf();
+        for (unsigned p = 0; p < q; p++) {
+            int cur[64], fut[64], inCur = 0, inFut = 0;
+            int nc = gossipOwners(p, cur), nf = gossipFutureOwners(p, fut);
+            for (int i = 0; i < nc; i++) inCur |= cur[i] == self;
+            for (int i = 0; i < nf; i++) inFut |= fut[i] == self;
+            if (inFut && !inCur) gains++;
+        }
+        if (gains < remaining) gains = remaining;
+        char detail[128];
+        snprintf(detail, sizeof(detail), "%d of %d partitions received", gains - remaining, gains);
+        progressBar(o, "transfers", "partitions to receive here",
+                    (double)(gains - remaining) / gains, detail);
         bufPrintf(o, "<p id=\"transfers-remaining\">%d partitions still to receive here</p>\n", remaining);
         jobs++;
     }

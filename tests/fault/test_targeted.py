@@ -40,8 +40,12 @@ from faultlib import Cluster, Net, wait_until  # noqa: E402
 
 class FaultTest(unittest.TestCase):
     def cluster(self, n, **opts):
+        """n nodes; failure detection stays fast (fail-timeout 1.5 s), but a
+        replica gets 2 s to answer (not 0.5 s): these tests assert that
+        writes succeed, on machines that may be busy."""
         c = Cluster(self._testMethodName)
         self.addCleanup(self._close, c)
+        opts.setdefault("replica_timeout", 2000)
         c.start(n, **opts)
         return c
 
@@ -126,13 +130,14 @@ class AntiEntropy(FaultTest):
 
     def test_repair_moves_the_difference_not_the_data(self):
         c = self.cluster(3, quorum_mode="strict", replication=3, anti_entropy_interval=0)
-        r0 = c.client(0, timeout=60)
-        p = r0.pipeline(transaction=False)
-        p.execute_command("CONSISTENCY", "WRITE", "ALL")
-        for i in range(self.TOTAL):
-            p.set("base:%d" % i, "v%d" % i)
-        res = p.execute()
-        self.assertTrue(all(x is True or x == "OK" for x in res), "base writes with WRITE ALL")
+        todo = list(range(self.TOTAL))
+        for attempt in range(5):  # a busy machine may time a few out: again
+            res = c.with_level(0, [["SET", "base:%d" % i, "v%d" % i] for i in todo],
+                               write="ALL", timeout=120)
+            todo = [i for i, x in zip(todo, res) if x is not True]
+            if not todo:
+                break
+        self.assertEqual(todo, [], "base writes with WRITE ALL")
         # node 2 misses the next 300 writes (strict: no fallback, no hint)
         c.kill9(2)
         c.wait_seen_down(2)

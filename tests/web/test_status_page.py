@@ -33,9 +33,10 @@ The tests run in order on one cluster (started with --http-port):
     ringkv_command_duration_seconds_bucket histograms whose buckets grow
     with le and end with le="+Inf" = _count; unknown paths answer 404.
   5 join: 1500 keys of 1 KB are written, a 4th node joins with
-    handoff-rate 100kb/s: its page (and node 0's) show it joining and a
-    div.job#transfer progress bar (fill width = moved/total keys of the
-    detail text; screenshot status-join.png); once the ring settles every
+    handoff-rate 50kb/s: its page shows it joining and the join's progress
+    as div.job#transfers (fill width = partitions received / partitions it
+    gains, as the detail text says, = div.pct; screenshot status-join.png),
+    any div.job#transfer of one partition well formed too; once the ring settles every
     page shows 4 nodes up/normal and the new ring's counts as in 1
     (screenshot status-4-nodes.png), and the new node serves the data."""
 import os
@@ -129,6 +130,19 @@ class StatusPageTest(unittest.TestCase):
 
     def jobs(self, dom):
         return dom.find_all("div", cls="job")
+
+    def bar_width(self, job):
+        """The width% of a job's div.fill (0..100), = its div.pct."""
+        fill = job.find("div", cls="fill")
+        self.assertIsNotNone(fill, "the job has a div.fill")
+        m = re.search(r"width:\s*([0-9.]+)%", fill.attrs.get("style", ""))
+        self.assertIsNotNone(m, fill.attrs)
+        width = float(m.group(1))
+        self.assertTrue(0 <= width <= 100, width)
+        pct = job.find("div", cls="pct")
+        self.assertIsNotNone(pct, "the job shows its percentage")
+        self.assertEqual(pct.text().strip(), "%.0f%%" % width)
+        return width
 
     def expected_ownership(self):
         """{partition: [owner ids]} from RING OWNERS (one key per partition)."""
@@ -252,12 +266,8 @@ class StatusPageTest(unittest.TestCase):
         self.assertEqual(len(jobs), 1, "one job on node 2's page during the repair: %r" % jobs)
         self.assertIsNone(dom.find("p", id="idle"), "no idle text while a repair runs")
         job = jobs[0]
-        fill = job.find("div", cls="fill")
-        self.assertIsNotNone(fill, "the job has a div.fill")
-        m = re.search(r"width:\s*([0-9.]+)%", fill.attrs.get("style", ""))
-        self.assertIsNotNone(m, fill.attrs)
-        width = float(m.group(1))
-        self.assertTrue(0 <= width <= 100, width)
+        self.assertEqual(job.attrs.get("id"), "repair")
+        width = self.bar_width(job)
         detail = job.find("div", cls="detail").text()
         d = re.search(r"(\d+) of (\d+) partitions", detail)
         self.assertIsNotNone(d, detail)
@@ -266,7 +276,7 @@ class StatusPageTest(unittest.TestCase):
         self.assertAlmostEqual(width, 100.0 * done / total, delta=0.06)
         self.assertLess(done, total, "the pass was still running")
         self.assertIn("anti-entropy", job.find("div", cls="label").text())
-        print("\n    repair bar: %s%% (%s)" % (m.group(1), detail))
+        print("\n    repair bar: %s%% (%s)" % (width, detail))
         self.screenshot(2, "status-repair.png")
         ringcluster.wait_until(lambda: "idle" in c.cmd(2, "RING", "STATUS").splitlines()[0],
                                180, "the repair to finish", interval=0.5)
@@ -329,7 +339,7 @@ class StatusPageTest(unittest.TestCase):
 
 
     def test_5_join(self):
-        """A 4th node joins while holding data back (handoff-rate 100kb/s):
+        """A 4th node joins while holding data back (handoff-rate 50kb/s):
         the pages show it joining and its transfers as a progress bar, then
         4 nodes up/normal with the partition counts of the new ring."""
         c = self.cluster
@@ -342,7 +352,7 @@ class StatusPageTest(unittest.TestCase):
         finally:
             conn.close()
         before = self.rows(self.page(0))
-        i = c.add_node(handoff_rate="100kb")
+        i = c.add_node(handoff_rate="50kb")
         new_id = c.node_id(i)
         t0 = time.time()
         seen_joining, seen_bar, shot = set(), None, False
@@ -357,22 +367,28 @@ class StatusPageTest(unittest.TestCase):
                 if rows[new_id]["status"] == "joining":
                     seen_joining.add(page)
                 for job in self.jobs(dom):
-                    if job.attrs.get("id") != "transfer":
-                        continue
-                    fill = job.find("div", cls="fill")
-                    width = float(re.search(r"width:\s*([0-9.]+)%", fill.attrs["style"]).group(1))
-                    self.assertTrue(0 <= width <= 100, width)
-                    self.assertIn("transfer of partition", job.find("div", cls="label").text())
+                    jid = job.attrs.get("id")
+                    self.assertIn(jid, ("transfers", "transfer"), "a job during the join")
+                    width = self.bar_width(job)
                     detail = job.find("div", cls="detail").text()
-                    d = re.search(r"(\d+) of ~(\d+) keys", detail)
-                    self.assertIsNotNone(d, detail)
-                    if int(d.group(2)) > 0:
-                        self.assertAlmostEqual(width, min(100.0, 100.0 * int(d.group(1)) /
-                                                          int(d.group(2))), delta=0.06)
-                    seen_bar = "%s%% (%s)" % (width, detail)
-                    if not shot:
-                        self.screenshot(page, "status-join.png")
-                        shot = True
+                    if jid == "transfers":  # the whole join: partitions received
+                        self.assertEqual(page, i, "only the joining node receives partitions")
+                        d = re.search(r"(\d+) of (\d+) partitions received", detail)
+                        self.assertIsNotNone(d, detail)
+                        got, gains = int(d.group(1)), int(d.group(2))
+                        self.assertTrue(0 <= got < gains <= 256, detail)
+                        self.assertAlmostEqual(width, 100.0 * got / gains, delta=0.06)
+                        seen_bar = "%s%% (%s)" % (width, detail)
+                        if not shot:
+                            self.screenshot(page, "status-join.png")
+                            shot = True
+                    else:  # one partition's transfer: keys moved of ~total
+                        self.assertIn("transfer of partition", job.find("div", cls="label").text())
+                        d = re.search(r"(\d+) of ~(\d+) keys", detail)
+                        self.assertIsNotNone(d, detail)
+                        if int(d.group(2)) > 0:
+                            self.assertAlmostEqual(width, min(100.0, 100.0 * int(d.group(1)) /
+                                                              int(d.group(2))), delta=0.06)
             rows = self.rows(self.page(0))
             if (len(rows) == 4 and all(r["status"] == "normal" for r in rows.values()) and
                     all(c.ring_info(j)["ring_changing"] == "0" for j in range(4))):
@@ -380,7 +396,7 @@ class StatusPageTest(unittest.TestCase):
         print("\n    join took %.1fs; seen joining on pages of nodes %s; transfer bar %s" % (
             time.time() - t0, sorted(seen_joining), seen_bar))
         self.assertIn(i, seen_joining, "the new node's page showed it joining")
-        self.assertTrue(seen_bar, "a transfer progress bar was shown during the join")
+        self.assertTrue(seen_bar, "the join's progress bar on the new node's page")
         c.wait_all_up()
         ringcluster.wait_until(lambda: all(self.jobs(self.page(j)) == [] for j in range(4)), 60,
                                "every page to be idle after the join", interval=0.5)
