@@ -682,8 +682,11 @@ static void forwardAnswered(int ok, const redisReply *reply, const char *err, vo
     UNUSED(reply);
     forwardState *fs = pd;
     /* The link was never up: the write cannot have reached that node, so the
-     * next replica may coordinate it. Any other failure may have written. */
-    if (!ok && err && strstr(err, "down") && fs->next < fs->n) {
+     * next replica may coordinate it. The same when that node refused it as
+     * not a replica of the key (its ring view differs from ours for a
+     * gossip round while a node joins or leaves): it wrote nothing. Any
+     * other failure may have written. */
+    if (!ok && err && (strstr(err, "down") || strstr(err, "NOTREPLICA")) && fs->next < fs->n) {
         forwardTry(fs);
         return;
     }

@@ -63,6 +63,7 @@ static struct {
     int drop_failed;
     int leaving_push;        /* LEAVING node: final pushes under way */
     int leaving_pending;
+    int settled;             /* rings agreed at the last tick, markers cleared */
     /* stats */
     long long transfers_done, keys_moved, bytes_moved, partitions_dropped;
 } h;
@@ -409,6 +410,7 @@ static void tick(evutil_socket_t fd, short what, void *arg) {
     int status = gossipSelfStatus();
     if (status == MEMBER_LEFT) return;
     if (gossipChanging()) {
+        h.settled = 0;
         /* pull gains, one transfer at a time */
         int pending = 0;
         for (unsigned p = 0; p < (unsigned)server.ring_partitions; p++) {
@@ -431,6 +433,26 @@ static void tick(evutil_socket_t fd, short what, void *arg) {
         return;
     }
     gossipSetSynced(gossipFutureHash());
+    if (!h.settled) {
+        /* The rings agree: the markers of the change that ended (pulled
+         * partitions, cursors) mean nothing for the next one. Left behind
+         * (e.g. the "nothing to pull" marks of a cluster formed together,
+         * or a partition received, then lost with no data to drop), a
+         * later gain of that partition would be skipped as done, and the
+         * node would call itself synced without its data. */
+        char k[16];
+        for (unsigned p = 0; p < (unsigned)server.ring_partitions; p++) {
+            metaKey(k, META_XFER_DONE, p);
+            storeDelete(CF_META, k, strlen(META_XFER_DONE) + 2);
+            metaKey(k, META_XFER, p);
+            storeDelete(CF_META, k, strlen(META_XFER) + 2);
+        }
+        if (h.active) { /* the change ended under it */
+            if (!h.active->inflight) xferFree(h.active);
+            h.active = NULL;
+        }
+        h.settled = 1;
+    }
     if (status == MEMBER_JOINING) gossipSetSelfStatus(MEMBER_NORMAL); /* nothing to wait for */
     if (status == MEMBER_LEAVING && !h.leaving_push) finishLeaving();
     /* drops: a few partitions per tick */

@@ -266,7 +266,7 @@ static void promHist(buf *out, const char *name, const char *labels, const hist 
     bufPrintf(out, "%s_count{%s} %llu\n", name, labels, (unsigned long long)h->count);
 }
 
-/* Every numeric "name:value" line of an INFO-style text becomes a gauge
+/* Every decimal "name:value" line of an INFO-style text becomes a gauge
  * ringkv_<prefix>_<name>. */
 static void promFromInfo(buf *out, const char *prefix, const buf *info) {
     const char *p = info->ptr ? info->ptr : "", *end = p + info->len;
@@ -285,7 +285,11 @@ static void promFromInfo(buf *out, const char *prefix, const buf *info) {
                 val[vlen] = '\0';
                 char *e;
                 double d = strtod(val, &e);
-                int ok = e != val && *e == '\0';
+                /* Plain decimals only: a hex digest such as "000e12ab"
+                 * must not read as 0e12 (or as +Inf). */
+                int ok = e != val && *e == '\0' && isfinite(d);
+                for (const char *c = val; ok && *c; c++)
+                    if (!isdigit((unsigned char)*c) && *c != '.' && *c != '-') ok = 0;
                 for (char *c = name; *c; c++)
                     if (!isalnum((unsigned char)*c)) *c = '_';
                 if (ok) bufPrintf(out, "ringkv_%s_%s %.17g\n", prefix, name, d);

@@ -7,11 +7,17 @@ error and no stale read while partitions move, every key keeps its last
 acknowledged value and its replica count, and each node ends up holding
 exactly the partitions the new ring gives it (old owners drop the rest).
 
-Some clusters here are started with fixed node ids (--node-id): a node's
-tokens are XXH3(id "#" i), so fixed ids make the layout, and therefore the
-shares asserted with a tolerance (a joining node's quarter, a heavy node's
-double share, RING PLAN's estimate for a node whose id it cannot know), the
-same on every run instead of a draw that fails now and then."""
+RING PLAN is checked where it is used: PLAN JOIN before the join into the
+loaded cluster (the new node's replica count exactly, the total as an
+estimate), PLAN LEAVE before the leave (exactly, node by node: the leaving
+node's id, hence the new ring, is known).
+
+The ring bounds each node's load (ring.c: floor/ceil of its fair share of
+partitions), so partition counts are exact; key counts vary with the keys'
+hashes. The join test fixes its node ids (--node-id): the few replicas a
+join also moves between old nodes depend on the tokens, so RING PLAN's
+estimate for a node whose id it cannot know is compared with the same
+layout on every run."""
 import random
 import re
 import threading
@@ -80,6 +86,16 @@ def plan_nodes(plan):
         m = re.match(r"node (\S+) (\S+): \+(\d+) -(\d+) replicas", line)
         if m:
             out[m.group(2)] = (int(m.group(3)), int(m.group(4)))
+    return out
+
+
+def log_times(text, pattern):
+    """Times of day (seconds) of the log lines matching pattern."""
+    out = []
+    for line in text.splitlines():
+        m = re.match(r"\d+:\w \d+ \w+ \d+ (\d+):(\d+):(\d+\.\d+) ", line)
+        if m and re.search(pattern, line):
+            out.append(int(m.group(1)) * 3600 + int(m.group(2)) * 60 + float(m.group(3)))
     return out
 
 
@@ -204,7 +220,12 @@ class ScaleOut(ClusterTest):
         self.assertEqual(slots, 2 * 256, plan)
         m = re.search(r"new node \S+: \+(\d+) replicas", plan)
         self.assertIsNotNone(m, plan)
-        self.assertEqual(int(m.group(1)), planned_moving, plan)
+        planned_new = int(m.group(1))
+        planned_nodes = plan_nodes(plan)
+        # a join moves replicas to the new node, and (bounded loads) a few
+        # between old nodes: every slot gained is lost by someone
+        self.assertEqual(planned_new + sum(g for g, _ in planned_nodes.values()), planned_moving)
+        self.assertEqual(sum(l for _, l in planned_nodes.values()), planned_moving)
         planned_bytes = float(re.search(r"estimated bytes moving: (\d+)", plan).group(1))
         self.assertEqual(c.ring_info(0)["ring_changing"], "0")  # a plan moves nothing
 
@@ -217,7 +238,6 @@ class ScaleOut(ClusterTest):
         new = c.add_node(opts=o, fast=False)
         self.assertEqual(c._host(new), host)
         load.nodes = [0, 1, 2, new]  # clients use the new node as soon as it answers
-        seen_joining = "joining" in node_status(c, new, new)
 
         c.wait_until(lambda: all(node_status(c, i, new) == ["normal"] for i in range(4)), 60,
                      "every node to see the new node normal")
@@ -228,11 +248,16 @@ class ScaleOut(ClusterTest):
         gained = int(info["ring_partitions_owned"])
         # it received exactly the partitions it owns now, each once
         self.assertEqual(int(info["handoff_transfers_done"]), gained)
-        # the old owners drop exactly the replicas the new node took (one
-        # old owner per partition it entered), while the clients still run
-        c.wait_until(lambda: sum(int(c.ring_info(i)["handoff_partitions_dropped"])
-                                 for i in range(3)) >= gained, 60,
-                     "the old owners to drop the %d partition replicas they lost" % gained)
+        # every replica slot that moved (to the new node, or between old
+        # nodes: the ring bounds each node's load) was received once ...
+        received = [int(c.ring_info(i)["handoff_transfers_done"]) for i in range(4)]
+        moved_slots = sum(received)
+
+        def dropped():
+            return [int(c.ring_info(i)["handoff_partitions_dropped"]) for i in range(4)]
+        # ... and is dropped by the node that lost it, while the clients still run
+        c.wait_until(lambda: sum(dropped()) >= moved_slots, 60,
+                     "the old owners to drop the %d partition replicas they lost" % moved_slots)
         t_dropped = time.time() - t0
         time.sleep(0.5)
         load.stop()
@@ -241,8 +266,8 @@ class ScaleOut(ClusterTest):
         self.assertEqual(load.wrong[:10], [], "wrong reads during the join (%d)" % len(load.wrong))
         self.assertGreater(load.reads, 500)
         self.assertGreater(load.writes, 500)
-        self.assertEqual(sum(int(c.ring_info(i)["handoff_partitions_dropped"]) for i in range(3)),
-                         gained, "a partition was dropped more than once")
+        self.assertEqual(sum(dropped()), moved_slots, "a partition was dropped more than once")
+        self.assertEqual(dropped()[new], 0)
 
         # every node holds exactly the keys it owns: sum = 2 x keys
         total = len(expected)
@@ -261,26 +286,39 @@ class ScaleOut(ClusterTest):
         # figures: bytes moved vs ideal, throughput, the plan vs what moved
         moved = int(info["handoff_bytes"])
         ideal = logical * 2 / 4.0  # a quarter of all the replicas' key+value bytes
-        stream_s = t_joined
+        # the stream's duration from the new node's log: ready -> last partition in
+        log = c.log(new)
+        ready = log_times(log, "Ready to accept connections")
+        got = log_times(log, r"Partition \d+ received")
+        stream_s = max(got[-1] - ready[0], 0.001)
         print("    join: new node normal everywhere after %.1fs, old owners dropped after %.1fs" %
               (t_joined, t_dropped))
         print("    join: share %.1f%% (%d of %d replicas); moved %s keys, %d bytes = %.2f x the "
-              "ideal %.0f (a quarter of the replicas' key+value bytes); %.0f KB/s over the join"
+              "ideal %.0f (a quarter of the replicas' key+value bytes); %.0f KB/s (%.2fs from "
+              "ready to the last partition received)"
               % (100 * share, keyspace(c, new), 2 * total, info["handoff_keys"], moved,
-                 moved / ideal, ideal, moved / 1024.0 / stream_s))
-        print("    plan: predicted %d replica slots moving (est. %.0f bytes), actual %d partitions "
-              "(%d bytes)" % (planned_moving, planned_bytes, gained, moved))
+                 moved / ideal, ideal, moved / 1024.0 / stream_s, stream_s))
+        moved_all = sum(int(c.ring_info(i)["handoff_bytes"]) for i in range(4))
+        print("    plan: predicted %d replica slots moving, %d to the new node (est. %.0f bytes); "
+              "actual %d slots (received per node %s), %d to the new node, %d bytes in all"
+              % (planned_moving, planned_new, planned_bytes, moved_slots, received, gained,
+                 moved_all))
         # the stream moved the new node's keys and not much else: at most
         # the keys it keeps, and bytes within 2x of the ideal (the records
         # carry clocks and a storage key prefix)
         self.assertLessEqual(int(info["handoff_keys"]), keyspace(c, new))
         self.assertLess(moved, 2 * ideal)
         self.assertGreater(moved, 0.5 * ideal)
-        # RING PLAN JOIN: a planned node has its own tokens (its id is not
-        # known before it starts), so the prediction is statistical: within 25%
-        self.assertLessEqual(abs(planned_moving - gained), 0.25 * gained,
-                             "plan said %d replica slots, %d moved" % (planned_moving, gained))
-        self.assertTrue(seen_joining or int(info["handoff_transfers_done"]) > 0)
+        # RING PLAN JOIN: the new node's count is its fair share (bounded
+        # loads), exact; the shuffle between old nodes depends on the new
+        # node's tokens, which the plan cannot know (its id is not known
+        # before it starts): the total is an estimate, within 25%
+        self.assertEqual(planned_new, gained)
+        self.assertLessEqual(abs(planned_moving - moved_slots), 0.25 * moved_slots,
+                             "plan said %d replica slots, %d moved" % (planned_moving, moved_slots))
+        self.assertLess(abs(planned_bytes - moved_all), 0.5 * moved_all)
+        self.assertIn("Membership change under way", log)  # it joined, not a cluster of one
+        self.assertIn("This node is now normal", log)
 
 
 class ScaleIn(ClusterTest):
@@ -288,8 +326,27 @@ class ScaleIn(ClusterTest):
         """RING LEAVE on one of 4 nodes (replication 2) under client load:
         no client error, the node hands its partitions over and exits, the
         others list it left, every key reads back, the 3 left hold a third
-        each, and RING PLAN LEAVE predicted exactly what moved."""
-        c = self.new_cluster(4, replication=2)
+        each, and RING PLAN LEAVE predicted exactly what moved.
+
+        The cluster forms the way it often does for real: every node has
+        the same seeds, and the first one comes up a moment before the
+        others, so it first forms a ring alone (and keeps nothing from that
+        which could make it skip a partition it gains in the leave: it once
+        marked every partition "pulled", with nothing to pull, and left the
+        marks behind; the leave then moved nothing to it by the stream)."""
+        c = self.empty_cluster()
+        for i in range(4):
+            c.add_node(opts={"replication": 2, "handoff-rate": "256kb"}, start=False)
+        seeds = ",".join(nd.addr for nd in c.nodes)
+        for nd in c.nodes:
+            nd.seeds = seeds
+        c.nodes[0].spawn()
+        c.wait_until(lambda: node_status(c, 0, 0) == ["normal"], 20, "node 0 to form a ring alone")
+        for i in (1, 2, 3):
+            c.nodes[i].spawn()
+        c.wait_all_up(timeout=60)
+        c.wait_until(lambda: all("transfers: none" in status_text(c, i) for i in range(4)), 30,
+                     "the cluster to settle")
         expected = load_keys(c.node(0), ["l:%05d" % k for k in range(10000)],
                              lambda k: value("v0", k))
         leaving = 3
@@ -305,6 +362,15 @@ class ScaleIn(ClusterTest):
         own = c._cmd(leaving, "RING", "PLAN", "LEAVE")
         self.assertIn("plan: leave %s" % lid, own)
         self.assertEqual(plan_nodes(own), gains)
+
+        def counters(i):  # partitions received and dropped so far
+            info = c.ring_info(i)
+            return (int(info["handoff_transfers_done"]), int(info["handoff_partitions_dropped"]))
+        base = {c.addr(i): counters(i) for i in range(3)}
+
+        def delta(i):
+            now = counters(i)
+            return (now[0] - base[c.addr(i)][0], now[1] - base[c.addr(i)][1])
 
         # clients use the nodes that stay (an operator takes the leaving
         # one out of the client configuration first: it will stop)
@@ -322,9 +388,15 @@ class ScaleIn(ClusterTest):
                      "the others to list the node left")
         c.wait_until(lambda: all("transfers: none" in status_text(c, i) for i in range(3)), 30,
                      "RING STATUS 'transfers: none' on the nodes that stay")
-        time.sleep(1.0)
+        # a leave also shuffles a few replicas between the nodes that stay
+        # (bounded loads): each drops exactly what the plan says it loses
+        c.wait_until(lambda: all(delta(i)[1] >= gains[c.addr(i)][1] for i in range(3)), 60,
+                     "the nodes that stay to drop the replicas they lost")
+        t_dropped = time.time() - t0
+        time.sleep(0.5)
         load.stop()
-        print("\n    leave: node exited after %.1fs; %s" % (t_left, load.summary()))
+        print("\n    leave: node exited after %.1fs, drops done after %.1fs; %s" % (
+            t_left, t_dropped, load.summary()))
         self.assertEqual(load.errors[:10], [], "client errors during the leave (%d)" % len(load.errors))
         self.assertEqual(load.wrong[:10], [], "wrong reads during the leave (%d)" % len(load.wrong))
         self.assertGreater(load.writes, 300)
@@ -334,8 +406,8 @@ class ScaleIn(ClusterTest):
             self.assertEqual(c.ring_info(i)["ring_changing"], "0")
         # RING PLAN LEAVE knows the leaving node's tokens: exact, node by node
         for i in range(3):
-            self.assertEqual(int(c.ring_info(i)["handoff_transfers_done"]), gains[c.addr(i)][0],
-                             "partitions node %d received vs the plan" % i)
+            self.assertEqual(delta(i), gains[c.addr(i)],
+                             "partitions node %d received and dropped vs the plan" % i)
         total = len(expected)
         for via in (0, 1, 2):
             read_all(self, c, via, expected, "after the leave")
@@ -346,7 +418,7 @@ class ScaleIn(ClusterTest):
             self.assertTrue(abs(counts[i] / (2.0 * total) - 1 / 3.0) <= 0.2 / 3,
                             "node %d holds %d of %d replicas" % (i, counts[i], 2 * total))
         print("    leave: plan %d replica slots, moved %d; shares %s" % (
-            planned, sum(int(c.ring_info(i)["handoff_transfers_done"]) for i in range(3)),
+            planned, sum(delta(i)[0] for i in range(3)),
             ", ".join("%.1f%%" % (100.0 * n / (2 * total)) for n in counts)))
 
     def test_forget_a_dead_node_then_repair(self):
@@ -451,7 +523,9 @@ class Resume(ClusterTest):
         self.assertEqual(len(received), owned)
         # the second run pulled what was left, not everything again
         keys_after = int(info["handoff_keys"])
-        self.assertLess(keys_after + state["keys"], keyspace(c, new) + 256 + 1)
+        # (a batch applied after the status was read counts in neither:
+        # at most what it holds; a restart from scratch would exceed it)
+        self.assertLessEqual(keys_after + state["keys"], keyspace(c, new))
         c.wait_until(lambda: sum(keyspace(c, i) for i in range(4)) == len(expected), 30,
                      "the old owners to drop what moved")
         read_all(self, c, 1, expected, "after the resumed join")
@@ -466,9 +540,7 @@ class Placement(ClusterTest):
         """A node with --weight 128 among three of 64 (replication 1) owns
         about twice the partitions and keys of a light one."""
         c = self.new_cluster(4, replication=1, read_quorum=1, write_quorum=1,
-                             node_opts=[{"weight": 128, "node_id": "wt-heavy"},
-                                        {"node_id": "wt-1"}, {"node_id": "wt-2"},
-                                        {"node_id": "wt-3"}])
+                             node_opts=[{"weight": 128}])
         self.assertEqual([l.weight for l in c.ring_nodes(1) if l.addr == c.addr(0)], [128])
         expected = load_keys(c.node(1), ["w:%05d" % k for k in range(4000)], lambda k: k)
         parts = [int(c.ring_info(i)["ring_partitions_owned"]) for i in range(4)]
@@ -492,7 +564,7 @@ class Placement(ClusterTest):
         replicas in each DC; with the west down, LOCAL_QUORUM keeps east
         working and EACH_QUORUM fails honestly; the west gets the outage's
         writes back after RING REPAIR."""
-        east, west = [0, 1], [2, 3]
+        west = [2, 3]  # nodes 0 and 1 are in east
         c = self.new_cluster(4, replication="east:2,west:2", node_opts=[
             {"dc": "east", "rack": "e1"}, {"dc": "east", "rack": "e2"},
             {"dc": "west", "rack": "w1"}, {"dc": "west", "rack": "w2"}])
