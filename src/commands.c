@@ -9,6 +9,7 @@
 #include "commands.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -172,20 +173,53 @@ static int tableLen(void) { return (int)(sizeof(table) / sizeof(table[0])) - 1; 
 
 /* The subcommands the container commands know, with Redis 7.0's arity, so
  * that a known subcommand called with arguments its handler did not accept
- * gets the error Redis gives (arity, else syntax) rather than "unknown". */
+ * gets the error Redis gives (arity, else syntax) rather than "unknown";
+ * and with their docs, which COMMAND DOCS lists under "subcommands" as
+ * "cmd|sub" (redis-cli then hints "CLIENT SETNAME connection-name"). */
 static const struct {
     const char *cmd, *sub;
     int arity;
+    const char *since, *summary, *args;
 } subcommands[] = {
-    {"config", "get", -3},     {"config", "set", -4},      {"config", "resetstat", 2},
-    {"config", "rewrite", 2},  {"config", "help", 2},      {"client", "id", 2},
-    {"client", "getname", 2},  {"client", "setname", 3},   {"client", "setinfo", 4},
-    {"client", "info", 2},     {"client", "list", -2},     {"client", "kill", -3},
-    {"client", "no-evict", 3}, {"client", "no-touch", 3},  {"client", "help", 2},
-    {"command", "count", 2},   {"command", "info", -2},    {"command", "docs", -2},
-    {"command", "list", -2},   {"command", "getkeys", -4}, {"command", "help", 2},
-    {"slowlog", "get", -2},    {"slowlog", "len", 2},      {"slowlog", "reset", 2},
-    {"slowlog", "help", 2},    {NULL, NULL, 0}};
+    {"config", "get", -3, "2.0.0", "Get the values of configuration parameters", "parameter [parameter ...]"},
+    {"config", "set", -4, "2.0.0", "Set configuration parameters to the given values", "parameter value [parameter value ...]"},
+    {"config", "resetstat", 2, "2.0.0", "Reset the stats returned by INFO", ""},
+    {"config", "rewrite", 2, "2.8.0", "Rewrite the configuration file with the in memory configuration", ""},
+    {"config", "help", 2, "5.0.0", "Show helpful text about the different subcommands", ""},
+    {"client", "id", 2, "5.0.0", "Returns the client ID for the current connection", ""},
+    {"client", "getname", 2, "2.6.9", "Get the current connection name", ""},
+    {"client", "setname", 3, "2.6.9", "Set the current connection name", "connection-name"},
+    {"client", "setinfo", 4, "7.2.0", "Set client or connection specific info", "LIB-NAME libname|LIB-VER libver"},
+    {"client", "info", 2, "6.2.0", "Returns information about the current client connection.", ""},
+    {"client", "list", -2, "2.4.0", "Get the list of client connections", "[TYPE type] [ID client-id]"},
+    {"client", "kill", -3, "2.4.0", "Kill the connection of a client", "ip:port|ID client-id|ADDR ip:port"},
+    {"client", "no-evict", 3, "7.0.0", "Set client eviction mode for the current connection", "ON|OFF"},
+    {"client", "no-touch", 3, "7.2.0", "Controls whether commands sent by the client will alter the LRU/LFU of the keys they access.", "ON|OFF"},
+    {"client", "help", 2, "5.0.0", "Show helpful text about the different subcommands", ""},
+    {"command", "count", 2, "2.8.13", "Get total number of commands", ""},
+    {"command", "info", -2, "2.8.13", "Get array of specific command details, or all when no argument is given.", "[command-name [command-name ...]]"},
+    {"command", "docs", -2, "7.0.0", "Get array of specific command documentation", "[command-name [command-name ...]]"},
+    {"command", "list", -2, "7.0.0", "Get an array of command names", ""},
+    {"command", "getkeys", -4, "2.8.13", "Extract keys given a full command", ""},
+    {"command", "help", 2, "5.0.0", "Show helpful text about the different subcommands", ""},
+    {"slowlog", "get", -2, "2.2.12", "Get the slow log's entries", "[count]"},
+    {"slowlog", "len", 2, "2.2.12", "Get the slow log's length", ""},
+    {"slowlog", "reset", 2, "2.2.12", "Clear all entries from the slow log", ""},
+    {"slowlog", "help", 2, "6.2.0", "Show helpful text about the different subcommands", ""},
+    {"function", "flush", -2, "7.0.0", "Deleting all functions (ringkv has none)", "[ASYNC|SYNC]"},
+    {"function", "list", -2, "7.0.0", "List information about all the functions (ringkv has none)", ""},
+    {"ring", "nodes", 2, "ringkv", "One line per node: id host:port@bus dc rack weight health status", ""},
+    {"ring", "info", 2, "ringkv", "Partitions, replication, quorums, mode, ring hash, coordinator stats", ""},
+    {"ring", "owners", 3, "ringkv", "The key's replicas (client host:port) in preference order", "key"},
+    {"ring", "local", 3, "ringkv", "This node's stored versions of a key: [value, clock] each", "key"},
+    {"ring", "join", 3, "ringkv", "Join the cluster the given node belongs to", "host:port"},
+    {"ring", "leave", 2, "ringkv", "Hand this node's partitions to their new owners, then stop", ""},
+    {"ring", "forget", 3, "ringkv", "Remove a dead node; its partitions' new replicas are filled from the others", "node-id"},
+    {"ring", "plan", -3, "ringkv", "What a join or a leave would move, moving nothing", "JOIN host:port [WEIGHT weight] [DC dc] [RACK rack]|LEAVE [node-id]"},
+    {"ring", "repair", -2, "ringkv", "Anti-entropy pass with every replica now (waits for the end unless ASYNC)", "[ASYNC]"},
+    {"ring", "status", 2, "ringkv", "Repairs and transfers in progress", ""},
+    {"ring", "help", 2, "ringkv", "Show helpful text about the different subcommands", ""},
+    {NULL, NULL, 0, NULL, NULL, NULL}};
 
 void commandUnknownSubcommand(request *r) {
     const char *name = r->cmd ? r->cmd->name : "";
@@ -489,22 +523,45 @@ static void emitArgs(request *r, span s) {
     }
 }
 
-static void addCommandDocs(request *r, const command *c) {
-    addReplyBulkCString(r, c->name);
-    int hasargs = c->args && c->args[0];
-    addReplyMapLen(r, 4 + hasargs);
+/* One docs map: summary, since, group, complexity, [arguments],
+ * [subcommands] (nsubs > 0: the rows of subcommands[] for cmd). */
+static void addDocsMap(request *r, const char *summary, const char *since, const char *group,
+                       const char *complexity, const char *args, const char *cmd, int nsubs) {
+    int hasargs = args && args[0];
+    addReplyMapLen(r, 4 + hasargs + (nsubs > 0));
     addReplyBulkCString(r, "summary");
-    addReplyBulkCString(r, c->summary);
+    addReplyBulkCString(r, summary);
     addReplyBulkCString(r, "since");
-    addReplyBulkCString(r, c->since);
+    addReplyBulkCString(r, since);
     addReplyBulkCString(r, "group");
-    addReplyBulkCString(r, c->group);
+    addReplyBulkCString(r, group);
     addReplyBulkCString(r, "complexity");
-    addReplyBulkCString(r, (c->flags & CMD_FAST) ? "O(1)" : "O(N)");
+    addReplyBulkCString(r, complexity);
     if (hasargs) {
         addReplyBulkCString(r, "arguments");
-        emitArgs(r, (span){c->args, strlen(c->args)});
+        emitArgs(r, (span){args, strlen(args)});
     }
+    if (nsubs > 0) {
+        addReplyBulkCString(r, "subcommands");
+        addReplyMapLen(r, nsubs);
+        for (int i = 0; subcommands[i].cmd; i++) {
+            if (strcmp(subcommands[i].cmd, cmd)) continue;
+            char full[64];
+            snprintf(full, sizeof(full), "%s|%s", cmd, subcommands[i].sub);
+            addReplyBulkCString(r, full);
+            addDocsMap(r, subcommands[i].summary, subcommands[i].since, group, "O(N)",
+                       subcommands[i].args, NULL, 0);
+        }
+    }
+}
+
+static void addCommandDocs(request *r, const command *c) {
+    int nsubs = 0;
+    for (int i = 0; subcommands[i].cmd; i++)
+        if (!strcmp(subcommands[i].cmd, c->name)) nsubs++;
+    addReplyBulkCString(r, c->name);
+    addDocsMap(r, c->summary, c->since, c->group, (c->flags & CMD_FAST) ? "O(1)" : "O(N)",
+               c->args, c->name, nsubs);
 }
 
 /* ---------------------------------------------------------------- COMMAND */
