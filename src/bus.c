@@ -14,6 +14,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -78,6 +79,12 @@ typedef struct busConn {
     char snonce[33];           /* ours, sent in the HELLO answer */
     char peer_id[41];
     char addr[64];
+    /* The sender's monotonic clock, in ours: the smallest "arrival - sent"
+     * seen in this window and the last (a windowed minimum, so that clock
+     * drift between machines cannot build up over a long connection). */
+    long long off[2];
+    long long off_since;       /* when off[0]'s window started (ms) */
+    int has_off;
     busReq *reqs;              /* requests not answered yet */
     int closing;               /* close once the output is written */
     struct busConn *next, *prev;
@@ -100,7 +107,7 @@ static struct {
     handlerEntry handlers[32];
     int nhandlers;
     /* stats */
-    long long sent, received, timeouts, link_failures, refused;
+    long long sent, received, timeouts, link_failures, refused, late;
 } bus;
 
 static long long nowMs(void) { return (long long)(monotonic_us() / 1000); }
@@ -493,6 +500,7 @@ static void sendEx(busLink *l, int argc, const char **argv, const size_t *lens, 
     p->cb = cb;
     p->pd = pd;
     p->deadline = nowMs() + (timeout_ms > 0 ? timeout_ms : server.replica_timeout);
+    /* (the id token below carries the creation time and the timeout) */
     p->link = l;
     p->prev = l->tail;
     if (l->tail) l->tail->next = p;
@@ -508,8 +516,13 @@ static void sendEx(busLink *l, int argc, const char **argv, const size_t *lens, 
         avp = zmalloc(sizeof(char *) * (size_t)(argc + 2));
         alp = zmalloc(sizeof(size_t) * (size_t)(argc + 2));
     }
-    char idbuf[24];
-    int idlen = snprintf(idbuf, sizeof(idbuf), "%llu", (unsigned long long)p->id);
+    /* "id.sent.timeout.hlc": the receiver echoes it whole; from sent and
+     * timeout (our monotonic ms) it tells a request that arrives after we
+     * gave up on it, and hlc moves its clock up to ours. */
+    char idbuf[96];
+    long long timeout = timeout_ms > 0 ? timeout_ms : server.replica_timeout;
+    int idlen = snprintf(idbuf, sizeof(idbuf), "%llu.%lld.%lld.%llu", (unsigned long long)p->id,
+                         p->deadline - timeout, timeout, (unsigned long long)server.clock.last);
     /* argv[0] is the request name */
     avp[0] = argv[0];
     alp[0] = lens[0];
@@ -635,6 +648,50 @@ static void connCloseSoon(busConn *c) {
     bufferevent_disable(c->bev, EV_READ);
 }
 
+/* How long a request may have been under way when it arrives: past its
+ * sender's timeout less this margin, the sender has given up (and told its
+ * client the write failed), so it must not take effect now. The margin
+ * covers the fastest one-way delay, which the offset estimate includes. */
+#define LATE_MARGIN_MS 20
+/* A peer's clock further ahead of ours than this is not followed. */
+#define HLC_MAX_AHEAD_MS 60000
+#define OFFSET_WINDOW_MS 30000
+
+/* Reads "id.sent.timeout.hlc" (argv[1]): sets r->deadline (our monotonic
+ * ms, 0 = unknown) and moves our clock up to the sender's. */
+static void readIdToken(busConn *c, busReq *r) {
+    const char *p = memchr(r->argv[1], '.', r->lens[1]);
+    if (!p) return;
+    char *e;
+    long long sent = strtoll(p + 1, &e, 10);
+    if (*e != '.') return;
+    long long timeout = strtoll(e + 1, &e, 10);
+    if (*e != '.') return;
+    unsigned long long hlc = strtoull(e + 1, &e, 10);
+    if (sent < 0 || sent > LLONG_MAX / 4 || timeout <= 0 || timeout > 86400000LL) return;
+    long long now = nowMs();
+    long long cand = now - sent;
+    if (!c->has_off) {
+        c->off[0] = c->off[1] = cand;
+        c->off_since = now;
+        c->has_off = 1;
+    } else if (now - c->off_since > OFFSET_WINDOW_MS) {
+        c->off[1] = c->off[0];
+        c->off[0] = cand;
+        c->off_since = now;
+    } else if (cand < c->off[0]) {
+        c->off[0] = cand;
+    }
+    long long off = c->off[0] < c->off[1] ? c->off[0] : c->off[1];
+    r->deadline = sent + off + timeout;
+    if (hlcPhysicalMs(hlc) <= (uint64_t)serverNowMs() + HLC_MAX_AHEAD_MS)
+        hlcObserve(&server.clock, hlc);
+}
+
+int busReqLate(const busReq *req) {
+    return req->deadline && nowMs() > req->deadline - LATE_MARGIN_MS;
+}
+
 static void dispatch(busConn *c, redisReply *msg) {
     if (msg->type != REDIS_REPLY_ARRAY || msg->elements < 2) {
         freeReplyObject(msg);
@@ -677,6 +734,16 @@ static void dispatch(busConn *c, redisReply *msg) {
                                            : "AUTH expected: this cluster has a cluster-secret");
             connCloseSoon(c);
         }
+        return;
+    }
+    readIdToken(c, r);
+    if (busReqLate(r)) {
+        /* Its sender gave up on it (a cut or a stall delayed it): taking
+         * effect now could overwrite what was acknowledged since. */
+        bus.late++;
+        serverLog(LL_VERBOSE, "Cluster bus: %.20s from %s arrived after its sender's deadline: refused",
+                  argv[0], c->addr);
+        busReplyError(r, "LATE the request arrived after its sender's deadline");
         return;
     }
     for (int i = 0; i < bus.nhandlers; i++) {
@@ -866,4 +933,5 @@ void busInfo(buf *out) {
               bus.received);
     bufPrintf(out, "bus_requests_pending:%zu\r\nbus_timeouts:%lld\r\nbus_link_failures:%lld\r\n",
               bus.npending, bus.timeouts, bus.link_failures);
+    bufPrintf(out, "bus_requests_late:%lld\r\n", bus.late);
 }

@@ -48,6 +48,7 @@ struct busReq {
     const size_t *lens;  /* lengths */
     struct busConn *conn;/* NULL once the connection is gone */
     char peer_id[41];    /* the sender's node id (from its HELLO) */
+    long long deadline;  /* when its sender gives up, in our monotonic ms (0: unknown) */
     busReq *next;        /* in the connection's list of open requests */
     busReq *prev;
 };
@@ -67,6 +68,9 @@ const char *busLinkAddr(const busLink *l);
 void busSend(busLink *l, int argc, const char **argv, const size_t *lens, busReplyCb *cb, void *pd,
              long long timeout_ms);
 void busRegister(const char *name, busHandler *h);
+/* The request's sender has given up on it by now (see the id token in
+ * bus.c): a handler that waited must not let it take effect. */
+int busReqLate(const busReq *req);
 void busReplyOK(busReq *req);
 void busReplyError(busReq *req, const char *err);
 void busReplyArgs(busReq *req, int argc, const char **argv, const size_t *lens);

@@ -33,6 +33,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "bus.h"
 #include "commands.h"
 #include "coord.h"
 #include "keylock.h"
@@ -524,7 +525,9 @@ static void runEvent(evutil_socket_t fd, short what, void *arg) {
     UNUSED(arg);
     while (runLen) {
         request *r = runList[--runLen];
-        r->cmd->proc(r);
+        if (r->busreq && busReqLate(r->busreq)) /* waited past its sender's deadline */
+            addReplyError(r, "-LATE the command waited past its sender's deadline; not run");
+        else r->cmd->proc(r);
         requestRelease(r);
     }
 }

@@ -32,6 +32,7 @@
 #include "bus.h"
 #include "gossip.h"
 #include "commands.h"
+#include "handoff.h"
 #include "hints.h"
 #include "keylock.h"
 #include "metrics.h"
@@ -848,6 +849,7 @@ static void putHandler(busReq *req) {
         busReplyError(req, "PUT malformed");
         return;
     }
+    handoffNoteWrite(keyPartition(keyHash(db, req->argv[3], req->lens[3]), server.qbits));
     if (dbApply(db, req->argv[3], req->lens[3], &rec, putDone, req) != C_OK)
         busReplyError(req, "storage failed");
     recordFree(&rec);

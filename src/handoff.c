@@ -292,6 +292,23 @@ static void xferHandler(busReq *req) {
 
 /* ------------------------------------------------------------------ drops */
 
+/* When a replica write last arrived, per partition (ms). A coordinator that
+ * already knows of a ring change sends writes to the partition's future
+ * owners; one of them may not have heard of the change yet, see data in a
+ * partition it does not own, and drop it, to pull it again moments later.
+ * Such a partition waits DROP_QUIET_MS after its last write. */
+#define DROP_QUIET_MS 5000
+static long long *lastWrite;
+
+void handoffNoteWrite(unsigned p) {
+    if (!lastWrite) lastWrite = zcalloc(sizeof(long long) * 65536);
+    lastWrite[p & 65535] = mstime();
+}
+
+static int recentlyWritten(unsigned p) {
+    return lastWrite && mstime() - lastWrite[p & 65535] < DROP_QUIET_MS;
+}
+
 /* Any stored key (data) in partition p? */
 static int holdsData(unsigned p) {
     unsigned char start[3] = {(unsigned char)(p >> 8), (unsigned char)p, 0};
@@ -340,7 +357,9 @@ static void dropPushed(int ok, long long keys, void *pd) {
     int owners[64];
     int n = gossipOwners(p, owners);
     /* still not ours, nothing failed, ring unchanged meanwhile: drop */
-    if (!h.drop_failed && !contains(owners, n, gossipSelf()) && !gossipChanging()) dropNow(p);
+    if (!h.drop_failed && !contains(owners, n, gossipSelf()) && !gossipChanging() &&
+        !recentlyWritten(p))
+        dropNow(p);
 }
 
 /* Pushes what p's owners lack, then drops p (in dropPushed). */
@@ -395,6 +414,7 @@ static void finishLeaving(void) {
 /* ------------------------------------------------------------------ tick */
 
 static unsigned dropScan; /* next partition to look at for drops */
+
 
 static void tick(evutil_socket_t fd, short what, void *arg) {
     UNUSED(fd);
@@ -461,7 +481,8 @@ static void tick(evutil_socket_t fd, short what, void *arg) {
         unsigned p = dropScan++ % (unsigned)server.ring_partitions;
         int owners[64];
         int n = gossipOwners(p, owners);
-        if (n == 0 || contains(owners, n, gossipSelf()) || !holdsData(p)) continue;
+        if (n == 0 || contains(owners, n, gossipSelf()) || recentlyWritten(p) || !holdsData(p))
+            continue;
         if (startDrop(p)) return;
     }
 }

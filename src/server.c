@@ -44,8 +44,10 @@ void infoTrackOps(void);
  * restart starts the clock at the mark, so a reserve is a jump into the
  * future after every crash: with 60 s, a restarted node's versions won every
  * "newest by HLC" choice between siblings for a minute, and a plain GET read
- * an older acknowledged value (stale reads in tests/fault/jepsen.py). 0 costs
- * one small meta put per write, in the same batch as the write. */
+ * an older acknowledged value (stale reads in tests/fault/jepsen.py). With
+ * 0, the mark is the last timestamp issued, written once per batch by the
+ * store's before-commit hook (clockIntoBatch), in the batch of the writes
+ * that used it: both or neither survive a crash. */
 #define HLC_RESERVE_MS 0
 
 /* ---------------------------------------------------------------- identity */
@@ -139,19 +141,18 @@ static int loadIdentity(void) {
 }
 
 uint64_t serverNextHlc(void) {
-    uint64_t ts = hlcNext(&server.clock, (uint64_t)serverNowMs());
-    /* Beyond the mark: move it before the value can reach the disk. It goes
-     * into the same batch as the write that uses ts, so both or neither
-     * survive a crash. */
-    if (ts >= server.hlc_persisted) persistHlcMark(ts + hlcFromMs(HLC_RESERVE_MS));
-    return ts;
+    /* The write that uses ts goes into the current batch, and the batch
+     * carries the mark past ts (clockIntoBatch) before it is written. */
+    return hlcNext(&server.clock, (uint64_t)serverNowMs());
 }
 
-void serverPersistClock(void) {
-    uint64_t want = hlcFromMs((uint64_t)serverNowMs() + HLC_RESERVE_MS / 2);
-    if (server.clock.last > want) want = server.clock.last;
-    if (want >= server.hlc_persisted) persistHlcMark(want + hlcFromMs(HLC_RESERVE_MS / 2));
+/* Before every commit: the mark covers every timestamp issued (or
+ * observed) so far, so a restart never reissues one. */
+static void clockIntoBatch(void) {
+    if (server.clock.last > server.hlc_persisted)
+        persistHlcMark(server.clock.last + hlcFromMs(HLC_RESERVE_MS));
 }
+
 
 /* -------------------------------------------------------------------- cron */
 
@@ -170,7 +171,6 @@ static void cron(evutil_socket_t fd, short what, void *arg) {
     if (server.cronloops % persec == 0) {
         clientsCron();
         storeSyncWal(); /* the sync thread follows CONFIG SET wal-fsync */
-        serverPersistClock();
     }
     /* CONFIG SET hz: re-arm at the new rate, or the "once per second" work
      * above (idle timeout, everysec WAL sync) would run hz/old-hz times
@@ -377,6 +377,7 @@ int main(int argc, char **argv) {
         storeClose();
         return 1;
     }
+    storeBeforeCommit(clockIntoBatch);
     dbInit();
     commandsInit();
     if (tlsInit() != C_OK) {

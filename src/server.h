@@ -290,7 +290,6 @@ void multiDetach(request *r); /* EXEC request r lost its client */
 
 /* ---- server.c ---- */
 void serverShutdown(int from_signal);
-void serverPersistClock(void);
 uint64_t serverNextHlc(void);
 
 /* ---- info.c ---- */

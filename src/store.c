@@ -241,11 +241,16 @@ static void armCommit(void) {
     }
 }
 
+static void (*beforeCommit)(void);
+
+void storeBeforeCommit(void (*fn)(void)) { beforeCommit = fn; }
+
 int storeCommit(void) {
     if (!st.batch_ops && !st.ncbs) return C_OK;
     char *err = NULL;
     int ok = 1;
     if (st.batch_ops) {
+        if (beforeCommit) beforeCommit();
         rocksdb_writeoptions_t *wo =
             server.wal_fsync == WAL_FSYNC_ALWAYS ? st.wopts_sync : st.wopts;
         rocksdb_write(st.db, wo, st.batch, &err);

@@ -20,6 +20,7 @@
  *   storeGet(cf, key, &value)          1 found, 0 absent, -1 error
  *   storePut/storeDelete(cf, ...)      into the current batch
  *   storeAfterCommit(cb, pd)           run cb once the batch is durable
+ *   storeBeforeCommit(fn)              fn adds to each batch before it is written
  *   storeCommit()                      write the batch now
  *   storeDeleteRange(cf, from, to)     committed at once
  *   storeIter*                         ordered iteration (commits the batch first); on
@@ -53,6 +54,9 @@ void storeValueFree(storeValue *v);
 void storePut(int cf, const char *key, size_t klen, const char *val, size_t vlen);
 void storeDelete(int cf, const char *key, size_t klen);
 void storeAfterCommit(storeCommitCb *cb, void *pd);
+/* fn runs at each commit of a non-empty batch, before it is written, and
+ * may add to it (the server's clock mark rides in every batch). */
+void storeBeforeCommit(void (*fn)(void));
 int storeCommit(void);
 int storeHasPending(void);
 int storeDeleteRange(int cf, const char *from, size_t flen, const char *to, size_t tlen);

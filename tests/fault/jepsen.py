@@ -43,7 +43,6 @@ Usage: /usr/bin/python3 tests/fault/jepsen.py [--mode strict|sloppy|both]
 import argparse
 import os
 import random
-import signal
 import sys
 import threading
 import time
@@ -51,8 +50,7 @@ import time
 import redis
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import faultlib  # noqa: E402
-from faultlib import Cluster, Net, iptables_rules, log, wait_until  # noqa: E402
+from faultlib import Cluster, Net, iptables_rules, log  # noqa: E402
 
 OP_TIMEOUT = 3.0   # client socket timeout for workload operations
 NODES = 5
@@ -77,7 +75,7 @@ class History:
         self.reg = {}           # key -> [(int value, t_ack, via)] acknowledged
         self.reg_invoked = {}   # key -> {value: t_invoke} every attempt
         self.reg_unacked = 0
-        self.reads = []         # (kind, key, t_start, result)
+        self.reads = []         # (kind, key, t_start, result, via node)
         self.read_errors = 0
         self.sets = {}          # key -> set(elements acked)
         self.set_unacked = 0

@@ -20,6 +20,9 @@ purpose and asserts what a user or operator would see.
                      also across a kill -9 of the first owner, always read
                      back the last one; a node restarted after kill -9 stamps
                      versions with the current time, not a time ahead
+  LateWrites         a write that failed (timeout behind a cut) does not
+                     overwrite a newer acknowledged write when the cut heals
+                     (expected failure: it does)
   WipedNode          a node wiped and restarted with the same --node-id
                      (new clock actor): its new writes are not dropped (kv679)
 
@@ -65,14 +68,25 @@ class FaultTest(unittest.TestCase):
 
     # helpers
     @staticmethod
-    def key_with_owners(c, pred, prefix="k", limit=5000):
+    def keys_with_owners(c, pred, prefix="k", count=1, limit=5000):
+        """The first count keys prefix<i> whose owner lists (node indexes)
+        satisfy pred: [(key, owners)]."""
+        out = []
+        for start in range(0, limit, 200):
+            keys = ["%s%d" % (prefix, i) for i in range(start, start + 200)]
+            res = c.with_level(0, [["RING", "OWNERS", k] for k in keys])
+            for k, r in zip(keys, res):
+                o = [c.index_of(a) for a in r]
+                if pred(o):
+                    out.append((k, o))
+                    if len(out) == count:
+                        return out
+        raise AssertionError("not %d keys with the wanted owners among %d" % (count, limit))
+
+    @classmethod
+    def key_with_owners(cls, c, pred, prefix="k"):
         """The first key prefix<i> whose owner list satisfies pred."""
-        for i in range(limit):
-            k = "%s%d" % (prefix, i)
-            o = c.owners(k)
-            if pred(o):
-                return k, o
-        raise AssertionError("no key with the wanted owners among %d" % limit)
+        return cls.keys_with_owners(c, pred, prefix)[0]
 
     @staticmethod
     def hints(c, i):
@@ -232,17 +246,11 @@ class HintLimits(FaultTest):
         c.kill9(down)
         c.wait_seen_down(down)
         val = "x" * 300
-        keys = []
-        i = 0
-        while len(keys) < 60:
-            k = "hb%d" % i
-            i += 1
-            if down in c.owners(k):
-                keys.append(k)
+        keys = self.keys_with_owners(c, lambda o: down in o, prefix="hb", count=60)
         refused0 = sum(self.hints(c, j)["hints_refused"] for j in c.live())
         res = []
-        for k in keys:
-            via = [o for o in c.owners(k) if o != down][0]
+        for k, owners in keys:
+            via = [o for o in owners if o != down][0]
             res.append(c.with_level(via, [["SET", k, val]], write="ALL")[0])
         ok = [r for r in res if r is True]
         failed = [r for r in res if r is not True]
@@ -260,7 +268,7 @@ class HintLimits(FaultTest):
         for j, h in pend.items():
             self.assertLessEqual(h["hints_pending_bytes"], limit, "node %d" % j)
         # plain W=2 writes still work: the refusal only costs the hint
-        self.assertEqual(c.client(0).set(keys[-1], "w2"), True)
+        self.assertEqual(c.client(0).set(keys[-1][0], "w2"), True)
 
     def test_hint_max_age_drops_old_hints_and_repair_takes_over(self):
         c = self.cluster(4, quorum_mode="sloppy", replication=3, anti_entropy_interval=0,
@@ -333,14 +341,13 @@ class Clocks(FaultTest):
         for key, owners in keys:
             self._sequential(c, key, 12, "a")
 
-    # Known bug (LWW against real time with a clock behind): a version
-    # coordinator that missed writes (here: it was down) creates a sibling of
-    # the last acknowledged version stamped with its own HLC; nothing it
-    # receives before that write (gossip carries no HLC) moves a clock that
-    # is 10 s behind forward, so a plain GET (newest by HLC) returns the
-    # previous acknowledged value instead of the last one. Found by this test;
-    # see tests/fault/README.md (HLC piggybacked on gossip would fix it).
-    @unittest.expectedFailure
+    # Found by this test (LWW against real time with a clock behind): a
+    # version coordinator that missed writes (here: it was down) creates a
+    # sibling of the last acknowledged version stamped with its own HLC; with
+    # a clock 10 s behind and nothing moving it forward, a plain GET (newest
+    # by HLC) returned the previous acknowledged value. Fixed: every cluster
+    # bus request carries its sender's HLC, and the receiver moves its clock
+    # up to it before acting (bus.c, the id token).
     def test_skewed_node_sequential_writes_across_a_restart(self):
         c, keys = self._skewed_cluster()
         for key, owners in keys:
@@ -374,6 +381,40 @@ class Clocks(FaultTest):
         self.assertLessEqual(ms, int(t1 * 1000) + 1000,
                              "a version written after a restart is stamped %.1f s in the "
                              "future: %r" % (ms / 1000.0 - t1, vs))
+
+
+class LateWrites(FaultTest):
+    # Found by tests/fault/jepsen.py (registers): node 4 forwards SET k old
+    # (COORD) to k's first owner over a link whose packets are being dropped;
+    # after replica-timeout the client gets "NOQUORUM the version coordinator
+    # did not confirm the write ...; it may have been applied" and moves on:
+    # SET k v2 through another node is acknowledged. When the cut healed, TCP
+    # delivered the old COORD, and the owner created a version of "old" over
+    # what it held by then (v2 included): v2 was gone for good. Fixed: every
+    # bus request carries its sender's creation time and timeout, the
+    # receiver maps the sender's clock onto its own (a windowed minimum of
+    # arrival - sent) and refuses a request its sender has given up on
+    # ("LATE"), also one that waited for a key lock past that point.
+    def test_timed_out_write_does_not_overwrite_a_newer_acknowledged_one(self):
+        c = self.cluster(5, quorum_mode="strict", replication=3, anti_entropy_interval=0,
+                         replica_timeout=500)
+        key, owners = self.key_with_owners(c, lambda o: o[0] == 0 and 4 not in o,
+                                           prefix="late")
+        self.assertEqual(c.client(owners[1]).set(key, "v1"), True)
+        net = Net()
+        try:
+            net.cut_oneway(c, 4, 0)  # node 4's link to node 0 drops everything
+            with self.assertRaises(redis.ResponseError) as cm:
+                c.client(4).set(key, "old")
+            self.assertIn("NOQUORUM", str(cm.exception))
+            self.assertEqual(c.client(owners[1]).set(key, "v2"), True)
+            time.sleep(1)
+            net.heal()
+            time.sleep(3)  # TCP retransmits what was dropped
+        finally:
+            net.close()
+        self.assertEqual(c.with_level(2, [["GET", key]], read="ALL")[0], "v2",
+                         "versions now: %s" % [c.local(o, key) for o in owners])
 
 
 class WipedNode(FaultTest):
