@@ -28,6 +28,7 @@ static merkle **trees;        /* [partition] Merkle tree, allocated on first use
 static long long treesBuilt;  /* trees built so far */
 static void treesLoad(void);
 static counts **pcounts;      /* [partition] -> counts[databases], lazily allocated */
+static long long *pbytes;     /* [partition] stored bytes (keys + records, tombstones too) */
 
 #define META_COUNTS_PREFIX "cnt:"
 #define META_COUNTS_CLEAN "counts_clean"
@@ -62,6 +63,7 @@ static void saveCounts(void) {
             varintPut(&b, (uint64_t)(c[d].keys < 0 ? 0 : c[d].keys));
             varintPut(&b, (uint64_t)(c[d].expires < 0 ? 0 : c[d].expires));
         }
+        varintPut(&b, (uint64_t)(pbytes[p] < 0 ? 0 : pbytes[p]));
         char k[6];
         countsKey((unsigned)p, k);
         storePut(CF_META, k, 6, b.ptr, b.len);
@@ -88,6 +90,7 @@ static void countFromData(void) {
             if (keyDecode(k, kl, &slot, &db, NULL, NULL) != C_OK || (int)(slot >> 8) != p) break;
             if (db >= server.databases) continue;
             const char *v = storeIterValue(it, &vl);
+            pbytes[p] += (long long)(kl + vl);
             if (recordDecode(&rec, v, vl) != C_OK || !present(&rec)) continue;
             counts *c = countsOf((unsigned)p);
             c[db].keys++;
@@ -127,6 +130,8 @@ static void loadCounts(void) {
             off += (size_t)u;
             c[d].expires = (long long)x;
         }
+        uint64_t x;
+        if (off < vl && varintGet(v + off, vl - off, &x) > 0) pbytes[p] = (long long)x;
     }
     storeIterFree(it);
     if (clean) storeDelete(CF_META, META_COUNTS_CLEAN, strlen(META_COUNTS_CLEAN));
@@ -136,6 +141,7 @@ static void loadCounts(void) {
 
 void dbInit(void) {
     pcounts = zcalloc(sizeof(counts *) * (size_t)server.ring_partitions);
+    pbytes = zcalloc(sizeof(long long) * (size_t)server.ring_partitions);
     loadCounts();
     trees = zcalloc(sizeof(merkle *) * (size_t)server.ring_partitions);
     treesLoad();
@@ -175,6 +181,7 @@ void dbPartitionDropped(unsigned p) {
     if (pcounts[p]) {
         for (int d = 0; d < server.databases; d++) pcounts[p][d].keys = pcounts[p][d].expires = 0;
     }
+    pbytes[p] = 0;
     if (trees[p]) memset(trees[p]->leaf, 0, sizeof(trees[p]->leaf));
     storeCommit();
 }
@@ -304,6 +311,8 @@ static void writeRecord(const char *skey, size_t sklen, const record *old, const
     recordEncode(nw, &b);
     storePut(CF_DATA, skey, sklen, b.ptr, b.len);
     treeChanged(partition, slot & 0xff, skey, sklen, oldraw, b.ptr, b.len);
+    pbytes[partition] += (long long)(sklen + b.len) -
+                         (oldraw && oldraw->ptr ? (long long)(sklen + oldraw->len) : 0);
 
     int was = present(old), is = present(nw);
     int wasx = was && recordNewest(old)->expire, isx = is && recordNewest(nw)->expire;
@@ -364,6 +373,10 @@ int dbReadRaw(int db, const char *key, size_t klen, storeValue *out) {
     int found = storeGet(CF_DATA, sk.ptr, sk.len, out);
     bufFree(&sk);
     return found;
+}
+
+long long dbPartitionBytes(unsigned partition) {
+    return partition < (unsigned)server.ring_partitions && pbytes[partition] > 0 ? pbytes[partition] : 0;
 }
 
 long long dbPartitionKeys(int db, unsigned partition) {
@@ -465,8 +478,8 @@ int dbCoordinate(int db, const char *key, size_t klen, const writeOp *op, buf *r
 
 /* Positions it at the first key of db at or after slot; returns that key's
  * slot, or -1 when there is none. */
-/* Data iterators see one partition at a time (store.c: the memtable is
- * hashed by partition); running off its end moves to the next partition. */
+/* Data iterators see one partition at a time (store.c walks its buckets);
+ * running off its end moves to the next partition. */
 static long seekSlot(storeIter *it, unsigned long long slot, unsigned long long nslots, int db) {
     while (slot < nslots) {
         unsigned char pre[KEY_PREFIX_LEN];
@@ -578,6 +591,7 @@ int dbFlush(int db) {
         storeIterFree(it);
     }
     for (int p = 0; p < server.ring_partitions; p++) {
+        if (db < 0) pbytes[p] = 0; /* (one db's share is not known: an estimate after) */
         if (!pcounts[p]) continue;
         for (int d = 0; d < server.databases; d++) {
             if (db >= 0 && d != db) continue;

@@ -41,6 +41,9 @@ int dbRead(int db, const char *key, size_t klen, record *rec, storeValue *hold);
 int dbReadRaw(int db, const char *key, size_t klen, storeValue *out);
 /* Keys of db in one partition (this node's copy). */
 long long dbPartitionKeys(int db, unsigned partition);
+/* Bytes stored for a partition (keys and records, tombstones included):
+ * kept in step with writes, an estimate once compaction purges tombstones. */
+long long dbPartitionBytes(unsigned partition);
 /* Merges incoming into the stored record; if that changes it, writes it.
  * cb runs after the write is durable (or at once with ok if nothing
  * changed). Returns C_ERR on a storage error (cb not called). */

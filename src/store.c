@@ -157,10 +157,15 @@ static _Atomic long long tombstone_grace_ms;
 
 struct storeIter {
     rocksdb_iterator_t *it;
+    int data;                 /* a data iterator: one partition, bucket by bucket */
+    unsigned char prefix[3];  /* partition (2 bytes) and the current bucket */
 };
 
-/* Data iterators are per partition: prefix_same_as_start with the 2-byte
- * partition prefix (see cfOptions). Others iterate in total order. */
+/* Data iterators are per partition. The memtable is hashed on the 3-byte
+ * partition+bucket prefix (see cfOptions) and RocksDB's iterator sees one
+ * prefix (prefix_same_as_start); the store's iterator walks the partition's
+ * 256 buckets in order, so callers see the whole partition, in key order,
+ * and nothing past it. Others iterate in total order. */
 
 static int checkErr(char *err, const char *what) {
     if (!err) return C_OK;
@@ -370,18 +375,6 @@ int storeDeleteRange(int cf, const char *from, size_t flen, const char *to, size
     return checkErr(err, "delete_range");
 }
 
-static unsigned long long propInt(int cf, const char *name);
-
-unsigned long long storeApproxSize(int cf) {
-    const char *a = "", *b = "\xff\xff\xff\xff\xff\xff\xff\xff";
-    size_t al = 0, bl = 8;
-    uint64_t size = 0;
-    char *err = NULL;
-    rocksdb_approximate_sizes_cf(st.db, st.cf[cf], 1, &a, &al, &b, &bl, &size, &err);
-    checkErr(err, "approximate_sizes");
-    return (unsigned long long)size + propInt(cf, "rocksdb.cur-size-all-mem-tables");
-}
-
 void storeCompactRange(int cf, const char *from, size_t flen, const char *to, size_t tlen) {
     rocksdb_compact_range_cf(st.db, st.cf[cf], from, flen, to, tlen);
 }
@@ -390,18 +383,45 @@ void storeCompactRange(int cf, const char *from, size_t flen, const char *to, si
 
 storeIter *storeIterCreate(int cf) {
     storeCommit(); /* iterators read the DB only: make the batch visible first */
-    storeIter *it = zmalloc(sizeof(*it));
-    it->it = rocksdb_create_iterator_cf(st.db, cf == CF_DATA ? st.prefixopts : st.iteropts,
-                                        st.cf[cf]);
+    storeIter *it = zcalloc(sizeof(*it));
+    it->data = cf == CF_DATA;
+    it->it = rocksdb_create_iterator_cf(st.db, it->data ? st.prefixopts : st.iteropts, st.cf[cf]);
     return it;
 }
 
-void storeIterSeek(storeIter *it, const char *key, size_t klen) {
-    rocksdb_iter_seek(it->it, key, klen);
+/* A data iterator past its bucket's end moves to the next bucket of the
+ * partition, until one has keys or the partition ends. */
+static void nextBucket(storeIter *it) {
+    while (it->data && !rocksdb_iter_valid(it->it) && it->prefix[2] < 255) {
+        it->prefix[2]++;
+        rocksdb_iter_seek(it->it, (const char *)it->prefix, 3);
+    }
 }
-void storeIterSeekFirst(storeIter *it) { rocksdb_iter_seek_to_first(it->it); }
+
+void storeIterSeek(storeIter *it, const char *key, size_t klen) {
+    if (it->data) {
+        memset(it->prefix, 0, 3);
+        memcpy(it->prefix, key, klen < 3 ? klen : 3);
+        if (klen < 3) { /* shorter than a prefix: from the start of that bucket */
+            key = (const char *)it->prefix;
+            klen = 3;
+        }
+    }
+    rocksdb_iter_seek(it->it, key, klen);
+    nextBucket(it);
+}
+void storeIterSeekFirst(storeIter *it) {
+    if (it->data) {
+        storeIterSeek(it, "\0\0\0", 3);
+        return;
+    }
+    rocksdb_iter_seek_to_first(it->it);
+}
 int storeIterValid(storeIter *it) { return rocksdb_iter_valid(it->it); }
-void storeIterNext(storeIter *it) { rocksdb_iter_next(it->it); }
+void storeIterNext(storeIter *it) {
+    rocksdb_iter_next(it->it);
+    nextBucket(it);
+}
 const char *storeIterKey(storeIter *it, size_t *len) { return rocksdb_iter_key(it->it, len); }
 const char *storeIterValue(storeIter *it, size_t *len) {
     return rocksdb_iter_value(it->it, len);
@@ -424,15 +444,18 @@ static rocksdb_options_t *cfOptions(int cf) {
     rocksdb_options_set_bottommost_compression(o, rocksdb_zstd_compression);
     rocksdb_options_set_level_compaction_dynamic_level_bytes(o, 1);
     if (cf == CF_DATA) {
-        /* The memtable is a hash of skiplists keyed by the 2-byte partition
-         * prefix: an insert or a lookup searches one partition's list
-         * instead of all (measured: the memtable search was most of a
-         * write's CPU). Iterators then see one partition (prefix) at a time;
-         * every scan of data is per partition, so none needs total order
+        /* The memtable is a hash of skiplists keyed by the 3-byte
+         * partition+bucket prefix: an insert or a lookup searches a list of
+         * a few entries instead of all (measured: with the whole memtable
+         * in one skiplist its search was most of a write's CPU; with one
+         * list per partition, still a third of a GET's). Iterators then see
+         * one prefix at a time; every scan of data is per partition, which
+         * storeIter walks bucket by bucket, so none needs total order
          * (which this memtable can only give by copying itself). */
-        rocksdb_options_set_prefix_extractor(o, rocksdb_slicetransform_create_fixed_prefix(2));
-        size_t buckets = (size_t)server.ring_partitions * 2;
-        rocksdb_options_set_hash_skip_list_rep(o, buckets < 1024 ? 1024 : buckets, 4, 4);
+        rocksdb_options_set_prefix_extractor(o, rocksdb_slicetransform_create_fixed_prefix(3));
+        size_t buckets = (size_t)server.ring_partitions * 256 * 2;
+        if (buckets > (1u << 20)) buckets = 1u << 20;
+        rocksdb_options_set_hash_skip_list_rep(o, buckets, 4, 4);
         rocksdb_options_set_write_buffer_size(o, (size_t)server.memtable_size);
         rocksdb_options_set_max_write_buffer_number(o, 3);
         rocksdb_options_set_enable_blob_files(o, 1);

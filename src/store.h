@@ -63,7 +63,6 @@ int storeDeleteRange(int cf, const char *from, size_t flen, const char *to, size
 /* Compact a range (NULL = all) so range deletions free their space. */
 void storeCompactRange(int cf, const char *from, size_t flen, const char *to, size_t tlen);
 void storeSyncWal(void);
-unsigned long long storeApproxSize(int cf); /* bytes on disk and in memtables, estimated */
 void storeInfo(buf *out);
 const char *storeLastError(void);
 unsigned long long storeWalSyncs(void);

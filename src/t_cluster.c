@@ -210,7 +210,9 @@ static void ringPlan(request *r) {
     }
     /* this node's average bytes per partition replica it holds */
     int held = partitionsOwned();
-    double avg = held ? (double)storeApproxSize(CF_DATA) / held : 0;
+    long long bytes = 0;
+    for (unsigned p = 0; p < (unsigned)server.ring_partitions; p++) bytes += dbPartitionBytes(p);
+    double avg = held ? (double)bytes / held : 0;
     buf o;
     bufInit(&o);
     char err[200];
