@@ -680,8 +680,10 @@ void clientAccept(int fd, const char *addr, int tls) {
     snprintf(ip, sizeof(ip), "%s", addr);
     char *colon = strrchr(ip, ':');
     if (colon) *colon = '\0';
-    if (server.protected_mode && !(server.requirepass && server.requirepass[0]) &&
-        !isLoopbackAddr(ip)) {
+    const char *untrusted = server.debug_untrusted_prefix;
+    int remote = !isLoopbackAddr(ip) ||
+                 (untrusted && untrusted[0] && !strncmp(ip, untrusted, strlen(untrusted)));
+    if (server.protected_mode && !(server.requirepass && server.requirepass[0]) && remote) {
         const char *err =
             "-DENIED ringkv is running in protected mode: no password is set, so only clients "
             "on the loopback interface are accepted. Set requirepass (or protected-mode no, if "

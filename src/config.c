@@ -174,6 +174,7 @@ static option options[] = {
     {"appendonly", T_BOOL, &compat_appendonly, "no", 0, 0, NULL, F_IMMUTABLE, applyAppendonly},
     {"debug-clock-offset-ms", T_INT, &server.debug_clock_offset_ms, "0",
      -((long long)1 << 40), (long long)1 << 40, NULL, 0, NULL},
+    {"debug-untrusted-prefix", T_STRING, &server.debug_untrusted_prefix, "", 0, 0, NULL, 0, NULL},
     /* cluster */
     {"node-id", T_STRING, &server.node_id_cfg, "", 0, 0, NULL, F_IMMUTABLE, applyNodeId},
     {"cluster-name", T_STRING, &server.cluster_name, "ringkv", 0, 0, NULL, F_IMMUTABLE, NULL},

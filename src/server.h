@@ -217,6 +217,7 @@ struct server {
     char executable[1024];
     serverStats stat;
     long long debug_clock_offset_ms; /* test-only skew of this node's wall clock */
+    char *debug_untrusted_prefix;    /* test-only: client addresses protected mode treats as remote */
 };
 
 extern struct server server;

@@ -125,6 +125,74 @@ class Tls(ClusterCase):
         self.assertNotEqual(out.stdout.strip(), "PONG")
 
 
+class ProtectedMode(ClusterCase):
+    """protected-mode: without a password, clients from anywhere but
+    loopback are refused. Tests may only use loopback addresses, so the node
+    is told (debug-untrusted-prefix, a test-only option) to treat clients
+    from 127.0.9.x as remote; the check itself is the one a real remote
+    address meets."""
+
+    def talk(self, host, port, payload, source="127.0.9.1"):
+        s = socket.socket()
+        s.settimeout(5)
+        s.bind((source, 0))
+        s.connect((host, port))
+        s.sendall(payload)
+        data = b""
+        try:
+            while b"\r\n" not in data or payload.count(b"\r\n") > data.count(b"\r\n"):
+                chunk = s.recv(4096)
+                if not chunk:
+                    return data, True  # closed by the server
+                data += chunk
+        finally:
+            s.close()
+        return data, False
+
+    def test_remote_clients_refused_without_a_password(self):
+        c = self.new_cluster(1, debug_untrusted_prefix="127.0.9.")
+        host, port = c.addr(0).split(":")
+        port = int(port)
+        r = c.node(0)
+        self.assertEqual(r.config_get("protected-mode")["protected-mode"], "yes")
+        s = socket.socket()
+        s.settimeout(5)
+        s.bind(("127.0.9.1", 0))
+        s.connect((host, port))
+        s.sendall(b"PING\r\n")
+        data = b""
+        try:
+            while True:  # until the server closes the connection
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+        except socket.timeout:
+            self.fail("the refused connection was left open")
+        finally:
+            s.close()
+        self.assertTrue(data.startswith(b"-DENIED"), data)
+        self.assertIn(b"protected mode", data)
+        self.assertNotIn(b"PONG", data)
+        # a local client is served as always
+        data, closed = self.talk(host, port, b"PING\r\n", source="127.0.0.1")
+        self.assertEqual(data, b"+PONG\r\n")
+        # with a password, a remote client must authenticate, then is served
+        r.config_set("requirepass", "pw")
+        data, _ = self.talk(host, port, b"PING\r\n")
+        self.assertTrue(data.startswith(b"-NOAUTH"), data)
+        data, _ = self.talk(host, port, b"AUTH pw\r\nPING\r\n")
+        self.assertEqual(data, b"+OK\r\n+PONG\r\n")
+        # protected-mode no, no password: served (a trusted network)
+        r2 = c.node(0, password="pw")
+        r2.config_set("requirepass", "")
+        r2.config_set("protected-mode", "no")
+        data, _ = self.talk(host, port, b"PING\r\n")
+        self.assertEqual(data, b"+PONG\r\n")
+        # and nothing refused counts as a served client
+        self.assertGreaterEqual(int(r2.info("stats")["rejected_connections"]), 1)
+
+
 class Observability(ClusterCase):
     def test_slowlog_and_latencystats(self):
         c = self.new_cluster(2)
