@@ -219,11 +219,35 @@ static void failAll(busLink *l, const char *err) {
 
 /* ---------------------------------------------------------------- writing */
 
+/* A RESP array of bulk strings into out (cleared first). Our own: hiredis's
+ * formatter calls sprintf for every header, measured at a few percent of a
+ * replicated write's CPU. */
+static void formatArgv(buf *out, int argc, const char **argv, const size_t *lens) {
+    size_t total = 16;
+    for (int i = 0; i < argc; i++) total += lens[i] + 32;
+    bufClear(out);
+    bufReserve(out, total);
+    char num[24];
+    int nl = ll2string(num, sizeof(num), argc);
+    bufAppend(out, "*", 1);
+    bufAppend(out, num, (size_t)nl);
+    bufAppend(out, "\r\n", 2);
+    for (int i = 0; i < argc; i++) {
+        nl = ll2string(num, sizeof(num), (long long)lens[i]);
+        bufAppend(out, "$", 1);
+        bufAppend(out, num, (size_t)nl);
+        bufAppend(out, "\r\n", 2);
+        bufAppend(out, argv[i], lens[i]);
+        bufAppend(out, "\r\n", 2);
+    }
+}
+
+static buf wbuf; /* reused for every message written */
+
 static void writeArgv(struct bufferevent *bev, int argc, const char **argv, const size_t *lens) {
-    char *cmd = NULL;
-    int len = redisFormatCommandArgv(&cmd, argc, argv, lens);
-    if (len > 0) bufferevent_write(bev, cmd, (size_t)len);
-    redisFreeCommand(cmd);
+    formatArgv(&wbuf, argc, argv, lens);
+    bufferevent_write(bev, wbuf.ptr, wbuf.len);
+    if (wbuf.cap > (1 << 20)) bufFree(&wbuf); /* a big one: do not keep it */
 }
 
 /* ---------------------------------------------------------------- links */
@@ -521,8 +545,13 @@ static void sendEx(busLink *l, int argc, const char **argv, const size_t *lens, 
      * gave up on it, and hlc moves its clock up to ours. */
     char idbuf[96];
     long long timeout = timeout_ms > 0 ? timeout_ms : server.replica_timeout;
-    int idlen = snprintf(idbuf, sizeof(idbuf), "%llu.%lld.%lld.%llu", (unsigned long long)p->id,
-                         p->deadline - timeout, timeout, (unsigned long long)server.clock.last);
+    int idlen = ll2string(idbuf, 24, (long long)p->id);
+    idbuf[idlen++] = '.';
+    idlen += ll2string(idbuf + idlen, 24, p->deadline - timeout);
+    idbuf[idlen++] = '.';
+    idlen += ll2string(idbuf + idlen, 24, timeout);
+    idbuf[idlen++] = '.';
+    idlen += ll2string(idbuf + idlen, 24, (long long)(server.clock.last & (~0ULL >> 1)));
     /* argv[0] is the request name */
     avp[0] = argv[0];
     alp[0] = lens[0];
@@ -535,13 +564,10 @@ static void sendEx(busLink *l, int argc, const char **argv, const size_t *lens, 
     if (handshake || l->state == LINK_UP) {
         writeArgv(l->bev, argc + 1, avp, alp);
     } else {
-        char *cmd = NULL;
-        int len = redisFormatCommandArgv(&cmd, argc + 1, avp, alp);
-        if (len > 0) {
-            p->msg = zmemdup(cmd, (size_t)len);
-            p->msglen = (size_t)len;
-        }
-        redisFreeCommand(cmd);
+        formatArgv(&wbuf, argc + 1, avp, alp);
+        p->msg = zmemdup(wbuf.ptr, wbuf.len);
+        p->msglen = wbuf.len;
+        if (wbuf.cap > (1 << 20)) bufFree(&wbuf);
     }
     bus.sent++;
     if (avp != av) {

@@ -671,6 +671,13 @@ void clientAccept(int fd, const char *addr, int tls) {
         const char *err = "-ERR max number of clients reached\r\n";
         ssize_t w = write(fd, err, strlen(err));
         UNUSED(w);
+        /* Closing with unread input makes the kernel answer with a reset, which
+         * can discard the error before the client reads it: swallow what the
+         * client already sent, and send our FIN first. */
+        char junk[4096];
+        while (recv(fd, junk, sizeof(junk), MSG_DONTWAIT) > 0) {}
+        shutdown(fd, SHUT_WR);
+        while (recv(fd, junk, sizeof(junk), MSG_DONTWAIT) > 0) {}
         close(fd);
         server.stat.rejected_conn++;
         return;
@@ -690,6 +697,13 @@ void clientAccept(int fd, const char *addr, int tls) {
             "the network is trusted) to accept others.\r\n";
         ssize_t w = write(fd, err, strlen(err));
         UNUSED(w);
+        /* Closing with unread input makes the kernel answer with a reset, which
+         * can discard the error before the client reads it: swallow what the
+         * client already sent, and send our FIN first. */
+        char junk[4096];
+        while (recv(fd, junk, sizeof(junk), MSG_DONTWAIT) > 0) {}
+        shutdown(fd, SHUT_WR);
+        while (recv(fd, junk, sizeof(junk), MSG_DONTWAIT) > 0) {}
         close(fd);
         server.stat.rejected_conn++;
         return;

@@ -369,7 +369,7 @@ static void readAsk(readOp *op, int i) {
         return;
     }
     char dbs[8];
-    int dl = snprintf(dbs, sizeof(dbs), "%d", op->db);
+    int dl = ll2string(dbs, sizeof(dbs), op->db);
     readReply *rr = zmalloc(sizeof(*rr));
     rr->op = op;
     rr->idx = i;
@@ -522,7 +522,7 @@ static void localAcked(int ok, const char *err, void *pd) {
 static void sendPut(int idx, int db, const char *key, size_t klen, const char *rec, size_t rlen,
                     busReplyCb *cb, void *pd) {
     char dbs[8];
-    int dl = snprintf(dbs, sizeof(dbs), "%d", db);
+    int dl = ll2string(dbs, sizeof(dbs), db);
     const char *argv[4] = {"PUT", dbs, key, rec};
     size_t lens[4] = {3, (size_t)dl, klen, rlen};
     busSend(linkOf(idx), 4, argv, lens, cb, pd, 0);
@@ -636,7 +636,7 @@ static void sendTo(writeState *ws, int i) {
         return;
     }
     char dbs[8];
-    snprintf(dbs, sizeof(dbs), "%d", ws->db);
+    ll2string(dbs, sizeof(dbs), ws->db);
     const char *argv[5] = {"HPUT", owner, dbs, ws->key, ws->rec.ptr};
     size_t lens[5] = {4, strlen(owner), strlen(dbs), ws->klen, ws->rec.len};
     busSend(linkOf(t->member), 5, argv, lens, replicaAcked, a, 0);
@@ -644,9 +644,11 @@ static void sendTo(writeState *ws, int i) {
 
 /* COORD db key W flags expire ctx value */
 static void encodeCoord(const writeOp *op, int level, char *wbuf, char *fbuf, char *ebuf, buf *ctx) {
-    snprintf(wbuf, 16, "%d", level);
-    snprintf(fbuf, 16, "%d%d", op->tombstone ? 1 : 0, op->ctx ? 1 : 0);
-    snprintf(ebuf, 24, "%lld", (long long)op->expire);
+    ll2string(wbuf, 16, level);
+    fbuf[0] = op->tombstone ? '1' : '0';
+    fbuf[1] = op->ctx ? '1' : '0';
+    fbuf[2] = '\0';
+    ll2string(ebuf, 24, (long long)op->expire);
     if (op->ctx) vclockEncode(op->ctx, ctx);
 }
 
@@ -725,7 +727,7 @@ static void forwardTry(forwardState *fs) {
             return;
         }
         char dbs[8], wbuf[16], fbuf[16], ebuf[24];
-        snprintf(dbs, sizeof(dbs), "%d", fs->db);
+        ll2string(dbs, sizeof(dbs), fs->db);
         writeOp op = {fs->val, fs->vlen, fs->tombstone, fs->expire, fs->hasctx ? &fs->ctx : NULL};
         buf ctx;
         bufInit(&ctx);
@@ -928,10 +930,10 @@ int coordForwardCommand(request *r) {
     const char **argv = zmalloc(sizeof(char *) * (size_t)argc);
     size_t *lens = zmalloc(sizeof(size_t) * (size_t)argc);
     char dbs[8], rl[16], wl[16], pr[8];
-    snprintf(dbs, sizeof(dbs), "%d", r->db);
-    snprintf(rl, sizeof(rl), "%d", r->read_level);
-    snprintf(wl, sizeof(wl), "%d", r->write_level);
-    snprintf(pr, sizeof(pr), "%d", r->proto);
+    ll2string(dbs, sizeof(dbs), r->db);
+    ll2string(rl, sizeof(rl), r->read_level);
+    ll2string(wl, sizeof(wl), r->write_level);
+    ll2string(pr, sizeof(pr), r->proto);
     argv[0] = "CMD";
     argv[1] = dbs;
     argv[2] = rl;
@@ -1178,7 +1180,7 @@ static void scanStep(scanOp *op) {
             continue;
         }
         char dbs[8], cur[24], endb[24], cnt[24];
-        snprintf(dbs, sizeof(dbs), "%d", op->db);
+        ll2string(dbs, sizeof(dbs), op->db);
         snprintf(cur, sizeof(cur), "%llu", op->cursor);
         snprintf(endb, sizeof(endb), "%llu", end);
         snprintf(cnt, sizeof(cnt), "%ld", want);
@@ -1363,7 +1365,7 @@ void coordCount(request *r, int db, coordCountCallback *cb, void *pd) {
     op->outstanding = 1; /* held until every request is out */
     size_t q = (size_t)server.ring_partitions;
     char dbs[8];
-    snprintf(dbs, sizeof(dbs), "%d", db);
+    ll2string(dbs, sizeof(dbs), db);
     for (int m = 0; m < op->nm; m++) {
         if (m == gossipSelf()) {
             op->counts[m] = zmalloc(sizeof(long long) * q);
@@ -1441,7 +1443,7 @@ void coordFlush(request *r, int db, coordCountCallback *cb, void *pd) {
     }
     op->outstanding = 1;
     char dbs[8];
-    snprintf(dbs, sizeof(dbs), "%d", db);
+    ll2string(dbs, sizeof(dbs), db);
     for (int i = 0; i < nm; i++) {
         if (i == gossipSelf() || m[i].status == MEMBER_LEFT) continue;
         op->outstanding++;
