@@ -233,7 +233,7 @@ void dbBucketKeys(unsigned partition, unsigned bucket, buf *out) {
     unsigned char from[3] = {(unsigned char)(slot >> 16), (unsigned char)(slot >> 8),
                              (unsigned char)slot};
     storeIter *it = storeIterCreate(CF_DATA);
-    for (storeIterSeek(it, (const char *)from, 3); storeIterValid(it); storeIterNext(it)) {
+    for (storeIterSeekBucket(it, (const char *)from); storeIterValid(it); storeIterNext(it)) {
         size_t kl, vl;
         const char *k = storeIterKey(it, &kl);
         if (kl < KEY_PREFIX_LEN || memcmp(k, from, 3) != 0) break;
@@ -568,16 +568,31 @@ int dbFlush(int db) {
         /* the space comes back as RocksDB compacts the range tombstones (a
          * full compaction here would stall the event loop) */
     } else {
+        /* One db among others: its keys are spread over every slot, and a
+         * range deletion per slot leaves thousands of range tombstones that
+         * every later iterator and seek pays for. Point deletions instead
+         * (O(keys), as in Redis), trees and byte counts kept in step. */
         storeIter *it = storeIterCreate(CF_DATA);
         unsigned long long slot = 0;
-        long s;
+        long s, n = 0;
         while ((s = seekSlot(it, slot, nslots, db)) >= 0) {
-            unsigned char a[KEY_PREFIX_LEN], b[KEY_PREFIX_LEN];
-            keySlotPrefix(a, (unsigned)s, db);
-            keySlotPrefix(b, (unsigned)s, db + 1);
-            if (storeDeleteRange(CF_DATA, (char *)a, KEY_PREFIX_LEN, (char *)b, KEY_PREFIX_LEN) !=
-                C_OK)
-                rc = C_ERR;
+            unsigned p = (unsigned)s >> 8;
+            for (; storeIterValid(it); storeIterNext(it)) {
+                size_t kl, vl;
+                const char *k = storeIterKey(it, &kl);
+                unsigned ks;
+                int kd;
+                if (keyDecode(k, kl, &ks, &kd, NULL, NULL) != C_OK || ks != (unsigned)s || kd != db)
+                    break;
+                const char *v = storeIterValue(it, &vl);
+                if (trees[p] && trees[p]->built)
+                    merkleUpdate(trees[p], (unsigned)s & 0xff, merkleEntry(k, kl, v, vl), 0);
+                pbytes[p] -= (long long)(kl + vl);
+                if (pbytes[p] < 0) pbytes[p] = 0;
+                storeDelete(CF_DATA, k, kl);
+                /* the iterator reads its own snapshot: committing is safe */
+                if (++n % 4096 == 0 && storeCommit() != C_OK) rc = C_ERR;
+            }
             slot = (unsigned long long)s + 1;
         }
         storeIterFree(it);
@@ -591,7 +606,7 @@ int dbFlush(int db) {
         storeIterFree(it);
     }
     for (int p = 0; p < server.ring_partitions; p++) {
-        if (db < 0) pbytes[p] = 0; /* (one db's share is not known: an estimate after) */
+        if (db < 0 || !others) pbytes[p] = 0; /* (one db's keys were counted off above) */
         if (!pcounts[p]) continue;
         for (int d = 0; d < server.databases; d++) {
             if (db >= 0 && d != db) continue;
@@ -600,15 +615,10 @@ int dbFlush(int db) {
             }
         }
     }
-    /* trees: everything gone, or rebuilt from what is left */
+    /* trees: everything gone (one db's keys were taken out one by one) */
     for (int p = 0; p < server.ring_partitions; p++) {
         if (!trees[p] || !trees[p]->built) continue;
-        if (db < 0 || !others) {
-            memset(trees[p]->leaf, 0, sizeof(trees[p]->leaf));
-        } else {
-            trees[p]->built = 0;
-            treesBuilt--;
-        }
+        if (db < 0 || !others) memset(trees[p]->leaf, 0, sizeof(trees[p]->leaf));
     }
     if (storeCommit() != C_OK) rc = C_ERR;
     return rc;

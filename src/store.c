@@ -159,6 +159,7 @@ struct storeIter {
     rocksdb_iterator_t *it;
     int data;                 /* a data iterator: one partition, bucket by bucket */
     unsigned char prefix[3];  /* partition (2 bytes) and the current bucket */
+    unsigned char last;       /* the last bucket to walk to: 255, or one bucket only */
 };
 
 /* Data iterators are per partition. The memtable is hashed on the 3-byte
@@ -392,13 +393,14 @@ storeIter *storeIterCreate(int cf) {
 /* A data iterator past its bucket's end moves to the next bucket of the
  * partition, until one has keys or the partition ends. */
 static void nextBucket(storeIter *it) {
-    while (it->data && !rocksdb_iter_valid(it->it) && it->prefix[2] < 255) {
+    while (it->data && !rocksdb_iter_valid(it->it) && it->prefix[2] < it->last) {
         it->prefix[2]++;
         rocksdb_iter_seek(it->it, (const char *)it->prefix, 3);
     }
 }
 
-void storeIterSeek(storeIter *it, const char *key, size_t klen) {
+static void seekUpTo(storeIter *it, const char *key, size_t klen, unsigned char last) {
+    it->last = last;
     if (it->data) {
         memset(it->prefix, 0, 3);
         memcpy(it->prefix, key, klen < 3 ? klen : 3);
@@ -409,6 +411,11 @@ void storeIterSeek(storeIter *it, const char *key, size_t klen) {
     }
     rocksdb_iter_seek(it->it, key, klen);
     nextBucket(it);
+}
+void storeIterSeek(storeIter *it, const char *key, size_t klen) { seekUpTo(it, key, klen, 255); }
+/* One bucket only: the iterator ends with the bucket instead of walking on. */
+void storeIterSeekBucket(storeIter *it, const char *prefix) {
+    seekUpTo(it, prefix, 3, (unsigned char)prefix[2]);
 }
 void storeIterSeekFirst(storeIter *it) {
     if (it->data) {

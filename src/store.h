@@ -69,6 +69,7 @@ unsigned long long storeWalSyncs(void);
 
 storeIter *storeIterCreate(int cf);
 void storeIterSeek(storeIter *it, const char *key, size_t klen);
+void storeIterSeekBucket(storeIter *it, const char *prefix); /* CF_DATA, 3-byte prefix */
 void storeIterSeekFirst(storeIter *it);
 int storeIterValid(storeIter *it);
 void storeIterNext(storeIter *it);
