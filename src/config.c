@@ -42,6 +42,8 @@ typedef struct option {
 
 static const enumVal loglevels[] = {{"debug", LL_DEBUG}, {"verbose", LL_VERBOSE},
                                     {"notice", LL_NOTICE}, {"warning", LL_WARNING}, {NULL, 0}};
+static const enumVal readfanouts[] = {{"needed", READ_FANOUT_NEEDED}, {"all", READ_FANOUT_ALL},
+                                      {NULL, 0}};
 static const enumVal quorummodes[] = {{"strict", QUORUM_STRICT}, {"sloppy", QUORUM_SLOPPY},
                                       {NULL, 0}};
 static const enumVal tlsauth[] = {{"no", 0}, {"yes", 1}, {"optional", 2}, {NULL, 0}};
@@ -189,6 +191,8 @@ static option options[] = {
     {"read-quorum", T_INT, &server.read_quorum, "2", 1, 64, NULL, 0, NULL},
     {"write-quorum", T_INT, &server.write_quorum, "2", 1, 64, NULL, 0, NULL},
     {"quorum-mode", T_ENUM, &server.quorum_mode, "sloppy", 0, 0, quorummodes, 0, NULL},
+    {"read-fanout", T_ENUM, &server.read_fanout, "needed", 0, 0, readfanouts, 0, NULL},
+    {"read-retry-ms", T_INT, &server.read_retry_ms, "50", 0, 600000, NULL, 0, NULL},
     {"replica-timeout", T_INT, &server.replica_timeout, "1000", 10, 600000, NULL, 0, NULL},
     {"gossip-interval", T_INT, &server.gossip_interval, "1000", 10, 600000, NULL, F_IMMUTABLE, NULL},
     {"fail-timeout", T_INT, &server.fail_timeout, "5000", 50, 3600000, NULL, 0, NULL},

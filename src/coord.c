@@ -25,6 +25,7 @@
 #include "coord.h"
 
 #include <event2/buffer.h>
+#include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,9 +43,11 @@
 #define RS_PENDING 0
 #define RS_OK 1
 #define RS_FAILED 2
+#define RS_UNASKED 3 /* reads: held back while the asked ones suffice */
 
 static struct {
     long long reads, writes, forwarded, read_repairs, noquorum, late_acks, fallbacks;
+    long long read_retries; /* reads that asked a held-back replica (failure or read-retry-ms) */
 } cs;
 
 typedef struct target {
@@ -84,7 +87,7 @@ static int evalLevel(int level, const target *t, int n, int *got, int *need, con
                 if (strcmp(targetDc(&t[j]), d)) continue;
                 if (t[j].owner < 0) home++;
                 if (t[j].state == RS_OK) ok++;
-                else if (t[j].state == RS_PENDING) pend++;
+                else if (t[j].state == RS_PENDING || t[j].state == RS_UNASKED) pend++;
             }
             int q = home / 2 + 1;
             int r = ok >= q ? 1 : ok + pend < q ? -1 : 0;
@@ -104,7 +107,7 @@ static int evalLevel(int level, const target *t, int n, int *got, int *need, con
         if (local && strcmp(targetDc(&t[i]), server.dc)) continue;
         if (t[i].owner < 0) home++;
         if (t[i].state == RS_OK) ok++;
-        else if (t[i].state == RS_PENDING) pend++;
+        else if (t[i].state == RS_PENDING || t[i].state == RS_UNASKED) pend++;
     }
     int q;
     if (level == LEVEL_LOCAL_ONE) q = 1;
@@ -224,6 +227,8 @@ typedef struct readOp {
     int level, ok, failed, outstanding;
     record merged;     /* values owned */
     long long start_us;
+    int unasked;       /* home replicas held back (read-fanout needed) */
+    struct event *retry; /* read-retry-ms: asks the held-back ones */
 } readOp;
 
 typedef struct readReply {
@@ -232,12 +237,14 @@ typedef struct readReply {
 } readReply;
 
 static void readFree(readOp *op) {
+    if (op->retry) event_free(op->retry);
     recordFree(&op->merged);
     zfree(op->key);
     zfree(op);
 }
 
 static void sendRepair(int idx, int db, const char *key, size_t klen, const buf *enc);
+static int readAskHeldBack(readOp *op);
 
 static void readRepair(readOp *op) {
     if (op->merged.n == 0 || op->ok < 2) return; /* one answer: nothing to compare */
@@ -265,6 +272,14 @@ static void readProgress(readOp *op) {
             got = 0;
             need = 1;
             dc = NULL;
+        }
+        if (st == 0 && op->outstanding == 0 && op->unasked > 0) {
+            /* nothing in flight and not enough yet: the held-back ones */
+            op->outstanding++;
+            while (readAskHeldBack(op)) {}
+            op->outstanding--;
+            readProgress(op);
+            return;
         }
         if (st == 1) {
             res.ok = 1;
@@ -295,6 +310,44 @@ static void readProgress(readOp *op) {
 }
 
 static void readAsk(readOp *op, int i);
+static void readProgress(readOp *op);
+
+/* Asks the first held-back home replica; 0 if there was none. */
+static int readAskHeldBack(readOp *op) {
+    for (int i = 0; i < op->n; i++) {
+        if (op->t[i].state != RS_UNASKED) continue;
+        op->t[i].state = RS_PENDING;
+        op->unasked--;
+        cs.read_retries++;
+        readAsk(op, i);
+        return 1;
+    }
+    return 0;
+}
+
+/* Target i failed: a held-back replica is asked in its place, else (sloppy
+ * quorum) a fallback for it. */
+static void readFailed(readOp *op, int i) {
+    op->t[i].state = RS_FAILED;
+    op->failed++;
+    if (!op->r) return;
+    if (readAskHeldBack(op)) return;
+    if (op->t[i].owner < 0) {
+        int f = addFallback(op->db, op->key, op->klen, op->t, &op->n, i);
+        if (f >= 0) readAsk(op, f);
+    }
+}
+
+static void readRetry(evutil_socket_t fd, short what, void *arg) {
+    UNUSED(fd);
+    UNUSED(what);
+    readOp *op = arg;
+    if (!op->r) return;
+    op->outstanding++; /* hold the operation while asking */
+    while (op->unasked > 0 && readAskHeldBack(op)) {}
+    op->outstanding--;
+    readProgress(op);
+}
 
 static void readAnswered(int ok, const redisReply *reply, const char *err, void *pd) {
     UNUSED(err);
@@ -318,12 +371,9 @@ static void readAnswered(int ok, const redisReply *reply, const char *err, void 
         recordMerge(&op->merged, &rec, 1);
         op->ok++;
     } else {
-        t->state = RS_FAILED;
-        op->failed++;
-        if (op->r && t->owner < 0) {
-            int f = addFallback(op->db, op->key, op->klen, op->t, &op->n, rr_idx);
-            if (f >= 0) readAsk(op, f);
-        }
+        op->outstanding++; /* asking another one must not free op */
+        readFailed(op, rr_idx);
+        op->outstanding--;
     }
     recordFree(&rec);
     readProgress(op);
@@ -350,8 +400,7 @@ static void readAsk(readOp *op, int i) {
             t->digest = found > 0 ? recordDigest(&rec) : 0;
         }
         if (found < 0) {
-            t->state = RS_FAILED;
-            op->failed++;
+            readFailed(op, i);
         } else {
             t->state = RS_OK;
             recordMerge(&op->merged, &rec, 1);
@@ -362,10 +411,7 @@ static void readAsk(readOp *op, int i) {
         return;
     }
     if (!reachable(t->member)) {
-        t->state = RS_FAILED;
-        op->failed++;
-        int f = addFallback(op->db, op->key, op->klen, op->t, &op->n, i);
-        if (f >= 0) readAsk(op, f);
+        readFailed(op, i);
         return;
     }
     char dbs[8];
@@ -386,6 +432,18 @@ static void readAsk(readOp *op, int i) {
     }
 }
 
+/* How many replicas a read asks at first: all of them (read-fanout all, or
+ * a level counted per data center), else as many as the level needs. */
+static int readFanout(readOp *op) {
+    if (server.read_fanout == READ_FANOUT_ALL || op->level == LEVEL_LOCAL_ONE ||
+        op->level == LEVEL_LOCAL_QUORUM || op->level == LEVEL_EACH_QUORUM)
+        return op->n;
+    int got, need;
+    const char *dc;
+    evalLevel(op->level, op->t, op->n, &got, &need, &dc);
+    return need < op->n ? need : op->n;
+}
+
 void coordRead(request *r, int db, const char *key, size_t klen, coordCallback *cb, void *pd) {
     readOp *op = zcalloc(sizeof(*op));
     op->r = r;
@@ -402,7 +460,41 @@ void coordRead(request *r, int db, const char *key, size_t klen, coordCallback *
     cs.reads++;
     int home = op->n;
     op->outstanding++; /* hold the operation until every target was asked */
-    for (int i = 0; i < home; i++) readAsk(op, i);
+    int ask = readFanout(op);
+    if (ask < home) {
+        /* read-fanout needed: this node's copy and the next reachable
+         * replicas in preference order, the others held back */
+        int self = -1, picked = 0;
+        for (int i = 0; i < home; i++) {
+            op->t[i].state = RS_UNASKED;
+            if (op->t[i].member == gossipSelf()) self = i;
+        }
+        op->unasked = home;
+        if (self >= 0) {
+            op->t[self].state = RS_PENDING;
+            op->unasked--;
+            picked++;
+        }
+        for (int i = 0; i < home && picked < ask; i++) {
+            if (op->t[i].state != RS_UNASKED || !reachable(op->t[i].member)) continue;
+            op->t[i].state = RS_PENDING;
+            op->unasked--;
+            picked++;
+        }
+        int asked[MAX_REPLICAS], na = 0;
+        for (int i = 0; i < home; i++)
+            if (op->t[i].state == RS_PENDING) asked[na++] = i;
+        for (int j = 0; j < na; j++) readAsk(op, asked[j]);
+        while (picked < ask && readAskHeldBack(op)) picked++; /* unreachable ones: fail fast */
+        if (op->r && op->unasked > 0 && server.read_retry_ms > 0) {
+            op->retry = evtimer_new(server.base, readRetry, op);
+            struct timeval tv = {(time_t)(server.read_retry_ms / 1000),
+                                 (suseconds_t)(server.read_retry_ms % 1000) * 1000};
+            evtimer_add(op->retry, &tv);
+        }
+    } else {
+        for (int i = 0; i < home; i++) readAsk(op, i);
+    }
     op->outstanding--;
     readProgress(op);
 }
@@ -1009,7 +1101,8 @@ void coordInfo(buf *out) {
               cs.writes, cs.forwarded);
     bufPrintf(out, "read_repairs:%lld\r\nnoquorum_errors:%lld\r\nlate_acks:%lld\r\n",
               cs.read_repairs, cs.noquorum, cs.late_acks);
-    bufPrintf(out, "sloppy_fallbacks:%lld\r\n", cs.fallbacks);
+    bufPrintf(out, "sloppy_fallbacks:%lld\r\nread_retries:%lld\r\n", cs.fallbacks,
+              cs.read_retries);
 }
 
 /* ------------------------------------------------ whole-cluster commands */

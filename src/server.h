@@ -41,6 +41,8 @@ struct command;
 
 #define QUORUM_STRICT 0
 #define QUORUM_SLOPPY 1
+#define READ_FANOUT_NEEDED 0 /* a read asks as many replicas as its level needs */
+#define READ_FANOUT_ALL 1    /* a read asks every replica (more read repair) */
 
 #define WAL_FSYNC_NO 0
 #define WAL_FSYNC_EVERYSEC 1
@@ -187,6 +189,8 @@ struct server {
     long long read_quorum;       /* R */
     long long write_quorum;      /* W */
     int quorum_mode;             /* QUORUM_STRICT / QUORUM_SLOPPY */
+    int read_fanout;             /* READ_FANOUT_* */
+    long long read_retry_ms;     /* a read asks held-back replicas after this (0: only on failure) */
     long long replica_timeout;   /* ms */
     long long gossip_interval;   /* ms */
     long long fail_timeout;      /* ms */
