@@ -191,7 +191,7 @@ static option options[] = {
     {"read-quorum", T_INT, &server.read_quorum, "2", 1, 64, NULL, 0, NULL},
     {"write-quorum", T_INT, &server.write_quorum, "2", 1, 64, NULL, 0, NULL},
     {"quorum-mode", T_ENUM, &server.quorum_mode, "sloppy", 0, 0, quorummodes, 0, NULL},
-    {"read-fanout", T_ENUM, &server.read_fanout, "needed", 0, 0, readfanouts, 0, NULL},
+    {"read-fanout", T_ENUM, &server.read_fanout, "all", 0, 0, readfanouts, 0, NULL},
     {"read-retry-ms", T_INT, &server.read_retry_ms, "50", 0, 600000, NULL, 0, NULL},
     {"replica-timeout", T_INT, &server.replica_timeout, "1000", 10, 600000, NULL, 0, NULL},
     {"gossip-interval", T_INT, &server.gossip_interval, "1000", 10, 600000, NULL, F_IMMUTABLE, NULL},

@@ -137,8 +137,8 @@ class ReadRepair(ClusterTest):
 
 
 class ReadFanout(ClusterTest):
-    """read-fanout needed (the default) asks as many replicas as the level
-    needs, this node's copy first; a replica that hangs costs a read
+    """read-fanout needed asks as many replicas as the level needs, this
+    node's copy first; a replica that hangs costs a read
     read-retry-ms, then a held-back replica answers in its place."""
 
     def _bus_sent(self, c, i):
@@ -152,7 +152,7 @@ class ReadFanout(ClusterTest):
 
     def test_reads_ask_what_the_level_needs_and_retry_a_hung_replica(self):
         c = self.new_cluster(3, replication=3, quorum_mode="strict", anti_entropy_interval=0,
-                             read_retry_ms=50)
+                             read_fanout="needed", read_retry_ms=50)
         a = c.node(0)
         keys = ["fan:%d" % i for i in range(300)]
         p = a.pipeline(transaction=False)

@@ -7,7 +7,8 @@ through random nodes while faults come and go:
   register  one writer per key writes increasing integers (sequentially),
             recording each acknowledged value and time
   reads     GETs (the server's R) of recently acknowledged unique keys and of
-            registers, recording start time and result
+            registers, recording start time and result (strict mode reads
+            with read-fanout needed: only R replicas asked at first)
   sets      Jepsen's Riak set test: writers add unique elements to a few
             shared keys: VGET, union of all siblings + the new element,
             VSET with the context; every acknowledged element is recorded
@@ -588,8 +589,12 @@ def check(c, hist, mode, rnd, sample=2000):
 
 def run_mode(mode, cycles, hold, seed, kinds, calm, aae_interval):
     rnd = random.Random(seed)
-    log("=== %s mode: %d fault cycles, hold %.1fs, anti-entropy-interval %d, seed %d" %
-        (mode, cycles, hold, aae_interval, seed))
+    # strict mode, where a stale read is a failure, reads with read-fanout
+    # needed (R replicas asked, the others only on failure or after
+    # read-retry-ms); sloppy with the default, every replica
+    fanout = "needed" if mode == "strict" else "all"
+    log("=== %s mode: %d fault cycles, hold %.1fs, anti-entropy-interval %d, read-fanout %s, seed %d" %
+        (mode, cycles, hold, aae_interval, fanout, seed))
     c = Cluster("jepsen-%s" % mode)
     net = None
     wl = None
@@ -598,7 +603,7 @@ def run_mode(mode, cycles, hold, seed, kinds, calm, aae_interval):
     try:
         net = Net()
         c.start(NODES, quorum_mode=mode, replication=3, read_quorum=2, write_quorum=2,
-                anti_entropy_interval=aae_interval)
+                anti_entropy_interval=aae_interval, read_fanout=fanout)
         hist = History()
         wl = Workload(c, hist, seed)
         wl.start()
