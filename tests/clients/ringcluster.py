@@ -1,14 +1,13 @@
 """ringcluster.py -- a small, self-contained cluster harness for the client
 library tests (tests/clients) and the status page tests (tests/web).
 
-Kept apart from tests/cluster/harness.py on purpose (that one belongs to the
-cluster tests and changes with them); this one does only what these tests
-need: start N nodes that seed each other, each on its own loopback address
-and free ports (client P, bus P+10000, optionally HTTP), wait until every
-node lists every node "up normal" in RING NODES, kill -9 / restart a node,
-and stop everything. Every process started here is recorded by pid and
-stopped by pid (close(), and again at interpreter exit and on SIGTERM);
-nothing is ever killed by name.
+Kept apart from tests/cluster/harness.py (that one belongs to the cluster
+tests and changes with them); this one does only what these tests need:
+start N nodes that seed each other, each on its own loopback address and
+free ports (client P, bus P+10000, optionally HTTP), wait until every node
+lists every node "up normal" in RING NODES, kill -9 / restart a node, and
+stop everything. Processes are tracked and stopped by pid through
+tests/testprocs.py, as in every harness here; nothing is killed by name.
 
     c = RingCluster("clients", net="127.0.3", first=11)   nodes on 127.0.3.11, .12, ...
     c.start(3, http=True)                  3 nodes (+ --http-port each)
@@ -17,17 +16,19 @@ nothing is ever killed by name.
     c.cmd(i, *args)                        one command on a fresh connection
     c.kill9(i), c.restart(i), c.close()
 """
-import atexit
 import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
+import sys
 import tempfile
 import time
 
 import redis
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from testprocs import forget, free_port, port_free, stop_proc, track, wait_serving, wait_until  # noqa: E402,F401
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SERVER_BIN = os.environ.get("RINGKV_SERVER", os.path.join(ROOT, "src", "ringkv-server"))
@@ -36,96 +37,22 @@ TMP_PARENT = os.environ.get("RINGKV_TEST_TMP") or None
 # Failure detection in about 2.5 s (the production default is 5 s).
 FAST = {"gossip-interval": "200", "fail-timeout": "2500", "replica-timeout": "3000"}
 
-_live = {}  # pid -> Popen
-
-
-def _stop_proc(proc, sig=signal.SIGTERM, timeout=15.0):
-    try:
-        if proc.poll() is None:
-            try:
-                os.kill(proc.pid, sig)
-            except ProcessLookupError:
-                pass
-            try:
-                proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                os.kill(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
-    finally:
-        _live.pop(proc.pid, None)
-    return proc.returncode
-
-
-def track(proc):
-    """Records a process started by a test so it is stopped at exit too."""
-    _live[proc.pid] = proc
-    return proc
-
 
 def untrack(proc, sig=signal.SIGTERM, timeout=10.0):
-    return _stop_proc(proc, sig, timeout)
-
-
-def _cleanup_all():
-    for pid, proc in list(_live.items()):
-        _stop_proc(proc, signal.SIGKILL, timeout=5)
-
-
-atexit.register(_cleanup_all)
-
-
-def _on_sigterm(signum, frame):
-    raise SystemExit(128 + signum)
-
-
-try:
-    signal.signal(signal.SIGTERM, _on_sigterm)
-except ValueError:
-    pass
-
-
-def _port_free(host, port):
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        s.bind((host, port))
-        return True
-    except OSError:
-        return False
-    finally:
-        s.close()
+    """Stops a tracked helper process (a client program, a browser) by pid."""
+    return stop_proc(proc, sig, timeout)
 
 
 def free_ports(host, taken, http=False):
-    """(P, H): P and P+10000 free (client and bus), H free for HTTP (or None).
-    All below the ephemeral range so outgoing connections don't take them."""
+    """(P, H): P and P+10000 free (client and bus), H free for HTTP (or None)."""
     for _ in range(1000):
-        p = random.randrange(12000, 22000)
-        if p in taken or not (_port_free(host, p) and _port_free(host, p + 10000)):
-            continue
+        p = free_port(host, taken)
         if not http:
             return p, None
         h = random.randrange(2000, 9000)
-        if h not in taken and _port_free(host, h):
+        if h not in taken and port_free(host, h):
             return p, h
     raise RuntimeError("no free ports on %s" % host)
-
-
-def wait_until(fn, timeout=10.0, what="condition", interval=0.05):
-    deadline = time.time() + timeout
-    last = None
-    while True:
-        try:
-            v = fn()
-            if v:
-                return v
-            last = v
-        except (redis.RedisError, OSError, AssertionError) as e:
-            last = e
-        if time.time() >= deadline:
-            raise AssertionError("timed out after %.1fs waiting for %s (last: %r)" %
-                                 (timeout, what, last))
-        time.sleep(interval)
 
 
 class Node:
@@ -159,32 +86,20 @@ class Node:
         self.out = open(os.path.join(self.dir, "stdout.log"), "ab")
         self.proc = track(subprocess.Popen(self.argv(), stdout=self.out, stderr=subprocess.STDOUT,
                                            stdin=subprocess.DEVNULL))
-        deadline = time.time() + timeout
-        last = None
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                _live.pop(self.proc.pid, None)
-                raise RuntimeError("node %d (%s) exited with %s while starting:\n%s" %
-                                   (self.i, self.addr, self.proc.returncode, self.log_tail()))
-            try:
-                c = redis.Redis(host=self.host, port=self.port, socket_timeout=2,
-                                socket_connect_timeout=2)
-                try:
-                    if c.info("server").get("process_id") == self.proc.pid:
-                        return
-                finally:
-                    c.close()
-            except (redis.RedisError, OSError) as e:
-                last = e
-            time.sleep(0.05)
+        why = wait_serving(self.proc, self.host, self.port, timeout)
+        if why is None:
+            return
+        if self.proc.returncode is not None:
+            raise RuntimeError("node %d (%s) exited with %s while starting:\n%s" %
+                               (self.i, self.addr, self.proc.returncode, self.log_tail()))
         self.stop(signal.SIGKILL)
         raise RuntimeError("node %d (%s) did not answer within %ss (%r)" %
-                           (self.i, self.addr, timeout, last))
+                           (self.i, self.addr, timeout, why))
 
     def stop(self, sig=signal.SIGTERM, timeout=15.0):
         rc = None
         if self.proc is not None:
-            rc = _stop_proc(self.proc, sig, timeout)
+            rc = stop_proc(self.proc, sig, timeout)
         if self.out:
             self.out.close()
             self.out = None

@@ -9,8 +9,9 @@ included, as on a real cluster).
 
 Every process started here is recorded by pid and stopped by pid: by the
 test (Cluster.close() in tearDown / addCleanup), and again at interpreter
-exit (atexit) and on SIGTERM, so a failing or interrupted test never leaves
-a server behind. Nothing is ever killed by name.
+exit (atexit) and on SIGTERM (tests/testprocs.py, shared by every harness),
+so a failing or interrupted test never leaves a server behind. Nothing is
+ever killed by name.
 
 API:
   c = Cluster()                       a cluster with its own temporary directory
@@ -39,18 +40,19 @@ API:
   c.log(i) -> str                     node i's log file
   c.close()                           stop every node by pid, remove the dirs
 """
-import atexit
 import os
-import random
 import shutil
 import signal
-import socket
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
 
 import redis
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from testprocs import free_port, stop_proc, track, wait_serving, wait_until  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SERVER_BIN = os.environ.get("RINGKV_SERVER", os.path.join(ROOT, "src", "ringkv-server"))
@@ -71,68 +73,6 @@ NET = os.environ.get("RINGKV_CLUSTER_NET", "127.0.2.")
 # fault of the code under test. A killed node's connections are refused at
 # once on loopback, so the long reply deadline costs these tests no time.
 FAST = {"gossip-interval": "200", "fail-timeout": "2500", "replica-timeout": "3000"}
-
-_live = {}  # pid -> Popen of every process started here and not yet reaped
-
-
-def _stop_proc(proc, sig=signal.SIGTERM, timeout=15.0):
-    """Stops one process we started, by its pid: sig, then SIGKILL after timeout."""
-    try:
-        if proc.poll() is None:
-            try:
-                os.kill(proc.pid, sig)
-            except ProcessLookupError:
-                pass
-            try:
-                proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                os.kill(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
-    finally:
-        _live.pop(proc.pid, None)
-    return proc.returncode
-
-
-def _cleanup_all():
-    for pid, proc in list(_live.items()):
-        _stop_proc(proc, signal.SIGKILL, timeout=5)
-
-
-atexit.register(_cleanup_all)
-
-
-def _on_sigterm(signum, frame):
-    raise SystemExit(128 + signum)  # runs finally blocks and atexit
-
-
-try:
-    signal.signal(signal.SIGTERM, _on_sigterm)
-except ValueError:  # not the main thread
-    pass
-
-
-def _port_free(host, port):
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        s.bind((host, port))
-        return True
-    except OSError:
-        return False
-    finally:
-        s.close()
-
-
-def free_port(host):
-    """A client port P, with P+10000 for the bus, both free on host a moment
-    ago. Both lie below the kernel's ephemeral range (32768+), so outgoing
-    connections never take them meanwhile."""
-    for _ in range(500):
-        p = random.randrange(12000, 22000)
-        if _port_free(host, p) and _port_free(host, p + 10000):
-            return p
-    raise RuntimeError("no free port pair on %s" % host)
-
 
 class EarlyExit(RuntimeError):
     """A node exited while starting."""
@@ -199,40 +139,25 @@ class Node:
         self.logf = open(os.path.join(self.dir, "stdout.log"), "ab")
         self.proc = subprocess.Popen(self.argv(), stdout=self.logf, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL)
-        _live[self.proc.pid] = self.proc
+        track(self.proc)
         if wait:
             self.wait_ready(timeout)
 
     def wait_ready(self, timeout):
-        deadline = time.time() + timeout
-        last = None
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                _live.pop(self.proc.pid, None)
-                raise EarlyExit("node %d (%s) exited with %s during startup:\n%s" %
-                                (self.index, self.addr, self.proc.returncode, self.log_tail()))
-            try:
-                c = redis.Redis(host=self.host, port=self.port, socket_timeout=2,
-                                socket_connect_timeout=2)
-                try:
-                    info = c.info("server")
-                    # ours, not another process that holds the port
-                    if info.get("process_id") == self.proc.pid:
-                        return
-                    last = "process_id %r" % info.get("process_id")
-                finally:
-                    c.close()
-            except (redis.RedisError, OSError) as e:
-                last = e
-            time.sleep(0.05)
+        why = wait_serving(self.proc, self.host, self.port, timeout)
+        if why is None:
+            return
+        if self.proc.returncode is not None:
+            raise EarlyExit("node %d (%s) exited with %s during startup:\n%s" %
+                            (self.index, self.addr, self.proc.returncode, self.log_tail()))
         self.signal_stop(signal.SIGKILL)
         raise RuntimeError("node %d (%s) did not answer within %ss (%r)" %
-                           (self.index, self.addr, timeout, last))
+                           (self.index, self.addr, timeout, why))
 
     def signal_stop(self, sig, timeout=15.0):
         rc = None
         if self.proc is not None:
-            rc = _stop_proc(self.proc, sig, timeout)
+            rc = stop_proc(self.proc, sig, timeout)
         if self.logf:
             self.logf.close()
             self.logf = None
@@ -445,24 +370,7 @@ class Cluster:
 
     # ------------------------------------------------------------- waiting
 
-    @staticmethod
-    def wait_until(fn, timeout=10.0, what="condition", interval=0.05):
-        """Polls fn() until it returns a truthy value (returned); errors from
-        fn count as false. AssertionError after timeout."""
-        deadline = time.time() + timeout
-        last = None
-        while True:
-            try:
-                v = fn()
-                if v:
-                    return v
-                last = v
-            except (redis.RedisError, OSError, AssertionError) as e:
-                last = e
-            if time.time() >= deadline:
-                raise AssertionError("timed out after %.1fs waiting for %s (last: %r)" %
-                                     (timeout, what, last))
-            time.sleep(interval)
+    wait_until = staticmethod(wait_until)
 
     def _sees_up(self, i, addrs):
         lines = self.ring_nodes(i)

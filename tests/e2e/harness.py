@@ -4,7 +4,8 @@ A test starts `ringkv-server` (and, as an oracle for exact replies, Debian's
 `redis-server`) on a free 127.0.0.1 port with a fresh temporary directory,
 waits until it answers PING, and stops it BY PID: SIGTERM, then SIGKILL after
 a timeout. Every process started here is recorded and stopped again at exit
-(atexit), so a failing or interrupted test never leaves a server behind.
+and on SIGTERM (tests/testprocs.py), so a failing or interrupted test never
+leaves a server behind.
 Nothing is ever killed by name.
 
 API:
@@ -16,49 +17,23 @@ API:
   encode(*args)                             one RESP multibulk request
   free_port(), rss_kb(pid)
 """
-import atexit
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 
 import redis
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from testprocs import forget, stop_proc, track  # noqa: E402
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SERVER_BIN = os.environ.get("RINGKV_SERVER", os.path.join(ROOT, "src", "ringkv-server"))
 REDIS_BIN = shutil.which("redis-server") or "/usr/bin/redis-server"
-
-_live = {}  # pid -> Popen of every process we started and have not reaped
-
-
-def _cleanup_all():
-    for pid, proc in list(_live.items()):
-        _stop_proc(proc, timeout=3)
-
-
-atexit.register(_cleanup_all)
-
-
-def _stop_proc(proc, timeout=10.0, sig=signal.SIGTERM):
-    """Stops one process we started, by its pid: sig, then SIGKILL."""
-    try:
-        if proc.poll() is None:
-            try:
-                os.kill(proc.pid, sig)
-            except ProcessLookupError:
-                pass
-            try:
-                proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                os.kill(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
-    finally:
-        _live.pop(proc.pid, None)
-    return proc.returncode
-
 
 def free_port():
     """A port that was free a moment ago on 127.0.0.1 (and its bus port +10000)."""
@@ -256,7 +231,7 @@ class _Server:
         self.logf = open(os.path.join(self.dir, "stdout.log"), "ab")
         self.proc = subprocess.Popen(argv, stdout=self.logf, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL)
-        _live[self.proc.pid] = self.proc
+        track(self.proc)
         self._wait_ready()
 
     def _wait_ready(self, timeout=20.0):
@@ -264,7 +239,7 @@ class _Server:
         last = None
         while time.time() < deadline:
             if self.proc.poll() is not None:
-                _live.pop(self.proc.pid, None)
+                forget(self.proc)
                 raise EarlyExit("%s exited with %s during startup; log:\n%s" %
                                    (self.name, self.proc.returncode, self.log_tail()))
             try:
@@ -290,7 +265,7 @@ class _Server:
         """SIGTERM (or sig), wait, SIGKILL after timeout. Returns the exit status."""
         rc = None
         if self.proc is not None:
-            rc = _stop_proc(self.proc, timeout=timeout, sig=sig)
+            rc = stop_proc(self.proc, sig, timeout)
         if getattr(self, "logf", None):
             self.logf.close()
             self.logf = None
@@ -305,7 +280,7 @@ class _Server:
             self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             return None
-        _live.pop(self.proc.pid, None)
+        forget(self.proc)
         return self.proc.returncode
 
     def cleanup(self):

@@ -25,19 +25,20 @@ atexit, SIGTERM/SIGINT/SIGHUP); every iptables rule lives in our chain, and
 the chain and its jump are removed by Net.close(), atexit and the same
 signals. Nothing is ever killed by name; nothing but 127.0.0.0/8 is touched.
 """
-import atexit
 import os
-import random
 import re
 import shutil
 import signal
-import socket
 import subprocess
+import sys
 import tempfile
-import threading
 import time
 
 import redis
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from testprocs import (exit_on_signals, free_port, on_cleanup, stop_proc,  # noqa: E402,F401
+                       track, wait_serving, wait_until)
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SERVER_BIN = os.environ.get("RINGKV_SERVER", os.path.join(ROOT, "src", "ringkv-server"))
@@ -46,83 +47,23 @@ TMP_PARENT = os.environ.get("RINGKV_FAULT_TMP") or None
 # Failure detection in about a second and a half.
 FAST = {"gossip-interval": "200", "fail-timeout": "1500", "replica-timeout": "500"}
 
-_live = {}          # pid -> Popen, every server started here and not reaped
 _nets = []          # Net objects not closed yet
-_lock = threading.Lock()
 
 
 def log(msg):
     print("[%s] %s" % (time.strftime("%H:%M:%S"), msg), flush=True)
 
 
-def _stop_proc(proc, sig=signal.SIGTERM, timeout=15.0):
-    try:
-        if proc.poll() is None:
-            try:
-                os.kill(proc.pid, signal.SIGCONT)  # a paused process can not exit on SIGTERM
-                os.kill(proc.pid, sig)
-            except ProcessLookupError:
-                pass
-            try:
-                proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                os.kill(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
-    finally:
-        with _lock:
-            _live.pop(proc.pid, None)
-    return proc.returncode
-
-
-def _cleanup_all():
+def _close_nets():
     for net in list(_nets):
         try:
             net.close()
-        except Exception as e:  # keep going: processes must still be stopped
+        except Exception as e:  # keep going: the other chains, then the processes
             print("fault: iptables cleanup failed: %r" % e, flush=True)
-    with _lock:
-        procs = list(_live.values())
-    for p in procs:
-        try:
-            _stop_proc(p, signal.SIGKILL, timeout=5)
-        except Exception:
-            pass
 
 
-atexit.register(_cleanup_all)
-
-
-def _on_signal(signum, frame):
-    raise SystemExit(128 + signum)  # runs finally blocks, then atexit
-
-
-for _s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-    try:
-        signal.signal(_s, _on_signal)
-    except ValueError:
-        pass
-
-
-def _port_free(host, port):
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        s.bind((host, port))
-        return True
-    except OSError:
-        return False
-    finally:
-        s.close()
-
-
-def free_port(host):
-    """A client port P with P+10000 (the bus) free on host, both below the
-    ephemeral range so outgoing connections never take them."""
-    for _ in range(500):
-        p = random.randrange(12000, 22000)
-        if _port_free(host, p) and _port_free(host, p + 10000):
-            return p
-    raise RuntimeError("no free port pair on %s" % host)
+on_cleanup(_close_nets)  # the iptables chain goes before the processes stop
+exit_on_signals(signal.SIGINT, signal.SIGHUP)
 
 
 def parse_info(text):
@@ -136,24 +77,6 @@ def parse_info(text):
             k, _, v = line.partition(":")
             out[k.strip()] = v.strip()
     return out
-
-
-def wait_until(fn, timeout=10.0, what="condition", interval=0.05):
-    """Polls fn() until truthy (returned); errors count as false."""
-    deadline = time.time() + timeout
-    last = None
-    while True:
-        try:
-            v = fn()
-            if v:
-                return v
-            last = v
-        except (redis.RedisError, OSError, AssertionError, ValueError) as e:
-            last = e
-        if time.time() >= deadline:
-            raise AssertionError("timed out after %.1fs waiting for %s (last: %r)" %
-                                 (timeout, what, last))
-        time.sleep(interval)
 
 
 class EarlyExit(RuntimeError):
@@ -207,36 +130,22 @@ class Node:
         self.outf = open(os.path.join(self.logdir, "n%d.stdout" % self.index), "ab")
         self.proc = subprocess.Popen(self.argv(), stdout=self.outf, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL)
-        with _lock:
-            _live[self.proc.pid] = self.proc
+        track(self.proc)
         self.paused = False
-        deadline = time.time() + timeout
-        last = None
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                with _lock:
-                    _live.pop(self.proc.pid, None)
-                raise EarlyExit("node %d (%s) exited with %s during startup:\n%s" %
-                                (self.index, self.addr, self.proc.returncode, self.log_tail()))
-            try:
-                c = redis.Redis(host=self.host, port=self.port, socket_timeout=2,
-                                socket_connect_timeout=2)
-                try:
-                    if c.info("server").get("process_id") == self.proc.pid:
-                        return
-                finally:
-                    c.close()
-            except (redis.RedisError, OSError) as e:
-                last = e
-            time.sleep(0.05)
+        why = wait_serving(self.proc, self.host, self.port, timeout)
+        if why is None:
+            return
+        if self.proc.returncode is not None:
+            raise EarlyExit("node %d (%s) exited with %s during startup:\n%s" %
+                            (self.index, self.addr, self.proc.returncode, self.log_tail()))
         self.signal_stop(signal.SIGKILL)
         raise RuntimeError("node %d (%s) did not answer within %ss (%r)" %
-                           (self.index, self.addr, timeout, last))
+                           (self.index, self.addr, timeout, why))
 
     def signal_stop(self, sig, timeout=15.0):
         rc = None
         if self.proc is not None:
-            rc = _stop_proc(self.proc, sig, timeout)
+            rc = stop_proc(self.proc, sig, timeout)
         self.paused = False
         if self.outf:
             self.outf.close()

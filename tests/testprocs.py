@@ -1,0 +1,167 @@
+"""testprocs.py -- what every test harness here shares (tests/e2e/harness.py,
+tests/cluster/harness.py, tests/fault/faultlib.py, tests/clients/ringcluster.py):
+the record of the processes a test started, stopping them by pid, free
+ports, and polling.
+
+Every process a harness starts is track()ed and stopped by its pid:
+stop_proc() by the test, and again at interpreter exit (atexit) and on
+SIGTERM (exit_on_signals() adds others), so a failing or interrupted test
+never leaves a server behind. Nothing is ever killed by name. on_cleanup(fn)
+runs fn at exit before the processes are stopped (the fault suite removes
+its iptables chain there).
+"""
+import atexit
+import os
+import random
+import signal
+import socket
+import subprocess
+import threading
+import time
+
+import redis
+
+live = {}  # pid -> Popen of every process started and not yet reaped
+_lock = threading.Lock()
+_cleanups = []
+
+
+def track(proc):
+    """Records a process a test started, so it is stopped at exit too."""
+    with _lock:
+        live[proc.pid] = proc
+    return proc
+
+
+def forget(proc):
+    """A tracked process that ended by itself (and was reaped)."""
+    with _lock:
+        live.pop(proc.pid, None)
+
+
+def stop_proc(proc, sig=signal.SIGTERM, timeout=15.0):
+    """Stops one process we started, by its pid: SIGCONT (a paused process
+    cannot act on SIGTERM), sig, then SIGKILL after timeout. Returns its
+    exit status."""
+    try:
+        if proc.poll() is None:
+            try:
+                os.kill(proc.pid, signal.SIGCONT)
+                os.kill(proc.pid, sig)
+            except ProcessLookupError:
+                pass
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.kill(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
+    finally:
+        forget(proc)
+    return proc.returncode
+
+
+def on_cleanup(fn):
+    """fn() runs at exit, before the remaining processes are stopped."""
+    _cleanups.append(fn)
+
+
+def _cleanup_all():
+    for fn in _cleanups:
+        try:
+            fn()
+        except Exception as e:  # keep going: processes must still be stopped
+            print("cleanup %r failed: %r" % (fn, e), flush=True)
+    with _lock:
+        procs = list(live.values())
+    for p in procs:
+        try:
+            stop_proc(p, signal.SIGKILL, timeout=5)
+        except Exception:
+            pass
+
+
+atexit.register(_cleanup_all)
+
+
+def _on_signal(signum, frame):
+    raise SystemExit(128 + signum)  # runs finally blocks, then atexit
+
+
+def exit_on_signals(*sigs):
+    """These signals end the test run like SIGTERM does (stopping everything)."""
+    for s in sigs:
+        try:
+            signal.signal(s, _on_signal)
+        except ValueError:  # not the main thread
+            pass
+
+
+exit_on_signals(signal.SIGTERM)
+
+
+def port_free(host, port):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        s.bind((host, port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def free_port(host, taken=()):
+    """A client port P, with P+10000 for the cluster bus, both free on host a
+    moment ago. Both lie below the kernel's ephemeral range (32768+), so
+    outgoing connections never take them meanwhile."""
+    for _ in range(1000):
+        p = random.randrange(12000, 22000)
+        if p not in taken and port_free(host, p) and port_free(host, p + 10000):
+            return p
+    raise RuntimeError("no free port pair on %s" % host)
+
+
+def wait_until(fn, timeout=10.0, what="condition", interval=0.05):
+    """Polls fn() until it returns a truthy value (returned); errors from fn
+    count as false. AssertionError after timeout."""
+    deadline = time.time() + timeout
+    last = None
+    while True:
+        try:
+            v = fn()
+            if v:
+                return v
+            last = v
+        except (redis.RedisError, OSError, AssertionError, ValueError) as e:
+            last = e
+        if time.time() >= deadline:
+            raise AssertionError("timed out after %.1fs waiting for %s (last: %r)" %
+                                 (timeout, what, last))
+        time.sleep(interval)
+
+
+def wait_serving(proc, host, port, timeout):
+    """Waits until the server proc answers on host:port as itself (INFO
+    process_id: not another process holding the port). -> None once it does;
+    else why not (the last error), and the caller tells an exit (then
+    proc.returncode is set and proc forgotten) from a timeout."""
+    deadline = time.time() + timeout
+    last = "no answer"
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            forget(proc)
+            return "exited with %s" % proc.returncode
+        try:
+            c = redis.Redis(host=host, port=port, socket_timeout=2, socket_connect_timeout=2)
+            try:
+                pid = c.info("server").get("process_id")
+                if pid == proc.pid:
+                    return None
+                last = "process_id %r" % pid
+            finally:
+                c.close()
+        except (redis.RedisError, OSError) as e:
+            last = e
+        time.sleep(0.05)
+    return last
