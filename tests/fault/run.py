@@ -13,32 +13,13 @@ import os
 import subprocess
 import sys
 import time
-import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-
+sys.path.insert(0, os.path.join(HERE, ".."))
 import faultlib  # noqa: E402
 import jepsen  # noqa: E402
-
-
-class Result(unittest.TextTestResult):
-    def __init__(self, *a, **kw):
-        super().__init__(*a, **kw)
-        self.passed = 0
-        self.times = []
-
-    def startTest(self, test):
-        self._t0 = time.time()
-        super().startTest(test)
-
-    def stopTest(self, test):
-        self.times.append((time.time() - self._t0, test.id()))
-        super().stopTest(test)
-
-    def addSuccess(self, test):
-        super().addSuccess(test)
-        self.passed += 1
+import testrun  # noqa: E402  (tests/testrun.py)
 
 
 def our_rules():
@@ -80,20 +61,11 @@ def main(argv):
     failed = 0
     summary = []
     if run_t:
-        loader = unittest.TestLoader()
-        if patterns:
-            loader.testNamePatterns = ["*%s*" % p for p in patterns]
-        suite = loader.discover(HERE, pattern="test_*.py", top_level_dir=HERE)
-        runner = unittest.TextTestRunner(verbosity=2, resultclass=Result, stream=sys.stdout)
-        res = runner.run(suite)
-        bad = len(res.failures) + len(res.errors) + len(res.unexpectedSuccesses)
+        suite = testrun.loader_for(patterns).discover(HERE, pattern="test_*.py",
+                                                      top_level_dir=HERE)
+        res = testrun.run(suite)
+        bad = testrun.report(res)
         failed += bad
-        print("slowest: " + ", ".join("%s %.1fs" % (t.split(".")[-1], s)
-                                      for s, t in sorted(res.times, reverse=True)[:5]))
-        for test, _ in res.expectedFailures:
-            print("expected failure (known bug, see the test's comment): %s" % test.id())
-        for test in res.unexpectedSuccesses:
-            print("unexpected success (remove its expectedFailure): %s" % test.id())
         summary.append("targeted: %d passed, %d failed, %d expected failures" % (
             res.passed, bad, len(res.expectedFailures)))
     if run_j and not patterns:
