@@ -19,28 +19,7 @@ cd "$(dirname "$0")/.."
 # machine image, installed here if a machine lacks it.
 command -v tmux >/dev/null || RINGKV_DEPS_EXTRA="tmux" bash deps/install.sh
 
-tmp=$(mktemp -d /tmp/ringkv-clients.XXXXXX)
-if [ -z "${RINGKV_KEEP:-}" ]; then
-  trap 'rm -rf "$tmp"' EXIT
-else
-  echo "clients: keeping data and logs in $tmp"
-fi
-export RINGKV_TEST_TMP="$tmp"
-
-if [ -z "${RINGKV_SERVER:-}" ]; then
-  if [ ! -x src/ringkv-server ]; then
-    echo "clients: src/ringkv-server is not built (run make)" >&2
-    exit 1
-  fi
-  # Test one snapshot of the binary: a rebuild during the run must not swap
-  # or remove it under the tests.
-  cp src/ringkv-server "$tmp/ringkv-server"
-  export RINGKV_SERVER="$tmp/ringkv-server"
-fi
-# Debian's python3 has python3-redis; a python3 earlier on PATH may not.
-PY=/usr/bin/python3
-"$PY" -c 'import redis' 2>/dev/null || { echo "clients: $PY has no redis module (apt-get install python3-redis)" >&2; exit 1; }
-for tool in redis-cli redis-benchmark redis-server ruby node npm cc tmux; do
-  command -v "$tool" >/dev/null || { echo "clients: $tool is missing (deps/install.sh)" >&2; exit 1; }
-done
+. tests/setup.sh
+test_setup clients RINGKV_TEST_TMP
+need_tools clients redis-cli redis-benchmark redis-server ruby node npm cc tmux
 "$PY" -u tests/clients/run.py "$@"

@@ -14,38 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-tmp=$(mktemp -d /tmp/ringkv-cluster.XXXXXX)
-if [ -z "${RINGKV_KEEP:-}" ]; then
-  trap 'rm -rf "$tmp"' EXIT
-else
-  echo "cluster: keeping data and logs in $tmp"
-fi
-export RINGKV_CLUSTER_TMP="$tmp"
-
-if [ -z "${RINGKV_SERVER:-}" ]; then
-  if [ ! -x src/ringkv-server ]; then
-    echo "cluster: src/ringkv-server is not built (run make)" >&2
-    exit 1
-  fi
-  # Test one snapshot of the binary: a rebuild during the run (make in
-  # another shell) must not swap or remove it under the tests.
-  cp src/ringkv-server "$tmp/ringkv-server"
-  export RINGKV_SERVER="$tmp/ringkv-server"
-fi
-# Debian's python3 has python3-redis; a python3 earlier on PATH (pyenv,
-# a virtualenv) may not.
-PY=""
-for cand in /usr/bin/python3 python3; do
-  if command -v "$cand" >/dev/null 2>&1 && "$cand" -c 'import redis' 2>/dev/null; then
-    PY=$cand
-    break
-  fi
-done
-if [ -z "$PY" ]; then
-  echo "cluster: no python3 with the redis module (apt-get install python3-redis)" >&2
-  exit 1
-fi
-for tool in redis-cli redis-benchmark; do
-  command -v "$tool" >/dev/null || { echo "cluster: $tool is missing (deps/install.sh)" >&2; exit 1; }
-done
+. tests/setup.sh
+test_setup cluster RINGKV_CLUSTER_TMP
+need_tools cluster redis-cli redis-benchmark
 "$PY" -u tests/cluster/run.py "$@"

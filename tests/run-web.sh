@@ -14,25 +14,7 @@ cd "$(dirname "$0")/.."
 
 [ -x /usr/bin/chromium ] || RINGKV_DEPS_EXTRA="chromium" bash deps/install.sh
 
-tmp=$(mktemp -d /tmp/ringkv-web.XXXXXX)
-if [ -z "${RINGKV_KEEP:-}" ]; then
-  trap 'rm -rf "$tmp"' EXIT
-else
-  echo "web: keeping data and logs in $tmp"
-fi
-export RINGKV_TEST_TMP="$tmp"
-
-if [ -z "${RINGKV_SERVER:-}" ]; then
-  if [ ! -x src/ringkv-server ]; then
-    echo "web: src/ringkv-server is not built (run make)" >&2
-    exit 1
-  fi
-  # Test one snapshot of the binary: a rebuild during the run must not swap
-  # or remove it under the tests.
-  cp src/ringkv-server "$tmp/ringkv-server"
-  export RINGKV_SERVER="$tmp/ringkv-server"
-fi
-PY=/usr/bin/python3
-"$PY" -c 'import redis' 2>/dev/null || { echo "web: $PY has no redis module (apt-get install python3-redis)" >&2; exit 1; }
+. tests/setup.sh
+test_setup web RINGKV_TEST_TMP
 mkdir -p tests/web/artifacts
 "$PY" -u tests/web/run.py "$@"

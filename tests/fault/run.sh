@@ -19,34 +19,8 @@ if [ $# -gt 0 ] && { [ "$1" = short ] || [ "$1" = long ]; }; then
   shift
 fi
 
-tmp=$(mktemp -d /tmp/ringkv-fault.XXXXXX)
-if [ -z "${RINGKV_KEEP:-}" ]; then
-  trap 'rm -rf "$tmp"' EXIT
-else
-  echo "fault: keeping data and logs in $tmp"
-fi
-export RINGKV_FAULT_TMP="$tmp"
-
-if [ -z "${RINGKV_SERVER:-}" ]; then
-  if [ ! -x src/ringkv-server ]; then
-    echo "fault: src/ringkv-server is not built (run make)" >&2
-    exit 1
-  fi
-  # one snapshot of the binary: a rebuild meanwhile must not swap it
-  cp src/ringkv-server "$tmp/ringkv-server"
-  export RINGKV_SERVER="$tmp/ringkv-server"
-fi
-PY=""
-for cand in /usr/bin/python3 python3; do
-  if command -v "$cand" >/dev/null 2>&1 && "$cand" -c 'import redis' 2>/dev/null; then
-    PY=$cand
-    break
-  fi
-done
-if [ -z "$PY" ]; then
-  echo "fault: no python3 with the redis module (apt-get install python3-redis)" >&2
-  exit 1
-fi
+. tests/setup.sh
+test_setup fault RINGKV_FAULT_TMP
 if ! command -v iptables >/dev/null 2>&1; then
   echo "fault: iptables is missing (apt-get install iptables); the network faults need it" >&2
   exit 1
