@@ -222,30 +222,10 @@ static void failAll(busLink *l, const char *err) {
 /* A RESP array of bulk strings into out (cleared first). Our own: hiredis's
  * formatter calls sprintf for every header, measured at a few percent of a
  * replicated write's CPU. */
-static void formatArgv(buf *out, int argc, const char **argv, const size_t *lens) {
-    size_t total = 16;
-    for (int i = 0; i < argc; i++) total += lens[i] + 32;
-    bufClear(out);
-    bufReserve(out, total);
-    char num[24];
-    int nl = ll2string(num, sizeof(num), argc);
-    bufAppend(out, "*", 1);
-    bufAppend(out, num, (size_t)nl);
-    bufAppend(out, "\r\n", 2);
-    for (int i = 0; i < argc; i++) {
-        nl = ll2string(num, sizeof(num), (long long)lens[i]);
-        bufAppend(out, "$", 1);
-        bufAppend(out, num, (size_t)nl);
-        bufAppend(out, "\r\n", 2);
-        bufAppend(out, argv[i], lens[i]);
-        bufAppend(out, "\r\n", 2);
-    }
-}
-
 static buf wbuf; /* reused for every message written */
 
 static void writeArgv(struct bufferevent *bev, int argc, const char **argv, const size_t *lens) {
-    formatArgv(&wbuf, argc, argv, lens);
+    respFormatCommand(&wbuf, argc, argv, lens);
     bufferevent_write(bev, wbuf.ptr, wbuf.len);
     if (wbuf.cap > (1 << 20)) bufFree(&wbuf); /* a big one: do not keep it */
 }
@@ -564,7 +544,7 @@ static void sendEx(busLink *l, int argc, const char **argv, const size_t *lens, 
     if (handshake || l->state == LINK_UP) {
         writeArgv(l->bev, argc + 1, avp, alp);
     } else {
-        formatArgv(&wbuf, argc + 1, avp, alp);
+        respFormatCommand(&wbuf, argc + 1, avp, alp);
         p->msg = zmemdup(wbuf.ptr, wbuf.len);
         p->msglen = wbuf.len;
         if (wbuf.cap > (1 << 20)) bufFree(&wbuf);

@@ -227,7 +227,6 @@ typedef struct readOp {
     int level, ok, failed, outstanding;
     record merged;     /* values owned */
     long long start_us;
-    int unasked;       /* home replicas held back (read-fanout needed) */
     struct event *retry; /* read-retry-ms: asks the held-back ones */
 } readOp;
 
@@ -245,6 +244,12 @@ static void readFree(readOp *op) {
 
 static void sendRepair(int idx, int db, const char *key, size_t klen, const buf *enc);
 static int readAskHeldBack(readOp *op);
+
+static int heldBack(const readOp *op) {
+    int n = 0;
+    for (int i = 0; i < op->n; i++) n += op->t[i].state == RS_UNASKED;
+    return n;
+}
 
 static void readRepair(readOp *op) {
     if (op->merged.n == 0 || op->ok < 2) return; /* one answer: nothing to compare */
@@ -273,7 +278,7 @@ static void readProgress(readOp *op) {
             need = 1;
             dc = NULL;
         }
-        if (st == 0 && op->outstanding == 0 && op->unasked > 0) {
+        if (st == 0 && op->outstanding == 0 && heldBack(op)) {
             /* nothing in flight and not enough yet: the held-back ones */
             op->outstanding++;
             while (readAskHeldBack(op)) {}
@@ -317,7 +322,6 @@ static int readAskHeldBack(readOp *op) {
     for (int i = 0; i < op->n; i++) {
         if (op->t[i].state != RS_UNASKED) continue;
         op->t[i].state = RS_PENDING;
-        op->unasked--;
         cs.read_retries++;
         readAsk(op, i);
         return 1;
@@ -344,7 +348,7 @@ static void readRetry(evutil_socket_t fd, short what, void *arg) {
     readOp *op = arg;
     if (!op->r) return;
     op->outstanding++; /* hold the operation while asking */
-    while (op->unasked > 0 && readAskHeldBack(op)) {}
+    while (readAskHeldBack(op)) {}
     op->outstanding--;
     readProgress(op);
 }
@@ -444,6 +448,29 @@ static int readFanout(readOp *op) {
     return need < op->n ? need : op->n;
 }
 
+/* read-fanout needed: this node's copy and the next reachable replicas in
+ * preference order, ask in all, are asked; the others are held back
+ * (RS_UNASKED) until one fails or read-retry-ms passes. */
+static void readAskSome(readOp *op, int ask) {
+    int pick[MAX_REPLICAS], np = 0;
+    for (int i = 0; i < op->n; i++) {
+        op->t[i].state = RS_UNASKED;
+        if (op->t[i].member == gossipSelf()) pick[np++] = i;
+    }
+    for (int i = 0; i < op->n && np < ask; i++)
+        if (op->t[i].member != gossipSelf() && reachable(op->t[i].member)) pick[np++] = i;
+    /* all marked before any is asked: a failure asks a held-back one */
+    for (int j = 0; j < np; j++) op->t[pick[j]].state = RS_PENDING;
+    for (int j = 0; j < np; j++) readAsk(op, pick[j]);
+    for (; np < ask && readAskHeldBack(op); np++) {} /* too few reachable: fail fast */
+    if (op->r && heldBack(op) && server.read_retry_ms > 0) {
+        op->retry = evtimer_new(server.base, readRetry, op);
+        struct timeval tv = {(time_t)(server.read_retry_ms / 1000),
+                             (suseconds_t)(server.read_retry_ms % 1000) * 1000};
+        evtimer_add(op->retry, &tv);
+    }
+}
+
 void coordRead(request *r, int db, const char *key, size_t klen, coordCallback *cb, void *pd) {
     readOp *op = zcalloc(sizeof(*op));
     op->r = r;
@@ -462,36 +489,7 @@ void coordRead(request *r, int db, const char *key, size_t klen, coordCallback *
     op->outstanding++; /* hold the operation until every target was asked */
     int ask = readFanout(op);
     if (ask < home) {
-        /* read-fanout needed: this node's copy and the next reachable
-         * replicas in preference order, the others held back */
-        int self = -1, picked = 0;
-        for (int i = 0; i < home; i++) {
-            op->t[i].state = RS_UNASKED;
-            if (op->t[i].member == gossipSelf()) self = i;
-        }
-        op->unasked = home;
-        if (self >= 0) {
-            op->t[self].state = RS_PENDING;
-            op->unasked--;
-            picked++;
-        }
-        for (int i = 0; i < home && picked < ask; i++) {
-            if (op->t[i].state != RS_UNASKED || !reachable(op->t[i].member)) continue;
-            op->t[i].state = RS_PENDING;
-            op->unasked--;
-            picked++;
-        }
-        int asked[MAX_REPLICAS], na = 0;
-        for (int i = 0; i < home; i++)
-            if (op->t[i].state == RS_PENDING) asked[na++] = i;
-        for (int j = 0; j < na; j++) readAsk(op, asked[j]);
-        while (picked < ask && readAskHeldBack(op)) picked++; /* unreachable ones: fail fast */
-        if (op->r && op->unasked > 0 && server.read_retry_ms > 0) {
-            op->retry = evtimer_new(server.base, readRetry, op);
-            struct timeval tv = {(time_t)(server.read_retry_ms / 1000),
-                                 (suseconds_t)(server.read_retry_ms % 1000) * 1000};
-            evtimer_add(op->retry, &tv);
-        }
+        readAskSome(op, ask);
     } else {
         for (int i = 0; i < home; i++) readAsk(op, i);
     }

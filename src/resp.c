@@ -263,6 +263,27 @@ void respAddNullArray(struct evbuffer *out, int proto) {
 
 void respAddArrayLen(struct evbuffer *out, long long n) { addLenPrefixed(out, '*', n); }
 
+static void bufAddLenPrefixed(buf *out, char type, long long n) {
+    char num[24];
+    int nl = ll2string(num, sizeof(num), n);
+    bufAppend(out, &type, 1);
+    bufAppend(out, num, (size_t)nl);
+    bufAppend(out, "\r\n", 2);
+}
+
+void respFormatCommand(buf *out, int argc, const char **argv, const size_t *lens) {
+    size_t total = 16;
+    for (int i = 0; i < argc; i++) total += lens[i] + 32;
+    bufClear(out);
+    bufReserve(out, total);
+    bufAddLenPrefixed(out, '*', argc);
+    for (int i = 0; i < argc; i++) {
+        bufAddLenPrefixed(out, '$', (long long)lens[i]);
+        bufAppend(out, argv[i], lens[i]);
+        bufAppend(out, "\r\n", 2);
+    }
+}
+
 void respAddMapLen(struct evbuffer *out, int proto, long long n) {
     if (proto >= 3) addLenPrefixed(out, '%', n);
     else addLenPrefixed(out, '*', n * 2);

@@ -71,6 +71,10 @@ static inline const char *respArgPtr(const respParser *p, const char *buf, int i
     return (p->isinline ? p->inl.ptr : buf) + p->args[i].off;
 }
 
+/* A command as a RESP array of bulk strings, written into out (cleared
+ * first; argv/lens borrowed): what the cluster bus sends. */
+void respFormatCommand(buf *out, int argc, const char **argv, const size_t *lens);
+
 /* ---- reply writers. proto is 2 or 3 (RESP2 / RESP3). ---- */
 void respAddRaw(struct evbuffer *out, const char *s, size_t len);
 void respAddStatus(struct evbuffer *out, const char *s);           /* +s */
