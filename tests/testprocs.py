@@ -141,27 +141,47 @@ def wait_until(fn, timeout=10.0, what="condition", interval=0.05):
         time.sleep(interval)
 
 
-def wait_serving(proc, host, port, timeout):
+class EarlyExit(RuntimeError):
+    """A server exited while starting."""
+
+
+def wait_serving(proc, host, port, timeout, what, log_tail=lambda: ""):
     """Waits until the server proc answers on host:port as itself (INFO
-    process_id: not another process holding the port). -> None once it does;
-    else why not (the last error), and the caller tells an exit (then
-    proc.returncode is set and proc forgotten) from a timeout."""
+    process_id: not another process holding the port). Raises EarlyExit (with
+    log_tail()) if it exits first; kills it (SIGKILL, by pid) and raises
+    RuntimeError if it does not answer within timeout. what names it."""
     deadline = time.time() + timeout
     last = "no answer"
     while time.time() < deadline:
         if proc.poll() is not None:
             forget(proc)
-            return "exited with %s" % proc.returncode
+            raise EarlyExit("%s exited with %s during startup:\n%s" %
+                            (what, proc.returncode, log_tail()))
         try:
             c = redis.Redis(host=host, port=port, socket_timeout=2, socket_connect_timeout=2)
             try:
                 pid = c.info("server").get("process_id")
                 if pid == proc.pid:
-                    return None
+                    return
                 last = "process_id %r" % pid
             finally:
                 c.close()
         except (redis.RedisError, OSError) as e:
             last = e
         time.sleep(0.05)
-    return last
+    stop_proc(proc, signal.SIGKILL, timeout=5)
+    raise RuntimeError("%s did not answer within %ss (%r)" % (what, timeout, last))
+
+
+def log_tail(label, paths, n=3000):
+    """The last n bytes of each non-empty file of paths, headed by label and
+    the file's name: for a failure message."""
+    out = ""
+    for p in paths:
+        if os.path.exists(p):
+            with open(p, "rb") as f:
+                data = f.read()
+            if data:
+                out += "--- %s %s ---\n%s\n" % (label, os.path.basename(p),
+                                                data[-n:].decode("utf-8", "replace"))
+    return out

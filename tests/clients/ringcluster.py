@@ -28,7 +28,8 @@ import time
 import redis
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from testprocs import forget, free_port, port_free, stop_proc, track, wait_serving, wait_until  # noqa: E402,F401
+from testprocs import (forget, free_port, log_tail, port_free, stop_proc,  # noqa: E402,F401
+                       track, wait_serving, wait_until)
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SERVER_BIN = os.environ.get("RINGKV_SERVER", os.path.join(ROOT, "src", "ringkv-server"))
@@ -86,15 +87,8 @@ class Node:
         self.out = open(os.path.join(self.dir, "stdout.log"), "ab")
         self.proc = track(subprocess.Popen(self.argv(), stdout=self.out, stderr=subprocess.STDOUT,
                                            stdin=subprocess.DEVNULL))
-        why = wait_serving(self.proc, self.host, self.port, timeout)
-        if why is None:
-            return
-        if self.proc.returncode is not None:
-            raise RuntimeError("node %d (%s) exited with %s while starting:\n%s" %
-                               (self.i, self.addr, self.proc.returncode, self.log_tail()))
-        self.stop(signal.SIGKILL)
-        raise RuntimeError("node %d (%s) did not answer within %ss (%r)" %
-                           (self.i, self.addr, timeout, why))
+        wait_serving(self.proc, self.host, self.port, timeout,
+                     "node %d (%s)" % (self.i, self.addr), self.log_tail)
 
     def stop(self, sig=signal.SIGTERM, timeout=15.0):
         rc = None
@@ -106,16 +100,8 @@ class Node:
         return rc
 
     def log_tail(self, n=3000):
-        out = ""
-        for fn in ("log", "stdout.log"):
-            p = os.path.join(self.dir, fn)
-            if os.path.exists(p):
-                with open(p, "rb") as f:
-                    data = f.read()
-                if data:
-                    out += "--- node %d %s %s ---\n%s\n" % (
-                        self.i, self.addr, fn, data[-n:].decode("utf-8", "replace"))
-        return out
+        return log_tail("node %d %s" % (self.i, self.addr),
+                        [os.path.join(self.dir, fn) for fn in ("log", "stdout.log")], n)
 
 
 class RingCluster:

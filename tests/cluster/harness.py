@@ -52,7 +52,8 @@ import unittest
 import redis
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from testprocs import free_port, stop_proc, track, wait_serving, wait_until  # noqa: E402
+from testprocs import (EarlyExit, free_port, log_tail, stop_proc, track,  # noqa: E402
+                       wait_serving, wait_until)
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SERVER_BIN = os.environ.get("RINGKV_SERVER", os.path.join(ROOT, "src", "ringkv-server"))
@@ -73,10 +74,6 @@ NET = os.environ.get("RINGKV_CLUSTER_NET", "127.0.2.")
 # fault of the code under test. A killed node's connections are refused at
 # once on loopback, so the long reply deadline costs these tests no time.
 FAST = {"gossip-interval": "200", "fail-timeout": "2500", "replica-timeout": "3000"}
-
-class EarlyExit(RuntimeError):
-    """A node exited while starting."""
-
 
 class NodeLine:
     """One line of RING NODES:
@@ -144,15 +141,8 @@ class Node:
             self.wait_ready(timeout)
 
     def wait_ready(self, timeout):
-        why = wait_serving(self.proc, self.host, self.port, timeout)
-        if why is None:
-            return
-        if self.proc.returncode is not None:
-            raise EarlyExit("node %d (%s) exited with %s during startup:\n%s" %
-                            (self.index, self.addr, self.proc.returncode, self.log_tail()))
-        self.signal_stop(signal.SIGKILL)
-        raise RuntimeError("node %d (%s) did not answer within %ss (%r)" %
-                           (self.index, self.addr, timeout, why))
+        wait_serving(self.proc, self.host, self.port, timeout,
+                     "node %d (%s)" % (self.index, self.addr), self.log_tail)
 
     def signal_stop(self, sig, timeout=15.0):
         rc = None
@@ -171,16 +161,8 @@ class Node:
             return f.read().decode("utf-8", "replace")
 
     def log_tail(self, n=3000):
-        out = ""
-        for fn in ("log", "stdout.log"):
-            p = os.path.join(self.dir, fn)
-            if os.path.exists(p):
-                with open(p, "rb") as f:
-                    data = f.read()
-                if data:
-                    out += "--- node %d %s %s ---\n%s\n" % (
-                        self.index, self.addr, fn, data[-n:].decode("utf-8", "replace"))
-        return out
+        return log_tail("node %d %s" % (self.index, self.addr),
+                        [os.path.join(self.dir, fn) for fn in ("log", "stdout.log")], n)
 
 
 class Cluster:

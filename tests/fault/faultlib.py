@@ -37,8 +37,8 @@ import time
 import redis
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from testprocs import (exit_on_signals, free_port, on_cleanup, stop_proc,  # noqa: E402,F401
-                       track, wait_serving, wait_until)
+from testprocs import (EarlyExit, exit_on_signals, free_port, log_tail,  # noqa: E402,F401
+                       on_cleanup, stop_proc, track, wait_serving, wait_until)
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SERVER_BIN = os.environ.get("RINGKV_SERVER", os.path.join(ROOT, "src", "ringkv-server"))
@@ -77,10 +77,6 @@ def parse_info(text):
             k, _, v = line.partition(":")
             out[k.strip()] = v.strip()
     return out
-
-
-class EarlyExit(RuntimeError):
-    pass
 
 
 class Node:
@@ -132,15 +128,8 @@ class Node:
                                      stdin=subprocess.DEVNULL)
         track(self.proc)
         self.paused = False
-        why = wait_serving(self.proc, self.host, self.port, timeout)
-        if why is None:
-            return
-        if self.proc.returncode is not None:
-            raise EarlyExit("node %d (%s) exited with %s during startup:\n%s" %
-                            (self.index, self.addr, self.proc.returncode, self.log_tail()))
-        self.signal_stop(signal.SIGKILL)
-        raise RuntimeError("node %d (%s) did not answer within %ss (%r)" %
-                           (self.index, self.addr, timeout, why))
+        wait_serving(self.proc, self.host, self.port, timeout,
+                     "node %d (%s)" % (self.index, self.addr), self.log_tail)
 
     def signal_stop(self, sig, timeout=15.0):
         rc = None
@@ -153,16 +142,8 @@ class Node:
         return rc
 
     def log_tail(self, n=3000):
-        out = ""
-        for fn in (self.logfile(), os.path.join(self.logdir, "n%d.stdout" % self.index)):
-            if os.path.exists(fn):
-                with open(fn, "rb") as f:
-                    data = f.read()
-                if data:
-                    out += "--- node %d %s %s ---\n%s\n" % (
-                        self.index, self.addr, os.path.basename(fn),
-                        data[-n:].decode("utf-8", "replace"))
-        return out
+        return log_tail("node %d %s" % (self.index, self.addr),
+                        [self.logfile(), os.path.join(self.logdir, "n%d.stdout" % self.index)], n)
 
 
 class Cluster:
