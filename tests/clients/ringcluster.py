@@ -11,6 +11,7 @@ tests/testprocs.py, as in every harness here; nothing is killed by name.
 
     c = RingCluster("clients", net="127.0.3", first=11)   nodes on 127.0.3.11, .12, ...
     c.start(3, http=True)                  3 nodes (+ --http-port each)
+    RingCluster.running(name, 3, **opts)   both at once; closed if starting fails
     c.host(i), c.port(i), c.http_port(i)
     c.client(i) -> redis.Redis (str replies)
     c.cmd(i, *args)                        one command on a fresh connection
@@ -109,6 +110,18 @@ class RingCluster:
         self.dir = tempfile.mkdtemp(prefix="ringkv-%s-" % name, dir=TMP_PARENT)
         self.net, self.first = net, first
         self.nodes = []
+
+    @classmethod
+    def running(cls, name, n, net="127.0.3", first=11, **opts):
+        """A cluster of n nodes, started (start()'s options); closed again,
+        every process stopped, if starting fails."""
+        c = cls(name, net=net, first=first)
+        try:
+            c.start(n, **opts)
+        except BaseException:
+            c.close()
+            raise
+        return c
 
     def start(self, n, http=False, **opts):
         o = dict(FAST)

@@ -39,12 +39,7 @@ class BenchmarkTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.cluster = ringcluster.RingCluster("bench", net="127.0.3", first=31)
-        try:
-            cls.cluster.start(3, replication=3)
-        except Exception:
-            cls.cluster.close()
-            raise
+        cls.cluster = ringcluster.RingCluster.running("bench", 3, first=31, replication=3)
 
     @classmethod
     def tearDownClass(cls):

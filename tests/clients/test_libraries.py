@@ -91,12 +91,7 @@ class LibraryTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="ringkv-clients-", dir=ringcluster.TMP_PARENT)
-        cls.cluster = ringcluster.RingCluster("clients", net="127.0.3", first=11)
-        try:
-            cls.cluster.start(3, replication=3)
-        except Exception:
-            cls.cluster.close()
-            raise
+        cls.cluster = ringcluster.RingCluster.running("clients", 3, first=11, replication=3)
 
     @classmethod
     def tearDownClass(cls):

@@ -15,7 +15,6 @@ goes (a wrong type there aborts redis-cli at start). These tests:
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -172,19 +171,6 @@ class Tmux:
                 pass
 
 
-def free_port(host):
-    for _ in range(200):
-        s = socket.socket()
-        try:
-            s.bind((host, 0))
-            return s.getsockname()[1]
-        except OSError:
-            pass
-        finally:
-            s.close()
-    raise RuntimeError("no free port")
-
-
 class RedisCliTest(unittest.TestCase):
     cluster = None
     oracle = None
@@ -197,7 +183,7 @@ class RedisCliTest(unittest.TestCase):
             cls.cluster.start(3, replication=3)
             # real redis-server 7.0, the oracle for what redis-cli shows
             cls.ohost = "127.0.3.29"
-            cls.oport = free_port(cls.ohost)
+            cls.oport = ringcluster.free_port(cls.ohost)
             cls.oracle = ringcluster.track(subprocess.Popen(
                 ["redis-server", "--port", str(cls.oport), "--bind", cls.ohost, "--save", "",
                  "--appendonly", "no", "--dir", cls.tmp, "--daemonize", "no"],
