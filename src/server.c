@@ -411,9 +411,12 @@ int main(int argc, char **argv) {
     serverLog(LL_NOTICE, "Ready to accept connections on %s:%d (cluster bus %d)", server.bind,
               server.port, server.bus_port);
 
+    /* One pass runs every ready event; the replies they produced are then
+     * written together before the loop waits again (clientsWritePending). */
     while (!server.shutdown_asap) {
-        event_base_dispatch(server.base);
-        if (!server.shutdown_asap) break;
+        int rc = event_base_loop(server.base, EVLOOP_ONCE);
+        clientsWritePending();
+        if (rc != 0) break; /* no events left, or an error */
     }
     serverShutdown(0);
     return 0;
