@@ -11,6 +11,7 @@
  *   - an inbound connection answers nothing but HELLO until HELLO succeeded.
  */
 #include "bus.h"
+#include "outflush.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -227,6 +228,7 @@ static buf wbuf; /* reused for every message written */
 static void writeArgv(struct bufferevent *bev, int argc, const char **argv, const size_t *lens) {
     respFormatCommand(&wbuf, argc, argv, lens);
     bufferevent_write(bev, wbuf.ptr, wbuf.len);
+    outflushQueue(bev); /* written at the end of this loop pass */
     if (wbuf.cap > (1 << 20)) bufFree(&wbuf); /* a big one: do not keep it */
 }
 
@@ -243,7 +245,10 @@ static void linkRetry(evutil_socket_t fd, short what, void *arg) {
 static void linkDown(busLink *l, const char *why) {
     if (l->state == LINK_UP)
         serverLog(LL_VERBOSE, "Cluster bus link to %s lost: %s", l->addr, why);
-    if (l->bev) bufferevent_free(l->bev);
+    if (l->bev) {
+        outflushForget(l->bev);
+        bufferevent_free(l->bev);
+    }
     l->bev = NULL;
     if (l->reader) redisReaderFree(l->reader);
     l->reader = NULL;
@@ -297,6 +302,13 @@ static void linkRead(struct bufferevent *bev, void *arg) {
     }
 }
 
+/* Connected, or the output outflush.c handed over is drained: from now on
+ * outflush.c writes (a plain socket's bufferevent keeps EV_WRITE off). */
+static void linkWrite(struct bufferevent *bev, void *arg) {
+    UNUSED(arg);
+    if (!tlsClusterEnabled()) bufferevent_disable(bev, EV_WRITE);
+}
+
 static void linkEvent(struct bufferevent *bev, short what, void *arg) {
     UNUSED(bev);
     busLink *l = arg;
@@ -333,6 +345,7 @@ static void linkUp(busLink *l) {
     for (pending *p = l->head; p; p = p->next) {
         if (!p->msg) continue;
         bufferevent_write(l->bev, p->msg, p->msglen);
+        outflushQueue(l->bev);
         zfree(p->msg);
         p->msg = NULL;
     }
@@ -431,7 +444,7 @@ static void linkConnect(busLink *l) {
         return;
     }
     l->reader = newReader();
-    bufferevent_setcb(l->bev, linkRead, NULL, linkEvent, l);
+    bufferevent_setcb(l->bev, linkRead, linkWrite, linkEvent, l);
     bufferevent_enable(l->bev, EV_READ | EV_WRITE);
     l->state = LINK_CONNECTING;
     l->connect_deadline = nowMs() + server.replica_timeout;
@@ -465,7 +478,10 @@ void busLinkRelease(busLink *l) {
     if (!*pp) return;
     *pp = l->next;
     failAll(l, "link released");
-    if (l->bev) bufferevent_free(l->bev);
+    if (l->bev) {
+        outflushForget(l->bev);
+        bufferevent_free(l->bev);
+    }
     if (l->reader) redisReaderFree(l->reader);
     event_free(l->retry_ev);
     zfree(l);
@@ -583,6 +599,7 @@ static void connFree(busConn *c) {
     if (c->prev) c->prev->next = c->next;
     else bus.conns = c->next;
     if (c->next) c->next->prev = c->prev;
+    outflushForget(c->bev);
     bufferevent_free(c->bev);
     redisReaderFree(c->reader);
     zfree(c);
@@ -652,6 +669,8 @@ void busRegister(const char *name, busHandler *h) {
 static void connCloseSoon(busConn *c) {
     c->closing = 1;
     bufferevent_disable(c->bev, EV_READ);
+    /* the bufferevent writes what is left, and connWrite frees us after */
+    bufferevent_enable(c->bev, EV_WRITE);
 }
 
 /* How long a request may have been under way when it arrives: past its
@@ -860,6 +879,7 @@ static void connRead(struct bufferevent *bev, void *arg) {
 static void connWrite(struct bufferevent *bev, void *arg) {
     busConn *c = arg;
     if (c->closing && evbuffer_get_length(bufferevent_get_output(bev)) == 0) connFree(c);
+    else if (!c->closing && !tlsClusterEnabled()) bufferevent_disable(bev, EV_WRITE); /* outflush.c's again */
 }
 
 static void connEvent(struct bufferevent *bev, short what, void *arg) {
@@ -891,7 +911,7 @@ static void busAccept(struct evconnlistener *lst, evutil_socket_t fd, struct soc
     }
     c->reader = newReader();
     bufferevent_setcb(c->bev, connRead, connWrite, connEvent, c);
-    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    bufferevent_enable(c->bev, tlsClusterEnabled() ? EV_READ | EV_WRITE : EV_READ);
     c->next = bus.conns;
     if (bus.conns) bus.conns->prev = c;
     bus.conns = c;

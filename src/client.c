@@ -38,6 +38,7 @@
 #include "coord.h"
 #include "keylock.h"
 #include "metrics.h"
+#include "outflush.h"
 #include "tls.h"
 #include "server.h"
 
@@ -53,15 +54,6 @@ static int resumeLen, resumeCap;
 static struct event *resumeEv;
 static void scheduleResume(client *c);
 static struct event *closeEv; /* frees the clients of closeList */
-/* Plain-TCP clients with replies to send. Like Redis, replies are written
- * once per pass of the event loop, after every ready event has run
- * (clientsWritePending, called by the main loop): one write per client per
- * pass, and the replies of many clients leave back to back, so a client
- * process asleep in epoll is woken once for all of them instead of once per
- * reply. Only what the socket does not take is left to the bufferevent's
- * write event. TLS clients keep the bufferevent's own writing. */
-static client **writeList;
-static int writeLen, writeCap;
 static void processInput(client *c);
 
 /* ---------------------------------------------------------------- requests */
@@ -309,9 +301,6 @@ void clientFree(client *c) {
     if (c->flags & CLIENT_RESUME_PENDING)
         for (int i = 0; i < resumeLen; i++)
             if (resumeList[i] == c) resumeList[i] = resumeList[--resumeLen];
-    if (c->flags & CLIENT_WRITE_PENDING)
-        for (int i = 0; i < writeLen; i++)
-            if (writeList[i] == c) writeList[i] = NULL;
     /* requests still waiting for replicas or storage finish without us */
     request *r = c->head;
     while (r) {
@@ -326,7 +315,10 @@ void clientFree(client *c) {
         r = next;
     }
     multiFree(c);
-    if (c->bev) bufferevent_free(c->bev);
+    if (c->bev) {
+        outflushForget(c->bev);
+        bufferevent_free(c->bev);
+    }
     respParserFree(&c->parser);
     bufFree(&c->qb);
     zfree(c->name);
@@ -400,14 +392,11 @@ static void clientFlush(client *c) {
     if (moved) {
         c->last_interaction = mstime() / 1000;
         checkOutputLimits(c);
-        if (!c->tls && !(c->flags & (CLIENT_WRITE_PENDING | CLIENT_CLOSE_ASAP))) {
-            if (writeLen == writeCap) {
-                writeCap = writeCap ? writeCap * 2 : 64;
-                writeList = zrealloc(writeList, sizeof(*writeList) * (size_t)writeCap);
-            }
-            writeList[writeLen++] = c;
-            c->flags |= CLIENT_WRITE_PENDING;
-        }
+        /* written at the end of this loop pass (outflush.c); a client to
+         * close once its replies are out has the bufferevent write them, so
+         * that writeCallback sees the buffer drained */
+        if (c->flags & CLIENT_CLOSE_AFTER_REPLY) bufferevent_enable(c->bev, EV_WRITE);
+        else outflushQueue(c->bev);
     }
     if ((c->flags & CLIENT_CLOSE_AFTER_REPLY) && !c->head && outputPending(c) == 0)
         clientScheduleClose(c);
@@ -416,32 +405,6 @@ static void clientFlush(client *c) {
     if ((c->flags & CLIENT_READ_PAUSED) && c->nreqs < MAX_INFLIGHT / 2 &&
         !(c->flags & CLIENT_IN_CALLBACK))
         resumeReading(c);
-}
-
-/* Writes the replies waiting in plain-TCP clients' output buffers. What the
- * socket does not take now, the bufferevent's write event sends later
- * (writeCallback turns it off again once the buffer is empty). */
-void clientsWritePending(void) {
-    for (int i = 0; i < writeLen; i++) {
-        client *c = writeList[i];
-        if (!c) continue; /* freed meanwhile */
-        c->flags &= ~CLIENT_WRITE_PENDING;
-        if (c->flags & CLIENT_CLOSE_ASAP) continue;
-        struct evbuffer *out = bufferevent_get_output(c->bev);
-        if (evbuffer_get_length(out) == 0) continue;
-        /* the bufferevent keeps the buffer's front frozen: only it drains */
-        evbuffer_unfreeze(out, 1);
-        errno = 0;
-        int n = evbuffer_write(out, c->fd);
-        evbuffer_freeze(out, 1);
-        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-            clientScheduleClose(c);
-            continue;
-        }
-        if (evbuffer_get_length(out) > 0) bufferevent_enable(c->bev, EV_WRITE);
-        else if ((c->flags & CLIENT_CLOSE_AFTER_REPLY) && !c->head) clientScheduleClose(c);
-    }
-    writeLen = 0;
 }
 
 /* ---------------------------------------------------------------- dispatch */
@@ -698,7 +661,7 @@ static void writeCallback(struct bufferevent *bev, void *arg) {
     UNUSED(bev);
     client *c = arg;
     c->last_interaction = mstime() / 1000;
-    if (!c->tls) bufferevent_disable(bev, EV_WRITE); /* drained: back to clientsWritePending */
+    if (!c->tls) bufferevent_disable(bev, EV_WRITE); /* drained: back to outflush.c */
     if (c->obuf_soft_since) checkOutputLimits(c);
     if ((c->flags & CLIENT_CLOSE_AFTER_REPLY) && !c->head && outputPending(c) == 0)
         clientScheduleClose(c);

@@ -33,6 +33,7 @@
 #include "handoff.h"
 #include "hints.h"
 #include "http.h"
+#include "outflush.h"
 #include "store.h"
 #include "tls.h"
 
@@ -412,10 +413,10 @@ int main(int argc, char **argv) {
               server.port, server.bus_port);
 
     /* One pass runs every ready event; the replies they produced are then
-     * written together before the loop waits again (clientsWritePending). */
+     * written together before the loop waits again (outflush.c). */
     while (!server.shutdown_asap) {
         int rc = event_base_loop(server.base, EVLOOP_ONCE);
-        clientsWritePending();
+        outflushRun();
         if (rc != 0) break; /* no events left, or an error */
     }
     serverShutdown(0);

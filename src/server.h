@@ -54,7 +54,6 @@ struct command;
 #define CLIENT_READ_PAUSED (1 << 2)       /* reading stopped for backpressure */
 #define CLIENT_IN_CALLBACK (1 << 3)       /* inside its own read callback: free later */
 #define CLIENT_RESUME_PENDING (1 << 4)    /* on the list of clients whose waiting request can start */
-#define CLIENT_WRITE_PENDING (1 << 5)     /* on the list of clients to write to before the loop sleeps */
 
 typedef struct request request;
 typedef struct client client;
@@ -90,7 +89,7 @@ struct client {
     uint64_t id;                /* CLIENT ID */
     struct bufferevent *bev;    /* the connection */
     int fd;                     /* socket */
-    int tls;                    /* TLS: the bufferevent writes; else clientsWritePending does */
+    int tls;                    /* TLS: the bufferevent writes; else outflush.c does */
     char addr[64];              /* peer ip:port */
     char laddr[64];             /* local ip:port */
     char *name;                 /* CLIENT SETNAME, owned, or NULL */
@@ -237,7 +236,6 @@ void clientFree(client *c);
 /* Closes c soon (outside any of its callbacks); safe from anywhere. */
 void clientScheduleClose(client *c);
 void clientsCron(void);
-void clientsWritePending(void);
 request *requestCreate(client *c);
 /* Copies argc arguments into r (borrowed for the call). */
 void requestSetArgs(request *r, int argc, char **argv, const size_t *lens);

@@ -1,0 +1,16 @@
+/* outflush.h -- output written once per pass of the event loop (outflush.c
+ * has the contract with the bufferevents' owners). */
+#ifndef OUTFLUSH_H
+#define OUTFLUSH_H
+
+struct bufferevent;
+
+/* bev's output is written at the end of this pass of the loop. bev is
+ * borrowed until then (see outflushForget); TLS bufferevents are ignored. */
+void outflushQueue(struct bufferevent *bev);
+/* Drops bev from the queue: call before freeing it. */
+void outflushForget(struct bufferevent *bev);
+/* Writes the queued output; the main loop calls it after every pass. */
+void outflushRun(void);
+
+#endif
