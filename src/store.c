@@ -67,17 +67,23 @@ static struct {
 typedef struct overlayEntry {
     uint64_t hash;   /* 0 = empty slot */
     int cf;
-    char *key;       /* owned */
+    int deleted;     /* a delete: no value */
+    size_t key;      /* offset of the key in ov.arena */
     size_t klen;
-    char *val;       /* owned, NULL for a delete */
+    size_t val;      /* offset of the value in ov.arena */
     size_t vlen;
-    int deleted;
 } overlayEntry;
 
+/* Keys and values live in one arena per batch, and the slots in use are
+ * listed: a commit clears what the batch used, with no allocation per
+ * write and no walk over the whole table (a pipeline can grow it to
+ * thousands of slots, and a commit at -P 1 holds a handful of writes). */
 static struct {
     overlayEntry *slots;
-    size_t size;  /* power of two */
+    size_t size;     /* power of two */
     size_t used;
+    size_t *usedIdx; /* the slots in use (room for size / 2) */
+    buf arena;       /* this batch's keys and values */
 } ov;
 
 static uint64_t overlayHash(int cf, const char *key, size_t klen) {
@@ -85,68 +91,80 @@ static uint64_t overlayHash(int cf, const char *key, size_t klen) {
     return h ? h : 1;
 }
 
+static size_t overlayStash(const char *p, size_t len) {
+    size_t off = ov.arena.len;
+    bufAppend(&ov.arena, p, len);
+    return off;
+}
+
+/* Sets size slots (empty) and re-inserts the entries in use. */
+static void overlayResize(size_t size) {
+    overlayEntry *old = ov.slots;
+    size_t oldused = ov.used;
+    size_t *oldidx = ov.usedIdx;
+    ov.size = size;
+    ov.slots = zcalloc(sizeof(overlayEntry) * size);
+    ov.usedIdx = zmalloc(sizeof(size_t) * (size / 2));
+    ov.used = 0;
+    for (size_t i = 0; i < oldused; i++) {
+        overlayEntry *e = &old[oldidx[i]];
+        size_t j = e->hash & (size - 1);
+        while (ov.slots[j].hash) j = (j + 1) & (size - 1);
+        ov.slots[j] = *e;
+        ov.usedIdx[ov.used++] = j;
+    }
+    zfree(old);
+    zfree(oldidx);
+}
+
 static overlayEntry *overlayFind(int cf, const char *key, size_t klen, int create) {
     if (!ov.size) {
         if (!create) return NULL;
-        ov.size = 1024;
-        ov.slots = zcalloc(sizeof(overlayEntry) * ov.size);
+        overlayResize(1024);
     }
-    if (create && (ov.used + 1) * 2 > ov.size) {
-        overlayEntry *old = ov.slots;
-        size_t oldsize = ov.size;
-        ov.size *= 2;
-        ov.slots = zcalloc(sizeof(overlayEntry) * ov.size);
-        for (size_t i = 0; i < oldsize; i++) {
-            if (!old[i].hash) continue;
-            size_t j = old[i].hash & (ov.size - 1);
-            while (ov.slots[j].hash) j = (j + 1) & (ov.size - 1);
-            ov.slots[j] = old[i];
-        }
-        zfree(old);
-    }
+    if (create && (ov.used + 1) * 2 > ov.size) overlayResize(ov.size * 2);
     uint64_t h = overlayHash(cf, key, klen);
     size_t j = h & (ov.size - 1);
     while (ov.slots[j].hash) {
         overlayEntry *e = &ov.slots[j];
-        if (e->hash == h && e->cf == cf && e->klen == klen && !memcmp(e->key, key, klen)) return e;
+        if (e->hash == h && e->cf == cf && e->klen == klen &&
+            !memcmp(ov.arena.ptr + e->key, key, klen))
+            return e;
         j = (j + 1) & (ov.size - 1);
     }
     if (!create) return NULL;
     overlayEntry *e = &ov.slots[j];
     e->hash = h;
     e->cf = cf;
-    e->key = zmemdup(key, klen);
+    e->key = overlayStash(key, klen);
     e->klen = klen;
-    e->val = NULL;
-    ov.used++;
+    ov.usedIdx[ov.used++] = j;
     return e;
 }
 
 static void overlaySet(int cf, const char *key, size_t klen, const char *val, size_t vlen,
                        int deleted) {
     overlayEntry *e = overlayFind(cf, key, klen, 1);
-    zfree(e->val);
-    e->val = deleted ? NULL : zmemdup(val, vlen);
+    /* a key written twice in a batch leaves its first value in the arena
+     * until the commit */
+    e->val = deleted ? 0 : overlayStash(val, vlen);
     e->vlen = deleted ? 0 : vlen;
     e->deleted = deleted;
 }
 
 static void overlayClear(void) {
-    if (!ov.used) return;
-    for (size_t i = 0; i < ov.size; i++) {
-        overlayEntry *e = &ov.slots[i];
-        if (!e->hash) continue;
-        zfree(e->key);
-        zfree(e->val);
-        e->hash = 0;
-    }
+    for (size_t i = 0; i < ov.used; i++) ov.slots[ov.usedIdx[i]].hash = 0;
     ov.used = 0;
+    ov.arena.len = 0;
     /* a burst made it big: give the memory back */
     if (ov.size > 65536) {
         zfree(ov.slots);
+        zfree(ov.usedIdx);
         ov.slots = NULL;
+        ov.usedIdx = NULL;
         ov.size = 0;
     }
+    if (ov.arena.cap > (64u << 20)) bufFree(&ov.arena);
 }
 
 static _Atomic unsigned long long syncCount; /* WAL syncs by the sync thread */
@@ -334,7 +352,7 @@ int storeGet(int cf, const char *key, size_t klen, storeValue *v) {
         }
         v->ptr = malloc(o->vlen ? o->vlen : 1); /* freed by rocksdb_free, i.e. free() */
         if (!v->ptr) abort();
-        memcpy(v->ptr, o->val, o->vlen);
+        memcpy(v->ptr, ov.arena.ptr + o->val, o->vlen);
         v->len = o->vlen;
         return 1;
     }
@@ -565,6 +583,9 @@ void storeClose(void) {
     rocksdb_writebatch_destroy(st.batch);
     overlayClear();
     zfree(ov.slots);
+    zfree(ov.usedIdx);
+    bufFree(&ov.arena);
+    memset(&ov, 0, sizeof(ov));
     rocksdb_readoptions_destroy(st.ropts);
     rocksdb_readoptions_destroy(st.iteropts);
     rocksdb_readoptions_destroy(st.prefixopts);
