@@ -121,6 +121,26 @@ class Wire(unittest.TestCase):
         finally:
             r.close()
 
+    def test_a_client_that_stops_reading_gets_every_reply_later(self):
+        """Replies the socket does not take at once wait in the server and
+        leave once the client reads again, in order; meanwhile other clients
+        are served, and afterwards the slow client is served as before."""
+        c = self.c
+        v = os.urandom(1 << 20)
+        self.assertEqual(c.cmd("SET", "big", v), "+OK")
+        # 40 MB of replies, far more than the socket buffers hold
+        c.send(b"".join(encode("GET", "big") for _ in range(40)) + encode("PING"))
+        with self.rk.raw() as other:
+            for i in range(50):
+                self.assertEqual(other.cmd("SET", "o:%d" % i, i), "+OK")
+            self.assertEqual(other.cmd("GET", "o:49"), b"49")
+        for i in range(40):
+            self.assertEqual(c.read_reply(), v, i)
+        self.assertEqual(c.read_reply(), "+PONG")
+        for i in range(200):
+            self.assertEqual(c.cmd("SET", "after:%d" % i, i), "+OK")
+            self.assertEqual(c.cmd("GET", "after:%d" % i), str(i).encode())
+
     def test_inline_commands(self):
         c = self.c
         c.send(b"PING\r\n")
