@@ -339,10 +339,10 @@ static size_t outputPending(client *c) {
 
 static void checkOutputLimits(client *c) {
     size_t len = outputPending(c);
-    long long now = mstime();
     int over = 0;
     if (server.obuf_hard && (long long)len > server.obuf_hard) over = 1;
     if (server.obuf_soft && (long long)len > server.obuf_soft) {
+        long long now = mstime();
         if (!c->obuf_soft_since) c->obuf_soft_since = now;
         else if (now - c->obuf_soft_since > server.obuf_soft_secs * 1000) over = 1;
     } else {
@@ -390,7 +390,7 @@ static void clientFlush(client *c) {
         moved = 1;
     }
     if (moved) {
-        c->last_interaction = mstime() / 1000;
+        c->last_interaction = server.unixtime;
         checkOutputLimits(c);
         /* written at the end of this loop pass (outflush.c); a client to
          * close once its replies are out has the bufferevent write them, so
@@ -646,7 +646,7 @@ static void readCallback(struct bufferevent *bev, void *arg) {
     c->qb.len += n;
     c->qb.ptr[c->qb.len] = '\0';
     server.stat.net_input_bytes += (long long)n;
-    c->last_interaction = mstime() / 1000;
+    c->last_interaction = server.unixtime;
     if ((long long)c->qb.len > server.client_max_querybuf_len) {
         serverLog(LL_WARNING, "Closing client that reached max query buffer length: id=%llu addr=%s (qbuf=%zu)",
                   (unsigned long long)c->id, c->addr, c->qb.len);
@@ -660,7 +660,7 @@ static void readCallback(struct bufferevent *bev, void *arg) {
 static void writeCallback(struct bufferevent *bev, void *arg) {
     UNUSED(bev);
     client *c = arg;
-    c->last_interaction = mstime() / 1000;
+    c->last_interaction = server.unixtime;
     if (!c->tls) bufferevent_disable(bev, EV_WRITE); /* drained: back to outflush.c */
     if (c->obuf_soft_since) checkOutputLimits(c);
     if ((c->flags & CLIENT_CLOSE_AFTER_REPLY) && !c->head && outputPending(c) == 0)

@@ -217,6 +217,7 @@ struct server {
     uint64_t actor;              /* this data directory's incarnation: clock actor */
     char node_id[41];            /* stable node id (40 hex chars) */
     long long start_time;        /* unix ms */
+    long long unixtime;          /* unix s, read once per event-loop pass (clients' idle times) */
     long long cronloops;
     int shutdown_asap;
     char executable[1024];
