@@ -306,7 +306,7 @@ static void linkRead(struct bufferevent *bev, void *arg) {
  * outflush.c writes (a plain socket's bufferevent keeps EV_WRITE off). */
 static void linkWrite(struct bufferevent *bev, void *arg) {
     UNUSED(arg);
-    if (!tlsClusterEnabled()) bufferevent_disable(bev, EV_WRITE);
+    outflushDrained(bev);
 }
 
 static void linkEvent(struct bufferevent *bev, short what, void *arg) {
@@ -879,7 +879,7 @@ static void connRead(struct bufferevent *bev, void *arg) {
 static void connWrite(struct bufferevent *bev, void *arg) {
     busConn *c = arg;
     if (c->closing && evbuffer_get_length(bufferevent_get_output(bev)) == 0) connFree(c);
-    else if (!c->closing && !tlsClusterEnabled()) bufferevent_disable(bev, EV_WRITE); /* outflush.c's again */
+    else if (!c->closing) outflushDrained(bev);
 }
 
 static void connEvent(struct bufferevent *bev, short what, void *arg) {
@@ -911,7 +911,7 @@ static void busAccept(struct evconnlistener *lst, evutil_socket_t fd, struct soc
     }
     c->reader = newReader();
     bufferevent_setcb(c->bev, connRead, connWrite, connEvent, c);
-    bufferevent_enable(c->bev, tlsClusterEnabled() ? EV_READ | EV_WRITE : EV_READ);
+    outflushEnable(c->bev);
     c->next = bus.conns;
     if (bus.conns) bus.conns->prev = c;
     bus.conns = c;

@@ -661,7 +661,7 @@ static void writeCallback(struct bufferevent *bev, void *arg) {
     UNUSED(bev);
     client *c = arg;
     c->last_interaction = server.unixtime;
-    if (!c->tls) bufferevent_disable(bev, EV_WRITE); /* drained: back to outflush.c */
+    outflushDrained(bev);
     if (c->obuf_soft_since) checkOutputLimits(c);
     if ((c->flags & CLIENT_CLOSE_AFTER_REPLY) && !c->head && outputPending(c) == 0)
         clientScheduleClose(c);
@@ -753,8 +753,7 @@ void clientAccept(int fd, const char *addr, int tls) {
     }
     bufferevent_setcb(c->bev, readCallback, writeCallback, eventCallback, c);
     bufferevent_setwatermark(c->bev, EV_READ, 0, READ_CHUNK * 16);
-    c->tls = tls;
-    bufferevent_enable(c->bev, tls ? EV_READ | EV_WRITE : EV_READ);
+    outflushEnable(c->bev);
     c->next = server.clients;
     if (server.clients) server.clients->prev = c;
     server.clients = c;

@@ -243,7 +243,7 @@ static void readFree(readOp *op) {
 }
 
 static void sendRepair(int idx, int db, const char *key, size_t klen, const buf *enc);
-static int readAskHeldBack(readOp *op);
+static void readAskRest(readOp *op);
 
 static int heldBack(const readOp *op) {
     int n = 0;
@@ -279,11 +279,7 @@ static void readProgress(readOp *op) {
             dc = NULL;
         }
         if (st == 0 && op->outstanding == 0 && heldBack(op)) {
-            /* nothing in flight and not enough yet: the held-back ones */
-            op->outstanding++;
-            while (readAskHeldBack(op)) {}
-            op->outstanding--;
-            readProgress(op);
+            readAskRest(op); /* nothing in flight and not enough yet */
             return;
         }
         if (st == 1) {
@@ -315,7 +311,6 @@ static void readProgress(readOp *op) {
 }
 
 static void readAsk(readOp *op, int i);
-static void readProgress(readOp *op);
 
 /* Asks the first held-back home replica; 0 if there was none. */
 static int readAskHeldBack(readOp *op) {
@@ -342,15 +337,19 @@ static void readFailed(readOp *op, int i) {
     }
 }
 
-static void readRetry(evutil_socket_t fd, short what, void *arg) {
-    UNUSED(fd);
-    UNUSED(what);
-    readOp *op = arg;
-    if (!op->r) return;
+/* Asks every held-back replica, then sees whether the read can answer. */
+static void readAskRest(readOp *op) {
     op->outstanding++; /* hold the operation while asking */
     while (readAskHeldBack(op)) {}
     op->outstanding--;
     readProgress(op);
+}
+
+static void readRetry(evutil_socket_t fd, short what, void *arg) {
+    UNUSED(fd);
+    UNUSED(what);
+    readOp *op = arg;
+    if (op->r) readAskRest(op);
 }
 
 static void readAnswered(int ok, const redisReply *reply, const char *err, void *pd) {

@@ -9,6 +9,8 @@
  * the cluster bus do the same through this file.
  *
  * API:
+ *   outflushEnable(bev)  a new connection: reading on, and writing as below
+ *   outflushDrained(bev) the owner's write callback: back to outflushRun
  *   outflushQueue(bev)   its output is to be written at the end of this pass
  *   outflushForget(bev)  before bufferevent_free: drop it from the queue
  *   outflushRun()        the main loop, after each pass: write what is queued
@@ -21,10 +23,9 @@
  *     the bufferevent (EV_WRITE enabled): it writes the rest when the socket
  *     is writable, or reports the error to the owner's event callback as
  *     usual; the owner's write callback (run once the output is drained)
- *     disables EV_WRITE again;
+ *     calls outflushDrained, which disables EV_WRITE again;
  *   - the queue holds borrowed pointers, so owners call outflushForget before
  *     freeing a queued bufferevent. */
-#include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
@@ -33,12 +34,22 @@
 #include "outflush.h"
 #include "util.h"
 
+static int isTls(struct bufferevent *bev) { return bufferevent_openssl_get_ssl(bev) != NULL; }
+
+void outflushEnable(struct bufferevent *bev) {
+    bufferevent_enable(bev, isTls(bev) ? EV_READ | EV_WRITE : EV_READ);
+}
+
+void outflushDrained(struct bufferevent *bev) {
+    if (!isTls(bev)) bufferevent_disable(bev, EV_WRITE);
+}
+
 static struct bufferevent **queue; /* borrowed; NULL = forgotten */
 static int queueLen, queueCap;
 
 void outflushQueue(struct bufferevent *bev) {
     if (queueLen && queue[queueLen - 1] == bev) return; /* the usual repeat */
-    if (bufferevent_openssl_get_ssl(bev)) return;
+    if (isTls(bev)) return;
     if (queueLen == queueCap) {
         queueCap = queueCap ? queueCap * 2 : 64;
         queue = zrealloc(queue, sizeof(*queue) * (size_t)queueCap);

@@ -5,6 +5,12 @@
 
 struct bufferevent;
 
+/* Turns reading on for a new connection, and writing only for TLS (a plain
+ * socket is written by outflushRun). */
+void outflushEnable(struct bufferevent *bev);
+/* For the owner's write callback (output drained): a plain socket's writing
+ * goes back to outflushRun. */
+void outflushDrained(struct bufferevent *bev);
 /* bev's output is written at the end of this pass of the loop. bev is
  * borrowed until then (see outflushForget); TLS bufferevents are ignored. */
 void outflushQueue(struct bufferevent *bev);

@@ -165,7 +165,7 @@ static void cron(evutil_socket_t fd, short what, void *arg) {
     UNUSED(what);
     UNUSED(arg);
     server.cronloops++;
-    server.unixtime = mstime() / 1000; /* a pass can start long before its events */
+    server.unixtime = mstime() / 1000; /* clients' idle times: 1/hz is precise enough */
     int persec = server.hz;
     infoTrackOps();
     /* active expiry: at most a quarter of the cron period */
@@ -338,6 +338,7 @@ int main(int argc, char **argv) {
     }
     if (realpath("/proc/self/exe", server.executable) == NULL) server.executable[0] = '\0';
     server.start_time = mstime();
+    server.unixtime = server.start_time / 1000;
     server.stat.stat_reset_time = server.start_time;
 
     if (server.daemonize) {
@@ -416,7 +417,6 @@ int main(int argc, char **argv) {
     /* One pass runs every ready event; the replies they produced are then
      * written together before the loop waits again (outflush.c). */
     while (!server.shutdown_asap) {
-        server.unixtime = mstime() / 1000;
         int rc = event_base_loop(server.base, EVLOOP_ONCE);
         outflushRun();
         if (rc != 0) break; /* no events left, or an error */

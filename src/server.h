@@ -89,7 +89,6 @@ struct client {
     uint64_t id;                /* CLIENT ID */
     struct bufferevent *bev;    /* the connection */
     int fd;                     /* socket */
-    int tls;                    /* TLS: the bufferevent writes; else outflush.c does */
     char addr[64];              /* peer ip:port */
     char laddr[64];             /* local ip:port */
     char *name;                 /* CLIENT SETNAME, owned, or NULL */
@@ -217,7 +216,7 @@ struct server {
     uint64_t actor;              /* this data directory's incarnation: clock actor */
     char node_id[41];            /* stable node id (40 hex chars) */
     long long start_time;        /* unix ms */
-    long long unixtime;          /* unix s, read once per event-loop pass (clients' idle times) */
+    long long unixtime;          /* unix s, updated by the cron (clients' idle times) */
     long long cronloops;
     int shutdown_asap;
     char executable[1024];
