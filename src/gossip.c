@@ -4,7 +4,11 @@
  * Wire format of a table (the GOSSIP request's argument and its answer):
  * one line per member,
  *   id host port busport dc rack weight generation heartbeat status statusver suspect
- * where suspect is 1 if the sender suspects that member. Merging keeps, per
+ *   synced aware
+ * where suspect is 1 if the sender suspects that member, synced the hash of
+ * the future ring whose partitions it holds and aware the hash of the future
+ * ring it knows of (hex; a line without aware, from an older node, counts as
+ * knowing nothing: a membership change then waits for it). Merging keeps, per
  * member, the newest heartbeat (generation first), the address and
  * placement of the newest generation, and the status with the highest
  * version. A node's own entry is only ever written by itself. */
@@ -40,6 +44,8 @@ static struct {
     int nseeds;
     int dirty;         /* table changed: rebuild ring, save snapshot */
     long long rounds;
+    int heard;         /* a gossip exchange with a peer succeeded (gossipReady) */
+    int alone;         /* started with nobody to ask: a cluster of one */
 } g;
 
 static void saveSelfStatus(void);
@@ -66,6 +72,15 @@ member *gossipRingMember(int ri) { return &g.m[g.ringmap[ri]]; }
 int gossipRingMemberIndex(int ri) { return g.ringmap[ri]; }
 
 int gossipMemberUp(int i) { return i == 0 || !g.m[i].suspect; }
+
+/* A member that left is never "up", even while it still beats (it stops
+ * once its peers confirmed): it owns nothing and is asked nothing. */
+static int memberAlive(int i) { return g.m[i].status != MEMBER_LEFT && gossipMemberUp(i); }
+
+int gossipReady(void) {
+    if (!g.ring || g.ringn == 0) return 0; /* nobody owns anything yet */
+    return g.alone || g.heard;
+}
 
 int gossipUpCount(void) {
     int up = 0;
@@ -170,11 +185,19 @@ static void saveSnapshot(void) {
     bufFree(&b);
 }
 
+/* Another member listed at this node's own address is an earlier node that
+ * lived here (it left, and a new node took its address): dialling it would
+ * reach ourselves. */
+static int atOwnAddress(const member *m) {
+    return !strcmp(m->host, server.announce_host) && m->busport == server.bus_port;
+}
+
 static void applyChanges(void) {
     if (!g.dirty) return;
     g.dirty = 0;
     for (int i = 1; i < g.n; i++)
-        if (!g.m[i].link && g.m[i].host[0]) g.m[i].link = busLinkGet(g.m[i].host, g.m[i].busport);
+        if (!g.m[i].link && g.m[i].host[0] && !atOwnAddress(&g.m[i]))
+            g.m[i].link = busLinkGet(g.m[i].host, g.m[i].busport);
     rebuildRing();
     saveSnapshot();
 }
@@ -202,6 +225,15 @@ void gossipSetSelfStatus(int status) {
 
 int gossipSelfStatus(void) { return g.m[0].status; }
 void gossipSetSynced(uint64_t h) { g.m[0].synced = h; }
+
+int gossipAllAware(int *waiting) {
+    uint64_t h = gossipFutureHash();
+    int w = 0;
+    for (int i = 1; i < g.n; i++)
+        if (memberAlive(i) && g.m[i].aware != h) w++;
+    if (waiting) *waiting = w;
+    return w == 0;
+}
 
 /* Every member that is up reports it has what the future ring gives it. */
 int gossipAllSynced(void) {
@@ -242,11 +274,12 @@ int gossipForget(const char *id, char *err, size_t errlen) {
 static void encodeTable(buf *out) {
     for (int i = 0; i < g.n; i++) {
         member *m = &g.m[i];
-        bufPrintf(out, "%s %s %d %d %s %s %d %llu %llu %d %llu %d %llx\n", m->id, m->host,
+        uint64_t aware = i == 0 ? gossipFutureHash() : m->aware;
+        bufPrintf(out, "%s %s %d %d %s %s %d %llu %llu %d %llu %d %llx %llx\n", m->id, m->host,
                   m->port, m->busport, m->dc, m->rack, m->weight,
                   (unsigned long long)m->generation, (unsigned long long)m->heartbeat, m->status,
                   (unsigned long long)m->status_ver, i == 0 ? 0 : m->suspect,
-                  (unsigned long long)m->synced);
+                  (unsigned long long)m->synced, (unsigned long long)aware);
     }
 }
 
@@ -284,11 +317,11 @@ static int mergeTable(const char *sender, const char *text, size_t len) {
         p = nl + 1;
         char id[64], host[64], dc[64], rack[64];
         int port, busport, weight, status, suspect;
-        unsigned long long gen, hb, sver, synced;
-        if (sscanf(line, "%63s %63s %d %d %63s %63s %d %llu %llu %d %llu %d %llx", id, host, &port,
-                   &busport, dc, rack, &weight, &gen, &hb, &status, &sver, &suspect,
-                   &synced) != 13)
-            return C_ERR;
+        unsigned long long gen, hb, sver, synced, aware = 0;
+        int fields = sscanf(line, "%63s %63s %d %d %63s %63s %d %llu %llu %d %llu %d %llx %llx", id,
+                            host, &port, &busport, dc, rack, &weight, &gen, &hb, &status, &sver,
+                            &suspect, &synced, &aware);
+        if (fields != 13 && fields != 14) return C_ERR;
         /* A new member takes its address and weight only from a line whose
          * generation (its start time) is above 0; a weight outside the
          * option's range would make every node build a ring that fails or
@@ -334,11 +367,13 @@ static int mergeTable(const char *sender, const char *text, size_t len) {
             m->generation = gen;
             m->heartbeat = hb;
             m->synced = synced;
+            m->aware = aware;
             busLinkKick(m->link);
             m->last_beat_ms = mstime();
             if (m->suspect) {
                 m->suspect = 0;
-                serverLog(LL_NOTICE, "Node %.40s (%s:%d) is back up", m->id, m->host, m->port);
+                if (m->status != MEMBER_LEFT)
+                    serverLog(LL_NOTICE, "Node %.40s (%s:%d) is back up", m->id, m->host, m->port);
             }
         }
         if (sver > m->status_ver) {
@@ -363,6 +398,8 @@ static void gossipReplied(int ok, const redisReply *reply, const char *err, void
         const redisReply *id = reply->element[3], *tab = reply->element[4];
         if (mergeTable(id->str, tab->str, tab->len) != C_OK)
             serverLog(LL_WARNING, "Malformed gossip from %.40s", id->str);
+        else
+            g.heard = 1;
         /* a seed answered: it is in the table now under its id */
         for (int i = 0; i < g.nseeds; i++) {
             if (sender && !strcmp(g.seeds[i], sender)) {
@@ -392,6 +429,7 @@ static void gossipHandler(busReq *req) {
         busReplyError(req, "malformed gossip");
         return;
     }
+    g.heard = 1;
     applyChanges();
     buf t;
     bufInit(&t);
@@ -406,8 +444,13 @@ static void detectFailures(void) {
     long long now = mstime();
     for (int i = 1; i < g.n; i++) {
         member *m = &g.m[i];
-        if (m->status == MEMBER_LEFT) continue;
         int sus = now - m->last_beat_ms > server.fail_timeout;
+        if (m->status == MEMBER_LEFT) {
+            /* gone on purpose: shown down once it stopped, without alarms */
+            m->suspect = sus;
+            m->down = sus;
+            continue;
+        }
         if (sus && !m->suspect)
             serverLog(LL_WARNING, "Node %.40s (%s:%d) suspected down: no heartbeat for %lld ms",
                       m->id, m->host, m->port, now - m->last_beat_ms);
@@ -543,11 +586,11 @@ static void loadSnapshot(void) {
     storeValueFree(&v);
 }
 
-void gossipInit(void) {
+int gossipInit(void) {
     char err[256];
     if (ringParseReplication(server.replication, g.spec, &g.nspec, err, sizeof(err)) != 0) {
         serverLog(LL_WARNING, "replication '%s': %s", server.replication, err);
-        exit(1);
+        return C_ERR;
     }
     member *self = add(server.node_id);
     snprintf(self->host, sizeof(self->host), "%s", server.announce_host);
@@ -572,6 +615,19 @@ void gossipInit(void) {
             self->status_ver = ver;
         }
         storeValueFree(&sv);
+        if (self->status == MEMBER_LEFT) {
+            /* As Cassandra refuses a decommissioned node's data: what is
+             * here was handed over when the node left, and serving from it
+             * (or joining with it) would bring back old values. */
+            serverLog(LL_WARNING,
+                      "This data directory (%s) belongs to a node that left the cluster (or was "
+                      "forgotten by it): its partitions were handed over to the other nodes. "
+                      "ringkv will not start with it. To join the cluster again, start this node "
+                      "with an empty data directory (remove or move %s): it then joins as a new "
+                      "node and receives its share.",
+                      server.dir, server.dir);
+            return C_ERR;
+        }
     } else {
         saveSelfStatus();
     }
@@ -593,10 +649,13 @@ void gossipInit(void) {
     }
     /* A node with nobody to join (no seeds but itself, no known peers) is
      * a cluster of one: it owns everything at once. */
-    if (self->status == MEMBER_JOINING && g.n == 1 && g.nseeds == 0) {
-        self->status = MEMBER_NORMAL;
-        self->status_ver++;
-        saveSelfStatus();
+    if (g.n == 1 && g.nseeds == 0) {
+        g.alone = 1;
+        if (self->status == MEMBER_JOINING) {
+            self->status = MEMBER_NORMAL;
+            self->status_ver++;
+            saveSelfStatus();
+        }
     }
     busRegister("GOSSIP", gossipHandler);
     g.dirty = 1;
@@ -605,6 +664,7 @@ void gossipInit(void) {
     struct timeval tv = {server.gossip_interval / 1000, (server.gossip_interval % 1000) * 1000};
     event_add(g.timer, &tv);
     round_(-1, 0, NULL); /* say hello to the seeds at once */
+    return C_OK;
 }
 
 /* --------------------------------------------------------------- leaving */
@@ -766,7 +826,7 @@ void gossipNodesReply(request *r) {
 void gossipInfo(buf *out) {
     int up = 0;
     for (int i = 0; i < g.n; i++)
-        if (gossipMemberUp(i)) up++;
+        if (memberAlive(i)) up++; /* a node that left is not up, whatever it last said */
     bufPrintf(out, "ring_nodes:%d\r\nring_nodes_up:%d\r\n", g.n, up);
     bufPrintf(out, "ring_members:%d\r\n", g.ringn);
     bufPrintf(out, "ring_hash:%016llx\r\n", g.ring ? (unsigned long long)ringHash(g.ring) : 0ULL);

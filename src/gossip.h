@@ -19,6 +19,8 @@
  *   gossipMemberUp(i)        routing view: not suspected (self always up)
  *   gossipSelf()             this node's index
  *   gossipJoin(addr)         RING JOIN: gossip with that node as a seed
+ *   gossipAllAware/AllSynced the phases of a membership change (handoff.c)
+ *   gossipReady()            the ring is known: clients may be served
  *   gossipNodesReply(r)      RING NODES
  *   gossipInfo(out)          INFO ring lines */
 #ifndef RINGKV_GOSSIP_H
@@ -46,6 +48,9 @@ typedef struct member {
     int status;           /* MEMBER_* */
     uint64_t status_ver;  /* status changes: the highest version wins */
     uint64_t synced;      /* hash of the future ring whose partitions it holds (handoff.c) */
+    uint64_t aware;       /* hash of the future ring it knows of: once every member knows a
+                             change, none writes to the old owners alone any more (handoff.c
+                             waits for that before it pulls) */
     /* local view */
     long long last_beat_ms; /* when (generation, heartbeat) last advanced here */
     int suspect;          /* this node treats it as down */
@@ -56,7 +61,7 @@ typedef struct member {
     busLink *link;        /* outbound bus link (NULL for self) */
 } member;
 
-void gossipInit(void);
+int gossipInit(void); /* C_ERR: the node must not start (logged) */
 /* Owners of partition p (member indexes, preference order) in the current
  * ring (NORMAL and LEAVING members: reads, version coordination, W), in the
  * future ring (NORMAL and JOINING: where data is moving to), and the current
@@ -70,6 +75,14 @@ void gossipSetSelfStatus(int status);
 int gossipSelfStatus(void);
 void gossipSetSynced(uint64_t h);
 int gossipAllSynced(void);      /* every member that is up holds its future partitions */
+/* Every member that is up knows the future ring we know (so every write
+ * coordinated from now on also goes to the future owners). *waiting gets
+ * the count of those that do not, when not NULL. */
+int gossipAllAware(int *waiting);
+/* This node has learned the cluster's ring: it is a cluster of one, or a
+ * gossip exchange with a peer succeeded and the ring has owners. Clients
+ * are not served before (server.c). */
+int gossipReady(void);
 int gossipForget(const char *id, char *err, size_t errlen);
 /* Tells every peer our (LEFT) status, then stops the server. */
 void gossipFarewell(void);

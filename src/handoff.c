@@ -2,15 +2,25 @@
  * rate-limited and visible.
  *
  * The membership gives two rings (gossip.c): the current one (NORMAL and
- * LEAVING nodes: reads, version coordination and W use it) and the future
- * one (NORMAL and JOINING nodes). While they differ:
- *   - every node pulls the partitions the future ring gives it and the
- *     current one does not (its "gains"), from a current owner, in key
- *     order, a batch at a time; the cursor is stored in the same RocksDB
- *     batch as the data it follows, so a transfer interrupted by a restart
- *     of either side resumes where it stopped;
- *   - writes also go to the future owners (coord.c), so nothing written
- *     behind the stream's position is missed;
+ * LEAVING nodes: version coordination uses it) and the future one (NORMAL
+ * and JOINING nodes). While they differ, a node's change goes through these
+ * phases (each node on its own, as gossip tells it):
+ *   AWARE    it knows the future ring, says so in gossip ("aware" hash), and
+ *            coordinates every write to the current AND the future owners,
+ *            acknowledged only once each group has its quorum, and reads
+ *            from both groups (coord.c: joint quorums, as Cassandra's
+ *            pending ranges, CASSANDRA-2434);
+ *   PULLING  once every member that is up is aware (gossipAllAware) and a
+ *            write coordinated before that can no longer arrive (its bus
+ *            deadline, replica-timeout, has passed: it is refused as LATE
+ *            after that), it pulls the partitions the future ring gives it
+ *            and the current one does not (its "gains"), from a current
+ *            owner, in key order, a batch at a time; the cursor is stored in
+ *            the same RocksDB batch as the data it follows, so a transfer
+ *            interrupted by a restart of either side resumes where it
+ *            stopped. Pulling only now is what makes the stream complete:
+ *            every write it may have missed went to the future owners too;
+ *   SYNCED   it has no gains left and says so in gossip ("synced" hash);
  *   - a node with no gains left says so in gossip (its "synced" ring hash);
  *     once every node that is up says so, a JOINING node becomes NORMAL and
  *     a LEAVING one pushes what it holds to the new owners, becomes LEFT
@@ -64,6 +74,8 @@ static struct {
     int leaving_push;        /* LEAVING node: final pushes under way */
     int leaving_pending;
     int settled;             /* rings agreed at the last tick, markers cleared */
+    uint64_t aware_hash;     /* the future ring every member was seen aware of ... */
+    long long aware_ms;      /* ... since then (0: not every member is aware) */
     /* stats */
     long long transfers_done, keys_moved, bytes_moved, partitions_dropped;
 } h;
@@ -82,6 +94,12 @@ static int isDone(unsigned p) {
     int f = storeGet(CF_META, k, strlen(META_XFER_DONE) + 2, &v) > 0;
     if (f) storeValueFree(&v);
     return f;
+}
+
+static void markDone(unsigned p) {
+    char d[16];
+    metaKey(d, META_XFER_DONE, p);
+    storePut(CF_META, d, strlen(META_XFER_DONE) + 2, "", 0);
 }
 
 static int contains(const int *l, int n, int m) {
@@ -154,9 +172,7 @@ static void batchAnswered(int ok, const redisReply *reply, const char *err, void
     metaKey(k, META_XFER, x->partition);
     if (next->len == 0) {
         storeDelete(CF_META, k, strlen(META_XFER) + 2);
-        char d[16];
-        metaKey(d, META_XFER_DONE, x->partition);
-        storePut(CF_META, d, strlen(META_XFER_DONE) + 2, "", 0);
+        markDone(x->partition);
         h.transfers_done++;
         int n;
         member *m = gossipMembers(&n);
@@ -201,15 +217,7 @@ static void startTransfer(unsigned p) {
     int nc = gossipOwners(p, cur), source = -1;
     for (int i = 0; i < nc && source < 0; i++)
         if (cur[i] != gossipSelf() && reachableMember(cur[i])) source = cur[i];
-    if (source < 0) {
-        if (nc == 0 || gossipOwners(p, cur) == 0) {
-            /* nobody holds it yet (a new cluster): nothing to pull */
-            char d[16];
-            metaKey(d, META_XFER_DONE, p);
-            storePut(CF_META, d, strlen(META_XFER_DONE) + 2, "", 0);
-        }
-        return; /* owners unreachable: try again later */
-    }
+    if (source < 0) return; /* owners unreachable: try again later */
     xfer *x = zcalloc(sizeof(*x));
     x->partition = p;
     x->source = source;
@@ -413,6 +421,26 @@ static void finishLeaving(void) {
 
 /* ------------------------------------------------------------------ tick */
 
+/* May this node pull its gains now? Only once every member that is up knows
+ * the future ring, and replica-timeout (plus a margin) after it first saw
+ * that: a write coordinated by a node that did not know yet went to the
+ * current owners only, and must be in the source's data before the stream
+ * passes its key. Such a write's bus requests expire replica-timeout after
+ * they were sent, and a replica refuses them after that (bus.c, LATE). */
+#define PULL_MARGIN_MS 200
+static int pullAllowed(void) {
+    uint64_t fh = gossipFutureHash();
+    if (!gossipAllAware(NULL)) {
+        h.aware_ms = 0;
+        return 0;
+    }
+    if (h.aware_ms == 0 || h.aware_hash != fh) {
+        h.aware_hash = fh;
+        h.aware_ms = mstime();
+    }
+    return mstime() - h.aware_ms >= server.replica_timeout + PULL_MARGIN_MS;
+}
+
 static unsigned dropScan; /* next partition to look at for drops */
 
 
@@ -431,12 +459,20 @@ static void tick(evutil_socket_t fd, short what, void *arg) {
     if (status == MEMBER_LEFT) return;
     if (gossipChanging()) {
         h.settled = 0;
+        int may_pull = pullAllowed();
         /* pull gains, one transfer at a time */
         int pending = 0;
         for (unsigned p = 0; p < (unsigned)server.ring_partitions; p++) {
             if (!isGain(p) || isDone(p)) continue;
+            int cur[64];
+            if (gossipOwners(p, cur) == 0) {
+                /* nobody owns it yet (a new cluster): nothing was ever
+                 * written to it, nothing to pull or wait for */
+                markDone(p);
+                continue;
+            }
             pending++;
-            if (!h.active && h.budget > 0) startTransfer(p);
+            if (may_pull && !h.active && h.budget > 0) startTransfer(p);
         }
         if (h.active && !h.active->inflight && h.budget > 0) requestBatch(h.active);
         if (h.active && !isGain(h.active->partition)) {
@@ -527,7 +563,12 @@ void handoffStatus(buf *out) {
                   x->partition, m[x->source].host, m[x->source].port, x->keys, x->total, pct,
                   x->bytes, eta);
     }
-    if (gossipChanging())
+    int unaware = 0;
+    if (gossipChanging() && !gossipAllAware(&unaware))
+        bufPrintf(out, "transfers: waiting for %d node(s) to learn the membership change before "
+                       "pulling %d partitions\n",
+                  unaware, gains);
+    else if (gossipChanging())
         bufPrintf(out, "transfers: %d partitions still to receive here; membership change %s\n",
                   gains, gossipAllSynced() ? "ready to complete" : "in progress");
     else if (!h.active)

@@ -215,25 +215,78 @@ static void acceptError(struct evconnlistener *l, void *arg) {
     serverLog(LL_WARNING, "Accepting client connection: %s", strerror(errno));
 }
 
-static struct evconnlistener *listenOn(const char *host, int port, int tls) {
+/* The client ports are bound at start (so a port in use stops the server at
+ * once) but listen only once the node knows the cluster's ring: a client
+ * that connects earlier is refused, as by a server still starting, instead
+ * of getting NOQUORUM from a node that cannot route yet (Cassandra opens
+ * its native port after joining the ring for the same reason). */
+static int bindOnly(const char *host, int port) {
     struct sockaddr_in sin;
     memset(&sin, 0, sizeof(sin));
     sin.sin_family = AF_INET;
     sin.sin_port = htons((uint16_t)port);
     if (inet_pton(AF_INET, host, &sin.sin_addr) != 1) {
         serverLog(LL_WARNING, "Invalid bind address '%s' (an IPv4 address is expected)", host);
-        return NULL;
+        return -1;
     }
-    struct evconnlistener *l = evconnlistener_new_bind(
-        server.base, acceptCallback, tls ? (void *)1 : NULL,
-        LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 511, (struct sockaddr *)&sin, sizeof(sin));
-    if (!l) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+        bind(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0) {
         serverLog(LL_WARNING, "Could not create server TCP listening socket %s:%d: %s", host, port,
                   strerror(errno));
+        if (fd >= 0) close(fd);
+        return -1;
+    }
+    evutil_make_socket_nonblocking(fd);
+    return fd;
+}
+
+static struct evconnlistener *listenOn(int fd, int tls) {
+    struct evconnlistener *l =
+        evconnlistener_new(server.base, acceptCallback, tls ? (void *)1 : NULL,
+                           LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 511, fd);
+    if (!l) {
+        serverLog(LL_WARNING, "Could not listen for clients on port %d: %s",
+                  tls ? server.tls_port : server.port, strerror(errno));
         return NULL;
     }
     evconnlistener_set_error_cb(l, acceptError);
     return l;
+}
+
+static int client_fd = -1, tls_fd = -1; /* bound, not listening yet */
+static struct event *ready_ev;
+static long long ready_wait_since;
+
+/* Opens the client ports once the ring is known (gossipReady), or after
+ * fail-timeout without it (the seeds are unreachable: serve what we can,
+ * and say so). Called by a timer until it has. */
+static void openClientPorts(evutil_socket_t fd, short what, void *arg) {
+    UNUSED(fd);
+    UNUSED(what);
+    UNUSED(arg);
+    int ready = gossipReady();
+    if (!ready && mstime() - ready_wait_since < server.fail_timeout) return;
+    event_free(ready_ev);
+    ready_ev = NULL;
+    if (!ready)
+        serverLog(LL_WARNING, "No seed or peer answered within fail-timeout (%lld ms): serving "
+                              "clients with the ring this node has; requests may fail until a "
+                              "peer answers",
+                  server.fail_timeout);
+    server.listener = listenOn(client_fd, 0);
+    client_fd = -1;
+    if (tls_fd >= 0) {
+        server.tls_listener = listenOn(tls_fd, 1);
+        tls_fd = -1;
+    }
+    if (!server.listener || (server.tls_port && !server.tls_listener)) {
+        serverShutdown(0);
+        exit(1);
+    }
+    serverLog(LL_NOTICE, "Ready to accept connections on %s:%d (cluster bus %d)", server.bind,
+              server.port, server.bus_port);
 }
 
 /* ---------------------------------------------------------------- signals */
@@ -387,9 +440,9 @@ int main(int argc, char **argv) {
         storeClose();
         return 1;
     }
-    server.listener = listenOn(server.bind, server.port, 0);
-    if (server.tls_port) server.tls_listener = listenOn(server.bind, server.tls_port, 1);
-    if (!server.listener || (server.tls_port && !server.tls_listener) || busInit() != C_OK) {
+    client_fd = bindOnly(server.bind, server.port);
+    if (server.tls_port) tls_fd = bindOnly(server.bind, server.tls_port);
+    if (client_fd < 0 || (server.tls_port && tls_fd < 0) || busInit() != C_OK) {
         storeClose();
         return 1;
     }
@@ -401,7 +454,10 @@ int main(int argc, char **argv) {
     hintsInit();
     aaeInit();
     handoffInit();
-    gossipInit();
+    if (gossipInit() != C_OK) {
+        storeClose();
+        return 1;
+    }
     writePidfile();
     server.sigterm_ev = evsignal_new(server.base, SIGTERM, signalCallback, NULL);
     server.sigint_ev = evsignal_new(server.base, SIGINT, signalCallback, NULL);
@@ -411,8 +467,14 @@ int main(int argc, char **argv) {
     serverLog(LL_NOTICE, "Node %.40s, data in %s, wal-fsync %s", server.node_id, server.dir,
               server.wal_fsync == WAL_FSYNC_ALWAYS ? "always"
               : server.wal_fsync == WAL_FSYNC_EVERYSEC ? "everysec" : "no");
-    serverLog(LL_NOTICE, "Ready to accept connections on %s:%d (cluster bus %d)", server.bind,
-              server.port, server.bus_port);
+    ready_wait_since = mstime();
+    if (!gossipReady())
+        serverLog(LL_NOTICE, "Learning the ring from the seeds before accepting clients on %s:%d",
+                  server.bind, server.port);
+    ready_ev = event_new(server.base, -1, EV_PERSIST, openClientPorts, NULL);
+    struct timeval rtv = {0, 20000};
+    event_add(ready_ev, &rtv);
+    openClientPorts(-1, 0, NULL);
 
     /* One pass runs every ready event; the replies they produced are then
      * written together before the loop waits again (outflush.c). */

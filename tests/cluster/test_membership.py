@@ -1,6 +1,7 @@
 """Who may join: a node configured for another cluster (different
 cluster-name or ring-partitions) is refused and says why; a node started
 later with the cluster's seeds, or told RING JOIN, joins."""
+import os
 import time
 
 from harness import ClusterTest
@@ -98,3 +99,57 @@ class Joining(ClusterTest):
             self.assertTrue(c.node(lone).set("n%d" % k, k))
         for i in range(4):
             self.assertEqual(c.node(i).get("n7"), "7")
+
+
+class Leaving(ClusterTest):
+    """What a node that left looks like afterwards: shown down and left, not
+    counted up; its data directory is refused by the server (its partitions
+    were handed over: serving or rejoining from it would bring back old
+    values), and a fresh node at the same address joins as a new node."""
+
+    def test_a_node_that_left_is_down_and_left_and_its_data_directory_is_refused(self):
+        c = self.new_cluster(3, replication=2, ring_partitions=32)
+        r = c.node(0)
+        data = {"lv%d" % k: str(k) for k in range(50)}
+        self.assertTrue(r.mset(data))
+        gone = 2
+        gone_id = c.node_id(gone)
+        self.assertIn("LEAVING", c._cmd(gone, "RING", "LEAVE"))
+        self.assertEqual(c.wait_exit(gone, 60), 0)
+
+        def seen_gone(i):
+            lines = [l for l in c.ring_nodes(i) if l.id == gone_id]
+            return [(l.health, l.status) for l in lines] == [("down", "left")]
+        c.wait_until(lambda: seen_gone(0) and seen_gone(1), 20,
+                     "the others to list the node that left as down and left")
+        for i in (0, 1):
+            info = c.ring_info(i)
+            self.assertEqual(info["ring_nodes_up"], "2", "node %d counts the node that left" % i)
+            self.assertEqual(info["ring_members"], "2")
+
+        # the same address and data directory, under any node id: refused
+        nd = c.nodes[gone]
+        nd.opts["node-id"] = "a-new-id"
+        nd.spawn(wait=False)
+        rc = nd.proc.wait(timeout=20)
+        nd.signal_stop(9)
+        self.assertEqual(rc, 1)
+        log = nd.log_text()
+        self.assertIn("belongs to a node that left the cluster", log)
+        self.assertIn("start this node with an empty data directory", log)
+
+        # a fresh data directory at that address joins as a new node
+        nd.dir = nd.dir + "-fresh"
+        os.makedirs(nd.dir)
+        nd.spawn()
+        new_id = c.node_id(gone)
+        self.assertEqual(new_id, "a-new-id")
+        c.wait_until(lambda: all([l.status for l in c.ring_nodes(i) if l.id == new_id] ==
+                                 ["normal"] for i in range(3)), 60,
+                     "every node to see the fresh node normal")
+        self.assertNotIn("it has our own node id", nd.log_text())
+        for i in range(3):
+            ri = c.node(i)
+            ri.execute_command("CONSISTENCY", "READ", "ALL")
+            self.assertEqual(ri.mget(sorted(data)), [data[k] for k in sorted(data)], "via %d" % i)
+        self.assertEqual(c.ring_info(0)["ring_nodes_up"], "3")
