@@ -260,13 +260,37 @@ int gossipForget(const char *id, char *err, size_t errlen) {
         snprintf(err, errlen, "node %.40s is up: only a down node can be forgotten (RING LEAVE on it instead)", id);
         return C_ERR;
     }
-    serverLog(LL_WARNING, "Forgetting node %.40s (%s:%d): its replicas move to the others", m->id,
-              m->host, m->port);
-    m->status = MEMBER_LEFT;
+    serverLog(LL_WARNING, "Forgetting node %.40s (%s:%d): its replicas move to the others, "
+                          "pulled from the surviving copies",
+              m->id, m->host, m->port);
+    /* It leaves as a live node would (handoff.c: the new owners pull its
+     * partitions from the surviving replicas, and reads and writes use both
+     * rings meanwhile), except that it cannot say it is done: once every
+     * node that is up holds its future partitions, any node marks it left
+     * (gossipRetireGone). Marking it left at once would make its new owners
+     * serve reads before they hold anything. */
+    m->status = MEMBER_LEAVING;
     m->status_ver += 1000; /* above anything the forgotten node itself may still say */
     g.dirty = 1;
     applyChanges();
     return C_OK;
+}
+
+int gossipRetireGone(void) {
+    int n = 0;
+    for (int i = 1; i < g.n; i++) {
+        member *m = &g.m[i];
+        if (m->status != MEMBER_LEAVING || gossipMemberUp(i)) continue;
+        serverLog(LL_WARNING, "Node %.40s (%s:%d) is gone while leaving (or was forgotten): its "
+                              "partitions are with their new owners; it is left now",
+                  m->id, m->host, m->port);
+        m->status = MEMBER_LEFT;
+        m->status_ver++; /* every node that does this picks the same version */
+        g.dirty = 1;
+        n++;
+    }
+    if (n) applyChanges();
+    return n;
 }
 
 /* --------------------------------------------------------------- wire */

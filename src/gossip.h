@@ -83,7 +83,12 @@ int gossipAllAware(int *waiting);
  * gossip exchange with a peer succeeded and the ring has owners. Clients
  * are not served before (server.c). */
 int gossipReady(void);
+/* RING FORGET: a down member leaves without its help (it becomes LEAVING;
+ * gossipRetireGone makes it LEFT once its partitions have moved). */
 int gossipForget(const char *id, char *err, size_t errlen);
+/* Every LEAVING member that is down becomes LEFT (called by handoff.c once
+ * every member that is up holds the future ring). Returns how many. */
+int gossipRetireGone(void);
 /* Tells every peer our (LEFT) status, then stops the server. */
 void gossipFarewell(void);
 int gossipPlan(const char *joinaddr, const char *dc, const char *rack, int weight,

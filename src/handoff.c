@@ -60,7 +60,10 @@ typedef struct xfer {
     long long keys, bytes;/* moved so far (this run) */
     long long total;      /* keys the source holds in the partition (estimate) */
     long long started_ms;
-    int inflight;         /* a batch request is out */
+    int inflight;         /* a batch request or the final exchanges are out */
+    int exchanges;        /* final exchanges still running (+1 while starting them) */
+    int exchange_failed;  /* one ended early with its peer still up: pull again */
+    long long repaired;   /* keys the final exchanges moved (the stream's source lacked) */
 } xfer;
 
 static struct {
@@ -73,6 +76,7 @@ static struct {
     int drop_failed;
     int leaving_push;        /* LEAVING node: final pushes under way */
     int leaving_pending;
+    int farewell;            /* this node is LEFT and said goodbye (the server stops) */
     int settled;             /* rings agreed at the last tick, markers cleared */
     uint64_t aware_hash;     /* the future ring every member was seen aware of ... */
     long long aware_ms;      /* ... since then (0: not every member is aware) */
@@ -130,6 +134,7 @@ static void xferFree(xfer *x) {
 
 static void requestBatch(xfer *x);
 static void startTransfer(unsigned p);
+static void exchangeWithOwners(xfer *x);
 
 static void batchAnswered(int ok, const redisReply *reply, const char *err, void *pd) {
     xfer *x = pd;
@@ -171,28 +176,80 @@ static void batchAnswered(int ok, const redisReply *reply, const char *err, void
     char k[16];
     metaKey(k, META_XFER, x->partition);
     if (next->len == 0) {
-        storeDelete(CF_META, k, strlen(META_XFER) + 2);
-        markDone(x->partition);
-        h.transfers_done++;
-        int n;
-        member *m = gossipMembers(&n);
-        serverLog(LL_NOTICE, "Partition %u received from %s:%d: %lld keys, %lld bytes in %lld ms",
-                  x->partition, m[x->source].host, m[x->source].port, x->keys, x->bytes,
-                  mstime() - x->started_ms);
-        h.active = NULL;
-        xferFree(x);
-        /* on to the next partition now, not at the next tick (a node with
-         * many small partitions to receive would wait a tick for each) */
-        if (h.budget > 0 && gossipChanging()) {
-            for (unsigned p = 0; p < (unsigned)server.ring_partitions && !h.active; p++)
-                if (isGain(p) && !isDone(p)) startTransfer(p);
-        }
+        /* the cursor stays until the exchanges are done too: pulled again
+         * after a restart, the stream is empty and they run again */
+        exchangeWithOwners(x);
         return;
     }
     bufClear(&x->cursor);
     bufAppend(&x->cursor, next->str, next->len);
     storePut(CF_META, k, strlen(META_XFER) + 2, next->str, next->len);
     if (h.budget > 0) requestBatch(x); /* else the tick continues it */
+}
+
+/* The end of one final exchange (called by aae.c, or at once when its peer
+ * is unreachable). */
+static void xferExchanged(int ok, long long keys, void *pd) {
+    xfer *x = pd;
+    if (!ok) {
+        int cur[64], n = gossipOwners(x->partition, cur), up = 0;
+        for (int i = 0; i < n; i++) up += cur[i] != gossipSelf() && reachableMember(cur[i]);
+        if (up) x->exchange_failed = 1; /* some owner answers: do not call it complete */
+    }
+    x->repaired += keys;
+    if (--x->exchanges > 0) return;
+    x->inflight = 0;
+    if (h.active != x) { /* abandoned meanwhile (the ring changed) */
+        xferFree(x);
+        return;
+    }
+    int n;
+    member *m = gossipMembers(&n);
+    h.active = NULL;
+    if (x->exchange_failed) {
+        serverLog(LL_NOTICE, "Partition %u: an exchange with a current owner was cut short; "
+                             "pulling it again",
+                  x->partition);
+        xferFree(x);
+        return;
+    }
+    char k[16];
+    metaKey(k, META_XFER, x->partition);
+    storeDelete(CF_META, k, strlen(META_XFER) + 2);
+    markDone(x->partition);
+    h.transfers_done++;
+    serverLog(LL_NOTICE, "Partition %u received from %s:%d: %lld keys, %lld bytes in %lld ms "
+                         "(%lld more keys from the other owners)",
+              x->partition, m[x->source].host, m[x->source].port, x->keys, x->bytes,
+              mstime() - x->started_ms, x->repaired);
+    xferFree(x);
+    /* on to the next partition now, not at the next tick (a node with
+     * many small partitions to receive would wait a tick for each) */
+    if (h.budget > 0 && gossipChanging()) {
+        for (unsigned p = 0; p < (unsigned)server.ring_partitions && !h.active; p++)
+            if (isGain(p) && !isDone(p)) startTransfer(p);
+    }
+}
+
+/* The stream came from one current owner, which may lack a write that W
+ * others acknowledged (W < N). If the future ring changes more than one of
+ * the partition's replicas, every new one could have streamed from such an
+ * owner, and a read of R new ones would miss that write. So once the stream
+ * is in, this node runs an anti-entropy exchange with every other reachable
+ * current owner: it then holds the union of what they hold, which contains
+ * every acknowledged write (cost: the differences only). Riak avoids the
+ * question by handing each replica over 1:1 from the one it replaces;
+ * bounded loads do not pair replicas that way. */
+static void exchangeWithOwners(xfer *x) {
+    x->inflight = 1;
+    x->exchanges = 1; /* held while starting them: an exchange may end at once */
+    int cur[64], n = gossipOwners(x->partition, cur);
+    for (int i = 0; i < n; i++) {
+        if (cur[i] == gossipSelf() || cur[i] == x->source || !reachableMember(cur[i])) continue;
+        x->exchanges++;
+        aaeExchange(x->partition, cur[i], 0, xferExchanged, x);
+    }
+    xferExchanged(1, 0, x);
 }
 
 static void requestBatch(xfer *x) {
@@ -398,6 +455,7 @@ static void leavePushed(int ok, long long keys, void *pd) {
     storeCommit();
     serverLog(LL_WARNING, "This node has left the cluster: its partitions are with their new "
                           "owners. Shutting down.");
+    h.farewell = 1;
     gossipFarewell();
 }
 
@@ -456,7 +514,18 @@ static void tick(evutil_socket_t fd, short what, void *arg) {
     h.budget += per_tick;
     if (h.budget > per_tick) h.budget = per_tick;
     int status = gossipSelfStatus();
-    if (status == MEMBER_LEFT) return;
+    if (status == MEMBER_LEFT) {
+        /* the cluster made us left (we were forgotten, or gone too long
+         * while leaving): our partitions are with their new owners */
+        if (!h.farewell) {
+            h.farewell = 1;
+            storeCommit();
+            serverLog(LL_WARNING, "The cluster lists this node as left (it was forgotten, or "
+                                  "away while leaving): it owns nothing. Shutting down.");
+            gossipFarewell();
+        }
+        return;
+    }
     if (gossipChanging()) {
         h.settled = 0;
         int may_pull = pullAllowed();
@@ -484,6 +553,7 @@ static void tick(evutil_socket_t fd, short what, void *arg) {
         if (pending == 0) gossipSetSynced(gossipFutureHash());
         if (status == MEMBER_JOINING && pending == 0 && gossipAllSynced())
             gossipSetSelfStatus(MEMBER_NORMAL);
+        if (pending == 0 && gossipAllSynced()) gossipRetireGone();
         if (status == MEMBER_LEAVING && pending == 0 && gossipAllSynced() && !h.leaving_push)
             finishLeaving();
         return;
