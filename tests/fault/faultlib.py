@@ -152,6 +152,23 @@ class Cluster:
     def __init__(self, name="fault"):
         self.dir = tempfile.mkdtemp(prefix="ringkv-%s-" % name, dir=TMP_PARENT)
         self.nodes = []
+        self.gone = set()  # indexes of nodes that left or were forgotten
+
+    def members(self):
+        """Indexes of the nodes that belong to the cluster (running or not):
+        every node started, less those that left or were forgotten."""
+        return [nd.index for nd in self.nodes if nd.index not in self.gone]
+
+    def add_node(self, opts=None):
+        """Starts one more node (the next address and id, the seeds of every
+        node so far) and waits until it serves. Returns its index."""
+        i = len(self.nodes)
+        host = "127.0.0.%d" % (11 + i)
+        o = dict(self.nodes[0].opts) if opts is None else dict(opts)
+        nd = Node(self, i, host, free_port(host), o)
+        self.nodes.append(nd)
+        nd.spawn()
+        return i
 
     def seeds(self):
         return ",".join(nd.addr for nd in self.nodes)
@@ -235,8 +252,9 @@ class Cluster:
             shutil.rmtree(self.dir, ignore_errors=True)
 
     def live(self):
-        """Nodes running and not paused."""
-        return [nd.index for nd in self.nodes if nd.alive() and not nd.paused]
+        """Members running and not paused."""
+        return [nd.index for nd in self.nodes
+                if nd.alive() and not nd.paused and nd.index not in self.gone]
 
     def log_tails(self, n=3000):
         return "\n".join(nd.log_tail(n) for nd in self.nodes)

@@ -15,7 +15,12 @@ through random nodes while faults come and go:
 Faults (one at a time, random victims): kill -9 and restart; SIGSTOP longer
 than fail-timeout then SIGCONT; iptables cuts (one node isolated, halves
 split, one-way cuts); a node wiped (data directory removed, same --node-id),
-restarted and repaired (RING REPAIR on it, the operator's procedure).
+restarted and repaired (RING REPAIR on it, the operator's procedure); and
+"membership": a new node joins (a kill -9 and restart of another node while
+it pulls), a node leaves (RING LEAVE, a pair of the others cut meanwhile), a
+node is killed and forgotten (RING FORGET), and a fresh node joins again, so
+that the workload runs through every kind of ring change, where R + W > N
+must hold as everywhere else.
 
 After healing (cuts removed, SIGCONT, every node running), waiting for the
 hints to drain and RING REPAIR on every node, the checker asserts:
@@ -39,11 +44,12 @@ hints to drain and RING REPAIR on every node, the checker asserts:
 Exit status 1 on any loss, stale read, divergence or unreadable key.
 
 Usage: /usr/bin/python3 tests/fault/jepsen.py [--mode strict|sloppy|both]
-       [--cycles N] [--hold S] [--seed N] [--long]
+       [--cycles N] [--hold S] [--seed N] [--long] [--faults kind,kind]
 """
 import argparse
 import os
 import random
+import signal
 import sys
 import threading
 import time
@@ -51,15 +57,16 @@ import time
 import redis
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from faultlib import Cluster, Net, iptables_rules, log  # noqa: E402
+from faultlib import Cluster, Net, iptables_rules, log, wait_until  # noqa: E402
 
 OP_TIMEOUT = 3.0   # client socket timeout for workload operations
 NODES = 5
 ALL_SINGLE = ["kill9", "pause", "isolate", "split", "oneway", "wipe"]
 # the short run (make test): four faults per mode, all six kinds between the two
-SHORT_FAULTS = {"strict": ["kill9", "split", "pause", "wipe"],
+SHORT_FAULTS = {"strict": ["kill9", "split", "pause", "wipe", "membership"],
                 "sloppy": ["isolate", "oneway", "kill9", "wipe"]}
-LONG_FAULTS = ALL_SINGLE + ["pause+isolate", "kill9+oneway", "split-minority-writes"]
+LONG_FAULTS = ALL_SINGLE + ["pause+isolate", "kill9+oneway", "split-minority-writes",
+                            "membership"]
 
 
 def now():
@@ -109,9 +116,20 @@ class Workload:
         self.set_keys = ["set%d" % i for i in range(3)]
 
     def _clients(self, decode=True):
-        return [redis.Redis(host=nd.host, port=nd.port, decode_responses=decode,
-                            socket_timeout=OP_TIMEOUT, socket_connect_timeout=1.0)
-                for nd in self.c.nodes]
+        """A thread's connections: node index -> client, made on first use
+        (nodes join during a run)."""
+        return {"decode": decode}
+
+    def _pick(self, cl, rnd):
+        """A random member of the cluster (not one that left or is leaving)
+        and the thread's client for it: (index, client)."""
+        m = self.c.members()
+        i = m[rnd.randrange(len(m))]
+        if i not in cl:
+            nd = self.c.nodes[i]
+            cl[i] = redis.Redis(host=nd.host, port=nd.port, decode_responses=cl["decode"],
+                                socket_timeout=OP_TIMEOUT, socket_connect_timeout=1.0)
+        return i, cl[i]
 
     def _run(self, name, fn, *args):
         def body():
@@ -146,7 +164,9 @@ class Workload:
 
     @staticmethod
     def _close(cl):
-        for x in cl:
+        for k, x in cl.items():
+            if k == "decode":
+                continue
             try:
                 x.close()
             except Exception:
@@ -163,7 +183,7 @@ class Workload:
                 with self.h.lock:
                     self.h.unique_tried.append(key)
                 try:
-                    ok = cl[rnd.randrange(len(cl))].set(key, val)
+                    ok = self._pick(cl, rnd)[1].set(key, val)
                 except (redis.RedisError, OSError):
                     ok = False
                 t = now()
@@ -186,11 +206,11 @@ class Workload:
             while not self.stop.is_set():
                 key = keys[rnd.randrange(len(keys))]
                 n[key] += 1
-                via = rnd.randrange(len(cl))
+                via, c = self._pick(cl, rnd)
                 with self.h.lock:
                     self.h.reg_invoked.setdefault(key, {})[n[key]] = now()
                 try:
-                    ok = cl[via].set(key, str(n[key]))
+                    ok = c.set(key, str(n[key]))
                 except (redis.RedisError, OSError):
                     ok = False
                 t = now()
@@ -218,15 +238,15 @@ class Workload:
                         lo = max(0, len(keys) - 300) if rnd.random() < 0.8 else 0
                         key = keys[rnd.randrange(lo, len(keys))]
                 t0 = now()
-                via = rnd.randrange(len(cl))
+                via, c = self._pick(cl, rnd)
                 try:
                     if kind == "reg":
                         # every sibling, newest (by HLC) first: the first is
                         # what a plain GET returns
                         v = [None if x is None else int(x)
-                             for x in cl[via].execute_command("VGET", key)[1:]]
+                             for x in c.execute_command("VGET", key)[1:]]
                     else:
-                        v = cl[via].get(key)
+                        v = c.get(key)
                 except (redis.RedisError, OSError):
                     with self.h.lock:
                         self.h.read_errors += 1
@@ -246,7 +266,7 @@ class Workload:
                 key = self.set_keys[rnd.randrange(len(self.set_keys))]
                 seq += 1
                 elem = "%d.%d" % (tid, seq)
-                c = cl[rnd.randrange(len(cl))]
+                c = self._pick(cl, rnd)[1]
                 ok = False
                 try:
                     r = c.execute_command("VGET", key)
@@ -283,10 +303,13 @@ class Faults:
         self.done = []
 
     def _victim(self):
-        return self.rnd.randrange(len(self.c.nodes))
+        return self.rnd.choice(self.c.members())
 
     def settle(self):
-        self.c.wait_all_up(ids=range(len(self.c.nodes)), timeout=40)
+        self.c.wait_all_up(ids=self.c.members(), timeout=40)
+
+    def membership(self, say):
+        return membership_phase(self, say)
 
     def run(self, kind):
         c, net, rnd, hold = self.c, self.net, self.rnd, self.hold
@@ -295,7 +318,8 @@ class Faults:
             self.h.event(msg)
             log(msg)
 
-        n = len(c.nodes)
+        mem = c.members()
+        n = len(mem)
         desc = kind
         if kind == "kill9":
             v = self._victim()
@@ -319,7 +343,7 @@ class Faults:
             time.sleep(hold)
             net.heal()
         elif kind in ("split", "split-minority-writes"):
-            order = list(range(n))
+            order = list(mem)
             rnd.shuffle(order)
             a, b = sorted(order[:n // 2]), sorted(order[n // 2:])
             desc = "split %s | %s for %.1fs" % (a, b, hold)
@@ -330,7 +354,7 @@ class Faults:
         elif kind == "oneway":
             pairs = set()
             while len(pairs) < 2:
-                i, j = rnd.sample(range(n), 2)
+                i, j = rnd.sample(mem, 2)
                 pairs.add((i, j))
             desc = "one-way cuts %s for %.1fs" % (sorted(pairs), hold)
             say(desc)
@@ -352,7 +376,7 @@ class Faults:
             with self.h.lock:
                 self.h.wipe_windows[-1][1] = now()
         elif kind == "pause+isolate":
-            v, w = rnd.sample(range(n), 2)
+            v, w = rnd.sample(mem, 2)
             desc = "SIGSTOP node %d and isolate node %d for %.1fs" % (v, w, hold)
             say(desc)
             c.pause(v)
@@ -361,7 +385,7 @@ class Faults:
             net.heal()
             c.resume(v)
         elif kind == "kill9+oneway":
-            v, i, j = rnd.sample(range(n), 3)
+            v, i, j = rnd.sample(mem, 3)
             desc = "kill -9 node %d and cut %d->%d for %.1fs" % (v, i, j, hold)
             say(desc)
             c.kill9(v)
@@ -369,6 +393,8 @@ class Faults:
             time.sleep(hold)
             net.heal()
             c.nodes[v].spawn()
+        elif kind == "membership":
+            desc = self.membership(say)
         else:
             raise ValueError(kind)
         self.h.event("healed: " + desc)
@@ -377,22 +403,86 @@ class Faults:
         self.done.append(desc)
 
 
+def node_status(c, i, of):
+    """[status] of node `of` in node i's RING NODES ([] if not listed)."""
+    return [l["status"] for l in c.ring_nodes(i) if l["addr"] == c.nodes[of].addr]
+
+
+def membership_phase(faults, say):
+    """Join, leave, forget, join: the ring changes four times under the
+    workload, with a kill -9 and a cut in between. Returns a description."""
+    c, net, rnd, hold = faults.c, faults.net, faults.rnd, faults.hold
+    steps = []
+
+    def wait_status(of, want, timeout):
+        wait_until(lambda: all(node_status(c, i, of) == [want] for i in c.live() if i != of),
+                   timeout, "every member to list node %d %s" % (of, want), interval=0.2)
+
+    def join(with_kill):
+        j = c.add_node()
+        say("node %d joins" % j)
+        if with_kill:
+            v = rnd.choice([i for i in c.members() if i != j])
+            say("kill -9 node %d while node %d joins, restart after %.1fs" % (v, j, hold))
+            c.kill9(v)
+            time.sleep(hold)
+            c.nodes[v].spawn()
+        wait_status(j, "normal", 120)
+        steps.append("join %d%s" % (j, " (kill -9 %d meanwhile)" % v if with_kill else ""))
+
+    join(True)
+    faults.settle()
+
+    # leave, with a pair of the others cut meanwhile
+    l = rnd.choice(c.members())
+    c.gone.add(l)  # clients and checks stop using it from now on
+    say("RING LEAVE on node %d" % l)
+    reply = c.cmd(l, "RING", "LEAVE")
+    others = [i for i in c.members()]
+    a, b = rnd.sample(others, 2)
+    say("cut %d<->%d for %.1fs while node %d leaves: %s" % (a, b, hold, l, reply))
+    net.cut_pair(c, a, b)
+    time.sleep(hold)
+    net.heal()
+    rc = c.nodes[l].proc.wait(timeout=120)
+    c.nodes[l].signal_stop(signal.SIGKILL)  # reaped; closes its log
+    if rc != 0:
+        raise AssertionError("node %d left with exit status %s" % (l, rc))
+    steps.append("leave %d (cut %d<->%d meanwhile)" % (l, a, b))
+    faults.settle()
+
+    # forget a node killed for good
+    f = rnd.choice(c.members())
+    say("kill -9 node %d for good, RING FORGET it" % f)
+    c.kill9(f)
+    c.gone.add(f)
+    c.wait_seen_down(f, by=c.members(), timeout=30)
+    by = rnd.choice(c.members())
+    c.cmd(by, "RING", "FORGET", c.nodes[f].id)
+    wait_status(f, "left", 120)
+    steps.append("forget %d (via %d)" % (f, by))
+    faults.settle()
+
+    join(False)
+    return "membership: " + ", ".join(steps)
+
+
 def heal_all(c, net):
     net.heal()
-    for nd in c.nodes:
-        if nd.paused:
-            c.resume(nd.index)
-    for nd in c.nodes:
-        if not nd.alive():
-            nd.spawn()
-    c.wait_all_up(ids=range(len(c.nodes)), timeout=60)
+    for i in c.members():
+        if c.nodes[i].paused:
+            c.resume(i)
+    for i in c.members():
+        if not c.nodes[i].alive():
+            c.nodes[i].spawn()
+    c.wait_all_up(ids=c.members(), timeout=60)
 
 
 # ----------------------------------------------------------------- checker
 
 def sum_info(c, section, field):
     tot = 0
-    for i in range(len(c.nodes)):
+    for i in c.members():
         try:
             tot += int(float(c.info(i, section).get(field, "0")))
         except (redis.RedisError, OSError, ValueError):
@@ -404,10 +494,10 @@ def check(c, hist, mode, rnd, sample=2000):
     """Runs the checks on a healed, repaired cluster. Returns (counts, problems)."""
     counts = {}
     problems = []
-    n = len(c.nodes)
+    mem = c.members()
 
     # the same ring everywhere
-    hashes = {c.ring_info(i).get("ring_hash") for i in range(n)}
+    hashes = {c.ring_info(i).get("ring_hash") for i in mem}
     if len(hashes) != 1:
         problems.append("ring views differ: %s" % hashes)
 
@@ -421,11 +511,11 @@ def check(c, hist, mode, rnd, sample=2000):
     owners = {}
     for k0 in range(0, len(keys), 500):
         chunk = keys[k0:k0 + 500]
-        res = c.with_level(0, [["RING", "OWNERS", k] for k in chunk])
+        res = c.with_level(mem[0], [["RING", "OWNERS", k] for k in chunk])
         for k, r in zip(chunk, res):
             owners[k] = [c.index_of(a) for a in r]
     local = {}  # (node, key) -> sorted versions
-    for i in range(n):
+    for i in mem:
         mine = [k for k in keys if i in owners[k]]
         for k0 in range(0, len(mine), 500):
             chunk = mine[k0:k0 + 500]
@@ -454,13 +544,14 @@ def check(c, hist, mode, rnd, sample=2000):
     items = list(acked.items())
     for k0 in range(0, len(items), 1000):
         chunk = items[k0:k0 + 1000]
-        via = rnd.randrange(n)
+        via = rnd.choice(mem)
         res = c.with_level(via, [["GET", k] for k, _ in chunk], read="ALL")
         for (k, (v, _)), r in zip(chunk, res):
             if isinstance(r, Exception):
                 # retry once on another connection before calling it unreadable
                 try:
-                    r = c.with_level((via + 1) % n, [["GET", k]], read="ALL")[0]
+                    r = c.with_level(mem[(mem.index(via) + 1) % len(mem)], [["GET", k]],
+                                     read="ALL")[0]
                 except (redis.RedisError, OSError) as e:
                     r = e
             if isinstance(r, Exception):
@@ -473,7 +564,7 @@ def check(c, hist, mode, rnd, sample=2000):
     counts["unreadable"] = len(unreadable)
     for k, v, r in lost[:10]:
         problems.append("LOST acknowledged write %s=%s: READ ALL returns %r (owners %s)" %
-                        (k, v, r, c.owners(k)))
+                        (k, v, r, c.owners(k, via=mem[0])))
     for k, e in unreadable[:10]:
         problems.append("acknowledged key %s unreadable with READ ALL: %s" % (k, e))
 
@@ -484,7 +575,7 @@ def check(c, hist, mode, rnd, sample=2000):
     hist_reg_acked = {k: {val for val, _, _ in v} for k, v in hist.reg.items()}
     for k, acks in sorted(hist.reg.items()):
         last = acks[-1][0]
-        r = c.with_level(0, [["VGET", k]], read="ALL")[0]
+        r = c.with_level(mem[0], [["VGET", k]], read="ALL")[0]
         vals = [] if isinstance(r, Exception) else [int(x) for x in r[1:] if x is not None]
         late = [x for x in vals if x not in hist_reg_acked.get(k, ())]
         if not vals or (max(vals) < last and not late):
@@ -497,7 +588,7 @@ def check(c, hist, mode, rnd, sample=2000):
     # (d) sets: nothing acknowledged vanished
     set_acked = set_lost = 0
     for k, elems in sorted(hist.sets.items()):
-        r = c.with_level(0, [["VGET", k]], read="ALL")[0]
+        r = c.with_level(mem[0], [["VGET", k]], read="ALL")[0]
         if isinstance(r, Exception):
             problems.append("set %s unreadable: %r" % (k, r))
             set_lost += len(elems)
@@ -628,7 +719,7 @@ def run_mode(mode, cycles, hold, seed, kinds, calm, aae_interval):
         except AssertionError as e:
             hints_stuck = str(e)
         t_rep = time.time()
-        replies = [c.repair(i, timeout=300) for i in range(NODES)]
+        replies = [c.repair(i, timeout=300) for i in c.members()]
         log("hints drained in %.1fs; RING REPAIR on every node in %.1fs: %s" %
             (t_rep - t_heal, time.time() - t_rep, "; ".join(map(str, replies))))
         stats = {
@@ -683,6 +774,8 @@ def main(argv):
     ap.add_argument("--hold", type=float, default=None, help="seconds a fault lasts")
     ap.add_argument("--calm", type=float, default=None, help="seconds between faults")
     ap.add_argument("--seed", type=int, default=None)
+    ap.add_argument("--faults", default=None,
+                    help="comma-separated fault kinds to draw from (default: the run's list)")
     ap.add_argument("--aae-interval", type=int, default=None,
                     help="anti-entropy-interval of the nodes (0: only RING REPAIR)")
     a = ap.parse_args(argv)
@@ -695,7 +788,7 @@ def main(argv):
     print("jepsen: seed %d (rerun with --seed %d)" % (seed, seed), flush=True)
     allok = True
     for i, m in enumerate(modes):
-        kinds = LONG_FAULTS if a.long else SHORT_FAULTS[m]
+        kinds = a.faults.split(",") if a.faults else LONG_FAULTS if a.long else SHORT_FAULTS[m]
         cycles = a.cycles or (30 if a.long else len(kinds))
         ok, _ = run_mode(m, cycles, hold, seed + i, kinds, calm, aae)
         allok = allok and ok
