@@ -201,10 +201,20 @@ class ClientLoad:
 class ScaleOut(ClusterTest):
     def test_join_into_a_loaded_cluster_under_client_load(self):
         """A 4th node joins 3 (replication 2, 10,000 keys) while clients read
-        and write through every node: no error, no stale read; it ends up
+        and write through every node: no error, no stale read (sloppy mode,
+        the default: unless a fallback took a write, which the README allows
+        to hide it from the home replicas for a while: counted); it ends up
         normal with about a quarter of the replicas, the old owners drop what
         they lost, and RING PLAN JOIN predicted the move."""
-        c = self.new_cluster(3, replication=2,
+        self.join_into_a_loaded_cluster("sloppy")
+
+    def test_join_into_a_loaded_cluster_under_client_load_strict(self):
+        """The same in strict mode, where R + W > N always holds: no stale
+        read at all."""
+        self.join_into_a_loaded_cluster("strict")
+
+    def join_into_a_loaded_cluster(self, mode):
+        c = self.new_cluster(3, replication=2, quorum_mode=mode,
                              node_opts=[{"node_id": "scale-a"}, {"node_id": "scale-b"},
                                         {"node_id": "scale-c"}])
         expected = load_keys(c.node(0), ["k:%05d" % k for k in range(10000)],
@@ -230,6 +240,7 @@ class ScaleOut(ClusterTest):
         planned_bytes = float(re.search(r"estimated bytes moving: (\d+)", plan).group(1))
         self.assertEqual(c.ring_info(0)["ring_changing"], "0")  # a plan moves nothing
 
+        fb0 = fallbacks(c, range(3))
         load = ClientLoad(c, [0, 1, 2], expected)
         self.addCleanup(load.stop)
         time.sleep(1.0)  # load before the join too
@@ -262,9 +273,11 @@ class ScaleOut(ClusterTest):
         t_dropped = time.time() - t0
         time.sleep(0.5)
         load.stop()
-        print("\n    join: %s" % load.summary())
+        fb = fallbacks(c, range(4)) - fb0
+        print("\n    join (%s): %s, %d sloppy fallbacks" % (mode, load.summary(), fb))
         self.assertEqual(load.errors[:10], [], "client errors during the join (%d)" % len(load.errors))
-        self.assertEqual(load.wrong[:10], [], "wrong reads during the join (%d)" % len(load.wrong))
+        if mode == "strict" or fb == 0:
+            self.assertEqual(load.wrong[:10], [], "wrong reads during the join (%d)" % len(load.wrong))
         self.assertGreater(load.reads, 500)
         self.assertGreater(load.writes, 500)
         self.assertEqual(sum(dropped()), moved_slots, "a partition was dropped more than once")
