@@ -10,9 +10,10 @@
  *     deadlines still run), written while UP;
  *   - an inbound connection answers nothing but HELLO until HELLO succeeded
  *     (and, with a bus secret in force, AUTH);
- *   - what a peer must show is the configuration's, always (busauth.h):
- *     cluster-secret, else a key derived from requirepass, else nothing but a
- *     loopback address while protected-mode is on (or a TLS certificate);
+ *   - what a peer must show at its handshake follows the configuration in
+ *     force then (busauth.h): cluster-secret, else a key derived from
+ *     requirepass, else nothing but a loopback address while protected-mode
+ *     is on (or a verified TLS certificate);
  *   - a connection or link that came up with no secret in force is closed as
  *     soon as one comes into force (CONFIG SET requirepass): nothing proved
  *     that its peer knows it. One that proved a secret is kept when the
@@ -20,10 +21,13 @@
  *
  * The handshake, one inbound connection (the sender's link does the mirror):
  *   accepted --first message, protected-mode refuses--> error, closed
+ *   accepted --HELLO of another cluster, or whose secret kind cannot match
+ *            ours--> "HELLO refused by ...: why", closed (helloRefuse)
  *   accepted --HELLO, no secret in force--> open (hello 2, not proven)
  *   accepted --HELLO with a nonce, secret--> AUTH expected (hello 1): we sent
  *            our nonce and our proof over the peer's nonce (helloHandler)
  *   hello 1 --AUTH with the peer's proof over ours--> open (hello 2, proven)
+ *   hello 1 --the peer closes (its check of our proof failed)--> logged
  *   anything else before open --> error, closed (dispatch, authHandler)
  */
 #include "bus.h"
