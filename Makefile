@@ -33,10 +33,11 @@ UNIT_TESTS = $(patsubst tests/unit/%.c,tests/unit/%,$(wildcard tests/unit/test_*
 
 # Unit tests cover the pure modules: they link only those (no sockets, no
 # RocksDB), plus the server struct config.c writes into.
-UNIT_OBJ = src/util.o src/log.o src/resp.o src/vclock.o src/record.o src/config.o src/ring.o
+UNIT_OBJ = src/util.o src/log.o src/resp.o src/vclock.o src/record.o src/config.o src/ring.o \
+	src/busauth.o
 
 tests/unit/test_%: tests/unit/test_%.c tests/unit/stub_server.c $(UNIT_OBJ) src/*.h
-	$(CC) $(CFLAGS_ALL) -Isrc -o $@ $< tests/unit/stub_server.c $(UNIT_OBJ) -levent -lxxhash -lm -lcriterion
+	$(CC) $(CFLAGS_ALL) -Isrc -o $@ $< tests/unit/stub_server.c $(UNIT_OBJ) -levent -lxxhash -lcrypto -lm -lcriterion
 
 unit: deps $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; ./$$t --jobs 2; done

@@ -13,6 +13,12 @@
  *
  * The first message on a connection is HELLO (cluster name, partition
  * count, sender id): a peer of another cluster is refused with a log line.
+ * The bus is as protected as the client port (busauth.h): with a secret in
+ * force (cluster-secret, else a key derived from requirepass) both ends
+ * prove it over each other's random nonce before anything else; with none,
+ * protected-mode accepts peers on the loopback interface only (or with a
+ * verified TLS certificate). Peers whose secrets differ refuse each other,
+ * and both logs say which setting differs.
  *
  * API:
  *   busInit()                          listen on the bus port

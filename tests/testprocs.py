@@ -145,11 +145,12 @@ class EarlyExit(RuntimeError):
     """A server exited while starting."""
 
 
-def wait_serving(proc, host, port, timeout, what, log_tail=lambda: ""):
+def wait_serving(proc, host, port, timeout, what, log_tail=lambda: "", password=None):
     """Waits until the server proc answers on host:port as itself (INFO
-    process_id: not another process holding the port). Raises EarlyExit (with
-    log_tail()) if it exits first; kills it (SIGKILL, by pid) and raises
-    RuntimeError if it does not answer within timeout. what names it."""
+    process_id: not another process holding the port; AUTH with password
+    first if given). Raises EarlyExit (with log_tail()) if it exits first;
+    kills it (SIGKILL, by pid) and raises RuntimeError if it does not answer
+    within timeout. what names it."""
     deadline = time.time() + timeout
     last = "no answer"
     while time.time() < deadline:
@@ -158,7 +159,8 @@ def wait_serving(proc, host, port, timeout, what, log_tail=lambda: ""):
             raise EarlyExit("%s exited with %s during startup:\n%s" %
                             (what, proc.returncode, log_tail()))
         try:
-            c = redis.Redis(host=host, port=port, socket_timeout=2, socket_connect_timeout=2)
+            c = redis.Redis(host=host, port=port, socket_timeout=2, socket_connect_timeout=2,
+                            password=password)
             try:
                 pid = c.info("server").get("process_id")
                 if pid == proc.pid:

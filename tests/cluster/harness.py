@@ -22,7 +22,8 @@ API:
                                       until every node sees every other one up;
                                       node_opts=[{...}, ...] adds options per node
   c.add_node(opts=None, seeds=None, start=True) -> i   one more node (index i)
-  c.node(i, **kw)                     redis.Redis client of node i (str replies)
+  c.node(i, **kw)                     redis.Redis client of node i (str replies; it
+                                      AUTHs with the node's requirepass option, if any)
   c.addr(i) -> "host:port"            node i as RING OWNERS names it
   c.kill9(i) / c.stop(i)              SIGKILL / SIGTERM by pid, wait for exit
   c.wait_exit(i, timeout)             wait for node i to exit by itself (RING
@@ -116,6 +117,12 @@ class Node:
     def addr(self):
         return "%s:%d" % (self.host, self.port)
 
+    @property
+    def password(self):
+        """Its requirepass option (what the harness AUTHs with), or None. A
+        test that changes it with CONFIG SET updates opts too."""
+        return self.opts.get("requirepass") or None
+
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
 
@@ -142,7 +149,7 @@ class Node:
 
     def wait_ready(self, timeout):
         wait_serving(self.proc, self.host, self.port, timeout,
-                     "node %d (%s)" % (self.index, self.addr), self.log_tail)
+                     "node %d (%s)" % (self.index, self.addr), self.log_tail, self.password)
 
     def signal_stop(self, sig, timeout=15.0):
         rc = None
@@ -295,6 +302,7 @@ class Cluster:
         nd = self.nodes[i]
         kw.setdefault("socket_timeout", 30)
         kw.setdefault("socket_connect_timeout", 5)
+        kw.setdefault("password", nd.password)
         c = redis.Redis(host=nd.host, port=nd.port, decode_responses=decode, **kw)
         self._clients.append(c)
         return c
@@ -312,7 +320,7 @@ class Cluster:
 
     def _cmd(self, i, *args):
         c = redis.Redis(host=self.nodes[i].host, port=self.nodes[i].port, socket_timeout=10,
-                        decode_responses=True)
+                        decode_responses=True, password=self.nodes[i].password)
         try:
             return c.execute_command(*args)
         finally:
