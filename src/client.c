@@ -35,10 +35,11 @@
 
 #include "bus.h"
 #include "commands.h"
-#include "coord.h"
+#include "forward.h"
 #include "keylock.h"
 #include "metrics.h"
 #include "outflush.h"
+#include "replica.h"
 #include "tls.h"
 #include "server.h"
 
@@ -190,7 +191,7 @@ static void requestComplete(request *r) {
         return;
     }
     if (r->busreq) { /* run for another node: the reply goes back over the bus */
-        coordForwardedDone(r);
+        replicaCommandDone(r);
         requestFree(r);
         return;
     }
@@ -520,7 +521,7 @@ static void scheduleResume(client *c) {
 }
 
 void requestRun(request *r) {
-    if (!coordForwardCommand(r)) r->cmd->proc(r);
+    if (!forwardCommand(r)) r->cmd->proc(r);
 }
 
 /* Requests (with their locks) to start from an event. */

@@ -9,10 +9,14 @@
  * has run, so a request completes exactly when its last operation did.
  *
  * API:
- *   coordRead(r, db, key, cb, pd)
- *   coordWrite(r, db, key, op, cb, pd)
- *   coordInit() / coordInfo(out)
- * Callbacks get a coordResult; res->rec is borrowed for the callback only. */
+ *   coordRead(r, db, key, cb, pd)        read.c's state machine
+ *   coordWrite(r, db, key, op, cb, pd)   write.c here, or forward.c to the
+ *                                        version coordinator
+ *   coordInit()                          registers the bus requests served
+ *   coordInfo(out)                       INFO ring lines
+ * Cluster-wide SCAN/DBSIZE/FLUSH are in clusterops.h; forwarding of whole
+ * commands in forward.h / replica.h. Callbacks get a coordResult;
+ * res->rec is borrowed for the callback only. */
 #ifndef RINGKV_COORD_H
 #define RINGKV_COORD_H
 
@@ -30,35 +34,14 @@ typedef void coordCallback(request *r, const coordResult *res, void *pd);
 void coordRead(request *r, int db, const char *key, size_t klen, coordCallback *cb, void *pd);
 void coordWrite(request *r, int db, const char *key, size_t klen, const writeOp *op,
                 coordCallback *cb, void *pd);
-/* Whole-cluster operations. Keys come back as concatenated bytes. */
-typedef struct coordKeys {
-    buf bytes;     /* the keys, back to back */
-    size_t *lens;  /* their lengths */
-    long n, cap;
-} coordKeys;
+void coordInit(void);
+void coordInfo(buf *out);
 
-typedef struct coordScanResult {
-    int ok;
-    const char *err;
-    unsigned long long next; /* the cursor to continue with, 0 = done */
-    const coordKeys *keys;   /* borrowed for the callback */
-} coordScanResult;
-
-typedef void coordScanCallback(request *r, const coordScanResult *res, void *pd);
-typedef void coordCountCallback(request *r, int ok, const char *err, long long n, void *pd);
-
-/* SCAN over the cluster from cursor until count keys (matching pat if not
- * NULL) were collected or the keyspace ended. */
-void coordScan(request *r, int db, unsigned long long cursor, long count, const char *pat,
-               size_t patlen, coordScanCallback *cb, void *pd);
-void coordCount(request *r, int db, coordCountCallback *cb, void *pd); /* DBSIZE */
-void coordFlush(request *r, int db, coordCountCallback *cb, void *pd); /* db -1 = all */
-void coordInit(void);          /* registers the bus requests replicas serve */
-/* Sends r to the key's version coordinator if r is a single-key
- * read-modify-write and that is another node; returns 1 if it did (r
- * completes when the answer comes). */
-int coordForwardCommand(request *r);
-void coordForwardedDone(request *r); /* a CMD request ran here: answer it */
-void coordInfo(buf *out);      /* INFO ring lines */
+/* The coordinator's counters (INFO ring), bumped by the coordination files
+ * (read.c, write.c, forward.c, target.c). */
+extern struct coordStats {
+    long long reads, writes, forwarded, read_repairs, noquorum, late_acks, fallbacks;
+    long long read_retries; /* reads that asked a held-back replica (failure or read-retry-ms) */
+} coordStats;
 
 #endif

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "clusterops.h"
 #include "commands.h"
 #include "keyops.h"
 
@@ -332,7 +333,7 @@ void copyCommand(request *r) {
 /* KEYS, SCAN, RANDOMKEY, DBSIZE and FLUSH* go through coord.c's
  * whole-cluster operations. */
 
-static void replyKeys(request *r, const coordKeys *k) {
+static void replyKeys(request *r, const clusteropsKeys *k) {
     addReplyArrayLen(r, k->n);
     size_t off = 0;
     for (long i = 0; i < k->n; i++) {
@@ -341,18 +342,18 @@ static void replyKeys(request *r, const coordKeys *k) {
     }
 }
 
-static void keysDone(request *r, const coordScanResult *res, void *pd) {
+static void keysDone(request *r, const clusteropsScanResult *res, void *pd) {
     UNUSED(pd);
     if (!res->ok) addReplyError(r, res->err);
     else replyKeys(r, res->keys);
 }
 
 void keysCommand(request *r) {
-    coordScan(r, r->db, 0, LONG_MAX, r->argv[1], r->argvlen[1], keysDone, NULL);
+    clusteropsScan(r, r->db, 0, LONG_MAX, r->argv[1], r->argvlen[1], keysDone, NULL);
 }
 
 /* pd: 1 if TYPE asked for something other than string */
-static void scanDone(request *r, const coordScanResult *res, void *pd) {
+static void scanDone(request *r, const clusteropsScanResult *res, void *pd) {
     if (!res->ok) {
         addReplyError(r, res->err);
         return;
@@ -393,11 +394,11 @@ void scanCommand(request *r) {
             return;
         }
     }
-    coordScan(r, r->db, cursor, (long)count, pat, patlen, scanDone, typeok ? NULL : (void *)1);
+    clusteropsScan(r, r->db, cursor, (long)count, pat, patlen, scanDone, typeok ? NULL : (void *)1);
 }
 
 /* RANDOMKEY: the first key from a random cursor on, wrapping once. */
-static void randomkeyDone(request *r, const coordScanResult *res, void *pd) {
+static void randomkeyDone(request *r, const clusteropsScanResult *res, void *pd) {
     if (!res->ok) {
         addReplyError(r, res->err);
         return;
@@ -405,7 +406,7 @@ static void randomkeyDone(request *r, const coordScanResult *res, void *pd) {
     if (res->keys->n > 0) {
         addReplyBulk(r, res->keys->bytes.ptr, res->keys->lens[0]);
     } else if (pd) {
-        coordScan(r, r->db, 0, 1, NULL, 0, randomkeyDone, NULL); /* wrap */
+        clusteropsScan(r, r->db, 0, 1, NULL, 0, randomkeyDone, NULL); /* wrap */
     } else {
         addReplyNull(r);
     }
@@ -418,7 +419,7 @@ void randomkeyCommand(request *r) {
     unsigned long long start = 0;
     for (int i = 0; i < 8; i++) start = (start << 8) | rnd[i];
     start %= nslots;
-    coordScan(r, r->db, start, 1, NULL, 0, randomkeyDone, start ? (void *)1 : NULL);
+    clusteropsScan(r, r->db, start, 1, NULL, 0, randomkeyDone, start ? (void *)1 : NULL);
 }
 
 static void dbsizeDone(request *r, int ok, const char *err, long long n, void *pd) {
@@ -427,7 +428,7 @@ static void dbsizeDone(request *r, int ok, const char *err, long long n, void *p
     else addReplyInteger(r, n);
 }
 
-void dbsizeCommand(request *r) { coordCount(r, r->db, dbsizeDone, NULL); }
+void dbsizeCommand(request *r) { clusteropsCount(r, r->db, dbsizeDone, NULL); }
 
 static int flushArgs(request *r) {
     if (r->argc == 1) return C_OK;
@@ -445,12 +446,12 @@ static void flushDone(request *r, int ok, const char *err, long long n, void *pd
 
 void flushdbCommand(request *r) {
     if (flushArgs(r) != C_OK) return;
-    coordFlush(r, r->db, flushDone, NULL);
+    clusteropsFlush(r, r->db, flushDone, NULL);
 }
 
 void flushallCommand(request *r) {
     if (flushArgs(r) != C_OK) return;
-    coordFlush(r, -1, flushDone, NULL);
+    clusteropsFlush(r, -1, flushDone, NULL);
 }
 
 void selectCommand(request *r) {

@@ -1,0 +1,476 @@
+/* clusterops.c -- the commands that span every partition: SCAN and KEYS,
+ * DBSIZE, FLUSHDB and FLUSHALL, and the bus requests they send:
+ *   SCAN db cursor end count [pattern] -> next, then (key, versions without
+ *                                         values) pairs, tombstones included
+ *   COUNT db                           -> keys per partition, 8 bytes LE each
+ *   FLUSH db                           -> OK once flushed (db -1: all)
+ *
+ * API: clusteropsScan, clusteropsCount, clusteropsFlush (t_keyspace.c),
+ * clusteropsInit (coord.c); see clusterops.h.
+ *
+ * A SCAN cursor is a slot (partition * 256 + Merkle bucket), the same on
+ * every node. Each partition is read from N - W + 1 of its replicas (so
+ * from at least one that acknowledged any write, quorumReadWidth) and
+ * their versions are merged, so a replica that missed writes or deletes
+ * neither hides nor revives keys.
+ *
+ * States, and the function that moves each operation:
+ *   scanOp:  clusteropsScan --> scanStep: ASKING the current partition's
+ *            replicas (this node's copy at once) --scanAnswered(last)-->
+ *            scanPartitionDone --> scanStep for the next partition, or
+ *            scanFinish (count keys found, keyspace ended, or no replica
+ *            of a partition answered: -CLUSTERDOWN)
+ *   countOp: clusteropsCount --> ASKING every reachable node
+ *            --countAnswered(last)--> countFinish
+ *   flushOp: clusteropsFlush --> -CLUSTERDOWN at once if a node is down,
+ *            else ASKING every node, flushing here --flushAnswered(last)-->
+ *            flushFinish
+ * Each op holds outstanding = 1 while it sends, so an answer that comes at
+ * once never finishes it under its sender. */
+#include "clusterops.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "coord.h"
+#include "gossip.h"
+#include "replica.h"
+#include "target.h"
+
+/* SCAN, KEYS, DBSIZE and FLUSH* span the cluster. A SCAN cursor is a slot
+ * (partition * 256 + Merkle bucket), the same on every node. Each
+ * partition is read from N - W + 1 of its replicas (so from at least one
+ * that acknowledged any write) and their versions are merged, so a replica
+ * that missed writes or deletes neither hides nor revives keys. */
+
+typedef struct scanOp {
+    request *r;
+    clusteropsScanCallback *cb;
+    void *pd;
+    int db;
+    unsigned long long cursor;
+    unsigned long long nslots;
+    long count;
+    char *pat;
+    size_t patlen;
+    int wlevel;        /* the connection's write level: how many replicas to read */
+    clusteropsKeys keys;    /* the answer so far */
+    /* the partition being read */
+    int outstanding;   /* replicas not answered yet */
+    int answered;      /* replicas that answered */
+    unsigned long long next; /* smallest cursor a replica stopped at */
+    record *recs;      /* merged versions (headers) per key seen */
+    buf *names;        /* the keys, parallel to recs */
+    long nseen, capseen;
+} scanOp;
+
+static void keysAdd(clusteropsKeys *k, const char *key, size_t klen) {
+    if (k->n == k->cap) {
+        k->cap = k->cap ? k->cap * 2 : 64;
+        k->lens = zrealloc(k->lens, sizeof(size_t) * (size_t)k->cap);
+    }
+    k->lens[k->n++] = klen;
+    bufAppend(&k->bytes, key, klen);
+}
+
+/* A key one replica reported, with its versions (values left out). */
+static void scanSeen(scanOp *op, const char *key, size_t klen, const record *rec) {
+    for (long i = 0; i < op->nseen; i++) {
+        if (op->names[i].len == klen && !memcmp(op->names[i].ptr, key, klen)) {
+            recordMerge(&op->recs[i], rec, 1);
+            return;
+        }
+    }
+    if (op->nseen == op->capseen) {
+        op->capseen = op->capseen ? op->capseen * 2 : 64;
+        op->recs = zrealloc(op->recs, sizeof(record) * (size_t)op->capseen);
+        op->names = zrealloc(op->names, sizeof(buf) * (size_t)op->capseen);
+    }
+    recordInit(&op->recs[op->nseen]);
+    bufInit(&op->names[op->nseen]);
+    bufAppend(&op->names[op->nseen], key, klen);
+    recordMerge(&op->recs[op->nseen], rec, 1);
+    op->nseen++;
+}
+
+static void scanSeenClear(scanOp *op) {
+    for (long i = 0; i < op->nseen; i++) {
+        recordFree(&op->recs[i]);
+        bufFree(&op->names[i]);
+    }
+    op->nseen = 0;
+}
+
+static int scanCollectLocal(const char *key, size_t klen, const record *rec, void *pd) {
+    scanOp *op = pd;
+    if (op->pat && !stringmatchlen(op->pat, (int)op->patlen, key, (int)klen, 0)) return 0;
+    scanSeen(op, key, klen, rec);
+    return 0;
+}
+
+static void scanFinish(scanOp *op, int ok, const char *err) {
+    clusteropsScanResult res = {ok, err, op->cursor >= op->nslots ? 0 : op->cursor, &op->keys};
+    request *r = op->r;
+    op->cb(r, &res, op->pd);
+    requestRelease(r);
+    scanSeenClear(op);
+    zfree(op->recs);
+    zfree(op->names);
+    bufFree(&op->keys.bytes);
+    zfree(op->keys.lens);
+    zfree(op->pat);
+    zfree(op);
+}
+
+static void scanStep(scanOp *op);
+
+/* Every asked replica answered for the current partition: the keys whose
+ * merged versions are live, up to the smallest position a replica reached
+ * (keys past it come again from there: at least once). */
+static void scanPartitionDone(scanOp *op) {
+    if (!op->answered) {
+        char err[128];
+        snprintf(err, sizeof(err), "-CLUSTERDOWN no replica of partition %u answered",
+                 (unsigned)(op->cursor >> 8));
+        scanFinish(op, 0, err);
+        return;
+    }
+    long long now = serverNowMs();
+    for (long i = 0; i < op->nseen; i++) {
+        const char *k = op->names[i].ptr ? op->names[i].ptr : "";
+        size_t kl = op->names[i].len;
+        if (keySlot(keyHash(op->db, k, kl), server.qbits) >= op->next) continue;
+        if (recordVisible(&op->recs[i], now)) keysAdd(&op->keys, k, kl);
+    }
+    scanSeenClear(op);
+    op->cursor = op->next;
+    scanStep(op);
+}
+
+static void scanAnswered(int ok, const redisReply *reply, const char *err, void *pd) {
+    UNUSED(err);
+    scanOp *op = pd;
+    unsigned long long next;
+    if (ok && reply->elements >= 4 && (reply->elements - 4) % 2 == 0 &&
+        string2ull(reply->element[3]->str, reply->element[3]->len, &next) && next > op->cursor) {
+        record rec;
+        recordInit(&rec);
+        for (size_t i = 4; i + 1 < reply->elements; i += 2) {
+            if (recordDecode(&rec, reply->element[i + 1]->str, reply->element[i + 1]->len) == C_OK)
+                scanSeen(op, reply->element[i]->str, reply->element[i]->len, &rec);
+        }
+        recordFree(&rec);
+        if (next < op->next) op->next = next;
+        op->answered++;
+    }
+    if (--op->outstanding == 0) scanPartitionDone(op);
+}
+
+static void scanStep(scanOp *op) {
+    if (op->cursor >= op->nslots || op->keys.n >= op->count) {
+        scanFinish(op, 1, NULL);
+        return;
+    }
+    unsigned p = (unsigned)(op->cursor >> 8);
+    unsigned long long end = (unsigned long long)(p + 1) * 256;
+    int owners[QUORUM_MAX_TARGETS];
+    int n = gossipOwners(p, owners), width = quorumReadWidth(op->wlevel, n), asked = 0;
+    op->next = end;
+    op->answered = 0;
+    op->outstanding = 1; /* held while asking */
+    long want = op->count - op->keys.n;
+    for (int i = 0; i < n && asked < width; i++) {
+        int m = owners[i];
+        if (!targetReachable(m)) continue;
+        asked++;
+        if (m == gossipSelf()) {
+            unsigned long long nx = dbScanEx(op->db, op->cursor, end, want, 1, scanCollectLocal, op);
+            if (nx < op->next) op->next = nx;
+            op->answered++;
+            continue;
+        }
+        char dbs[8], cur[24], endb[24], cnt[24];
+        ll2string(dbs, sizeof(dbs), op->db);
+        snprintf(cur, sizeof(cur), "%llu", op->cursor);
+        snprintf(endb, sizeof(endb), "%llu", end);
+        snprintf(cnt, sizeof(cnt), "%ld", want);
+        const char *argv[6] = {"SCAN", dbs, cur, endb, cnt, op->pat ? op->pat : ""};
+        size_t lens[6] = {4, strlen(dbs), strlen(cur), strlen(endb), strlen(cnt),
+                          op->pat ? op->patlen : 0};
+        op->outstanding++;
+        busSend(targetLink(m), op->pat ? 6 : 5, argv, lens, scanAnswered, op, 0);
+    }
+    if (--op->outstanding == 0) scanPartitionDone(op);
+}
+
+void clusteropsScan(request *r, int db, unsigned long long cursor, long count, const char *pat,
+                    size_t patlen, clusteropsScanCallback *cb, void *pd) {
+    scanOp *op = zcalloc(sizeof(*op));
+    op->r = r;
+    op->cb = cb;
+    op->pd = pd;
+    op->db = db;
+    op->cursor = cursor;
+    op->nslots = (unsigned long long)server.ring_partitions * 256;
+    op->count = count;
+    op->wlevel = targetLevel(r, 1);
+    if (pat && !(patlen == 1 && pat[0] == '*')) {
+        op->pat = zmemdup(pat, patlen);
+        op->patlen = patlen;
+    }
+    bufInit(&op->keys.bytes);
+    r->pending++;
+    scanStep(op);
+}
+
+/* SCAN db cursor end count [pattern] -> next, then (key, versions without
+ * values) pairs, tombstones included: the coordinator merges replicas. */
+typedef struct scanReply {
+    buf data;
+    size_t *offs, *lens;
+    int n, cap;
+    const char *pat;
+    size_t patlen;
+} scanReply;
+
+static int scanCollectReply(const char *key, size_t klen, const record *rec, void *pd) {
+    scanReply *s = pd;
+    if (s->pat && !stringmatchlen(s->pat, (int)s->patlen, key, (int)klen, 0)) return 0;
+    if (s->n + 2 > s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 64;
+        s->offs = zrealloc(s->offs, sizeof(size_t) * (size_t)s->cap);
+        s->lens = zrealloc(s->lens, sizeof(size_t) * (size_t)s->cap);
+    }
+    s->offs[s->n] = s->data.len;
+    s->lens[s->n++] = klen;
+    bufAppend(&s->data, key, klen);
+    record hdr; /* the versions without their values: enough to merge and decide */
+    hdr.n = rec->n;
+    hdr.cap = rec->n;
+    hdr.v = zmalloc(sizeof(version) * (size_t)(rec->n ? rec->n : 1));
+    for (int i = 0; i < rec->n; i++) {
+        hdr.v[i] = rec->v[i];
+        hdr.v[i].val = NULL;
+        hdr.v[i].vlen = 0;
+        hdr.v[i].ownval = 0;
+    }
+    size_t before = s->data.len;
+    recordEncode(&hdr, &s->data);
+    zfree(hdr.v);
+    s->offs[s->n] = before;
+    s->lens[s->n++] = s->data.len - before;
+    return 0;
+}
+
+static void scanHandler(busReq *req) {
+    int db = req->argc >= 6 ? replicaParseDb(req, 2) : -1;
+    unsigned long long cursor, end;
+    long long count;
+    if (db < 0 || !string2ull(req->argv[3], req->lens[3], &cursor) ||
+        !string2ull(req->argv[4], req->lens[4], &end) ||
+        !string2ll(req->argv[5], req->lens[5], &count) || count < 1 || end == 0) {
+        busReplyError(req, "SCAN malformed");
+        return;
+    }
+    scanReply sr;
+    memset(&sr, 0, sizeof(sr));
+    bufInit(&sr.data);
+    if (req->argc >= 7) {
+        sr.pat = req->argv[6];
+        sr.patlen = req->lens[6];
+    }
+    unsigned long long next = dbScanEx(db, cursor, end, (long)count, 1, scanCollectReply, &sr);
+    int n = sr.n + 1;
+    const char **av = zmalloc(sizeof(char *) * (size_t)n);
+    size_t *al = zmalloc(sizeof(size_t) * (size_t)n);
+    char nb[24];
+    snprintf(nb, sizeof(nb), "%llu", next);
+    av[0] = nb;
+    al[0] = strlen(nb);
+    for (int i = 0; i < sr.n; i++) {
+        av[i + 1] = sr.data.ptr + sr.offs[i];
+        al[i + 1] = sr.lens[i];
+    }
+    busReplyArgs(req, n, av, al);
+    zfree(av);
+    zfree(al);
+    bufFree(&sr.data);
+    zfree(sr.offs);
+    zfree(sr.lens);
+}
+
+/* DBSIZE: every node reports its keys per partition. */
+typedef struct countOp {
+    request *r;
+    clusteropsCountCallback *cb;
+    void *pd;
+    int db;
+    int nm;               /* members */
+    long long **counts;   /* per member: one count per partition, or NULL */
+    int outstanding;
+} countOp;
+
+/* Each partition counts as the largest count among its replicas that
+ * answered: a replica that missed writes does not hide them (an estimate
+ * when replicas miss different keys; anti-entropy evens them out). */
+static void countFinish(countOp *op) {
+    long long total = 0;
+    char err[128] = "";
+    for (unsigned p = 0; p < (unsigned)server.ring_partitions && !err[0]; p++) {
+        int l[QUORUM_MAX_TARGETS];
+        int n = gossipOwners(p, l), got = 0;
+        long long best = 0;
+        for (int i = 0; i < n; i++) {
+            int m = l[i];
+            if (m < op->nm && op->counts[m]) {
+                if (!got || op->counts[m][p] > best) best = op->counts[m][p];
+                got = 1;
+            }
+        }
+        total += best;
+        if (!got && n > 0)
+            snprintf(err, sizeof(err), "-CLUSTERDOWN no replica of partition %u answered", p);
+    }
+    request *r = op->r;
+    op->cb(r, !err[0], err[0] ? err : NULL, total, op->pd);
+    requestRelease(r);
+    for (int i = 0; i < op->nm; i++) zfree(op->counts[i]);
+    zfree(op->counts);
+    zfree(op);
+}
+
+static void countAnswered(int ok, const redisReply *reply, const char *err, void *pd) {
+    UNUSED(err);
+    int m;
+    countOp *op = targetRefTake(pd, &m);
+    size_t q = (size_t)server.ring_partitions;
+    if (ok && reply->elements >= 4 && reply->element[3]->len == q * 8) {
+        long long *c = zmalloc(sizeof(long long) * q);
+        const unsigned char *b = (const unsigned char *)reply->element[3]->str;
+        for (size_t p = 0; p < q; p++) {
+            uint64_t v = 0;
+            for (int k = 7; k >= 0; k--) v = (v << 8) | b[p * 8 + (size_t)k];
+            c[p] = (long long)v;
+        }
+        op->counts[m] = c;
+    }
+    if (--op->outstanding == 0) countFinish(op);
+}
+
+void clusteropsCount(request *r, int db, clusteropsCountCallback *cb, void *pd) {
+    countOp *op = zcalloc(sizeof(*op));
+    op->r = r;
+    op->cb = cb;
+    op->pd = pd;
+    op->db = db;
+    gossipMembers(&op->nm);
+    op->counts = zcalloc(sizeof(long long *) * (size_t)op->nm);
+    r->pending++;
+    op->outstanding = 1; /* held until every request is out */
+    size_t q = (size_t)server.ring_partitions;
+    char dbs[8];
+    ll2string(dbs, sizeof(dbs), db);
+    for (int m = 0; m < op->nm; m++) {
+        if (m == gossipSelf()) {
+            op->counts[m] = zmalloc(sizeof(long long) * q);
+            for (size_t p = 0; p < q; p++) op->counts[m][p] = dbPartitionKeys(db, (unsigned)p);
+        } else if (targetReachable(m)) {
+            targetRef *ref = targetRefNew(op, m);
+            op->outstanding++;
+            const char *argv[2] = {"COUNT", dbs};
+            size_t lens[2] = {5, strlen(dbs)};
+            busSend(targetLink(m), 2, argv, lens, countAnswered, ref, 0);
+        }
+    }
+    if (--op->outstanding == 0) countFinish(op);
+}
+
+static void countHandler(busReq *req) {
+    int db = req->argc >= 3 ? replicaParseDb(req, 2) : -1;
+    if (db < 0) {
+        busReplyError(req, "COUNT malformed");
+        return;
+    }
+    size_t q = (size_t)server.ring_partitions;
+    unsigned char *b = zmalloc(q * 8);
+    for (size_t p = 0; p < q; p++) {
+        uint64_t v = (uint64_t)dbPartitionKeys(db, (unsigned)p);
+        for (int k = 0; k < 8; k++) b[p * 8 + (size_t)k] = (unsigned char)(v >> (8 * k));
+    }
+    const char *av[1] = {(const char *)b};
+    size_t al[1] = {q * 8};
+    busReplyArgs(req, 1, av, al);
+    zfree(b);
+}
+
+/* FLUSHDB / FLUSHALL: deletes without tombstones, so it needs every node:
+ * a node that missed it would bring the data back through repair. */
+typedef struct flushOp {
+    request *r;
+    clusteropsCountCallback *cb;
+    void *pd;
+    int outstanding;
+    char err[200];
+} flushOp;
+
+static void flushFinish(flushOp *op) {
+    request *r = op->r;
+    op->cb(r, !op->err[0], op->err[0] ? op->err : NULL, 0, op->pd);
+    requestRelease(r);
+    zfree(op);
+}
+
+static void flushAnswered(int ok, const redisReply *reply, const char *err, void *pd) {
+    UNUSED(reply);
+    flushOp *op = pd;
+    if (!ok && !op->err[0]) snprintf(op->err, sizeof(op->err), "-ERR flush failed on a node: %s", err);
+    if (--op->outstanding == 0) flushFinish(op);
+}
+
+void clusteropsFlush(request *r, int db, clusteropsCountCallback *cb, void *pd) {
+    int nm;
+    member *m = gossipMembers(&nm);
+    flushOp *op = zcalloc(sizeof(*op));
+    op->r = r;
+    op->cb = cb;
+    op->pd = pd;
+    r->pending++;
+    for (int i = 0; i < nm; i++) {
+        if (m[i].status == MEMBER_LEFT || targetReachable(i)) continue;
+        snprintf(op->err, sizeof(op->err),
+                 "-CLUSTERDOWN %s needs every node: %s:%d is down (nothing was flushed)",
+                 db < 0 ? "FLUSHALL" : "FLUSHDB", m[i].host, m[i].port);
+        flushFinish(op);
+        return;
+    }
+    op->outstanding = 1;
+    char dbs[8];
+    ll2string(dbs, sizeof(dbs), db);
+    for (int i = 0; i < nm; i++) {
+        if (i == gossipSelf() || m[i].status == MEMBER_LEFT) continue;
+        op->outstanding++;
+        const char *argv[2] = {"FLUSH", dbs};
+        size_t lens[2] = {5, strlen(dbs)};
+        busSend(targetLink(i), 2, argv, lens, flushAnswered, op, 10 * server.replica_timeout);
+    }
+    if (dbFlush(db) != C_OK && !op->err[0])
+        snprintf(op->err, sizeof(op->err), "-IOERR flush failed, see the server log");
+    if (--op->outstanding == 0) flushFinish(op);
+}
+
+static void flushHandler(busReq *req) {
+    long long db;
+    if (req->argc < 3 || !string2ll(req->argv[2], req->lens[2], &db) || db < -1 ||
+        db >= server.databases) {
+        busReplyError(req, "FLUSH malformed");
+        return;
+    }
+    if (dbFlush((int)db) != C_OK) busReplyError(req, "flush failed");
+    else busReplyOK(req);
+}
+
+void clusteropsInit(void) {
+    busRegister("SCAN", scanHandler);
+    busRegister("COUNT", countHandler);
+    busRegister("FLUSH", flushHandler);
+}

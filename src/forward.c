@@ -1,0 +1,221 @@
+/* forward.c -- work this node sends to a key's version coordinator, the
+ * first reachable replica of the key, so that versions are created by
+ * replicas only and every read-modify-write of a key runs in one place.
+ *
+ * API: forwardWrite (coord.c), forwardCommand (client.c); see forward.h.
+ * The other side of both requests is replica.c.
+ *
+ * COORD db key W flags expire ctx value -> OK once W replicas acked.
+ * A forwardOp tries the candidates in preference order:
+ *
+ *   forwardWrite --> forwardTry: the next reachable candidate
+ *     this node       --> write.c coordinates it (writeCoordinate); op freed
+ *     another node    --> SENT: COORD in flight
+ *     none left       --> answered -NOQUORUM; op freed
+ *   SENT --forwardAnswered(the link was never up, or -NOTREPLICA)--> forwardTry
+ *   SENT --forwardAnswered(anything else)--> answered; op freed
+ * Only a request that cannot have been applied is tried again elsewhere.
+ *
+ * CMD db read-level write-level proto argv... -> the reply's RESP bytes.
+ * A single-key read-modify-write (INCR, APPEND, SET NX...) runs at the
+ * key's version coordinator, whose per-key lock (keylock.c) then orders it
+ * with every other read-modify-write of the key, wherever its client is:
+ * INCRs through different nodes do not read the same value. The receiving
+ * node keeps its own lock meanwhile, so its client's pipeline stays in
+ * order. forwardCommand --> SENT --cmdAnswered--> the reply's bytes, or
+ * (never sent) the command runs here after all, or -NOQUORUM. */
+#include "forward.h"
+
+#include <event2/buffer.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "gossip.h"
+#include "keylock.h"
+#include "metrics.h"
+#include "target.h"
+#include "write.h"
+
+typedef struct forwardOp {
+    request *r;
+    coordCallback *cb; /* its continuation */
+    void *pd;          /* cb's private data */
+    int db;
+    char *key;         /* owned */
+    size_t klen;
+    int level;         /* the client's write level, evaluated there */
+    long long start_us;  /* for the latency histogram */
+    /* the operation, kept to retry on the next replica */
+    char *val;         /* owned; NULL for a tombstone */
+    size_t vlen;
+    int tombstone;
+    int64_t expire;
+    int hasctx;
+    vclock ctx;
+    quorumTarget t[QUORUM_MAX_TARGETS];
+    int n, next;       /* candidates and the next one to try */
+} forwardOp;
+
+static void forwardFree(forwardOp *op) {
+    zfree(op->key);
+    zfree(op->val);
+    vclockFree(&op->ctx);
+    zfree(op);
+}
+
+static void forwardTry(forwardOp *op);
+
+/* Answers the client and frees op. */
+static void forwardDone(forwardOp *op, int ok, const char *err) {
+    coordResult res = {ok, err, NULL};
+    op->cb(op->r, &res, op->pd);
+    requestRelease(op->r);
+    forwardFree(op);
+}
+
+/* Called by bus.c with the version coordinator's answer to COORD. */
+static void forwardAnswered(int ok, const redisReply *reply, const char *err, void *pd) {
+    UNUSED(reply);
+    forwardOp *op = pd;
+    /* The link was never up: the write cannot have reached that node, so the
+     * next replica may coordinate it. The same when that node refused it as
+     * not a replica of the key (its ring view differs from ours for a
+     * gossip round while a node joins or leaves): it wrote nothing. Any
+     * other failure may have written. */
+    if (!ok && err && (strstr(err, "down") || strstr(err, "NOTREPLICA")) && op->next < op->n) {
+        forwardTry(op);
+        return;
+    }
+    metricsCoord(1, op->level, ustime() - op->start_us, ok);
+    char e[320];
+    if (!ok) {
+        if (err && err[0] == '-') snprintf(e, sizeof(e), "%s", err);
+        else snprintf(e, sizeof(e), "-NOQUORUM the version coordinator did not confirm the write (%s); it may have been applied",
+                      err ? err : "error");
+    }
+    forwardDone(op, ok, ok ? NULL : e);
+}
+
+/* COORD db key W flags expire ctx value */
+static void forwardSend(forwardOp *op, int m) {
+    char dbs[8], wbuf[16], fbuf[3], ebuf[24];
+    ll2string(dbs, sizeof(dbs), op->db);
+    ll2string(wbuf, sizeof(wbuf), op->level);
+    fbuf[0] = op->tombstone ? '1' : '0';
+    fbuf[1] = op->hasctx ? '1' : '0';
+    fbuf[2] = '\0';
+    ll2string(ebuf, sizeof(ebuf), (long long)op->expire);
+    buf ctx;
+    bufInit(&ctx);
+    if (op->hasctx) vclockEncode(&op->ctx, &ctx);
+    const char *argv[8] = {"COORD", dbs, op->key, wbuf, fbuf, ebuf, ctx.ptr ? ctx.ptr : "",
+                           op->val ? op->val : ""};
+    size_t lens[8] = {5, strlen(dbs), op->klen, strlen(wbuf), strlen(fbuf), strlen(ebuf),
+                      ctx.len, op->vlen};
+    coordStats.forwarded++;
+    /* the coordinator waits up to replica-timeout for the replicas: give
+     * it that, and the trip */
+    busSend(targetLink(m), 8, argv, lens, forwardAnswered, op, 2 * server.replica_timeout);
+    bufFree(&ctx);
+}
+
+static void forwardTry(forwardOp *op) {
+    while (op->next < op->n) {
+        int m = op->t[op->next++].member;
+        if (!targetReachable(m)) continue;
+        if (m == gossipSelf()) {
+            /* every replica before us is unreachable: we coordinate */
+            writeOp w = {op->val, op->vlen, op->tombstone, op->expire,
+                         op->hasctx ? &op->ctx : NULL};
+            writeCoordinate(op->r, op->db, op->key, op->klen, op->level, &w, op->cb, op->pd);
+            forwardFree(op);
+            return;
+        }
+        forwardSend(op, m);
+        return;
+    }
+    coordStats.noquorum++;
+    forwardDone(op, 0, "-NOQUORUM no replica of the key is reachable to coordinate the write");
+}
+
+void forwardWrite(request *r, int db, const char *key, size_t klen, int level,
+                  const quorumTarget *t, int n, int first, const writeOp *w, coordCallback *cb,
+                  void *pd) {
+    forwardOp *op = zcalloc(sizeof(*op));
+    op->r = r;
+    op->cb = cb;
+    op->pd = pd;
+    op->db = db;
+    op->key = zmemdup(key, klen);
+    op->klen = klen;
+    op->level = level;
+    op->start_us = ustime();
+    op->val = w->tombstone ? NULL : zmemdup(w->val ? w->val : "", w->vlen);
+    op->vlen = w->tombstone ? 0 : w->vlen;
+    op->tombstone = w->tombstone;
+    op->expire = w->expire;
+    vclockInit(&op->ctx);
+    if (w->ctx) {
+        op->hasctx = 1;
+        vclockCopy(&op->ctx, w->ctx);
+    }
+    memcpy(op->t, t, sizeof(quorumTarget) * (size_t)n);
+    op->n = n;
+    op->next = first < 0 ? n : first;
+    forwardTry(op);
+}
+
+/* ------------------------------------------------------------------- CMD */
+
+/* Called by bus.c with the version coordinator's answer to CMD. */
+static void cmdAnswered(int ok, const redisReply *reply, const char *err, void *pd) {
+    request *r = pd;
+    if (ok && reply->elements >= 4) {
+        evbuffer_add(r->out, reply->element[3]->str, reply->element[3]->len);
+    } else if (err && strstr(err, "down")) {
+        r->cmd->proc(r); /* never sent: run it here after all */
+    } else {
+        addReplyErrorFormat(r, "-NOQUORUM the key's coordinator did not answer (%s); the command "
+                               "may have been applied",
+                            err ? err : "error");
+    }
+    requestRelease(r);
+}
+
+int forwardCommand(request *r) {
+    if (r->forwarded || !r->cmd || !(r->cmd->flags & CMD_WRITE)) return 0;
+    int mode, kidx[64];
+    if (r->argc > 64) return 0;
+    int nk = commandKeys(r->cmd, r->argc, r->argv, kidx, &mode);
+    if (nk != 1 || mode != LOCK_EXCL) return 0;
+    quorumTarget t[QUORUM_MAX_TARGETS];
+    int n = targetsOfKey(r->db, r->argv[kidx[0]], r->argvlen[kidx[0]], t);
+    int first = targetCoordinator(t, n, targetLevel(r, 1));
+    if (first < 0 || t[first].member == gossipSelf()) return 0;
+    int argc = r->argc + 5;
+    const char **argv = zmalloc(sizeof(char *) * (size_t)argc);
+    size_t *lens = zmalloc(sizeof(size_t) * (size_t)argc);
+    char dbs[8], rl[16], wl[16], pr[8];
+    ll2string(dbs, sizeof(dbs), r->db);
+    ll2string(rl, sizeof(rl), r->read_level);
+    ll2string(wl, sizeof(wl), r->write_level);
+    ll2string(pr, sizeof(pr), r->proto);
+    argv[0] = "CMD";
+    argv[1] = dbs;
+    argv[2] = rl;
+    argv[3] = wl;
+    argv[4] = pr;
+    for (int i = 0; i < r->argc; i++) {
+        argv[5 + i] = r->argv[i];
+        lens[5 + i] = r->argvlen[i];
+    }
+    for (int i = 0; i < 5; i++) lens[i] = strlen(argv[i]);
+    r->pending++;
+    coordStats.forwarded++;
+    busSend(targetLink(t[first].member), argc, argv, lens, cmdAnswered, r,
+            2 * server.replica_timeout);
+    zfree(argv);
+    zfree(lens);
+    return 1;
+}

@@ -1,0 +1,154 @@
+/* replica.c -- the bus requests a coordinator sends to a key's replicas,
+ * served here:
+ *   GET db key                             -> "1" record | "0"
+ *   PUT db key record                      -> OK once merged and durable
+ *   COORD db key W flags expire ctx value  -> OK once W replicas acked
+ *                                            (write.c coordinates it)
+ *   CMD db read-level write-level proto argv... -> the reply's RESP bytes
+ *                                            (the command runs here)
+ * The senders are read.c (GET), write.c (PUT) and forward.c (COORD, CMD).
+ *
+ * API: replicaInit (coord.c), replicaCommandDone (client.c),
+ * replicaParseDb (clusterops.c); see replica.h.
+ *
+ * GET answers at once. PUT answers when dbApply's commit is done
+ * (putApplied). COORD hands the write to write.c, which answers. CMD
+ * builds a request with no client, takes the keys' locks
+ * (requestLockKeys; the grant runs it later if another holds one), runs
+ * the command, and client.c calls replicaCommandDone once it completed.
+ * Every request is answered exactly once. */
+#include "replica.h"
+
+#include <event2/buffer.h>
+#include <string.h>
+
+#include "commands.h"
+#include "db.h"
+#include "handoff.h"
+#include "keylock.h"
+#include "write.h"
+
+int replicaParseDb(const busReq *req, int i) {
+    long long db;
+    if (!string2ll(req->argv[i], req->lens[i], &db) || db < 0 || db >= server.databases) return -1;
+    return (int)db;
+}
+
+static void getHandler(busReq *req) {
+    int db = req->argc >= 4 ? replicaParseDb(req, 2) : -1;
+    if (db < 0) {
+        busReplyError(req, "GET malformed");
+        return;
+    }
+    storeValue v;
+    int found = dbReadRaw(db, req->argv[3], req->lens[3], &v);
+    if (found < 0) {
+        busReplyError(req, "storage read failed");
+        return;
+    }
+    if (!found) {
+        const char *av[1] = {"0"};
+        size_t al[1] = {1};
+        busReplyArgs(req, 1, av, al);
+        return;
+    }
+    const char *av[2] = {"1", v.ptr};
+    size_t al[2] = {1, v.len};
+    busReplyArgs(req, 2, av, al);
+    storeValueFree(&v);
+}
+
+/* Called by db.c once a PUT's merge is committed. */
+static void putApplied(int ok, const char *err, void *pd) {
+    busReq *req = pd;
+    if (ok) busReplyOK(req);
+    else busReplyError(req, err ? err : "storage write failed");
+}
+
+static void putHandler(busReq *req) {
+    int db = req->argc >= 5 ? replicaParseDb(req, 2) : -1;
+    record rec;
+    recordInit(&rec);
+    if (db < 0 || recordDecode(&rec, req->argv[4], req->lens[4]) != C_OK || rec.n == 0) {
+        recordFree(&rec);
+        busReplyError(req, "PUT malformed");
+        return;
+    }
+    handoffNoteWrite(keyPartition(keyHash(db, req->argv[3], req->lens[3]), server.qbits));
+    if (dbApply(db, req->argv[3], req->lens[3], &rec, putApplied, req) != C_OK)
+        busReplyError(req, "storage failed");
+    recordFree(&rec);
+}
+
+static void coordHandler(busReq *req) {
+    /* COORD id db key W flags expire ctx value */
+    int db = req->argc >= 9 ? replicaParseDb(req, 2) : -1;
+    long long need, expire;
+    if (db < 0 || !string2ll(req->argv[4], req->lens[4], &need) || req->lens[5] != 2 ||
+        !string2ll(req->argv[6], req->lens[6], &expire)) {
+        busReplyError(req, "COORD malformed");
+        return;
+    }
+    int tombstone = req->argv[5][0] == '1', hasctx = req->argv[5][1] == '1';
+    vclock ctx;
+    vclockInit(&ctx);
+    if (hasctx && req->lens[7] &&
+        vclockDecode(&ctx, (const unsigned char *)req->argv[7], req->lens[7]) != (long)req->lens[7]) {
+        vclockFree(&ctx);
+        busReplyError(req, "COORD malformed context");
+        return;
+    }
+    /* the client's level, evaluated here */
+    writeOp op = {req->argv[8], req->lens[8], tombstone, expire, hasctx ? &ctx : NULL};
+    writeCoordinateFor(req, db, req->argv[3], req->lens[3], (int)need, &op);
+    vclockFree(&ctx);
+}
+
+/* CMD id db read-level write-level proto argv... */
+static void cmdHandler(busReq *req) {
+    long long db, rl, wl, pr;
+    if (req->argc < 7 || !string2ll(req->argv[2], req->lens[2], &db) || db < 0 ||
+        db >= server.databases || !string2ll(req->argv[3], req->lens[3], &rl) ||
+        !string2ll(req->argv[4], req->lens[4], &wl) || !string2ll(req->argv[5], req->lens[5], &pr)) {
+        busReplyError(req, "CMD malformed");
+        return;
+    }
+    command *cmd = commandLookup(req->argv[6], req->lens[6]);
+    if (!cmd) {
+        busReplyError(req, "CMD unknown command");
+        return;
+    }
+    request *r = requestCreate(NULL);
+    requestSetArgs(r, req->argc - 6, (char **)req->argv + 6, req->lens + 6);
+    r->cmd = cmd;
+    r->db = (int)db;
+    r->read_level = (int)rl;
+    r->write_level = (int)wl;
+    r->proto = pr == 3 ? 3 : 2;
+    r->forwarded = 1;
+    r->busreq = req;
+    r->pending = 1;
+    int now = requestLockKeys(r);
+    if (now) {
+        cmd->proc(r);
+        requestRelease(r);
+    } /* else the grant runs it (requestRunLater) */
+}
+
+void replicaCommandDone(request *r) {
+    busReq *req = r->busreq;
+    size_t len = evbuffer_get_length(r->out);
+    char *bytes = zmalloc(len ? len : 1);
+    evbuffer_remove(r->out, bytes, len);
+    const char *av[1] = {bytes};
+    size_t al[1] = {len};
+    busReplyArgs(req, 1, av, al);
+    zfree(bytes);
+}
+
+void replicaInit(void) {
+    busRegister("CMD", cmdHandler);
+    busRegister("GET", getHandler);
+    busRegister("PUT", putHandler);
+    busRegister("COORD", coordHandler);
+}

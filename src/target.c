@@ -1,0 +1,114 @@
+/* target.c -- an operation's targets: the key's replicas as gossip's
+ * current ring places them, reachability, sloppy-quorum fallbacks and the
+ * version coordinator; see target.h. */
+#include "target.h"
+
+#include <string.h>
+
+#include "coord.h"
+#include "gossip.h"
+
+/* Data center names, interned: a target keeps a pointer to its DC's name
+ * while gossip's member table may be reallocated under it. Few names, kept
+ * for the life of the process. */
+static const char *dcIntern(const char *dc) {
+    static char **names;
+    static int n;
+    for (int i = 0; i < n; i++)
+        if (!strcmp(names[i], dc)) return names[i];
+    names = zrealloc(names, sizeof(char *) * (size_t)(n + 1));
+    names[n] = zstrdup(dc);
+    return names[n++];
+}
+
+static member *memberOf(int idx) {
+    int n;
+    return &gossipMembers(&n)[idx];
+}
+
+static quorumTarget newTarget(int m, int owner, unsigned groups) {
+    return (quorumTarget){m, QUORUM_PENDING, owner, 0, groups,
+                          dcIntern(memberOf(owner >= 0 ? owner : m)->dc)};
+}
+
+int targetsOfKey(int db, const char *key, size_t klen, quorumTarget *t) {
+    unsigned p = keyPartition(keyHash(db, key, klen), server.qbits);
+    int list[QUORUM_MAX_TARGETS];
+    int n = gossipOwners(p, list);
+    for (int i = 0; i < n; i++) t[i] = newTarget(list[i], -1, QUORUM_GROUP_CURRENT);
+    return n;
+}
+
+busLink *targetLink(int idx) { return memberOf(idx)->link; }
+
+const char *targetMemberId(int idx) { return memberOf(idx)->id; }
+
+int targetReachable(int idx) {
+    if (idx == gossipSelf()) return 1;
+    return gossipMemberUp(idx) && busLinkUsable(targetLink(idx));
+}
+
+/* The next reachable member along the partition's walk that is neither a
+ * home replica nor already a fallback; -1 if there is none. */
+static int pickFallback(int db, const char *key, size_t klen, const quorumTarget *t, int n) {
+    unsigned p = keyPartition(keyHash(db, key, klen), server.qbits);
+    int nm;
+    gossipMembers(&nm);
+    int *walk = zmalloc(sizeof(int) * (size_t)(nm ? nm : 1));
+    int wn = gossipWalk(p, walk);
+    int found = -1;
+    for (int j = 0; j < wn && found < 0; j++) {
+        int m = walk[j];
+        int used = 0;
+        for (int i = 0; i < n; i++)
+            if (t[i].member == m) used = 1;
+        if (!used && targetReachable(m)) found = m;
+    }
+    zfree(walk);
+    return found;
+}
+
+int targetAddFallback(int db, const char *key, size_t klen, quorumTarget *t, int *n, int i) {
+    if (server.quorum_mode != QUORUM_SLOPPY || t[i].owner != -1 || t[i].replaced ||
+        *n >= QUORUM_MAX_TARGETS)
+        return -1;
+    int m = pickFallback(db, key, klen, t, *n);
+    if (m < 0) return -1;
+    t[i].replaced = 1;
+    t[(*n)++] = newTarget(m, t[i].member, t[i].groups);
+    coordStats.fallbacks++;
+    return *n - 1;
+}
+
+int targetCoordinator(const quorumTarget *t, int n, int level) {
+    int local = level == LEVEL_LOCAL_ONE || level == LEVEL_LOCAL_QUORUM;
+    for (int pass = local ? 0 : 1; pass < 2; pass++)
+        for (int i = 0; i < n; i++)
+            if (targetReachable(t[i].member) &&
+                (pass || !strcmp(memberOf(t[i].member)->dc, server.dc)))
+                return i;
+    return -1;
+}
+
+quorumVerdict targetEval(int level, const quorumTarget *t, int n) {
+    return quorumEval(level, t, n, server.dc, QUORUM_GROUP_CURRENT);
+}
+
+int targetLevel(const request *r, int write) {
+    int l = r ? (write ? r->write_level : r->read_level) : 0;
+    return l ? l : (int)(write ? server.write_quorum : server.read_quorum);
+}
+
+targetRef *targetRefNew(void *op, int idx) {
+    targetRef *ref = zmalloc(sizeof(*ref));
+    ref->op = op;
+    ref->idx = idx;
+    return ref;
+}
+
+void *targetRefTake(targetRef *ref, int *idx) {
+    void *op = ref->op;
+    *idx = ref->idx;
+    zfree(ref);
+    return op;
+}

@@ -1,0 +1,58 @@
+/* target.h -- the nodes an operation of the coordination files (read.c,
+ * write.c, forward.c, clusterops.c) asks: a key's replicas in preference
+ * order, whether a node can be asked now, the sloppy-quorum fallback for a
+ * failed replica, the version coordinator, and the quorum verdict over
+ * them (quorum.c, with this node's data center). The glue between the pure
+ * quorum core and gossip's membership table.
+ *
+ * API:
+ *   targetsOfKey(db, key, t)          the key's replicas as pending targets
+ *   targetReachable(m) / targetLink(m) / targetMemberId(m)
+ *   targetAddFallback(db, key, t, &n, i)   a fallback for home target i
+ *   targetCoordinator(t, n, level)     the version coordinator's index in t
+ *   targetEval(level, t, n)            quorumEval over the current owners
+ *   targetLevel(r, write)              the request's read or write level
+ *   targetRefNew(op, idx) / targetRefTake(ref, &idx)   an answer's context
+ *
+ * Invariant: a target's dc points at a name interned here for the life of
+ * the process, so it stays valid while the membership table grows. */
+#ifndef RINGKV_TARGET_H
+#define RINGKV_TARGET_H
+
+#include "bus.h"
+#include "quorum.h"
+#include "server.h"
+
+/* What an answer's callback gets: the operation and which of its targets
+ * answered. Allocated by targetRefNew, freed by targetRefTake in the
+ * callback. */
+typedef struct targetRef {
+    void *op;
+    int idx;
+} targetRef;
+
+/* Fills t with the key's home replicas (pending, current owners);
+ * returns how many. */
+int targetsOfKey(int db, const char *key, size_t klen, quorumTarget *t);
+/* Can a request to this member be attempted now? This node always can; a
+ * peer if gossip does not suspect it and its link is not in backoff. */
+int targetReachable(int member);
+busLink *targetLink(int member);
+const char *targetMemberId(int member); /* borrowed until gossip changes */
+/* Sloppy quorum only: adds a fallback for home target i (the next
+ * reachable member along the partition's walk that is not a target yet)
+ * and returns its index, or -1 (strict mode, already replaced, none). */
+int targetAddFallback(int db, const char *key, size_t klen, quorumTarget *t, int *n, int i);
+/* The version coordinator of a write: the first reachable replica (in
+ * this data center for the LOCAL levels, so the write needs no other one).
+ * Returns its index in t, or -1. */
+int targetCoordinator(const quorumTarget *t, int n, int level);
+quorumVerdict targetEval(int level, const quorumTarget *t, int n);
+/* The connection's CONSISTENCY level, or the configured default. r may
+ * be NULL. */
+int targetLevel(const request *r, int write);
+targetRef *targetRefNew(void *op, int idx);
+/* Frees ref; returns its op and sets *idx. */
+void *targetRefTake(targetRef *ref, int *idx);
+
+#endif

@@ -1,0 +1,280 @@
+/* write.c -- a write at its version coordinator: create the version
+ * (db.c), store it here, send the whole record to the other replicas, and
+ * answer once the write level is met by acknowledgements (this node's own
+ * counts once its storage commit is done) or can no longer be.
+ *
+ * API: writeCoordinate (coord.c, forward.c), writeCoordinateFor (replica.c,
+ * a COORD request), writeRepair (read.c); see write.h.
+ *
+ * A replica that is unreachable, fails or times out is replaced (sloppy
+ * quorum) by a fallback, which keeps the record as a hint for it (HPUT;
+ * hints.c delivers it later). While partitions move, the record also goes
+ * to the partition's future owners, not counted towards the level.
+ * Acknowledgements after the answer are counted (late_acks).
+ *
+ * States of a putOp, and the function that moves it:
+ *
+ *   putNew --> writeHere --> STORING: the local commit and the replicas'
+ *              PUTs in flight (or writeHere fails: putProgress answers)
+ *   STORING --putProgress(verdict met or lost)--> ANSWERED: putAnswer ran
+ *   ANSWERED --putProgress(last ack in)--> putFree
+ *
+ * A target: PENDING --putAcked--> OK | FAILED; a home replica FAILED
+ * before the answer --putAcked / putSend--> a fallback PENDING.
+ *
+ * Invariants: op->outstanding counts the acknowledgements still to come
+ * plus a hold while sending, so an ack that comes at once never frees op
+ * under its sender. The answer is given exactly once, to the client (r)
+ * or to the forwarding node (breq). */
+#include "write.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "gossip.h"
+#include "hints.h"
+#include "metrics.h"
+#include "target.h"
+
+typedef struct putOp {
+    request *r;        /* the client request, or NULL */
+    coordCallback *cb; /* its continuation */
+    void *pd;          /* cb's private data */
+    int outstanding;   /* acknowledgements still to come, and holds */
+    busReq *breq;      /* or: the COORD request we serve for another node */
+    int answered;      /* putAnswer ran */
+    int db;
+    char *key;         /* owned */
+    size_t klen;
+    int level;         /* the write level, LEVEL_* or a count */
+    int n;             /* targets: home replicas, then fallbacks */
+    quorumTarget t[QUORUM_MAX_TARGETS];
+    long long start_us;  /* for the latency histogram */
+    char lasterr[160];   /* the last failure, for the error text */
+    buf rec;           /* the record sent to replicas (kept for fallbacks) */
+} putOp;
+
+static void putSend(putOp *op, int i);
+
+static putOp *putNew(int db, const char *key, size_t klen, int level) {
+    putOp *op = zcalloc(sizeof(*op));
+    op->db = db;
+    op->key = zmemdup(key, klen);
+    op->klen = klen;
+    op->level = level;
+    op->n = targetsOfKey(db, key, klen, op->t);
+    op->start_us = ustime();
+    return op;
+}
+
+static void putFree(putOp *op) {
+    bufFree(&op->rec);
+    zfree(op->key);
+    zfree(op);
+}
+
+static void putAnswer(putOp *op, int ok, const char *err) {
+    op->answered = 1;
+    if (op->breq) {
+        if (ok) busReplyOK(op->breq);
+        else busReplyError(op->breq, err);
+        op->breq = NULL;
+        return;
+    }
+    request *r = op->r;
+    op->r = NULL;
+    metricsCoord(1, op->level, ustime() - op->start_us, ok);
+    coordResult res = {ok, err, NULL};
+    op->cb(r, &res, op->pd);
+    requestRelease(r);
+}
+
+static void putProgress(putOp *op) {
+    if (!op->answered) {
+        quorumVerdict v = targetEval(op->level, op->t, op->n);
+        if (v.status == QUORUM_MET) {
+            putAnswer(op, 1, NULL);
+        } else if (v.status == QUORUM_LOST) {
+            char err[320];
+            quorumError(&v, "acknowledged the write", op->lasterr, err, sizeof(err));
+            coordStats.noquorum++;
+            putAnswer(op, 0, err);
+        }
+    }
+    if (op->answered && op->outstanding == 0) putFree(op);
+}
+
+/* Called by bus.c with a replica's answer to PUT / HPUT (and by
+ * putLocalAcked for this node's own commit). */
+static void putAcked(int ok, const redisReply *reply, const char *err, void *pd) {
+    UNUSED(reply);
+    int i;
+    putOp *op = targetRefTake(pd, &i);
+    op->outstanding--;
+    quorumResult(&op->t[i], ok);
+    if (ok) {
+        if (op->answered) coordStats.late_acks++;
+    } else {
+        snprintf(op->lasterr, sizeof(op->lasterr), "%s", err ? err : "failed");
+        /* a replica that timed out or failed: a fallback keeps a hint */
+        if (!op->answered && op->t[i].owner < 0 && op->rec.len) {
+            int f = targetAddFallback(op->db, op->key, op->klen, op->t, &op->n, i);
+            if (f >= 0) putSend(op, f);
+        }
+    }
+    putProgress(op);
+}
+
+/* Called by db.c / hints.c once this node's own write is committed. */
+static void putLocalAcked(int ok, const char *err, void *pd) {
+    char e[160];
+    snprintf(e, sizeof(e), "local storage: %s", err ? err : "failed");
+    putAcked(ok, NULL, ok ? NULL : e, pd);
+}
+
+static void sendPut(int member, int db, const char *key, size_t klen, const char *rec,
+                    size_t rlen, busReplyCb *cb, void *pd) {
+    char dbs[8];
+    int dl = ll2string(dbs, sizeof(dbs), db);
+    const char *argv[4] = {"PUT", dbs, key, rec};
+    size_t lens[4] = {3, (size_t)dl, klen, rlen};
+    busSend(targetLink(member), 4, argv, lens, cb, pd, 0);
+}
+
+static void ignoreReply(int ok, const redisReply *reply, const char *err, void *pd) {
+    UNUSED(ok);
+    UNUSED(reply);
+    UNUSED(err);
+    UNUSED(pd);
+}
+
+static void ignoreLocal(int ok, const char *err, void *pd) {
+    UNUSED(ok);
+    UNUSED(err);
+    UNUSED(pd);
+}
+
+void writeRepair(int member, int db, const char *key, size_t klen, const buf *enc) {
+    if (member == gossipSelf()) {
+        record rec;
+        recordInit(&rec);
+        if (recordDecode(&rec, enc->ptr, enc->len) == C_OK)
+            dbApply(db, key, klen, &rec, ignoreLocal, NULL);
+        recordFree(&rec);
+        return;
+    }
+    if (!targetReachable(member)) return;
+    sendPut(member, db, key, klen, enc->ptr, enc->len, ignoreReply, NULL);
+}
+
+/* While partitions move (a join or a leave), a write also goes to the
+ * partition's future owners that are not owners yet: they are catching up
+ * by a stream that may already be past this key. Not counted towards W. */
+static void putSendFuture(putOp *op, int home) {
+    unsigned p = keyPartition(keyHash(op->db, op->key, op->klen), server.qbits);
+    int fut[QUORUM_MAX_TARGETS];
+    int n = gossipFutureOwners(p, fut);
+    for (int j = 0; j < n; j++) {
+        int m = fut[j], already = 0;
+        for (int i = 0; i < home; i++)
+            if (op->t[i].member == m) already = 1;
+        if (already || m == gossipSelf() || !targetReachable(m)) continue;
+        sendPut(m, op->db, op->key, op->klen, op->rec.ptr, op->rec.len, ignoreReply, NULL);
+    }
+}
+
+/* This node is a fallback: it keeps the record as a hint for owner. */
+static void putHintHere(putOp *op, const char *owner, targetRef *ref) {
+    record rec;
+    recordInit(&rec);
+    const char *err = "malformed record";
+    if (recordDecode(&rec, op->rec.ptr, op->rec.len) != C_OK ||
+        hintsStore(owner, op->db, op->key, op->klen, &rec, putLocalAcked, ref, &err) != C_OK) {
+        recordFree(&rec);
+        putAcked(0, NULL, err, ref);
+        return;
+    }
+    recordFree(&rec);
+}
+
+/* Sends op->rec to target i: PUT to a home replica, or, for a fallback, a
+ * hint for the replica it stands in for. An unreachable home replica gets
+ * a fallback at once in sloppy mode. */
+static void putSend(putOp *op, int i) {
+    quorumTarget *t = &op->t[i];
+    if (t->owner < 0 && !targetReachable(t->member)) {
+        quorumResult(t, 0);
+        int f = targetAddFallback(op->db, op->key, op->klen, op->t, &op->n, i);
+        if (f >= 0) putSend(op, f);
+        return;
+    }
+    targetRef *ref = targetRefNew(op, i);
+    op->outstanding++;
+    if (t->owner < 0) {
+        sendPut(t->member, op->db, op->key, op->klen, op->rec.ptr, op->rec.len, putAcked, ref);
+        return;
+    }
+    const char *owner = targetMemberId(t->owner);
+    if (t->member == gossipSelf()) {
+        putHintHere(op, owner, ref);
+        return;
+    }
+    char dbs[8];
+    ll2string(dbs, sizeof(dbs), op->db);
+    const char *argv[5] = {"HPUT", owner, dbs, op->key, op->rec.ptr};
+    size_t lens[5] = {4, strlen(owner), strlen(dbs), op->klen, op->rec.len};
+    busSend(targetLink(t->member), 5, argv, lens, putAcked, ref, 0);
+}
+
+/* Create, store, replicate. */
+static void writeHere(putOp *op, const writeOp *w) {
+    buf enc;
+    bufInit(&enc);
+    int self = -1;
+    for (int i = 0; i < op->n; i++)
+        if (op->t[i].member == gossipSelf()) self = i;
+    targetRef *ref = targetRefNew(op, self);
+    op->outstanding++;
+    if (self < 0 ||
+        dbCoordinate(op->db, op->key, op->klen, w, &enc, putLocalAcked, ref) != C_OK) {
+        zfree(ref);
+        op->outstanding--;
+        snprintf(op->lasterr, sizeof(op->lasterr), "local storage: %s", storeLastError());
+        bufFree(&enc);
+        putProgress(op);
+        return;
+    }
+    /* the whole record goes to the replicas, not only the new version */
+    op->rec = enc;
+    op->outstanding++; /* hold op while sending: an answer may come at once */
+    int home = op->n;
+    for (int i = 0; i < home; i++)
+        if (i != self) putSend(op, i);
+    if (gossipChanging()) putSendFuture(op, home);
+    op->outstanding--;
+    putProgress(op);
+}
+
+void writeCoordinate(request *r, int db, const char *key, size_t klen, int level,
+                     const writeOp *w, coordCallback *cb, void *pd) {
+    putOp *op = putNew(db, key, klen, level);
+    op->r = r;
+    op->cb = cb;
+    op->pd = pd;
+    writeHere(op, w);
+}
+
+void writeCoordinateFor(busReq *req, int db, const char *key, size_t klen, int level,
+                        const writeOp *w) {
+    putOp *op = putNew(db, key, klen, level);
+    int replica = 0;
+    for (int i = 0; i < op->n; i++)
+        if (op->t[i].member == gossipSelf()) replica = 1;
+    if (!replica) {
+        putFree(op);
+        busReplyError(req, "-NOTREPLICA this node does not replicate that key (ring views differ)");
+        return;
+    }
+    op->breq = req;
+    writeHere(op, w);
+}

@@ -1,0 +1,26 @@
+/* write.h -- a write at its version coordinator (write.c).
+ *
+ * API:
+ *   writeCoordinate(r, db, key, level, op, cb, pd)   for a client's request
+ *   writeCoordinateFor(req, db, key, level, op)      for a COORD request
+ *   writeRepair(member, db, key, enc)                send a merged record */
+#ifndef RINGKV_WRITE_H
+#define RINGKV_WRITE_H
+
+#include "bus.h"
+#include "coord.h"
+
+/* This node coordinates the write of op to (db, key) at level and calls cb
+ * once the level is met or lost. Takes over one pending count the caller
+ * holds on r; key and op are copied. */
+void writeCoordinate(request *r, int db, const char *key, size_t klen, int level,
+                     const writeOp *op, coordCallback *cb, void *pd);
+/* The same for a write another node forwarded: answers req (OK, or the
+ * error), -NOTREPLICA at once if this node does not replicate the key. */
+void writeCoordinateFor(busReq *req, int db, const char *key, size_t klen, int level,
+                        const writeOp *op);
+/* Sends a record (encoded) for (db, key) to a member, which merges it;
+ * nobody waits for the answer (read repair). enc is borrowed. */
+void writeRepair(int member, int db, const char *key, size_t klen, const buf *enc);
+
+#endif
