@@ -46,6 +46,7 @@ static struct {
     long long rounds;
     int heard;         /* a gossip exchange with a peer succeeded (gossipReady) */
     int alone;         /* started with nobody to ask: a cluster of one */
+    long long started_ms; /* when gossipInit ran */
 } g;
 
 static void saveSelfStatus(void);
@@ -80,6 +81,10 @@ static int memberAlive(int i) { return g.m[i].status != MEMBER_LEFT && gossipMem
 int gossipReady(void) {
     if (!g.ring || g.ringn == 0) return 0; /* nobody owns anything yet */
     return g.alone || g.heard;
+}
+
+int gossipKnowsCluster(void) {
+    return g.alone || g.heard || mstime() - g.started_ms >= server.fail_timeout;
 }
 
 int gossipUpCount(void) {
@@ -682,6 +687,7 @@ int gossipInit(void) {
         }
     }
     busRegister("GOSSIP", gossipHandler);
+    g.started_ms = mstime();
     g.dirty = 1;
     applyChanges();
     g.timer = event_new(server.base, -1, EV_PERSIST, round_, NULL);

@@ -83,6 +83,11 @@ int gossipAllAware(int *waiting);
  * gossip exchange with a peer succeeded and the ring has owners. Clients
  * are not served before (server.c). */
 int gossipReady(void);
+/* This node's view of the membership is worth acting on: it is alone, or
+ * heard from a peer, or none answered for fail-timeout (then it may form a
+ * cluster of its own). Before that a new node sees only itself, and would
+ * take every partition for its own (handoff.c waits). */
+int gossipKnowsCluster(void);
 /* RING FORGET: a down member leaves without its help (it becomes LEAVING;
  * gossipRetireGone makes it LEFT once its partitions have moved). */
 int gossipForget(const char *id, char *err, size_t errlen);

@@ -513,6 +513,7 @@ static void tick(evutil_socket_t fd, short what, void *arg) {
     if (per_tick < 1) per_tick = 1;
     h.budget += per_tick;
     if (h.budget > per_tick) h.budget = per_tick;
+    if (!gossipKnowsCluster()) return; /* a new node has not heard of the others yet */
     int status = gossipSelfStatus();
     if (status == MEMBER_LEFT) {
         /* the cluster made us left (we were forgotten, or gone too long

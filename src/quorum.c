@@ -89,6 +89,16 @@ quorumVerdict quorumEval(int level, const quorumTarget *t, int n, const char *lo
     return (quorumVerdict){decide(c, need), c.ok, need, local ? localdc : NULL};
 }
 
+quorumVerdict quorumEvalJoint(int level, const quorumTarget *t, int n, const char *localdc) {
+    quorumVerdict cur = quorumEval(level, t, n, localdc, QUORUM_GROUP_CURRENT);
+    int joint = 0;
+    for (int i = 0; i < n && !joint; i++) joint = inGroup(&t[i], QUORUM_GROUP_FUTURE);
+    if (!joint || cur.status == QUORUM_LOST) return cur;
+    quorumVerdict fut = quorumEval(level, t, n, localdc, QUORUM_GROUP_FUTURE);
+    if (fut.status == QUORUM_LOST || cur.status == QUORUM_MET) return fut;
+    return cur; /* current waiting, future met or waiting */
+}
+
 char *quorumError(const quorumVerdict *v, const char *what, const char *detail, char *out,
                   size_t len) {
     int d = detail && detail[0];

@@ -7,6 +7,7 @@
  *
  * API:
  *   quorumEval(level, t, n, localdc, mask)   met / cannot be met / waiting
+ *   quorumEvalJoint(level, t, n, localdc)    the same in every group present
  *   quorumError(v, what, detail, out, len)   the -NOQUORUM text of a verdict
  *   quorumResult(t, ok)                      record one target's answer
  *   quorumCount(t, n, state)                 targets in a state
@@ -35,6 +36,7 @@
 
 /* Target groups (bit mask). Every target belongs to at least one. */
 #define QUORUM_GROUP_CURRENT 1u /* the partition's owners today */
+#define QUORUM_GROUP_FUTURE 2u  /* its owners once a membership change ends */
 #define QUORUM_GROUP_ALL (~0u)  /* evaluate over every target */
 
 /* One node asked for an operation. The quorum core reads state, owner, dc
@@ -69,6 +71,14 @@ typedef struct quorumVerdict {
  * No target in mask: lost, 0 of 1. t, localdc borrowed. */
 quorumVerdict quorumEval(int level, const quorumTarget *t, int n, const char *localdc,
                          unsigned mask);
+/* Joint quorum (while partitions move, Cassandra's pending ranges): the
+ * level evaluated over the current owners and, when some target is in the
+ * future group, over the future owners too. Met when met in both; lost when
+ * lost in either (that group's verdict); else waiting. So an acknowledged
+ * write has W acknowledgements among the owners of either ring, and a read
+ * R answers in either, and every node overlaps with every other whichever
+ * ring it routes by. */
+quorumVerdict quorumEvalJoint(int level, const quorumTarget *t, int n, const char *localdc);
 /* Writes "-NOQUORUM <got> of <need> replicas[ in <dc>] <what>[ (<detail>)]"
  * into out (len bytes, truncated, always terminated). detail may be NULL
  * or empty. Returns out. */

@@ -249,7 +249,8 @@ static void readAsk(readOp *op, int i) {
 /* How many replicas a read asks at first: all of them (read-fanout all, or
  * a level counted per data center), else as many as the level needs. */
 static int readFanout(readOp *op) {
-    if (server.read_fanout == READ_FANOUT_ALL || op->level == LEVEL_LOCAL_ONE ||
+    if (server.read_fanout == READ_FANOUT_ALL || targetJoint(op->t, op->n) ||
+        op->level == LEVEL_LOCAL_ONE ||
         op->level == LEVEL_LOCAL_QUORUM || op->level == LEVEL_EACH_QUORUM)
         return op->n;
     quorumVerdict v = targetEval(op->level, op->t, op->n);
@@ -288,7 +289,7 @@ void readStart(request *r, int db, const char *key, size_t klen, coordCallback *
     op->key = zmemdup(key, klen);
     op->klen = klen;
     recordInit(&op->merged);
-    op->n = targetsOfKey(db, key, klen, op->t);
+    op->n = targetsJoint(db, key, klen, op->t);
     op->level = targetLevel(r, 0);
     op->start_us = ustime();
     r->pending++;

@@ -39,6 +39,27 @@ int targetsOfKey(int db, const char *key, size_t klen, quorumTarget *t) {
     return n;
 }
 
+int targetsJoint(int db, const char *key, size_t klen, quorumTarget *t) {
+    int n = targetsOfKey(db, key, klen, t);
+    if (!gossipChanging()) return n;
+    unsigned p = keyPartition(keyHash(db, key, klen), server.qbits);
+    int fut[QUORUM_MAX_TARGETS];
+    int nf = gossipFutureOwners(p, fut), home = n;
+    for (int j = 0; j < nf; j++) {
+        int i = 0;
+        while (i < home && t[i].member != fut[j]) i++;
+        if (i < home) t[i].groups |= QUORUM_GROUP_FUTURE;
+        else if (n < QUORUM_MAX_TARGETS) t[n++] = newTarget(fut[j], -1, QUORUM_GROUP_FUTURE);
+    }
+    return n;
+}
+
+int targetJoint(const quorumTarget *t, int n) {
+    for (int i = 0; i < n; i++)
+        if (t[i].groups & QUORUM_GROUP_FUTURE) return 1;
+    return 0;
+}
+
 busLink *targetLink(int idx) { return memberOf(idx)->link; }
 
 const char *targetMemberId(int idx) { return memberOf(idx)->id; }
@@ -91,7 +112,7 @@ int targetCoordinator(const quorumTarget *t, int n, int level) {
 }
 
 quorumVerdict targetEval(int level, const quorumTarget *t, int n) {
-    return quorumEval(level, t, n, server.dc, QUORUM_GROUP_CURRENT);
+    return quorumEvalJoint(level, t, n, server.dc);
 }
 
 int targetLevel(const request *r, int write) {

@@ -7,10 +7,13 @@
  *
  * API:
  *   targetsOfKey(db, key, t)          the key's replicas as pending targets
+ *   targetsJoint(db, key, t)          the same, and while partitions move
+ *                                     the future owners too (joint quorums)
  *   targetReachable(m) / targetLink(m) / targetMemberId(m)
  *   targetAddFallback(db, key, t, &n, i)   a fallback for home target i
  *   targetCoordinator(t, n, level)     the version coordinator's index in t
- *   targetEval(level, t, n)            quorumEval over the current owners
+ *   targetEval(level, t, n)            the joint quorum verdict
+ *   targetJoint(t, n)                  some target is a future-only owner
  *   targetLevel(r, write)              the request's read or write level
  *   targetRefNew(op, idx) / targetRefTake(ref, &idx)   an answer's context
  *
@@ -34,6 +37,13 @@ typedef struct targetRef {
 /* Fills t with the key's home replicas (pending, current owners);
  * returns how many. */
 int targetsOfKey(int db, const char *key, size_t klen, quorumTarget *t);
+/* The current owners (group CURRENT, and FUTURE when the future ring keeps
+ * them), then, while the rings differ, the future owners that are not
+ * current ones (group FUTURE). Reads and writes ask them all and meet
+ * their level in both groups (quorumEvalJoint); the version coordinator is
+ * still chosen among the current owners (targetsOfKey). */
+int targetsJoint(int db, const char *key, size_t klen, quorumTarget *t);
+int targetJoint(const quorumTarget *t, int n);
 /* Can a request to this member be attempted now? This node always can; a
  * peer if gossip does not suspect it and its link is not in backoff. */
 int targetReachable(int member);

@@ -8,8 +8,11 @@
  *
  * A replica that is unreachable, fails or times out is replaced (sloppy
  * quorum) by a fallback, which keeps the record as a hint for it (HPUT;
- * hints.c delivers it later). While partitions move, the record also goes
- * to the partition's future owners, not counted towards the level.
+ * hints.c delivers it later). While partitions move, the targets are the
+ * current and the future owners, and the level must be met among each
+ * (target.c, quorumEvalJoint): a node that already routes by the future
+ * ring reads there, one that does not yet reads the current owners, and
+ * both see every acknowledged write.
  * Acknowledgements after the answer are counted (late_acks).
  *
  * States of a putOp, and the function that moves it:
@@ -62,7 +65,7 @@ static putOp *putNew(int db, const char *key, size_t klen, int level) {
     op->key = zmemdup(key, klen);
     op->klen = klen;
     op->level = level;
-    op->n = targetsOfKey(db, key, klen, op->t);
+    op->n = targetsJoint(db, key, klen, op->t);
     op->start_us = ustime();
     return op;
 }
@@ -167,22 +170,6 @@ void writeRepair(int member, int db, const char *key, size_t klen, const buf *en
     sendPut(member, db, key, klen, enc->ptr, enc->len, ignoreReply, NULL);
 }
 
-/* While partitions move (a join or a leave), a write also goes to the
- * partition's future owners that are not owners yet: they are catching up
- * by a stream that may already be past this key. Not counted towards W. */
-static void putSendFuture(putOp *op, int home) {
-    unsigned p = keyPartition(keyHash(op->db, op->key, op->klen), server.qbits);
-    int fut[QUORUM_MAX_TARGETS];
-    int n = gossipFutureOwners(p, fut);
-    for (int j = 0; j < n; j++) {
-        int m = fut[j], already = 0;
-        for (int i = 0; i < home; i++)
-            if (op->t[i].member == m) already = 1;
-        if (already || m == gossipSelf() || !targetReachable(m)) continue;
-        sendPut(m, op->db, op->key, op->klen, op->rec.ptr, op->rec.len, ignoreReply, NULL);
-    }
-}
-
 /* This node is a fallback: it keeps the record as a hint for owner. */
 static void putHintHere(putOp *op, const char *owner, targetRef *ref) {
     record rec;
@@ -250,7 +237,6 @@ static void writeHere(putOp *op, const writeOp *w) {
     int home = op->n;
     for (int i = 0; i < home; i++)
         if (i != self) putSend(op, i);
-    if (gossipChanging()) putSendFuture(op, home);
     op->outstanding--;
     putProgress(op);
 }
@@ -267,9 +253,10 @@ void writeCoordinate(request *r, int db, const char *key, size_t klen, int level
 void writeCoordinateFor(busReq *req, int db, const char *key, size_t klen, int level,
                         const writeOp *w) {
     putOp *op = putNew(db, key, klen, level);
-    int replica = 0;
+    int replica = 0; /* a current owner: only those coordinate versions */
     for (int i = 0; i < op->n; i++)
-        if (op->t[i].member == gossipSelf()) replica = 1;
+        if (op->t[i].member == gossipSelf() && (op->t[i].groups & QUORUM_GROUP_CURRENT))
+            replica = 1;
     if (!replica) {
         putFree(op);
         busReplyError(req, "-NOTREPLICA this node does not replicate that key (ring views differ)");

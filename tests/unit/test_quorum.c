@@ -339,3 +339,90 @@ Test(quorum, read_width_meets_every_acknowledged_write) {
     cr_expect_eq(quorumReadWidth(LEVEL_QUORUM, 0), 0);
     cr_expect_eq(quorumReadWidth(2, 0), 0);
 }
+
+/* Joint quorums (a membership change): targets of the current ring (C), of
+ * the future ring (F) or of both (B), each ok (+), failed (-) or pending
+ * (?), all in one dc. */
+static int buildJoint(const char *spec, quorumTarget *t) {
+    int n = 0;
+    for (const char *p = spec; *p; p++) {
+        if (*p == ' ') continue;
+        unsigned g = p[0] == 'C' ? QUORUM_GROUP_CURRENT
+                     : p[0] == 'F' ? QUORUM_GROUP_FUTURE
+                                   : QUORUM_GROUP_CURRENT | QUORUM_GROUP_FUTURE;
+        int s = p[1] == '+' ? QUORUM_OK : p[1] == '-' ? QUORUM_FAILED : QUORUM_PENDING;
+        t[n] = (quorumTarget){n, s, -1, 0, g, "dc1"};
+        n++;
+        p++;
+    }
+    return n;
+}
+
+static quorumVerdict joint(int level, const char *spec) {
+    quorumTarget t[QUORUM_MAX_TARGETS];
+    int n = buildJoint(spec, t);
+    return quorumEvalJoint(level, t, n, "dc1");
+}
+
+Test(quorum, joint_without_future_targets_is_the_current_verdict) {
+    CHECK(joint(2, "C+ C+ C?"), QUORUM_MET, 2, 2, NULL);
+    CHECK(joint(2, "C+ C- C-"), QUORUM_LOST, 1, 2, NULL);
+    CHECK(joint(LEVEL_QUORUM, "C+ C?"), QUORUM_WAITING, 1, 2, NULL);
+}
+
+Test(quorum, joint_needs_the_level_in_both_rings) {
+    /* N=2, W=2: every replica moves (the case a single ring got wrong) */
+    CHECK(joint(2, "C+ C+ F? F?"), QUORUM_WAITING, 0, 2, NULL);
+    CHECK(joint(2, "C+ C+ F+ F?"), QUORUM_WAITING, 1, 2, NULL);
+    CHECK(joint(2, "C+ C+ F+ F+"), QUORUM_MET, 2, 2, NULL);
+    CHECK(joint(2, "C? C+ F+ F+"), QUORUM_WAITING, 1, 2, NULL);
+    /* one replica stays (both rings): its answer counts in both */
+    CHECK(joint(2, "B+ C+ F+"), QUORUM_MET, 2, 2, NULL);
+    CHECK(joint(2, "B+ C+ F?"), QUORUM_WAITING, 1, 2, NULL);
+    CHECK(joint(LEVEL_QUORUM, "B+ C? C? F? F?"), QUORUM_WAITING, 1, 2, NULL);
+    CHECK(joint(LEVEL_QUORUM, "B+ C+ C? F+ F?"), QUORUM_MET, 2, 2, NULL);
+    CHECK(joint(1, "C+ C? F? F?"), QUORUM_WAITING, 0, 1, NULL);
+    CHECK(joint(1, "C? C? F+ F?"), QUORUM_WAITING, 0, 1, NULL);
+    CHECK(joint(1, "C+ F+"), QUORUM_MET, 1, 1, NULL);
+}
+
+Test(quorum, joint_is_lost_when_either_ring_is_lost) {
+    CHECK(joint(2, "C+ C+ F+ F-"), QUORUM_LOST, 1, 2, NULL);
+    CHECK(joint(2, "C- C+ F+ F+"), QUORUM_LOST, 1, 2, NULL);
+    CHECK(joint(2, "C- C? F+ F+"), QUORUM_LOST, 0, 2, NULL);
+    CHECK(joint(LEVEL_ALL, "B+ C+ F-"), QUORUM_LOST, 1, 2, NULL);
+    /* the current ring lost decides even while the future one waits */
+    CHECK(joint(2, "C- C- F? F?"), QUORUM_LOST, 0, 2, NULL);
+}
+
+Test(quorum, joint_quorums_always_overlap) {
+    /* Any set of targets meeting a write level W in both rings and any set
+     * meeting a read level R in either ring share a target when R + W > N:
+     * enumerate every acknowledgement pattern of 2 current-only, 1 shared
+     * and 2 future-only targets (N = 3 in each ring), W = R = 2. */
+    const unsigned groups[5] = {QUORUM_GROUP_CURRENT, QUORUM_GROUP_CURRENT,
+                                QUORUM_GROUP_CURRENT | QUORUM_GROUP_FUTURE, QUORUM_GROUP_FUTURE,
+                                QUORUM_GROUP_FUTURE};
+    for (unsigned w = 0; w < 32; w++) {
+        quorumTarget t[5];
+        for (int i = 0; i < 5; i++)
+            t[i] = (quorumTarget){i, (w >> i) & 1 ? QUORUM_OK : QUORUM_FAILED, -1, 0, groups[i],
+                                  "dc1"};
+        if (quorumEvalJoint(2, t, 5, "dc1").status != QUORUM_MET) continue;
+        for (unsigned r = 0; r < 32; r++) {
+            for (unsigned mask = QUORUM_GROUP_CURRENT; mask <= QUORUM_GROUP_FUTURE; mask <<= 1) {
+                quorumTarget u[5];
+                for (int i = 0; i < 5; i++)
+                    u[i] = (quorumTarget){i, (r >> i) & 1 ? QUORUM_OK : QUORUM_FAILED, -1, 0,
+                                          groups[i], "dc1"};
+                /* a read that routes by one ring only */
+                if (quorumEval(2, u, 5, "dc1", mask).status != QUORUM_MET) continue;
+                unsigned in = 0;
+                for (int i = 0; i < 5; i++)
+                    if (groups[i] & mask) in |= 1u << i;
+                cr_expect(w & r & in, "write %x and read %x (ring %u) share no replica", w, r,
+                          mask);
+            }
+        }
+    }
+}
