@@ -107,9 +107,8 @@ static void moveDone(exchange *x) {
     }
 }
 
-static void pushed(int ok, const redisReply *reply, const char *err, void *pd) {
-    UNUSED(reply);
-    UNUSED(err);
+static void pushed(const busResult *res, void *pd) {
+    int ok = res->status == BUS_OK;
     exchange *x = pd;
     if (!ok) x->failed = 1;
     moveDone(x);
@@ -127,8 +126,9 @@ static void appliedLocal(int ok, const char *err, void *pd) {
     moveDone(pd);
 }
 
-static void fetched(int ok, const redisReply *reply, const char *err, void *pd) {
-    UNUSED(err);
+static void fetched(const busResult *res, void *pd) {
+    int ok = res->status == BUS_OK;
+    const redisReply *reply = res->reply;
     fetch *f = pd;
     exchange *x = f->x;
     int later = 0;
@@ -188,8 +188,9 @@ static void diffKey(const merkleKey *mine, const merkleKey *theirs, void *pd) {
     }
 }
 
-static void keysAnswered(int ok, const redisReply *reply, const char *err, void *pd) {
-    UNUSED(err);
+static void keysAnswered(const busResult *res, void *pd) {
+    int ok = res->status == BUS_OK;
+    const redisReply *reply = res->reply;
     exchange *x = pd;
     merkleKey *theirs = NULL, *mine = NULL;
     long nt = -1;
@@ -212,8 +213,9 @@ static void keysAnswered(int ok, const redisReply *reply, const char *err, void 
     moveDone(x);
 }
 
-static void treeAnswered(int ok, const redisReply *reply, const char *err, void *pd) {
-    UNUSED(err);
+static void treeAnswered(const busResult *res, void *pd) {
+    int ok = res->status == BUS_OK;
+    const redisReply *reply = res->reply;
     exchange *x = pd;
     merkle *mine = dbTree(x->partition);
     if (!ok || reply->elements < 4 || reply->element[3]->len != sizeof(mine->leaf)) {

@@ -241,18 +241,43 @@ static void listUnlink(busLink *l, pending *p) {
 }
 
 /* Takes p out of both structures and runs its callback. */
-static void finish(pending *p, int ok, const redisReply *reply, const char *err) {
+static void finish(pending *p, const busResult *res) {
     tableRemove(p->id);
     listUnlink(p->link, p);
     busReplyCb *cb = p->cb;
     void *pd = p->pd;
     zfree(p->msg);
     zfree(p);
-    cb(ok, reply, err, pd);
+    cb(res, pd);
+}
+
+/* p failed locally (link down, deadline): never written if its message is
+ * still queued here, else its outcome at the peer is unknown. */
+static void finishFailed(pending *p, int written_status, const char *why) {
+    busResult res = {p->msg ? BUS_NOT_SENT : written_status, NULL, "", why};
+    finish(p, &res);
 }
 
 static void failAll(busLink *l, const char *err) {
-    while (l->head) finish(l->head, 0, NULL, err);
+    while (l->head) finishFailed(l->head, BUS_LOST, err);
+}
+
+int busResultIs(const busResult *res, const char *code) {
+    return res->status == BUS_REMOTE && !strcmp(res->code, code);
+}
+
+/* A peer's error answer: its first word (less a leading '-') is the code. */
+static void finishRemote(pending *p, const char *text) {
+    char code[32];
+    const char *s = text[0] == '-' ? text + 1 : text;
+    size_t n = 0;
+    while (s[n] && s[n] != ' ' && n < sizeof(code) - 1) {
+        code[n] = s[n];
+        n++;
+    }
+    code[n] = '\0';
+    busResult res = {BUS_REMOTE, NULL, code, text};
+    finish(p, &res);
 }
 
 /* ---------------------------------------------------------------- writing */
@@ -328,9 +353,10 @@ static void linkRead(struct bufferevent *bev, void *arg) {
             if (p) {
                 const char *status = rep->element[2]->str;
                 if (status && !strcmp(status, "OK")) {
-                    finish(p, 1, rep, NULL);
+                    busResult res = {BUS_OK, rep, "", ""};
+                    finish(p, &res);
                 } else {
-                    finish(p, 0, rep, status ? status : "error");
+                    finishRemote(p, status ? status : "error");
                 }
             }
         }
@@ -390,26 +416,35 @@ static void refuse(busLink *l, const char *why) {
     if (l->state != LINK_DOWN) linkDown(l, why);
 }
 
-static void authDone(int ok, const redisReply *reply, const char *err, void *pd) {
-    UNUSED(reply);
+/* A handshake step failed: the peer's refusal (its error to HELLO or AUTH,
+ * or protected-mode's DENIED: another cluster, another secret, a remote
+ * peer without one) stops retrying for a while; anything else takes the
+ * link down to reconnect. Decided on the error's code, never its text. */
+static void handshakeFailed(busLink *l, const busResult *res) {
+    if (busResultIs(res, "HELLO") || busResultIs(res, "AUTH") || busResultIs(res, "DENIED"))
+        refuse(l, res->errstr);
+    else
+        linkDown(l, res->errstr[0] ? res->errstr : "handshake failed");
+}
+
+static void authDone(const busResult *res, void *pd) {
     busLink *l = pd;
     if (l->state != LINK_HANDSHAKE) return;
-    if (!ok && err && strstr(err, "refused")) refuse(l, err);
-    else if (!ok) linkDown(l, err ? err : "handshake failed");
+    if (res->status != BUS_OK) handshakeFailed(l, res);
     else linkUp(l, 1);
 }
 
 /* HELLO's answer: [peer id, its secret kind] or, with a bus secret, [peer
  * id, its challenge, its proof of the secret over ours, its secret kind]
  * (an older ringkv leaves the kind out). */
-static void helloDone(int ok, const redisReply *reply, const char *err, void *pd) {
+static void helloDone(const busResult *res, void *pd) {
     busLink *l = pd;
     if (l->state != LINK_HANDSHAKE) return;
-    if (!ok) {
-        if (err && strstr(err, "refused")) refuse(l, err);
-        else linkDown(l, err ? err : "handshake failed");
+    if (res->status != BUS_OK) {
+        handshakeFailed(l, res);
         return;
     }
+    const redisReply *reply = res->reply;
     int peersecret = reply->elements >= 6;
     size_t ki = peersecret ? 6 : 4;
     int peerkind = peersecret ? BUSAUTH_UNKNOWN : BUSAUTH_NONE;
@@ -557,7 +592,8 @@ static void sendEx(busLink *l, int argc, const char **argv, const size_t *lens, 
     if (l->state == LINK_DOWN) {
         char err[128];
         snprintf(err, sizeof(err), "link to %s down", l->addr);
-        cb(0, NULL, err, pd);
+        busResult res = {BUS_NOT_SENT, NULL, "", err};
+        cb(&res, pd);
         return;
     }
     pending *p = zcalloc(sizeof(*p));
@@ -633,7 +669,7 @@ static void tick(evutil_socket_t fd, short what, void *arg) {
             bus.timeouts++;
             char err[128];
             snprintf(err, sizeof(err), "timeout waiting for %s", l->addr);
-            finish(l->head, 0, NULL, err);
+            finishFailed(l->head, BUS_TIMEOUT, err);
         }
     }
 }
@@ -912,7 +948,7 @@ static void helloRefuse(busReq *r, const char *why, const char *peerwhy) {
 
 /* protected-mode, with no bus secret in force: the first message of a
  * remote peer, whatever it is, gets this error and the connection closes.
- * The text has "refused", so a ringkv peer logs it and backs off. */
+ * Its code, DENIED, makes a ringkv peer log it and back off. */
 static void protectedRefuse(busReq *r) {
     busConn *c = r->conn;
     bus.inbound_refused++;

@@ -40,9 +40,32 @@
 typedef struct busLink busLink;
 typedef struct busReq busReq;
 
-/* ok: 1 and reply (the REPLY array's values, reply->element[3..]) on
- * success; 0 and err (text) on failure. reply is borrowed for the call. */
-typedef void busReplyCb(int ok, const redisReply *reply, const char *err, void *pd);
+/* What became of a request, as hiredis reports a reader's error: a kind
+ * the caller decides on, and a text for people only (never matched).
+ * Whether a failed request may have taken effect at the peer is what a
+ * caller needs to know before it sends the request elsewhere or runs it
+ * itself: only BUS_NOT_SENT says it cannot have. */
+#define BUS_OK 0       /* answered OK: reply holds the REPLY array (values from element[3]) */
+#define BUS_NOT_SENT 1 /* never written to the peer (its link was down, or went down or
+                          timed out with the request still queued): it cannot take effect */
+#define BUS_LOST 2     /* written, then the link failed before the answer: unknown outcome */
+#define BUS_TIMEOUT 3  /* written, no answer by the deadline: unknown outcome (a late
+                          arrival is refused by the peer, see busReqLate) */
+#define BUS_REMOTE 4   /* the peer answered with an error: code names it */
+
+typedef struct busResult {
+    int status;              /* BUS_* */
+    const redisReply *reply; /* BUS_OK: the answer; NULL otherwise */
+    const char *code;        /* BUS_REMOTE: the error's first word without a leading '-'
+                                ("NOTREPLICA", "LATE", "NOQUORUM", ...); "" otherwise */
+    const char *errstr;      /* a failure, for people (logs, client error texts); "" on OK */
+} busResult;
+
+/* Called exactly once per request. res and everything it points to are
+ * borrowed for the call. */
+typedef void busReplyCb(const busResult *res, void *pd);
+/* res is a remote error with this code. */
+int busResultIs(const busResult *res, const char *code);
 
 /* An inbound request: argv[0] is the name, argv[1] the id, then args.
  * The handler answers exactly once with busReply*, now or later; req stays

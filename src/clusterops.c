@@ -147,8 +147,9 @@ static void scanPartitionDone(scanOp *op) {
     scanStep(op);
 }
 
-static void scanAnswered(int ok, const redisReply *reply, const char *err, void *pd) {
-    UNUSED(err);
+static void scanAnswered(const busResult *res, void *pd) {
+    int ok = res->status == BUS_OK;
+    const redisReply *reply = res->reply;
     scanOp *op = pd;
     unsigned long long next;
     if (ok && reply->elements >= 4 && (reply->elements - 4) % 2 == 0 &&
@@ -339,8 +340,9 @@ static void countFinish(countOp *op) {
     zfree(op);
 }
 
-static void countAnswered(int ok, const redisReply *reply, const char *err, void *pd) {
-    UNUSED(err);
+static void countAnswered(const busResult *res, void *pd) {
+    int ok = res->status == BUS_OK;
+    const redisReply *reply = res->reply;
     int m;
     countOp *op = targetRefTake(pd, &m);
     size_t q = (size_t)server.ring_partitions;
@@ -420,8 +422,9 @@ static void flushFinish(flushOp *op) {
     zfree(op);
 }
 
-static void flushAnswered(int ok, const redisReply *reply, const char *err, void *pd) {
-    UNUSED(reply);
+static void flushAnswered(const busResult *res, void *pd) {
+    int ok = res->status == BUS_OK;
+    const char *err = res->errstr;
     flushOp *op = pd;
     if (!ok && !op->err[0]) snprintf(op->err, sizeof(op->err), "-ERR flush failed on a node: %s", err);
     if (--op->outstanding == 0) flushFinish(op);

@@ -74,25 +74,39 @@ static void forwardDone(forwardOp *op, int ok, const char *err) {
     forwardFree(op);
 }
 
-/* Called by bus.c with the version coordinator's answer to COORD. */
-static void forwardAnswered(int ok, const redisReply *reply, const char *err, void *pd) {
-    UNUSED(reply);
+/* Could the request have taken effect at the peer? Not if it was never
+ * written to it, nor if the peer refused it unread: as not a replica of
+ * the key (NOTREPLICA: its ring view differs from ours for a gossip round
+ * while a node joins or leaves) or as arriving after our deadline (LATE).
+ * Anything else (the link failed after it was written, no answer in time,
+ * another error) may have applied it. */
+static int forwardNotApplied(const busResult *res) {
+    return res->status == BUS_NOT_SENT || busResultIs(res, "NOTREPLICA") ||
+           busResultIs(res, "LATE");
+}
+
+/* Called by bus.c with the version coordinator's answer to COORD. Only a
+ * write that cannot have been applied goes to the next replica. */
+static void forwardAnswered(const busResult *res, void *pd) {
     forwardOp *op = pd;
-    /* The link was never up: the write cannot have reached that node, so the
-     * next replica may coordinate it. The same when that node refused it as
-     * not a replica of the key (its ring view differs from ours for a
-     * gossip round while a node joins or leaves): it wrote nothing. Any
-     * other failure may have written. */
-    if (!ok && err && (strstr(err, "down") || strstr(err, "NOTREPLICA")) && op->next < op->n) {
+    int ok = res->status == BUS_OK;
+    if (!ok && forwardNotApplied(res) && op->next < op->n) {
         forwardTry(op);
         return;
     }
     metricsCoord(1, op->level, ustime() - op->start_us, ok);
     char e[320];
     if (!ok) {
-        if (err && err[0] == '-') snprintf(e, sizeof(e), "%s", err);
-        else snprintf(e, sizeof(e), "-NOQUORUM the version coordinator did not confirm the write (%s); it may have been applied",
-                      err ? err : "error");
+        if (res->status == BUS_REMOTE && res->errstr[0] == '-')
+            snprintf(e, sizeof(e), "%s", res->errstr); /* the coordinator's own error */
+        else if (forwardNotApplied(res))
+            snprintf(e, sizeof(e), "-NOQUORUM no replica of the key could take the write (%s); "
+                                   "it was not applied",
+                     res->errstr);
+        else
+            snprintf(e, sizeof(e), "-NOQUORUM the version coordinator did not confirm the write "
+                                   "(%s); it may have been applied",
+                     res->errstr);
     }
     forwardDone(op, ok, ok ? NULL : e);
 }
@@ -168,17 +182,21 @@ void forwardWrite(request *r, int db, const char *key, size_t klen, int level,
 
 /* ------------------------------------------------------------------- CMD */
 
-/* Called by bus.c with the version coordinator's answer to CMD. */
-static void cmdAnswered(int ok, const redisReply *reply, const char *err, void *pd) {
+/* Called by bus.c with the version coordinator's answer to CMD. A command
+ * that cannot have run there runs here after all; one that may have run
+ * there (the link failed after it was written, no answer in time) is never
+ * run twice: the client gets an error saying its outcome is unknown. */
+static void cmdAnswered(const busResult *res, void *pd) {
     request *r = pd;
-    if (ok && reply->elements >= 4) {
+    const redisReply *reply = res->reply;
+    if (res->status == BUS_OK && reply->elements >= 4) {
         evbuffer_add(r->out, reply->element[3]->str, reply->element[3]->len);
-    } else if (err && strstr(err, "down")) {
-        r->cmd->proc(r); /* never sent: run it here after all */
+    } else if (forwardNotApplied(res)) {
+        r->cmd->proc(r);
     } else {
         addReplyErrorFormat(r, "-NOQUORUM the key's coordinator did not answer (%s); the command "
                                "may have been applied",
-                            err ? err : "error");
+                            res->errstr[0] ? res->errstr : "bad answer");
     }
     requestRelease(r);
 }

@@ -417,8 +417,9 @@ static int mergeTable(const char *sender, const char *text, size_t len) {
 
 /* --------------------------------------------------------------- rounds */
 
-static void gossipReplied(int ok, const redisReply *reply, const char *err, void *pd) {
-    UNUSED(err);
+static void gossipReplied(const busResult *res, void *pd) {
+    int ok = res->status == BUS_OK;
+    const redisReply *reply = res->reply;
     char *sender = pd;
     /* the peer's id and table must be strings: hiredis gives any other
      * type a NULL str, which mergeTable would compare as the sender */
@@ -710,10 +711,8 @@ static void farewellStop(void) {
     event_base_loopbreak(server.base);
 }
 
-static void farewellAnswered(int ok, const redisReply *reply, const char *err, void *pd) {
-    UNUSED(ok);
-    UNUSED(reply);
-    UNUSED(err);
+static void farewellAnswered(const busResult *res, void *pd) {
+    UNUSED(res);
     UNUSED(pd);
     if (--farewellPending == 0) farewellStop();
 }

@@ -136,7 +136,10 @@ static void requestBatch(xfer *x);
 static void startTransfer(unsigned p);
 static void exchangeWithOwners(xfer *x);
 
-static void batchAnswered(int ok, const redisReply *reply, const char *err, void *pd) {
+static void batchAnswered(const busResult *res, void *pd) {
+    int ok = res->status == BUS_OK;
+    const redisReply *reply = res->reply;
+    const char *err = res->errstr;
     xfer *x = pd;
     x->inflight = 0;
     if (h.active != x) { /* abandoned (the ring changed) */
@@ -147,7 +150,7 @@ static void batchAnswered(int ok, const redisReply *reply, const char *err, void
         int n;
         member *m = gossipMembers(&n);
         serverLog(LL_VERBOSE, "Transfer of partition %u from %s:%d interrupted: %s; will resume",
-                  x->partition, m[x->source].host, m[x->source].port, err ? err : "bad answer");
+                  x->partition, m[x->source].host, m[x->source].port, err[0] ? err : "bad answer");
         h.active = NULL;
         xferFree(x);
         return;

@@ -206,9 +206,8 @@ typedef struct delivery {
     uint64_t digest; /* of the value that was sent */
 } delivery;
 
-static void delivered(int ok, const redisReply *reply, const char *err, void *pd) {
-    UNUSED(reply);
-    UNUSED(err);
+static void delivered(const busResult *res, void *pd) {
+    int ok = res->status == BUS_OK;
     delivery *d = pd;
     ownerStat *s = statOf(d->owner, 1);
     s->inflight--;

@@ -168,8 +168,9 @@ static void readGot(readOp *op, int i, const record *rec, uint64_t digest) {
 
 /* Called by bus.c with a replica's answer to GET / HGET: "0", or "1" and
  * the record. */
-static void readAnswered(int ok, const redisReply *reply, const char *err, void *pd) {
-    UNUSED(err);
+static void readAnswered(const busResult *res, void *pd) {
+    int ok = res->status == BUS_OK;
+    const redisReply *reply = res->reply;
     int i;
     readOp *op = targetRefTake(pd, &i);
     op->outstanding--;

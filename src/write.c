@@ -107,18 +107,19 @@ static void putProgress(putOp *op) {
     if (op->answered && op->outstanding == 0) putFree(op);
 }
 
-/* Called by bus.c with a replica's answer to PUT / HPUT (and by
- * putLocalAcked for this node's own commit). */
-static void putAcked(int ok, const redisReply *reply, const char *err, void *pd) {
-    UNUSED(reply);
+/* A target acknowledged (ok) or failed (err, for the client's error
+ * text): every outcome but an acknowledgement counts as a failure here
+ * (an unknown outcome may still land: a fallback then keeps a hint too,
+ * and merges make the second copy harmless). */
+static void putResult(targetRef *ref, int ok, const char *err) {
     int i;
-    putOp *op = targetRefTake(pd, &i);
+    putOp *op = targetRefTake(ref, &i);
     op->outstanding--;
     quorumResult(&op->t[i], ok);
     if (ok) {
         if (op->answered) coordStats.late_acks++;
     } else {
-        snprintf(op->lasterr, sizeof(op->lasterr), "%s", err ? err : "failed");
+        snprintf(op->lasterr, sizeof(op->lasterr), "%s", err && err[0] ? err : "failed");
         /* a replica that timed out or failed: a fallback keeps a hint */
         if (!op->answered && op->t[i].owner < 0 && op->rec.len) {
             int f = targetAddFallback(op->db, op->key, op->klen, op->t, &op->n, i);
@@ -128,11 +129,16 @@ static void putAcked(int ok, const redisReply *reply, const char *err, void *pd)
     putProgress(op);
 }
 
+/* Called by bus.c with a replica's answer to PUT / HPUT. */
+static void putAcked(const busResult *res, void *pd) {
+    putResult(pd, res->status == BUS_OK, res->errstr);
+}
+
 /* Called by db.c / hints.c once this node's own write is committed. */
 static void putLocalAcked(int ok, const char *err, void *pd) {
     char e[160];
     snprintf(e, sizeof(e), "local storage: %s", err ? err : "failed");
-    putAcked(ok, NULL, ok ? NULL : e, pd);
+    putResult(pd, ok, ok ? NULL : e);
 }
 
 static void sendPut(int member, int db, const char *key, size_t klen, const char *rec,
@@ -144,10 +150,8 @@ static void sendPut(int member, int db, const char *key, size_t klen, const char
     busSend(targetLink(member), 4, argv, lens, cb, pd, 0);
 }
 
-static void ignoreReply(int ok, const redisReply *reply, const char *err, void *pd) {
-    UNUSED(ok);
-    UNUSED(reply);
-    UNUSED(err);
+static void ignoreReply(const busResult *res, void *pd) {
+    UNUSED(res);
     UNUSED(pd);
 }
 
@@ -178,7 +182,7 @@ static void putHintHere(putOp *op, const char *owner, targetRef *ref) {
     if (recordDecode(&rec, op->rec.ptr, op->rec.len) != C_OK ||
         hintsStore(owner, op->db, op->key, op->klen, &rec, putLocalAcked, ref, &err) != C_OK) {
         recordFree(&rec);
-        putAcked(0, NULL, err, ref);
+        putResult(ref, 0, err);
         return;
     }
     recordFree(&rec);

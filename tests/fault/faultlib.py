@@ -435,6 +435,22 @@ class Net:
         self._drop(a, b, ("-p", "tcp", "--dport", bus))
         self._drop(b, a, ("-p", "tcp", "--sport", bus))
 
+    def drop_answers(self, c, i, j):
+        """Node j's answers on node i's link to it are lost (its TCP resets
+        excepted): i's requests still reach j, which acts on them, and i
+        never hears back."""
+        a, b, bus = c.nodes[i].host, c.nodes[j].host, str(c.nodes[j].busport)
+        self._drop(b, a, ("-p", "tcp", "--sport", bus, "!", "--tcp-flags", "RST", "RST"))
+        self.cuts.append("%d-/>%d answers" % (j, i))
+
+    def reset_link(self, c, i, j):
+        """Node i's next packet on its link to j's bus is answered with a
+        TCP reset: the link goes down with what i had sent still pending."""
+        a, b, bus = c.nodes[i].host, c.nodes[j].host, str(c.nodes[j].busport)
+        _ipt("-A", self.chain, "-s", _loopback(a), "-d", _loopback(b), "-p", "tcp", "--dport",
+             bus, "-j", "REJECT", "--reject-with", "tcp-reset")
+        self.cuts.append("%d->%d reset" % (i, j))
+
     def cut_pair(self, c, i, j):
         """Nodes i and j can not talk to each other at all."""
         self._cut_link(c, i, j)

@@ -25,6 +25,9 @@ purpose and asserts what a user or operator would see.
                      (expected failure: it does)
   WipedNode          a node wiped and restarted with the same --node-id
                      (new clock actor): its new writes are not dropped (kv679)
+  ForwardedOnce      a forwarded INCR whose link fails after it was sent (the
+                     answer lost, then a reset) is applied once, and the
+                     client gets an error saying the outcome is unknown
 
 Every node is stopped by pid when the test ends, pass or fail; on failure
 the nodes' log tails are printed.
@@ -415,6 +418,65 @@ class LateWrites(FaultTest):
             net.close()
         self.assertEqual(c.with_level(2, [["GET", key]], read="ALL")[0], "v2",
                          "versions now: %s" % [c.local(o, key) for o in owners])
+
+
+class ForwardedOnce(FaultTest):
+    """A forwarded read-modify-write runs at most once (issue 12: bus errors
+    are kinds, not text). INCR through node 0 of a key whose version
+    coordinator is node 1 is forwarded there (CMD). Node 1's answers on node
+    0's link are dropped, so node 1 applies the INCR and node 0 never hears;
+    then node 0's link to node 1 is reset, with the request still pending.
+    The request was written: its outcome is unknown, and the client must
+    get an error saying so, never a second application. Before, the failure
+    text ("link ... down") read as "never sent", node 0 ran the INCR itself
+    as well, and the client got a success for a counter that moved twice."""
+
+    def test_forwarded_incr_is_applied_at_most_once_when_the_link_fails_after_sending(self):
+        c = self.cluster(3, replication=3, anti_entropy_interval=0, replica_timeout=3000)
+        key, owners = self.key_with_owners(c, lambda o: o[0] == 1, prefix="once")
+        via = c.client(0, timeout=20)
+        acked = 0
+        for _ in range(3):  # forwarded and answered normally
+            via.incr(key)
+            acked += 1
+        unknown = errors = 0
+        for rnd in range(3):
+            before = c.local(1, key)
+            net = Net()
+            try:
+                net.drop_answers(c, 0, 1)
+                out = {}
+
+                def call():
+                    try:
+                        out["value"] = c.client(0, timeout=20).incr(key)
+                    except redis.RedisError as e:
+                        out["error"] = str(e)
+                import threading
+                t = threading.Thread(target=call)
+                t.start()
+                # node 1 applied it (its stored version changed)...
+                wait_until(lambda: c.local(1, key) != before, 10,
+                           "node 1 to apply the forwarded INCR")
+                # ... and node 0's link to it fails with the request pending
+                net.reset_link(c, 0, 1)
+                t.join(30)
+                self.assertFalse(t.is_alive(), "the INCR through node 0 did not return")
+            finally:
+                net.close()
+            unknown += 1
+            if "error" in out:
+                errors += 1
+                self.assertIn("may have been applied", out["error"])
+            else:
+                acked += 1  # the old behaviour: a success (the counter then moved twice)
+            c.wait_all_up()
+        final = int(c.with_level(2, [["GET", key]], read="ALL")[0])
+        print("\n    forwarded INCR: %d acknowledged, %d with an unknown outcome (%d errors), "
+              "counter %d" % (acked - (unknown - errors), unknown, errors, final))
+        self.assertEqual(errors, unknown, "the client must hear that the outcome is unknown")
+        self.assertLessEqual(final, acked + unknown, "an INCR was applied twice")
+        self.assertGreaterEqual(final, acked)
 
 
 class WipedNode(FaultTest):
