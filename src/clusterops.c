@@ -37,26 +37,23 @@
 #include "gossip.h"
 #include "target.h"
 
-/* SCAN, KEYS, DBSIZE and FLUSH* span the cluster. A SCAN cursor is a slot
- * (partition * 256 + Merkle bucket), the same on every node. Each
- * partition is read from N - W + 1 of its replicas (so from at least one
- * that acknowledged any write) and their versions are merged, so a replica
- * that missed writes or deletes neither hides nor revives keys. */
+/* ------------------------------------------------------------------- SCAN */
 
 typedef struct scanOp {
-    request *r;
-    clusteropsScanCallback *cb;
-    void *pd;
+    request *r;                 /* the client's request (one pending count held) */
+    clusteropsScanCallback *cb; /* its continuation */
+    void *pd;                   /* cb's private data */
+    int outstanding;            /* replicas of this partition not answered yet, and a
+                                   hold while asking */
     int db;
-    unsigned long long cursor;
-    unsigned long long nslots;
-    long count;
-    char *pat;
+    unsigned long long cursor;  /* the slot the current partition is read from */
+    unsigned long long nslots;  /* slots in the keyspace: the end */
+    long count;                 /* keys wanted */
+    char *pat;                  /* MATCH pattern (owned), NULL for every key */
     size_t patlen;
-    int wlevel;        /* the connection's write level: how many replicas to read */
-    clusteropsKeys keys;    /* the answer so far */
+    int wlevel;                 /* the connection's write level: how many replicas to read */
+    clusteropsKeys keys;        /* the answer so far */
     /* the partition being read */
-    int outstanding;   /* replicas not answered yet */
     int answered;      /* replicas that answered */
     unsigned long long next; /* smallest cursor a replica stopped at */
     record *recs;      /* merged versions (headers) per key seen */
@@ -226,10 +223,10 @@ void clusteropsScan(request *r, int db, unsigned long long cursor, long count, c
 /* SCAN db cursor end count [pattern] -> next, then (key, versions without
  * values) pairs, tombstones included: the coordinator merges replicas. */
 typedef struct scanReply {
-    buf data;
-    size_t *offs, *lens;
+    buf data;            /* keys and encoded version headers, back to back */
+    size_t *offs, *lens; /* each one's place in data */
     int n, cap;
-    const char *pat;
+    const char *pat;     /* MATCH pattern (borrowed from the request), or NULL */
     size_t patlen;
 } scanReply;
 
@@ -290,15 +287,17 @@ static void scanHandler(busReq *req) {
     zfree(sr.lens);
 }
 
+/* ----------------------------------------------------------------- DBSIZE */
+
 /* DBSIZE: every node reports its keys per partition. */
 typedef struct countOp {
-    request *r;
-    clusteropsCountCallback *cb;
-    void *pd;
+    request *r;                  /* the client's request (one pending count held) */
+    clusteropsCountCallback *cb; /* its continuation */
+    void *pd;                    /* cb's private data */
+    int outstanding;             /* nodes not answered yet, and a hold while asking */
     int db;
-    int nm;               /* members */
-    long long **counts;   /* per member: one count per partition, or NULL */
-    int outstanding;
+    int nm;                      /* members when it started */
+    long long **counts;          /* per member: one count per partition, or NULL */
 } countOp;
 
 /* Each partition counts as the largest count among its replicas that
@@ -394,14 +393,16 @@ static void countHandler(busReq *req) {
     zfree(b);
 }
 
+/* ------------------------------------------------------------------ FLUSH */
+
 /* FLUSHDB / FLUSHALL: deletes without tombstones, so it needs every node:
  * a node that missed it would bring the data back through repair. */
 typedef struct flushOp {
-    request *r;
-    clusteropsCountCallback *cb;
-    void *pd;
-    int outstanding;
-    char err[200];
+    request *r;                  /* the client's request (one pending count held) */
+    clusteropsCountCallback *cb; /* its continuation */
+    void *pd;                    /* cb's private data */
+    int outstanding;             /* nodes not answered yet, and a hold while asking */
+    char err[200];               /* the first failure, "" if none */
 } flushOp;
 
 static void flushFinish(flushOp *op) {

@@ -39,7 +39,7 @@
 #include "write.h"
 
 typedef struct forwardOp {
-    request *r;
+    request *r;        /* the client's request (one pending count held) */
     coordCallback *cb; /* its continuation */
     void *pd;          /* cb's private data */
     int db;
@@ -52,9 +52,9 @@ typedef struct forwardOp {
     size_t vlen;
     int tombstone;
     int64_t expire;
-    int hasctx;
+    int hasctx;        /* ctx is the client's causal context */
     vclock ctx;
-    quorumTarget t[QUORUM_MAX_TARGETS];
+    quorumTarget t[QUORUM_MAX_TARGETS]; /* the candidates: the key's replicas */
     int n, next;       /* candidates and the next one to try */
 } forwardOp;
 

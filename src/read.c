@@ -43,7 +43,7 @@
 #include "write.h"
 
 typedef struct readOp {
-    request *r;          /* NULL once answered */
+    request *r;          /* the client's request; NULL once answered */
     coordCallback *cb;   /* its continuation */
     void *pd;            /* cb's private data */
     int outstanding;     /* answers still to come, and holds while asking */
