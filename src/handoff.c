@@ -9,7 +9,7 @@
  *     order, a batch at a time; the cursor is stored in the same RocksDB
  *     batch as the data it follows, so a transfer interrupted by a restart
  *     of either side resumes where it stopped;
- *   - writes also go to the future owners (coord.c), so nothing written
+ *   - writes also go to the future owners (write.c), so nothing written
  *     behind the stream's position is missed;
  *   - a node with no gains left says so in gossip (its "synced" ring hash);
  *     once every node that is up says so, a JOINING node becomes NORMAL and
