@@ -13,7 +13,7 @@ LIBS = -levent -levent_openssl -lhiredis -lxxhash -lssl -lcrypto $(ROCKSDB_LIBS)
 SRC = $(filter-out src/server.c,$(wildcard src/*.c))
 OBJ = $(SRC:.c=.o)
 SERVER = src/ringkv-server
-PURE = src/util.o src/resp.o src/vclock.o src/record.o
+PURE = src/util.o src/resp.o src/vclock.o src/record.o src/quorum.o src/merkle.o src/keylock.o
 
 .PHONY: all deps test unit e2e redis-tests run stop clean fault bench clients web
 
@@ -34,7 +34,7 @@ UNIT_TESTS = $(patsubst tests/unit/%.c,tests/unit/%,$(wildcard tests/unit/test_*
 # Unit tests cover the pure modules: they link only those (no sockets, no
 # RocksDB), plus the server struct config.c writes into.
 UNIT_OBJ = src/util.o src/log.o src/resp.o src/vclock.o src/record.o src/config.o src/ring.o \
-	src/busauth.o src/quorum.o
+	src/busauth.o src/quorum.o src/merkle.o src/keylock.o
 
 tests/unit/test_%: tests/unit/test_%.c tests/unit/stub_server.c $(UNIT_OBJ) src/*.h
 	$(CC) $(CFLAGS_ALL) -Isrc -o $@ $< tests/unit/stub_server.c $(UNIT_OBJ) -levent -lxxhash -lcrypto -lm -lcriterion

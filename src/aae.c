@@ -32,6 +32,7 @@
 #include <time.h>
 
 #include "bus.h"
+#include "busargs.h"
 #include "db.h"
 #include "gossip.h"
 #include "merkle.h"
@@ -158,8 +159,6 @@ static void diffKey(const merkleKey *mine, const merkleKey *theirs, void *pd) {
     size_t klen;
     if (keyDecode(k->skey, k->sklen, NULL, &db, &key, &klen) != C_OK) return;
     if (x->push && !mine) return;
-    char dbs[8];
-    snprintf(dbs, sizeof(dbs), "%d", db);
     x->keys++;
     a.keys_repaired++;
     if (!x->push) a.pass_keys++;
@@ -167,11 +166,15 @@ static void diffKey(const merkleKey *mine, const merkleKey *theirs, void *pd) {
     if (mine) {
         storeValue v;
         if (dbReadRaw(db, key, klen, &v) > 0) {
-            const char *argv[4] = {"PUT", dbs, key, v.ptr};
-            size_t lens[4] = {3, strlen(dbs), klen, v.len};
+            busArgs args; /* PUT db key record */
+            busArgsInit(&args);
+            busArgsStr(&args, "PUT");
+            busArgsInt(&args, db);
+            busArgsBytes(&args, key, klen);
+            busArgsBytes(&args, v.ptr, v.len);
             x->ops++;
             a.bytes_sent += (long long)v.len;
-            busSend(linkOfMember(x->peer), 4, argv, lens, pushed, x, 0);
+            busArgsSend(&args, linkOfMember(x->peer), pushed, x, 0);
             storeValueFree(&v);
         }
     }
@@ -181,10 +184,13 @@ static void diffKey(const merkleKey *mine, const merkleKey *theirs, void *pd) {
         f->db = db;
         bufInit(&f->key);
         bufAppend(&f->key, key, klen);
-        const char *argv[3] = {"GET", dbs, key};
-        size_t lens[3] = {3, strlen(dbs), klen};
+        busArgs args; /* GET db key */
+        busArgsInit(&args);
+        busArgsStr(&args, "GET");
+        busArgsInt(&args, db);
+        busArgsBytes(&args, key, klen);
         x->ops++;
-        busSend(linkOfMember(x->peer), 3, argv, lens, fetched, f, 0);
+        busArgsSend(&args, linkOfMember(x->peer), fetched, f, 0);
     }
 }
 
@@ -244,12 +250,12 @@ static void exchangeStep(exchange *x) {
         a.parked = x;
         return;
     }
-    char ps[16], bs[8];
-    snprintf(ps, sizeof(ps), "%u", x->partition);
-    snprintf(bs, sizeof(bs), "%u", x->buckets[x->bucket_idx]);
-    const char *argv[3] = {"AAE_KEYS", ps, bs};
-    size_t lens[3] = {8, strlen(ps), strlen(bs)};
-    busSend(linkOfMember(x->peer), 3, argv, lens, keysAnswered, x, 0);
+    busArgs args; /* AAE_KEYS partition bucket */
+    busArgsInit(&args);
+    busArgsStr(&args, "AAE_KEYS");
+    busArgsInt(&args, x->partition);
+    busArgsInt(&args, x->buckets[x->bucket_idx]);
+    busArgsSend(&args, linkOfMember(x->peer), keysAnswered, x, 0);
 }
 
 void aaeExchange(unsigned p, int peer, int push, aaeDoneFn *done, void *pd) {
@@ -267,11 +273,11 @@ void aaeExchange(unsigned p, int peer, int push, aaeDoneFn *done, void *pd) {
     }
     merkle *t = dbTree(p);
     if (!t || !t->built) dbTreeBuild(p);
-    char ps[16];
-    snprintf(ps, sizeof(ps), "%u", p);
-    const char *argv[2] = {"AAE_TREE", ps};
-    size_t lens[2] = {8, strlen(ps)};
-    busSend(linkOfMember(peer), 2, argv, lens, treeAnswered, x, 0);
+    busArgs args; /* AAE_TREE partition */
+    busArgsInit(&args);
+    busArgsStr(&args, "AAE_TREE");
+    busArgsInt(&args, p);
+    busArgsSend(&args, linkOfMember(peer), treeAnswered, x, 0);
 }
 
 /* ------------------------------------------------------------------ pass */
@@ -405,9 +411,10 @@ static void treeHandler(busReq *req) {
         dbTreeBuild(p);
         t = dbTree(p);
     }
-    const char *av[1] = {(const char *)t->leaf};
-    size_t al[1] = {sizeof(t->leaf)};
-    busReplyArgs(req, 1, av, al);
+    busArgs args;
+    busArgsInit(&args);
+    busArgsBytes(&args, (const char *)t->leaf, sizeof(t->leaf));
+    busArgsReply(&args, req);
 }
 
 static void keysHandler(busReq *req) {
@@ -421,9 +428,10 @@ static void keysHandler(busReq *req) {
     buf l;
     bufInit(&l);
     dbBucketKeys(p, (unsigned)b, &l);
-    const char *av[1] = {l.ptr ? l.ptr : ""};
-    size_t al[1] = {l.len};
-    busReplyArgs(req, 1, av, al);
+    busArgs args;
+    busArgsInit(&args);
+    busArgsBytes(&args, l.ptr, l.len);
+    busArgsReply(&args, req);
     bufFree(&l);
 }
 

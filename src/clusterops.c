@@ -32,31 +32,28 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "busargs.h"
 #include "coord.h"
 #include "gossip.h"
-#include "replica.h"
 #include "target.h"
 
-/* SCAN, KEYS, DBSIZE and FLUSH* span the cluster. A SCAN cursor is a slot
- * (partition * 256 + Merkle bucket), the same on every node. Each
- * partition is read from N - W + 1 of its replicas (so from at least one
- * that acknowledged any write) and their versions are merged, so a replica
- * that missed writes or deletes neither hides nor revives keys. */
+/* ------------------------------------------------------------------- SCAN */
 
 typedef struct scanOp {
-    request *r;
-    clusteropsScanCallback *cb;
-    void *pd;
+    request *r;                 /* the client's request (one pending count held) */
+    clusteropsScanCallback *cb; /* its continuation */
+    void *pd;                   /* cb's private data */
+    int outstanding;            /* replicas of this partition not answered yet, and a
+                                   hold while asking */
     int db;
-    unsigned long long cursor;
-    unsigned long long nslots;
-    long count;
-    char *pat;
+    unsigned long long cursor;  /* the slot the current partition is read from */
+    unsigned long long nslots;  /* slots in the keyspace: the end */
+    long count;                 /* keys wanted */
+    char *pat;                  /* MATCH pattern (owned), NULL for every key */
     size_t patlen;
-    int wlevel;        /* the connection's write level: how many replicas to read */
-    clusteropsKeys keys;    /* the answer so far */
+    int wlevel;                 /* the connection's write level: how many replicas to read */
+    clusteropsKeys keys;        /* the answer so far */
     /* the partition being read */
-    int outstanding;   /* replicas not answered yet */
     int answered;      /* replicas that answered */
     unsigned long long next; /* smallest cursor a replica stopped at */
     record *recs;      /* merged versions (headers) per key seen */
@@ -190,16 +187,16 @@ static void scanStep(scanOp *op) {
             op->answered++;
             continue;
         }
-        char dbs[8], cur[24], endb[24], cnt[24];
-        ll2string(dbs, sizeof(dbs), op->db);
-        snprintf(cur, sizeof(cur), "%llu", op->cursor);
-        snprintf(endb, sizeof(endb), "%llu", end);
-        snprintf(cnt, sizeof(cnt), "%ld", want);
-        const char *argv[6] = {"SCAN", dbs, cur, endb, cnt, op->pat ? op->pat : ""};
-        size_t lens[6] = {4, strlen(dbs), strlen(cur), strlen(endb), strlen(cnt),
-                          op->pat ? op->patlen : 0};
+        busArgs args; /* SCAN db cursor end count [pattern]; slots fit a long long */
+        busArgsInit(&args);
+        busArgsStr(&args, "SCAN");
+        busArgsInt(&args, op->db);
+        busArgsInt(&args, (long long)op->cursor);
+        busArgsInt(&args, (long long)end);
+        busArgsInt(&args, want);
+        if (op->pat) busArgsBytes(&args, op->pat, op->patlen);
         op->outstanding++;
-        busSend(targetLink(m), op->pat ? 6 : 5, argv, lens, scanAnswered, op, 0);
+        busArgsSend(&args, targetLink(m), scanAnswered, op, 0);
     }
     if (--op->outstanding == 0) scanPartitionDone(op);
 }
@@ -227,10 +224,10 @@ void clusteropsScan(request *r, int db, unsigned long long cursor, long count, c
 /* SCAN db cursor end count [pattern] -> next, then (key, versions without
  * values) pairs, tombstones included: the coordinator merges replicas. */
 typedef struct scanReply {
-    buf data;
-    size_t *offs, *lens;
+    buf data;            /* keys and encoded version headers, back to back */
+    size_t *offs, *lens; /* each one's place in data */
     int n, cap;
-    const char *pat;
+    const char *pat;     /* MATCH pattern (borrowed from the request), or NULL */
     size_t patlen;
 } scanReply;
 
@@ -264,7 +261,7 @@ static int scanCollectReply(const char *key, size_t klen, const record *rec, voi
 }
 
 static void scanHandler(busReq *req) {
-    int db = req->argc >= 6 ? replicaParseDb(req, 2) : -1;
+    int db = req->argc >= 6 ? busArgDb(req, 2) : -1;
     unsigned long long cursor, end;
     long long count;
     if (db < 0 || !string2ull(req->argv[3], req->lens[3], &cursor) ||
@@ -281,34 +278,27 @@ static void scanHandler(busReq *req) {
         sr.patlen = req->lens[6];
     }
     unsigned long long next = dbScanEx(db, cursor, end, (long)count, 1, scanCollectReply, &sr);
-    int n = sr.n + 1;
-    const char **av = zmalloc(sizeof(char *) * (size_t)n);
-    size_t *al = zmalloc(sizeof(size_t) * (size_t)n);
-    char nb[24];
-    snprintf(nb, sizeof(nb), "%llu", next);
-    av[0] = nb;
-    al[0] = strlen(nb);
-    for (int i = 0; i < sr.n; i++) {
-        av[i + 1] = sr.data.ptr + sr.offs[i];
-        al[i + 1] = sr.lens[i];
-    }
-    busReplyArgs(req, n, av, al);
-    zfree(av);
-    zfree(al);
+    busArgs args;
+    busArgsInit(&args);
+    busArgsInt(&args, (long long)next);
+    for (int i = 0; i < sr.n; i++) busArgsBytes(&args, sr.data.ptr + sr.offs[i], sr.lens[i]);
+    busArgsReply(&args, req);
     bufFree(&sr.data);
     zfree(sr.offs);
     zfree(sr.lens);
 }
 
+/* ----------------------------------------------------------------- DBSIZE */
+
 /* DBSIZE: every node reports its keys per partition. */
 typedef struct countOp {
-    request *r;
-    clusteropsCountCallback *cb;
-    void *pd;
+    request *r;                  /* the client's request (one pending count held) */
+    clusteropsCountCallback *cb; /* its continuation */
+    void *pd;                    /* cb's private data */
+    int outstanding;             /* nodes not answered yet, and a hold while asking */
     int db;
-    int nm;               /* members */
-    long long **counts;   /* per member: one count per partition, or NULL */
-    int outstanding;
+    int nm;                      /* members when it started */
+    long long **counts;          /* per member: one count per partition, or NULL */
 } countOp;
 
 /* Each partition counts as the largest count among its replicas that
@@ -370,25 +360,24 @@ void clusteropsCount(request *r, int db, clusteropsCountCallback *cb, void *pd) 
     r->pending++;
     op->outstanding = 1; /* held until every request is out */
     size_t q = (size_t)server.ring_partitions;
-    char dbs[8];
-    ll2string(dbs, sizeof(dbs), db);
     for (int m = 0; m < op->nm; m++) {
         if (m == gossipSelf()) {
             op->counts[m] = zmalloc(sizeof(long long) * q);
             for (size_t p = 0; p < q; p++) op->counts[m][p] = dbPartitionKeys(db, (unsigned)p);
         } else if (targetReachable(m)) {
-            targetRef *ref = targetRefNew(op, m);
+            busArgs args; /* COUNT db */
+            busArgsInit(&args);
+            busArgsStr(&args, "COUNT");
+            busArgsInt(&args, db);
             op->outstanding++;
-            const char *argv[2] = {"COUNT", dbs};
-            size_t lens[2] = {5, strlen(dbs)};
-            busSend(targetLink(m), 2, argv, lens, countAnswered, ref, 0);
+            busArgsSend(&args, targetLink(m), countAnswered, targetRefNew(op, m), 0);
         }
     }
     if (--op->outstanding == 0) countFinish(op);
 }
 
 static void countHandler(busReq *req) {
-    int db = req->argc >= 3 ? replicaParseDb(req, 2) : -1;
+    int db = req->argc >= 3 ? busArgDb(req, 2) : -1;
     if (db < 0) {
         busReplyError(req, "COUNT malformed");
         return;
@@ -399,20 +388,23 @@ static void countHandler(busReq *req) {
         uint64_t v = (uint64_t)dbPartitionKeys(db, (unsigned)p);
         for (int k = 0; k < 8; k++) b[p * 8 + (size_t)k] = (unsigned char)(v >> (8 * k));
     }
-    const char *av[1] = {(const char *)b};
-    size_t al[1] = {q * 8};
-    busReplyArgs(req, 1, av, al);
+    busArgs args;
+    busArgsInit(&args);
+    busArgsBytes(&args, (const char *)b, q * 8);
+    busArgsReply(&args, req);
     zfree(b);
 }
+
+/* ------------------------------------------------------------------ FLUSH */
 
 /* FLUSHDB / FLUSHALL: deletes without tombstones, so it needs every node:
  * a node that missed it would bring the data back through repair. */
 typedef struct flushOp {
-    request *r;
-    clusteropsCountCallback *cb;
-    void *pd;
-    int outstanding;
-    char err[200];
+    request *r;                  /* the client's request (one pending count held) */
+    clusteropsCountCallback *cb; /* its continuation */
+    void *pd;                    /* cb's private data */
+    int outstanding;             /* nodes not answered yet, and a hold while asking */
+    char err[200];               /* the first failure, "" if none */
 } flushOp;
 
 static void flushFinish(flushOp *op) {
@@ -447,14 +439,14 @@ void clusteropsFlush(request *r, int db, clusteropsCountCallback *cb, void *pd) 
         return;
     }
     op->outstanding = 1;
-    char dbs[8];
-    ll2string(dbs, sizeof(dbs), db);
     for (int i = 0; i < nm; i++) {
         if (i == gossipSelf() || m[i].status == MEMBER_LEFT) continue;
+        busArgs args; /* FLUSH db */
+        busArgsInit(&args);
+        busArgsStr(&args, "FLUSH");
+        busArgsInt(&args, db);
         op->outstanding++;
-        const char *argv[2] = {"FLUSH", dbs};
-        size_t lens[2] = {5, strlen(dbs)};
-        busSend(targetLink(i), 2, argv, lens, flushAnswered, op, 10 * server.replica_timeout);
+        busArgsSend(&args, targetLink(i), flushAnswered, op, 10 * server.replica_timeout);
     }
     if (dbFlush(db) != C_OK && !op->err[0])
         snprintf(op->err, sizeof(op->err), "-IOERR flush failed, see the server log");

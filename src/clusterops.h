@@ -13,16 +13,15 @@
 
 #include "server.h"
 
-/* Keys, back to back. */
 typedef struct clusteropsKeys {
     buf bytes;     /* the keys, back to back */
     size_t *lens;  /* their lengths */
-    long n, cap;
+    long n, cap;   /* keys, and room in lens */
 } clusteropsKeys;
 
 typedef struct clusteropsScanResult {
-    int ok;
-    const char *err;
+    int ok;                      /* 1 on success */
+    const char *err;             /* on failure: the error to reply */
     unsigned long long next;     /* the cursor to continue with, 0 = done */
     const clusteropsKeys *keys;  /* borrowed for the callback */
 } clusteropsScanResult;

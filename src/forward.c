@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "busargs.h"
 #include "commands.h"
 #include "gossip.h"
 #include "keylock.h"
@@ -38,7 +39,7 @@
 #include "write.h"
 
 typedef struct forwardOp {
-    request *r;
+    request *r;        /* the client's request (one pending count held) */
     coordCallback *cb; /* its continuation */
     void *pd;          /* cb's private data */
     int db;
@@ -51,9 +52,9 @@ typedef struct forwardOp {
     size_t vlen;
     int tombstone;
     int64_t expire;
-    int hasctx;
+    int hasctx;        /* ctx is the client's causal context */
     vclock ctx;
-    quorumTarget t[QUORUM_MAX_TARGETS];
+    quorumTarget t[QUORUM_MAX_TARGETS]; /* the candidates: the key's replicas */
     int n, next;       /* candidates and the next one to try */
 } forwardOp;
 
@@ -113,24 +114,24 @@ static void forwardAnswered(const busResult *res, void *pd) {
 
 /* COORD db key W flags expire ctx value */
 static void forwardSend(forwardOp *op, int m) {
-    char dbs[8], wbuf[16], fbuf[3], ebuf[24];
-    ll2string(dbs, sizeof(dbs), op->db);
-    ll2string(wbuf, sizeof(wbuf), op->level);
-    fbuf[0] = op->tombstone ? '1' : '0';
-    fbuf[1] = op->hasctx ? '1' : '0';
-    fbuf[2] = '\0';
-    ll2string(ebuf, sizeof(ebuf), (long long)op->expire);
+    char flags[3] = {op->tombstone ? '1' : '0', op->hasctx ? '1' : '0', '\0'};
     buf ctx;
     bufInit(&ctx);
     if (op->hasctx) vclockEncode(&op->ctx, &ctx);
-    const char *argv[8] = {"COORD", dbs, op->key, wbuf, fbuf, ebuf, ctx.ptr ? ctx.ptr : "",
-                           op->val ? op->val : ""};
-    size_t lens[8] = {5, strlen(dbs), op->klen, strlen(wbuf), strlen(fbuf), strlen(ebuf),
-                      ctx.len, op->vlen};
+    busArgs args;
+    busArgsInit(&args);
+    busArgsStr(&args, "COORD");
+    busArgsInt(&args, op->db);
+    busArgsBytes(&args, op->key, op->klen);
+    busArgsInt(&args, op->level);
+    busArgsStr(&args, flags);
+    busArgsInt(&args, (long long)op->expire);
+    busArgsBytes(&args, ctx.ptr, ctx.len);
+    busArgsBytes(&args, op->val, op->vlen);
     coordStats.forwarded++;
     /* the coordinator waits up to replica-timeout for the replicas: give
      * it that, and the trip */
-    busSend(targetLink(m), 8, argv, lens, forwardAnswered, op, 2 * server.replica_timeout);
+    busArgsSend(&args, targetLink(m), forwardAnswered, op, 2 * server.replica_timeout);
     bufFree(&ctx);
 }
 
@@ -211,29 +212,16 @@ int forwardCommand(request *r) {
     int n = targetsOfKey(r->db, r->argv[kidx[0]], r->argvlen[kidx[0]], t);
     int first = targetCoordinator(t, n, targetLevel(r, 1));
     if (first < 0 || t[first].member == gossipSelf()) return 0;
-    int argc = r->argc + 5;
-    const char **argv = zmalloc(sizeof(char *) * (size_t)argc);
-    size_t *lens = zmalloc(sizeof(size_t) * (size_t)argc);
-    char dbs[8], rl[16], wl[16], pr[8];
-    ll2string(dbs, sizeof(dbs), r->db);
-    ll2string(rl, sizeof(rl), r->read_level);
-    ll2string(wl, sizeof(wl), r->write_level);
-    ll2string(pr, sizeof(pr), r->proto);
-    argv[0] = "CMD";
-    argv[1] = dbs;
-    argv[2] = rl;
-    argv[3] = wl;
-    argv[4] = pr;
-    for (int i = 0; i < r->argc; i++) {
-        argv[5 + i] = r->argv[i];
-        lens[5 + i] = r->argvlen[i];
-    }
-    for (int i = 0; i < 5; i++) lens[i] = strlen(argv[i]);
+    busArgs args;
+    busArgsInit(&args);
+    busArgsStr(&args, "CMD");
+    busArgsInt(&args, r->db);
+    busArgsInt(&args, r->read_level);
+    busArgsInt(&args, r->write_level);
+    busArgsInt(&args, r->proto);
+    for (int i = 0; i < r->argc; i++) busArgsBytes(&args, r->argv[i], r->argvlen[i]);
     r->pending++;
     coordStats.forwarded++;
-    busSend(targetLink(t[first].member), argc, argv, lens, cmdAnswered, r,
-            2 * server.replica_timeout);
-    zfree(argv);
-    zfree(lens);
+    busArgsSend(&args, targetLink(t[first].member), cmdAnswered, r, 2 * server.replica_timeout);
     return 1;
 }

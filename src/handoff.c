@@ -8,7 +8,7 @@
  *   AWARE    it knows the future ring, says so in gossip ("aware" hash), and
  *            coordinates every write to the current AND the future owners,
  *            acknowledged only once each group has its quorum, and reads
- *            from both groups (coord.c: joint quorums, as Cassandra's
+ *            from both groups (target.c, read.c, write.c: joint quorums, as Cassandra's
  *            pending ranges, CASSANDRA-2434);
  *   PULLING  once every member that is up is aware (gossipAllAware) and a
  *            write coordinated before that can no longer arrive (its bus
@@ -43,6 +43,7 @@
 
 #include "aae.h"
 #include "bus.h"
+#include "busargs.h"
 #include "db.h"
 #include "gossip.h"
 #include "store.h"
@@ -263,13 +264,14 @@ static void requestBatch(xfer *x) {
         xferFree(x);
         return;
     }
-    char ps[16], mk[16];
-    snprintf(ps, sizeof(ps), "%u", x->partition);
-    snprintf(mk, sizeof(mk), "%d", BATCH_KEYS);
-    const char *argv[4] = {"XFER", ps, x->cursor.ptr ? x->cursor.ptr : "", mk};
-    size_t lens[4] = {4, strlen(ps), x->cursor.len, strlen(mk)};
+    busArgs args; /* XFER partition cursor max-keys */
+    busArgsInit(&args);
+    busArgsStr(&args, "XFER");
+    busArgsInt(&args, x->partition);
+    busArgsBytes(&args, x->cursor.ptr, x->cursor.len);
+    busArgsInt(&args, BATCH_KEYS);
     x->inflight = 1;
-    busSend(m[x->source].link, 4, argv, lens, batchAnswered, x, 10 * server.replica_timeout);
+    busArgsSend(&args, m[x->source].link, batchAnswered, x, 10 * server.replica_timeout);
 }
 
 static void startTransfer(unsigned p) {

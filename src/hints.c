@@ -14,6 +14,7 @@
 #include <xxhash.h>
 
 #include "bus.h"
+#include "busargs.h"
 #include "gossip.h"
 #include "server.h"
 
@@ -154,18 +155,17 @@ static void hputDone(int ok, const char *err, void *pd) {
 
 /* HPUT id owner db key record */
 static void hputHandler(busReq *req) {
-    long long db;
+    int db = req->argc >= 6 ? busArgDb(req, 3) : -1;
     record rec;
     recordInit(&rec);
-    if (req->argc < 6 || req->lens[2] < 1 || req->lens[2] > 40 ||
-        !string2ll(req->argv[3], req->lens[3], &db) || db < 0 || db >= server.databases ||
+    if (db < 0 || req->lens[2] < 1 || req->lens[2] > 40 ||
         recordDecode(&rec, req->argv[5], req->lens[5]) != C_OK || rec.n == 0) {
         recordFree(&rec);
         busReplyError(req, "HPUT malformed");
         return;
     }
     const char *err = NULL;
-    if (hintsStore(req->argv[2], (int)db, req->argv[4], req->lens[4], &rec, hputDone, req, &err) !=
+    if (hintsStore(req->argv[2], db, req->argv[4], req->lens[4], &rec, hputDone, req, &err) !=
         C_OK)
         busReplyError(req, err);
     recordFree(&rec);
@@ -173,27 +173,24 @@ static void hputHandler(busReq *req) {
 
 /* HGET id owner db key -> "1" record | "0" */
 static void hgetHandler(busReq *req) {
-    long long db;
-    if (req->argc < 5 || req->lens[2] < 1 || req->lens[2] > 40 ||
-        !string2ll(req->argv[3], req->lens[3], &db) || db < 0 || db >= server.databases) {
+    int db = req->argc >= 5 ? busArgDb(req, 3) : -1;
+    if (db < 0 || req->lens[2] < 1 || req->lens[2] > 40) {
         busReplyError(req, "HGET malformed");
         return;
     }
     record rec;
     recordInit(&rec);
     storeValue hold;
-    int found = hintsRead(req->argv[2], (int)db, req->argv[4], req->lens[4], &rec, &hold);
+    int found = hintsRead(req->argv[2], db, req->argv[4], req->lens[4], &rec, &hold);
     if (found < 0) {
         busReplyError(req, "storage read failed");
-    } else if (!found) {
-        const char *av[1] = {"0"};
-        size_t al[1] = {1};
-        busReplyArgs(req, 1, av, al);
     } else {
-        const char *av[2] = {"1", hold.ptr + 8};
-        size_t al[2] = {1, hold.len - 8};
-        busReplyArgs(req, 2, av, al);
-        storeValueFree(&hold);
+        busArgs args;
+        busArgsInit(&args);
+        busArgsStr(&args, found ? "1" : "0");
+        if (found) busArgsBytes(&args, hold.ptr + 8, hold.len - 8); /* after its 8-byte timestamp */
+        busArgsReply(&args, req);
+        if (found) storeValueFree(&hold);
     }
     recordFree(&rec);
 }
@@ -250,13 +247,15 @@ static void deliverTo(member *m, long long budget) {
         bufInit(&d->hkey);
         bufAppend(&d->hkey, k, kl);
         d->digest = XXH3_64bits(v, vl);
-        char dbs[8];
-        snprintf(dbs, sizeof(dbs), "%d", db);
-        const char *argv[4] = {"PUT", dbs, key, v + 8};
-        size_t lens[4] = {3, strlen(dbs), klen, vl - 8};
+        busArgs args; /* PUT db key record */
+        busArgsInit(&args);
+        busArgsStr(&args, "PUT");
+        busArgsInt(&args, db);
+        busArgsBytes(&args, key, klen);
+        busArgsBytes(&args, v + 8, vl - 8);
         s->inflight++;
         sent++;
-        busSend(m->link, 4, argv, lens, delivered, d, 0);
+        busArgsSend(&args, m->link, delivered, d, 0);
     }
     storeIterFree(it);
 }

@@ -7,7 +7,7 @@
  * API:
  *   histRecord(h, us) / histPercentile(h, p)
  *   metricsCommand(cmd, us)               per-command latency (client.c)
- *   metricsCoord(write, level, us, ok)    per consistency level (coord.c)
+ *   metricsCoord(write, level, us, ok)    per consistency level (read.c, write.c, forward.c)
  *   slowlogMaybeAdd(r, us)                SLOWLOG (client.c)
  *   slowlogCommand(r)
  *   metricsLatencyInfo(out)               INFO latencystats

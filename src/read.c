@@ -35,6 +35,7 @@
 #include <event2/event.h>
 #include <string.h>
 
+#include "busargs.h"
 #include "gossip.h"
 #include "hints.h"
 #include "metrics.h"
@@ -42,7 +43,7 @@
 #include "write.h"
 
 typedef struct readOp {
-    request *r;          /* NULL once answered */
+    request *r;          /* the client's request; NULL once answered */
     coordCallback *cb;   /* its continuation */
     void *pd;            /* cb's private data */
     int outstanding;     /* answers still to come, and holds while asking */
@@ -231,20 +232,18 @@ static void readAsk(readOp *op, int i) {
         readFailed(op, i);
         return;
     }
-    char dbs[8];
-    int dl = ll2string(dbs, sizeof(dbs), op->db);
-    targetRef *ref = targetRefNew(op, i);
-    op->outstanding++;
-    if (t->owner < 0) {
-        const char *argv[3] = {"GET", dbs, op->key};
-        size_t lens[3] = {3, (size_t)dl, op->klen};
-        busSend(targetLink(t->member), 3, argv, lens, readAnswered, ref, 0);
-    } else {
-        const char *owner = targetMemberId(t->owner);
-        const char *argv[4] = {"HGET", owner, dbs, op->key};
-        size_t lens[4] = {4, strlen(owner), (size_t)dl, op->klen};
-        busSend(targetLink(t->member), 4, argv, lens, readAnswered, ref, 0);
+    busArgs args;
+    busArgsInit(&args);
+    if (t->owner < 0) { /* GET db key */
+        busArgsStr(&args, "GET");
+    } else { /* HGET owner db key: the fallback's hint for the home replica */
+        busArgsStr(&args, "HGET");
+        busArgsStr(&args, targetMemberId(t->owner));
     }
+    busArgsInt(&args, op->db);
+    busArgsBytes(&args, op->key, op->klen);
+    op->outstanding++;
+    busArgsSend(&args, targetLink(t->member), readAnswered, targetRefNew(op, i), 0);
 }
 
 /* How many replicas a read asks at first: all of them (read-fanout all, or

@@ -8,8 +8,8 @@
  *                                            (the command runs here)
  * The senders are read.c (GET), write.c (PUT) and forward.c (COORD, CMD).
  *
- * API: replicaInit (coord.c), replicaCommandDone (client.c),
- * replicaParseDb (clusterops.c); see replica.h.
+ * API: replicaInit (coord.c), replicaCommandDone (client.c); see
+ * replica.h.
  *
  * GET answers at once. PUT answers when dbApply's commit is done
  * (putApplied). COORD hands the write to write.c, which answers. CMD
@@ -22,20 +22,15 @@
 #include <event2/buffer.h>
 #include <string.h>
 
+#include "busargs.h"
 #include "commands.h"
 #include "db.h"
 #include "handoff.h"
 #include "keylock.h"
 #include "write.h"
 
-int replicaParseDb(const busReq *req, int i) {
-    long long db;
-    if (!string2ll(req->argv[i], req->lens[i], &db) || db < 0 || db >= server.databases) return -1;
-    return (int)db;
-}
-
 static void getHandler(busReq *req) {
-    int db = req->argc >= 4 ? replicaParseDb(req, 2) : -1;
+    int db = req->argc >= 4 ? busArgDb(req, 2) : -1;
     if (db < 0) {
         busReplyError(req, "GET malformed");
         return;
@@ -46,16 +41,12 @@ static void getHandler(busReq *req) {
         busReplyError(req, "storage read failed");
         return;
     }
-    if (!found) {
-        const char *av[1] = {"0"};
-        size_t al[1] = {1};
-        busReplyArgs(req, 1, av, al);
-        return;
-    }
-    const char *av[2] = {"1", v.ptr};
-    size_t al[2] = {1, v.len};
-    busReplyArgs(req, 2, av, al);
-    storeValueFree(&v);
+    busArgs args;
+    busArgsInit(&args);
+    busArgsStr(&args, found ? "1" : "0");
+    if (found) busArgsBytes(&args, v.ptr, v.len);
+    busArgsReply(&args, req);
+    if (found) storeValueFree(&v);
 }
 
 /* Called by db.c once a PUT's merge is committed. */
@@ -66,7 +57,7 @@ static void putApplied(int ok, const char *err, void *pd) {
 }
 
 static void putHandler(busReq *req) {
-    int db = req->argc >= 5 ? replicaParseDb(req, 2) : -1;
+    int db = req->argc >= 5 ? busArgDb(req, 2) : -1;
     record rec;
     recordInit(&rec);
     if (db < 0 || recordDecode(&rec, req->argv[4], req->lens[4]) != C_OK || rec.n == 0) {
@@ -82,7 +73,7 @@ static void putHandler(busReq *req) {
 
 static void coordHandler(busReq *req) {
     /* COORD id db key W flags expire ctx value */
-    int db = req->argc >= 9 ? replicaParseDb(req, 2) : -1;
+    int db = req->argc >= 9 ? busArgDb(req, 2) : -1;
     long long need, expire;
     if (db < 0 || !string2ll(req->argv[4], req->lens[4], &need) || req->lens[5] != 2 ||
         !string2ll(req->argv[6], req->lens[6], &expire)) {
@@ -106,9 +97,9 @@ static void coordHandler(busReq *req) {
 
 /* CMD id db read-level write-level proto argv... */
 static void cmdHandler(busReq *req) {
-    long long db, rl, wl, pr;
-    if (req->argc < 7 || !string2ll(req->argv[2], req->lens[2], &db) || db < 0 ||
-        db >= server.databases || !string2ll(req->argv[3], req->lens[3], &rl) ||
+    long long rl, wl, pr;
+    int db = req->argc >= 7 ? busArgDb(req, 2) : -1;
+    if (db < 0 || !string2ll(req->argv[3], req->lens[3], &rl) ||
         !string2ll(req->argv[4], req->lens[4], &wl) || !string2ll(req->argv[5], req->lens[5], &pr)) {
         busReplyError(req, "CMD malformed");
         return;
@@ -121,7 +112,7 @@ static void cmdHandler(busReq *req) {
     request *r = requestCreate(NULL);
     requestSetArgs(r, req->argc - 6, (char **)req->argv + 6, req->lens + 6);
     r->cmd = cmd;
-    r->db = (int)db;
+    r->db = db;
     r->read_level = (int)rl;
     r->write_level = (int)wl;
     r->proto = pr == 3 ? 3 : 2;
@@ -140,9 +131,10 @@ void replicaCommandDone(request *r) {
     size_t len = evbuffer_get_length(r->out);
     char *bytes = zmalloc(len ? len : 1);
     evbuffer_remove(r->out, bytes, len);
-    const char *av[1] = {bytes};
-    size_t al[1] = {len};
-    busReplyArgs(req, 1, av, al);
+    busArgs args;
+    busArgsInit(&args);
+    busArgsBytes(&args, bytes, len);
+    busArgsReply(&args, req);
     zfree(bytes);
 }
 

@@ -244,7 +244,7 @@ void requestRelease(request *r);
 /* Takes r's key locks (keylock.c); 1 if granted now, else r waits and is
  * run when they are. */
 int requestLockKeys(request *r);
-/* Runs r's command: here, or at the key's version coordinator (coord.c). */
+/* Runs r's command: here, or at the key's version coordinator (forward.c). */
 void requestRun(request *r);
 /* Runs r (whose locks are held) from an event, outside the current stack. */
 void requestRunLater(request *r);

@@ -330,7 +330,7 @@ void copyCommand(request *r) {
 
 /* ----------------------------------------------------- KEYS / SCAN / ... */
 
-/* KEYS, SCAN, RANDOMKEY, DBSIZE and FLUSH* go through coord.c's
+/* KEYS, SCAN, RANDOMKEY, DBSIZE and FLUSH* go through clusterops.c's
  * whole-cluster operations. */
 
 static void replyKeys(request *r, const clusteropsKeys *k) {

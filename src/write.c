@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "busargs.h"
 #include "gossip.h"
 #include "hints.h"
 #include "metrics.h"
@@ -141,13 +142,17 @@ static void putLocalAcked(int ok, const char *err, void *pd) {
     putResult(pd, ok, ok ? NULL : e);
 }
 
-static void sendPut(int member, int db, const char *key, size_t klen, const char *rec,
-                    size_t rlen, busReplyCb *cb, void *pd) {
-    char dbs[8];
-    int dl = ll2string(dbs, sizeof(dbs), db);
-    const char *argv[4] = {"PUT", dbs, key, rec};
-    size_t lens[4] = {3, (size_t)dl, klen, rlen};
-    busSend(targetLink(member), 4, argv, lens, cb, pd, 0);
+/* PUT db key record, or for a fallback HPUT owner db key record. */
+static void sendPut(int member, const char *owner, int db, const char *key, size_t klen,
+                    const buf *rec, busReplyCb *cb, void *pd) {
+    busArgs args;
+    busArgsInit(&args);
+    busArgsStr(&args, owner ? "HPUT" : "PUT");
+    if (owner) busArgsStr(&args, owner);
+    busArgsInt(&args, db);
+    busArgsBytes(&args, key, klen);
+    busArgsBytes(&args, rec->ptr, rec->len);
+    busArgsSend(&args, targetLink(member), cb, pd, 0);
 }
 
 static void ignoreReply(const busResult *res, void *pd) {
@@ -171,7 +176,7 @@ void writeRepair(int member, int db, const char *key, size_t klen, const buf *en
         return;
     }
     if (!targetReachable(member)) return;
-    sendPut(member, db, key, klen, enc->ptr, enc->len, ignoreReply, NULL);
+    sendPut(member, NULL, db, key, klen, enc, ignoreReply, NULL);
 }
 
 /* This node is a fallback: it keeps the record as a hint for owner. */
@@ -201,20 +206,9 @@ static void putSend(putOp *op, int i) {
     }
     targetRef *ref = targetRefNew(op, i);
     op->outstanding++;
-    if (t->owner < 0) {
-        sendPut(t->member, op->db, op->key, op->klen, op->rec.ptr, op->rec.len, putAcked, ref);
-        return;
-    }
-    const char *owner = targetMemberId(t->owner);
-    if (t->member == gossipSelf()) {
-        putHintHere(op, owner, ref);
-        return;
-    }
-    char dbs[8];
-    ll2string(dbs, sizeof(dbs), op->db);
-    const char *argv[5] = {"HPUT", owner, dbs, op->key, op->rec.ptr};
-    size_t lens[5] = {4, strlen(owner), strlen(dbs), op->klen, op->rec.len};
-    busSend(targetLink(t->member), 5, argv, lens, putAcked, ref, 0);
+    const char *owner = t->owner < 0 ? NULL : targetMemberId(t->owner);
+    if (owner && t->member == gossipSelf()) putHintHere(op, owner, ref);
+    else sendPut(t->member, owner, op->db, op->key, op->klen, &op->rec, putAcked, ref);
 }
 
 /* Create, store, replicate. */

@@ -244,7 +244,7 @@ class Counters(ClusterTest):
 
     def test_concurrent_incr_through_different_nodes(self):
         # README: single-key read-modify-writes run at the key's version
-        # coordinator (coord.c coordForwardCommand), whose per-key lock
+        # coordinator (forward.c forwardCommand), whose per-key lock
         # orders them, so with every node up INCRs through different nodes
         # are exact: the replies are 1..total and the counter ends at total.
         c = self.new_cluster(3)

@@ -16,7 +16,7 @@
  *       exactly once, with a table that merges back without error;
  *     - as the answer to our request (linkRead): ["REPLY", id, status,
  *       values...]; it goes to gossip.c's real gossipReplied, and its values
- *       to the decoders aae.c and coord.c apply to element[3] and [4]
+ *       to the decoders aae.c and read.c apply to element[3] and [4]
  *       (merkleKeyListDecode, recordDecode), without checking their types,
  *       as those callers do.
  *   gossip.c is included here whole (its mergeTable, the table line parser,
@@ -170,7 +170,7 @@ static void gossipReset(void) {
 
 /* ------------------------------------------------------- (a) and (c) */
 
-/* Callers (aae.c, coord.c, handoff.c) read ->len of any element, and ->str
+/* Callers (aae.c, read.c, clusterops.c, handoff.c) read ->len of any element, and ->str
  * only when len says there are bytes: safe only while non-strings have
  * len 0, which this checks. */
 static void walkReply(const redisReply *r, int depth) {
