@@ -31,7 +31,7 @@ if LONG:
     RUNS = {"strict": [(0.01, 40, ["isolate", "kill9", "split"]), (0.03, 40, ["pause", "oneway"])],
             "sloppy": [(0.01, 40, ["oneway", "split", "kill9"]), (0.03, 40, ["isolate", "pause"])]}
 else:
-    RUNS = {"strict": [(0.02, 15, [])], "sloppy": [(0.03, 15, [])]}
+    RUNS = {"strict": [(0.02, 12, [])], "sloppy": [(0.03, 12, [])]}
 
 
 class LossyLinks(unittest.TestCase):
