@@ -15,7 +15,7 @@ OBJ = $(SRC:.c=.o)
 SERVER = src/ringkv-server
 PURE = src/util.o src/resp.o src/vclock.o src/record.o src/quorum.o src/merkle.o src/keylock.o
 
-.PHONY: all deps test unit e2e redis-tests run stop clean fault bench clients web
+.PHONY: all deps test unit e2e redis-tests run stop clean fault bench clients web netns netns-long netns-build
 
 all: deps $(SERVER)
 
@@ -59,6 +59,23 @@ fault-short: all
 fault: all
 	@bash tests/fault/run.sh $${RINGKV_FAULT:-long}
 
+# nodes on hosts of their own: network namespaces on a bridge, delay and
+# jitter (tests/netns/netdelay, on libnetfilter-queue), loss, partitions
+# (tests/netns; root). `make netns` is the short run (in `make test`), `make
+# netns-long` adds the 30 s data-center partition and longer lossy runs.
+NETDELAY = tests/netns/netdelay
+
+$(NETDELAY): tests/netns/netdelay.c
+	$(CC) $(CFLAGS_ALL) -o $@ $< -lnetfilter_queue -lnfnetlink
+
+netns-build: deps $(NETDELAY)
+
+netns: all netns-build
+	@bash tests/netns/run.sh short
+
+netns-long: all netns-build
+	@bash tests/netns/run.sh long
+
 # client libraries (python3-redis, ioredis, ruby-redis, hiredis), redis-cli
 # hints and redis-benchmark against a cluster (tests/clients)
 clients: all
@@ -68,7 +85,7 @@ clients: all
 web: all
 	@bash tests/run-web.sh
 
-test: all unit fuzz-short e2e cluster redis-tests fault-short clients web
+test: all unit fuzz-short e2e cluster redis-tests fault-short netns clients web
 	@echo "ALL TESTS PASSED"
 
 # ---- fuzzing (libFuzzer, clang) ----
@@ -129,4 +146,4 @@ bench: all
 	@/usr/bin/python3 utils/bench
 
 clean:
-	rm -f src/*.o $(SERVER) $(UNIT_TESTS)
+	rm -f src/*.o $(SERVER) $(UNIT_TESTS) $(NETDELAY)

@@ -9,6 +9,7 @@ PKGS=(
   libsnappy-dev liblz4-dev libzstd-dev libbz2-dev zlib1g-dev libgflags-dev liburing-dev libssl-dev
   libcriterion-dev
   redis-tools redis-server python3 python3-redis tcl iptables procps
+  iproute2 iputils-ping libnetfilter-queue-dev
   ruby ruby-redis
 )
 [ "${RINGKV_DEPS_EXTRA:-}" ] && PKGS+=(${RINGKV_DEPS_EXTRA})
