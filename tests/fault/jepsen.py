@@ -120,15 +120,18 @@ class Workload:
         (nodes join during a run)."""
         return {"decode": decode}
 
+    def _connect(self, nd, decode):
+        """A client of node nd (subclasses add what each connection needs)."""
+        return redis.Redis(host=nd.host, port=nd.port, decode_responses=decode,
+                           socket_timeout=OP_TIMEOUT, socket_connect_timeout=1.0)
+
     def _pick(self, cl, rnd):
         """A random member of the cluster (not one that left or is leaving)
         and the thread's client for it: (index, client)."""
         m = self.c.members()
         i = m[rnd.randrange(len(m))]
         if i not in cl:
-            nd = self.c.nodes[i]
-            cl[i] = redis.Redis(host=nd.host, port=nd.port, decode_responses=cl["decode"],
-                                socket_timeout=OP_TIMEOUT, socket_connect_timeout=1.0)
+            cl[i] = self._connect(self.c.nodes[i], cl["decode"])
         return i, cl[i]
 
     def _run(self, name, fn, *args):

@@ -41,7 +41,7 @@ class LevelWorkload(jepsen.Workload):
         if write:
             self.levels += ["WRITE", write]
 
-    def _clients(self, decode=True):
+    def _connect(self, nd, decode):
         levels = self.levels
 
         def on_connect(conn):
@@ -51,10 +51,9 @@ class LevelWorkload(jepsen.Workload):
                 if str(conn.read_response()).upper() not in ("OK", "B'OK'", "TRUE"):
                     raise redis.ConnectionError("CONSISTENCY refused")
 
-        return [redis.Redis(host=nd.host, port=nd.port, decode_responses=decode,
-                            socket_timeout=jepsen.OP_TIMEOUT, socket_connect_timeout=1.0,
-                            redis_connect_func=on_connect)
-                for nd in self.c.nodes]
+        return redis.Redis(host=nd.host, port=nd.port, decode_responses=decode,
+                           socket_timeout=jepsen.OP_TIMEOUT, socket_connect_timeout=1.0,
+                           redis_connect_func=on_connect)
 
 
 def replicas_differ(c, keys):
