@@ -226,6 +226,9 @@ static void writeHere(putOp *op, const writeOp *w) {
         op->outstanding--;
         snprintf(op->lasterr, sizeof(op->lasterr), "local storage: %s", storeLastError());
         bufFree(&enc);
+        /* no version was made, so nothing goes to any replica: the write
+         * has failed everywhere (else the client would wait for ever) */
+        for (int i = 0; i < op->n; i++) quorumResult(&op->t[i], 0);
         putProgress(op);
         return;
     }
