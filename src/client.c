@@ -341,19 +341,21 @@ static size_t outputPending(client *c) {
 static void checkOutputLimits(client *c) {
     size_t len = outputPending(c);
     int over = 0;
+    long long soft_ms = 0; /* how long the soft limit has been exceeded */
     if (server.obuf_hard && (long long)len > server.obuf_hard) over = 1;
     if (server.obuf_soft && (long long)len > server.obuf_soft) {
         long long now = mstime();
         if (!c->obuf_soft_since) c->obuf_soft_since = now;
-        else if (now - c->obuf_soft_since > server.obuf_soft_secs * 1000) over = 1;
+        soft_ms = now - c->obuf_soft_since;
+        if (soft_ms > server.obuf_soft_secs * 1000) over = 1;
     } else {
         c->obuf_soft_since = 0;
     }
     if (over) {
         serverLog(LL_WARNING,
                   "Client id=%llu addr=%s closed for overcoming of output buffer limits "
-                  "(%zu bytes unread).",
-                  (unsigned long long)c->id, c->addr, len);
+                  "(%zu bytes unread; above the soft limit for %lld ms).",
+                  (unsigned long long)c->id, c->addr, len, soft_ms);
         server.stat.client_obuf_limit_disconnections++;
         clientScheduleClose(c);
     }

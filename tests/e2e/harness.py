@@ -295,6 +295,14 @@ class _Server:
     def raw(self, timeout=10.0):
         return RawConn(self.port, timeout=timeout)
 
+    def log_text(self):
+        """The server's whole log file ("" if none)."""
+        p = os.path.join(self.dir or "/nonexistent", "log")
+        if not os.path.exists(p):
+            return ""
+        with open(p, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
     def log_tail(self, n=4000):
         out = ""
         for fn in ("log", "stdout.log"):
