@@ -17,15 +17,19 @@
  *       (healthResumed; one log line with the count refused meanwhile)
  *
  * A failed WAL write (or memtable flush) puts RocksDB in a "background
- * error": it refuses every later write at once, without touching the disk,
- * until it resumes. For ENOSPC it resumes by itself: its SstFileManager
- * looks at the free space every 5 s and, once the largest write buffer fits
- * (st.reserve), flushes the memtables and starts a new WAL. Other I/O errors
- * are fatal to that RocksDB instance (a restart). Writes keep being tried
- * (each fails at once) and storeCron writes a probe once a second while
- * nothing else does, so the state follows RocksDB's within a second.
- * SYNC_ERROR is final until a restart: after a failed sync RocksDB cannot
- * reuse that WAL, so the store refuses writes itself (as Redis's MISCONF).
+ * error": it refuses every later write until it resumes. For ENOSPC it
+ * resumes by itself: its SstFileManager looks at the free space every 5 s
+ * and, once the largest write buffer fits (st.reserve), flushes the
+ * memtables and starts a new WAL. Other I/O errors are fatal to that RocksDB
+ * instance (a restart). In a failed state the store refuses batches itself,
+ * without calling RocksDB, and storeCron writes one small probe a second
+ * (for a full disk, only with some room free) to learn whether RocksDB
+ * resumed. So the first write RocksDB sees after it resumed is that probe,
+ * which has the room it needs. (When it had nothing to flush, RocksDB
+ * resumes with the WAL writer that failed; a write failing again right then
+ * would leave the next one to abort inside RocksDB.) SYNC_ERROR is final
+ * until a restart: after a failed sync RocksDB cannot reuse that WAL, so
+ * nothing is probed (as Redis's MISCONF, until the operator acts).
  *
  * Invariants: `batch` holds exactly the writes made since the last commit,
  * and the overlay holds the last value (or delete) of each key it wrote;
@@ -34,8 +38,8 @@
  * or a manual compaction) runs on two threads at once: they hold walLock.
  * RocksDB (built with assertions, as Debian's is) aborts the process when
  * its WAL writer is used again after a failed write, so the sync thread
- * syncs only while the state is WRITABLE (syncAllowed), and nothing but a
- * write is tried in another state. */
+ * syncs only while the state is WRITABLE (syncAllowed), and nothing but the
+ * probe is tried in another state. */
 #include "store.h"
 
 #include <event2/event.h>
@@ -96,7 +100,7 @@ static const char *stateNames[] = {"ok", "disk_full", "write_error", "sync_error
 static struct {
     int state;                        /* WRITABLE, DISK_FULL, ... */
     long long since_ms;               /* the current failure began */
-    long long last_try_ms;            /* the last write tried in a failed state */
+    long long last_probe_ms;          /* the last write tried in a failed state */
     unsigned long long refused_ops;   /* writes refused in the current failure */
     unsigned long long refused_batches;
     unsigned long long refused_total; /* writes refused since the start */
@@ -273,11 +277,11 @@ static void healthFailed(const char *err, int ops, int sync) {
     health.refused_ops += (unsigned long long)ops;
     health.refused_total += (unsigned long long)ops;
     if (ops) health.refused_batches++; /* not the probe */
-    health.last_try_ms = mstime();
+    health.last_probe_ms = mstime();
     if (health.state != WRITABLE) return;
     atomic_store(&syncAllowed, 0);
     health.state = sync ? SYNC_ERROR : isNoSpace(err) ? DISK_FULL : WRITE_ERROR;
-    health.since_ms = health.last_try_ms;
+    health.since_ms = health.last_probe_ms;
     health.failures++;
     if (health.state == DISK_FULL) {
         snprintf(health.client, sizeof(health.client),
@@ -325,15 +329,9 @@ void storeOnWrite(storeWriteHook *fn) {
     if (st.nhooks < (int)(sizeof(st.hooks) / sizeof(st.hooks[0]))) st.hooks[st.nhooks++] = fn;
 }
 
-/* Writes wb (ops operations) to RocksDB, synced under wal-fsync always.
- * Loop thread only. */
-static int writeBatch(rocksdb_writebatch_t *wb, int ops) {
-    if (health.state == SYNC_ERROR) { /* final: see the top */
-        health.refused_ops += (unsigned long long)ops;
-        health.refused_total += (unsigned long long)ops;
-        if (ops) health.refused_batches++;
-        return C_ERR;
-    }
+/* Writes wb (ops operations; 0 for the probe) to RocksDB, synced under
+ * wal-fsync always. Loop thread only. */
+static int rocksWrite(rocksdb_writebatch_t *wb, int ops) {
     int sync = server.wal_fsync == WAL_FSYNC_ALWAYS;
     char *err = NULL;
     pthread_mutex_lock(&walLock);
@@ -350,16 +348,31 @@ static int writeBatch(rocksdb_writebatch_t *wb, int ops) {
     return C_OK;
 }
 
-/* Once a second in a failed state with no write tried meanwhile: one small
- * write tells whether RocksDB resumed. */
+/* A batch of ops writes: written, or refused at once in a failed state (see
+ * the top: only the probe goes to RocksDB then). */
+static int writeBatch(rocksdb_writebatch_t *wb, int ops) {
+    if (health.state == WRITABLE) return rocksWrite(wb, ops);
+    health.refused_ops += (unsigned long long)ops;
+    health.refused_total += (unsigned long long)ops;
+    health.refused_batches++;
+    return C_ERR;
+}
+
+/* Once a second in a failed state: one small write tells whether RocksDB
+ * resumed (until then it fails at once, touching nothing). A full disk is
+ * probed only with 1 MB free, far more than the probe's few bytes need. */
+#define PROBE_MIN_FREE (1ULL << 20)
 static void probeWrite(void) {
     if (health.state != DISK_FULL && health.state != WRITE_ERROR) return;
-    if (mstime() - health.last_try_ms < 1000) return;
+    long long now = mstime();
+    if (now - health.last_probe_ms < 1000) return;
+    health.last_probe_ms = now;
+    if (health.state == DISK_FULL && freeBytes() < PROBE_MIN_FREE) return;
     rocksdb_writebatch_t *wb = rocksdb_writebatch_create();
     char v[24];
-    int l = snprintf(v, sizeof(v), "%lld", mstime());
+    int l = snprintf(v, sizeof(v), "%lld", now);
     rocksdb_writebatch_put_cf(wb, st.cf[CF_META], "store_probe", 11, v, (size_t)l);
-    writeBatch(wb, 0);
+    rocksWrite(wb, 0);
     rocksdb_writebatch_destroy(wb);
 }
 
