@@ -26,6 +26,7 @@ import time
 import redis
 
 from harness import TMP_PARENT, ClusterTest
+from testprocs import on_cleanup
 
 FULL = 2                # the node whose data directory is on the tmpfs
 TMPFS_MB = 16
@@ -54,6 +55,9 @@ class FullDisk(ClusterTest):
             shutil.rmtree(top, ignore_errors=True)
             self.skipTest("cannot mount a tmpfs (needs root): " + r.stderr.strip())
         self.addCleanup(self._unmount, top, mnt)
+        # and if the run is interrupted before that (SIGTERM): at exit, while
+        # a node may still hold it, hence lazily
+        on_cleanup(lambda: os.path.ismount(mnt) and subprocess.run(["umount", "-l", mnt]))
         return mnt
 
     @staticmethod
