@@ -706,6 +706,17 @@ static rocksdb_options_t *cfOptions(int cf) {
 }
 
 int storeOpen(const char *path, char **errout) {
+    /* RocksDB writes a few lines to its LOG while it opens, whatever
+     * rocksdb-log-level says, and aborts on a disk with no room for them
+     * (see the info log below): say so and exit instead */
+    unsigned long long avail = freeBytes();
+    if (avail < PROBE_MIN_FREE) {
+        static char msg[512];
+        snprintf(msg, sizeof(msg), "the disk of %.300s has %llu bytes free: free some space "
+                 "first (at least 1 MB to start, memtable-size to take writes)", server.dir, avail);
+        *errout = msg;
+        return C_ERR;
+    }
     atomic_store(&tombstone_grace_ms, server.tombstone_grace * 1000);
     st.cache = rocksdb_cache_create_lru((size_t)server.cache_size);
     st.bloom = rocksdb_filterpolicy_create_bloom_full(10);
@@ -733,7 +744,11 @@ int storeOpen(const char *path, char **errout) {
     rocksdb_options_enable_statistics(st.dbopts);
     /* the hash-skiplist memtable takes one writer at a time (we have one) */
     rocksdb_options_set_allow_concurrent_memtable_write(st.dbopts, 0);
-    rocksdb_options_set_info_log_level(st.dbopts, 2 /* WARN */);
+    /* RocksDB's own LOG file (rocksdb-log-level, off by default): Debian's
+     * RocksDB asserts when it writes to it after a write to it failed, so on
+     * a full disk any logging there aborts the process within seconds (its
+     * SstFileManager logs an error every 5 s while it waits for space). */
+    rocksdb_options_set_info_log_level(st.dbopts, server.rocksdb_log_level);
 
     /* RocksDB's SstFileManager resumes writes after ENOSPC once this much
      * is free: the largest write buffer (cfOptions) */

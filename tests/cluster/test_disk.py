@@ -255,10 +255,11 @@ class FullDisk(ClusterTest):
                      "node %d to refuse the big write" % FULL)
         st = self.storage(c, FULL)
         self.assertRegex(st["last_error"], r"No space left on device.*\.log", st)
-        # a few seconds of everysec sync chances in that state: still up,
-        # still serving, still refusing with a clear error
-        c.wait_until(lambda: self.storage(c, FULL)["storage_failed_seconds"] >= 3, 30,
-                     "three seconds in the failed state")
+        # ten seconds in that state at 0 bytes free (ten everysec syncs, two
+        # rounds of RocksDB looking for space and saying so to its own log):
+        # still up, still serving, still refusing with a clear error
+        c.wait_until(lambda: self.storage(c, FULL)["storage_failed_seconds"] >= 10, 40,
+                     "ten seconds in the failed state")
         self.assertTrue(c.nodes[FULL].alive(), c.nodes[FULL].log_tail())
         full = c.node(FULL)
         self.assertEqual(full.get("small:1"), acked["small:1"])
