@@ -49,6 +49,9 @@ static const enumVal quorummodes[] = {{"strict", QUORUM_STRICT}, {"sloppy", QUOR
 static const enumVal tlsauth[] = {{"no", 0}, {"yes", 1}, {"optional", 2}, {NULL, 0}};
 static const enumVal walfsync[] = {{"always", WAL_FSYNC_ALWAYS}, {"everysec", WAL_FSYNC_EVERYSEC},
                                    {"no", WAL_FSYNC_NO}, {NULL, 0}};
+/* RocksDB's InfoLogLevel; 6 (past HEADER_LEVEL) writes nothing at all */
+static const enumVal rocksdbloglevels[] = {{"debug", 0}, {"info", 1}, {"warn", 2}, {"error", 3},
+                                           {"fatal", 4}, {"off", 6}, {NULL, 0}};
 
 static int applyLoglevel(char *err, size_t errlen) {
     UNUSED(err);
@@ -162,6 +165,8 @@ static option options[] = {
      F_IMMUTABLE, NULL},
     {"memtable-size", T_MEM, &server.memtable_size, "64mb", 1024 * 1024, (long long)1 << 40,
      NULL, F_IMMUTABLE, NULL},
+    {"rocksdb-log-level", T_ENUM, &server.rocksdb_log_level, "off", 0, 0, rocksdbloglevels,
+     F_IMMUTABLE, NULL},
     {"blob-threshold", T_MEM, &server.blob_threshold, "4kb", 0, (long long)1 << 32, NULL,
      F_IMMUTABLE, NULL},
     {"tombstone-grace", T_INT, &server.tombstone_grace, "86400", 0, (long long)1 << 40, NULL,

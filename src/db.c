@@ -11,7 +11,13 @@
  * whose live versions carry an expiry (the earliest one). Active expiry walks
  * it from the start and turns expired versions into tombstones that keep
  * their dot and past: a replica that still holds the expired version agrees
- * (same dot, the tombstone wins the merge) and nothing older can come back. */
+ * (same dot, the tombstone wins the merge) and nothing older can come back.
+ *
+ * Counters, byte counts and Merkle leaves change in memory as a write goes
+ * into the store's batch. A batch the store refuses (a full disk) stored
+ * nothing: the journal (undo) holds what each write of the batch changed
+ * and batchWritten takes it back, or anti-entropy would believe this node
+ * holds what it missed and never repair it. */
 #include "db.h"
 
 #include <string.h>
@@ -29,6 +35,21 @@ static long long treesBuilt;  /* trees built so far */
 static void treesLoad(void);
 static counts **pcounts;      /* [partition] -> counts[databases], lazily allocated */
 static long long *pbytes;     /* [partition] stored bytes (keys + records, tombstones too) */
+
+/* What one write of the current batch changed in memory. */
+typedef struct undoEntry {
+    unsigned partition;
+    unsigned bucket;
+    uint64_t leaf;     /* XORed into the bucket's leaf (0: tree not built) */
+    int db;
+    int keys, expires; /* added to the counters */
+    long long bytes;   /* added to pbytes */
+} undoEntry;
+
+static struct {
+    undoEntry *e;
+    size_t n, cap;
+} undo;
 
 #define META_COUNTS_PREFIX "cnt:"
 #define META_COUNTS_CLEAN "counts_clean"
@@ -139,12 +160,40 @@ static void loadCounts(void) {
     if (!clean) countFromData();
 }
 
+/* Called by store.c after each batch write (storeOnWrite). A tree built
+ * or cleared meanwhile cannot hold a stale entry: building one and
+ * dropping a partition commit the batch first. */
+static void batchWritten(int ok) {
+    if (!ok) {
+        for (size_t i = 0; i < undo.n; i++) {
+            undoEntry *u = &undo.e[i];
+            if (u->leaf && trees[u->partition]) merkleUpdate(trees[u->partition], u->bucket, u->leaf, 0);
+            if (u->keys || u->expires) {
+                counts *c = countsOf(u->partition);
+                c[u->db].keys -= u->keys;
+                c[u->db].expires -= u->expires;
+            }
+            pbytes[u->partition] -= u->bytes;
+        }
+    }
+    undo.n = 0;
+}
+
+static void undoAdd(const undoEntry *u) {
+    if (undo.n == undo.cap) {
+        undo.cap = undo.cap ? undo.cap * 2 : 256;
+        undo.e = zrealloc(undo.e, sizeof(undoEntry) * undo.cap);
+    }
+    undo.e[undo.n++] = *u;
+}
+
 void dbInit(void) {
     pcounts = zcalloc(sizeof(counts *) * (size_t)server.ring_partitions);
     pbytes = zcalloc(sizeof(long long) * (size_t)server.ring_partitions);
     loadCounts();
     trees = zcalloc(sizeof(merkle *) * (size_t)server.ring_partitions);
     treesLoad();
+    storeOnWrite(batchWritten);
 }
 
 long long dbKeys(int db) {
@@ -178,6 +227,7 @@ static int64_t liveMinExpire(const record *r) {
 
 /* Partition p's data was removed (handoff): its counters and tree too. */
 void dbPartitionDropped(unsigned p) {
+    storeCommit(); /* settle the journal before the tree is cleared */
     if (pcounts[p]) {
         for (int d = 0; d < server.databases; d++) pcounts[p][d].keys = pcounts[p][d].expires = 0;
     }
@@ -194,14 +244,16 @@ static merkle *treeOf(unsigned partition) {
 }
 
 /* A write replaced oldraw by (rec, rlen) for skey: O(1) leaf update. A tree
- * not built yet is left alone: its build scans the committed data. */
-static void treeChanged(unsigned partition, unsigned bucket, const char *skey, size_t sklen,
-                        const storeValue *oldraw, const char *rec, size_t rlen) {
+ * not built yet is left alone: its build scans the committed data. Returns
+ * what was XORed into the leaf (0: nothing). */
+static uint64_t treeChanged(unsigned partition, unsigned bucket, const char *skey, size_t sklen,
+                            const storeValue *oldraw, const char *rec, size_t rlen) {
     merkle *m = trees[partition];
-    if (!m || !m->built) return;
+    if (!m || !m->built) return 0;
     uint64_t o = oldraw && oldraw->ptr ? merkleEntry(skey, sklen, oldraw->ptr, oldraw->len) : 0;
     uint64_t n = rec ? merkleEntry(skey, sklen, rec, rlen) : 0;
     merkleUpdate(m, bucket, o, n);
+    return o ^ n;
 }
 
 merkle *dbTree(unsigned partition) { return trees[partition]; }
@@ -210,6 +262,7 @@ long long dbTreesBuilt(void) { return treesBuilt; }
 /* Computes partition's tree from the stored records (the pending batch is
  * committed first by the iterator). */
 void dbTreeBuild(unsigned partition) {
+    storeCommit(); /* settle the journal before the leaves are cleared */
     merkle *m = treeOf(partition);
     memset(m->leaf, 0, sizeof(m->leaf));
     unsigned char from[3] = {(unsigned char)(partition >> 8), (unsigned char)partition, 0};
@@ -310,17 +363,22 @@ static void writeRecord(const char *skey, size_t sklen, const record *old, const
     bufInit(&b);
     recordEncode(nw, &b);
     storePut(CF_DATA, skey, sklen, b.ptr, b.len);
-    treeChanged(partition, slot & 0xff, skey, sklen, oldraw, b.ptr, b.len);
-    pbytes[partition] += (long long)(sklen + b.len) -
-                         (oldraw && oldraw->ptr ? (long long)(sklen + oldraw->len) : 0);
+    undoEntry u = {partition, slot & 0xff, 0, db, 0, 0, 0};
+    u.leaf = treeChanged(partition, slot & 0xff, skey, sklen, oldraw, b.ptr, b.len);
+    u.bytes = (long long)(sklen + b.len) -
+              (oldraw && oldraw->ptr ? (long long)(sklen + oldraw->len) : 0);
+    pbytes[partition] += u.bytes;
 
     int was = present(old), is = present(nw);
     int wasx = was && recordNewest(old)->expire, isx = is && recordNewest(nw)->expire;
     if (was != is || wasx != isx) {
         counts *c = countsOf(partition);
-        c[db].keys += is - was;
-        c[db].expires += isx - wasx;
+        u.keys = is - was;
+        u.expires = isx - wasx;
+        c[db].keys += u.keys;
+        c[db].expires += u.expires;
     }
+    undoAdd(&u);
     int64_t oe = liveMinExpire(old), ne = liveMinExpire(nw);
     if (oe != ne) {
         if (oe) {
@@ -621,6 +679,19 @@ int dbFlush(int db) {
         if (db < 0 || !others) memset(trees[p]->leaf, 0, sizeof(trees[p]->leaf));
     }
     if (storeCommit() != C_OK) rc = C_ERR;
+    if (rc != C_OK) {
+        /* some of it may be deleted and some not (a full disk): count
+         * again from what is stored, and build the trees again when used */
+        for (int p = 0; p < server.ring_partitions; p++) {
+            pbytes[p] = 0;
+            if (pcounts[p]) memset(pcounts[p], 0, sizeof(counts) * (size_t)server.databases);
+            if (trees[p] && trees[p]->built) {
+                trees[p]->built = 0;
+                treesBuilt--;
+            }
+        }
+        countFromData();
+    }
     return rc;
 }
 

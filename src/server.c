@@ -68,11 +68,20 @@ static void metaPut(const char *k, const void *v, size_t len) {
     storePut(CF_META, k, strlen(k), v, len);
 }
 
+static uint64_t hlcWritten; /* the mark of the last batch that was written */
+
 static void persistHlcMark(uint64_t mark) {
     unsigned char b[8];
     for (int i = 0; i < 8; i++) b[i] = (unsigned char)(mark >> (8 * i));
     metaPut("hlc_mark", b, 8);
     server.hlc_persisted = mark;
+}
+
+/* After each batch: a refused one (full disk) did not store its mark, so
+ * the next batch must carry one again. */
+static void clockWritten(int ok) {
+    if (ok) hlcWritten = server.hlc_persisted;
+    else server.hlc_persisted = hlcWritten;
 }
 
 /* The node id is kept for the life of the data directory; the clock actor
@@ -172,7 +181,7 @@ static void cron(evutil_socket_t fd, short what, void *arg) {
     dbActiveExpireCycle(250000 / server.hz);
     if (server.cronloops % persec == 0) {
         clientsCron();
-        storeSyncWal(); /* the sync thread follows CONFIG SET wal-fsync */
+        storeCron(); /* wal-fsync changes, WAL sync failures, a full disk's resume */
     }
     /* CONFIG SET hz: re-arm at the new rate, or the "once per second" work
      * above (idle timeout, everysec WAL sync) would run hz/old-hz times
@@ -433,7 +442,9 @@ int main(int argc, char **argv) {
         storeClose();
         return 1;
     }
+    hlcWritten = server.hlc_persisted;
     storeBeforeCommit(clockIntoBatch);
+    storeOnWrite(clockWritten);
     dbInit();
     commandsInit();
     if (tlsInit() != C_OK) {

@@ -164,6 +164,7 @@ struct server {
     int wal_fsync;
     long long cache_size;
     long long memtable_size;
+    int rocksdb_log_level;       /* RocksDB's own LOG: its InfoLogLevel, 6 = off */
     long long blob_threshold;
     long long tombstone_grace;   /* seconds */
     int databases;

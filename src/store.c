@@ -1,5 +1,5 @@
 /* store.c -- RocksDB: options, column families, group commit, iterators,
- * compaction filter, stats. See store.h for the contract.
+ * compaction filter, write health, stats. See store.h for the contract.
  *
  * Column families:
  *   data     [slot u24 BE][db u8][key] -> record (record.h)
@@ -7,15 +7,46 @@
  *   expires  [expire ms u64 BE][data key] -> "" : the active-expiry index
  *   hints    [owner id len u8][owner id][data key] -> [stored ms u64][record]
  *
- * Invariant: `batch` holds exactly the writes made since the last commit,
+ * Write health (health.state), one transition per function:
+ *
+ *   WRITABLE --a batch write fails with ENOSPC--------------> DISK_FULL
+ *   WRITABLE --a batch write fails otherwise----------------> WRITE_ERROR
+ *   WRITABLE --the background WAL sync fails----------------> SYNC_ERROR
+ *       (healthFailed; one log line, whatever the number of writes refused)
+ *   DISK_FULL, WRITE_ERROR --a write succeeds again---------> WRITABLE
+ *       (healthResumed; one log line with the count refused meanwhile)
+ *
+ * A failed WAL write (or memtable flush) puts RocksDB in a "background
+ * error": it refuses every later write until it resumes. For ENOSPC it
+ * resumes by itself: its SstFileManager looks at the free space every 5 s
+ * and, once the largest write buffer fits (st.reserve), flushes the
+ * memtables and starts a new WAL. Other I/O errors are fatal to that RocksDB
+ * instance (a restart). In a failed state the store refuses batches itself,
+ * without calling RocksDB, and storeCron writes one small probe a second
+ * (for a full disk, only with some room free) to learn whether RocksDB
+ * resumed. So the first write RocksDB sees after it resumed is that probe,
+ * which has the room it needs. (When it had nothing to flush, RocksDB
+ * resumes with the WAL writer that failed; a write failing again right then
+ * would leave the next one to abort inside RocksDB.) SYNC_ERROR is final
+ * until a restart: after a failed sync RocksDB cannot reuse that WAL, so
+ * nothing is probed (as Redis's MISCONF, until the operator acts).
+ *
+ * Invariants: `batch` holds exactly the writes made since the last commit,
  * and the overlay holds the last value (or delete) of each key it wrote;
- * `commit_ev` is active whenever they are non-empty. */
+ * `commit_ev` is active whenever they are non-empty. No RocksDB call that
+ * may touch the WAL file (a write, FlushWAL, a memtable switch by a flush
+ * or a manual compaction) runs on two threads at once: they hold walLock.
+ * RocksDB (built with assertions, as Debian's is) aborts the process when
+ * its WAL writer is used again after a failed write, so the sync thread
+ * syncs only while the state is WRITABLE (syncAllowed), and nothing but the
+ * probe is tried in another state. */
 #include "store.h"
 
 #include <event2/event.h>
 #include <rocksdb/c.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,7 +87,35 @@ static struct {
     unsigned long long wal_syncs;
     unsigned long long commits;
     unsigned long long commit_ops;
+    unsigned long long reserve;        /* free bytes RocksDB needs to resume after ENOSPC */
+    storeWriteHook *hooks[4];          /* storeOnWrite */
+    int nhooks;
 } st;
+
+/* Write health: see the state diagram at the top. Owned by the loop thread;
+ * the sync thread sees only syncAllowed and reports through syncFailed. */
+enum { WRITABLE = 0, DISK_FULL, WRITE_ERROR, SYNC_ERROR };
+static const char *stateNames[] = {"ok", "disk_full", "write_error", "sync_error"};
+
+static struct {
+    int state;                        /* WRITABLE, DISK_FULL, ... */
+    long long since_ms;               /* the current failure began */
+    long long last_probe_ms;          /* the last write tried in a failed state */
+    unsigned long long refused_ops;   /* writes refused in the current failure */
+    unsigned long long refused_batches;
+    unsigned long long refused_total; /* writes refused since the start */
+    unsigned long long failures;      /* failures (transitions out of WRITABLE) so far */
+    long long last_outage_ms;         /* how long the last failure lasted */
+    char client[160];                 /* what a refused write's callback says */
+} health;
+
+/* Serialises the loop's WAL writes with the sync thread's FlushWAL (see the
+ * invariants above). The loop waits for it only when a sync is running at
+ * the moment it writes: at most one fsync, at most once a second. */
+static pthread_mutex_t walLock = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic int syncAllowed;      /* WRITABLE: the sync thread may sync */
+static _Atomic int syncFailed;       /* set by the sync thread, read by storeCron */
+static char syncErr[200];            /* the failed sync's error, under walLock */
 
 /* --------------------------------------------------------------- overlay */
 
@@ -197,6 +256,126 @@ static int checkErr(char *err, const char *what) {
 const char *storeLastError(void) { return st.lasterr; }
 unsigned long long storeWalSyncs(void) { return st.wal_syncs + atomic_load(&syncCount); }
 
+/* ---------------------------------------------------------- write health */
+
+static unsigned long long freeBytes(void) {
+    struct statvfs sv;
+    if (!server.dir || statvfs(server.dir, &sv) != 0) return 0;
+    return (unsigned long long)sv.f_bavail * (unsigned long long)sv.f_frsize;
+}
+
+/* RocksDB's error text is all the C API gives: this is the one place where
+ * it becomes a kind (ENOSPC, or RocksDB's own space limit). */
+static int isNoSpace(const char *err) {
+    return strstr(err, "No space left on device") || strstr(err, "Space limit");
+}
+
+/* A write of ops operations failed with RocksDB's err: counted, and logged
+ * when it ends the WRITABLE state (only then). */
+static void healthFailed(const char *err, int ops, int sync) {
+    snprintf(st.lasterr, sizeof(st.lasterr), "%s: %s", sync ? "wal sync" : "write", err);
+    health.refused_ops += (unsigned long long)ops;
+    health.refused_total += (unsigned long long)ops;
+    if (ops) health.refused_batches++; /* not the probe */
+    health.last_probe_ms = mstime();
+    if (health.state != WRITABLE) return;
+    atomic_store(&syncAllowed, 0);
+    health.state = sync ? SYNC_ERROR : isNoSpace(err) ? DISK_FULL : WRITE_ERROR;
+    health.since_ms = health.last_probe_ms;
+    health.failures++;
+    if (health.state == DISK_FULL) {
+        snprintf(health.client, sizeof(health.client),
+                 "DISKFULL no space left on this node's disk: writes refused until space is freed");
+        serverLog(LL_WARNING,
+                  "Disk full: RocksDB refused a batch of %d writes (%s). This node refuses writes "
+                  "(and keeps serving reads) until space is freed in %s: %llu bytes free now, "
+                  "it resumes by itself once %llu are (checked every 5 s)",
+                  ops, err, server.dir, freeBytes(), st.reserve);
+    } else if (health.state == WRITE_ERROR) {
+        snprintf(health.client, sizeof(health.client),
+                 "DISKERROR this node's disk failed a write: writes refused (%.80s)", err);
+        serverLog(LL_WARNING,
+                  "Disk write error: RocksDB refused a batch of %d writes (%s). This node refuses "
+                  "writes and keeps serving reads; RocksDB does not resume by itself after such "
+                  "an error: check the disk and restart the node", ops, err);
+    } else {
+        snprintf(health.client, sizeof(health.client),
+                 "DISKERROR this node's WAL sync failed: writes refused until the node restarts");
+        serverLog(LL_WARNING,
+                  "WAL sync failed (%s): the writes of about the last second may not be on the "
+                  "disk. This node refuses writes from now on and keeps serving reads; check the "
+                  "disk and restart the node", err);
+    }
+}
+
+/* A write went through in a failed state: RocksDB resumed. */
+static void healthResumed(void) {
+    long long now = mstime();
+    health.last_outage_ms = now - health.since_ms;
+    serverLog(LL_WARNING,
+              "Disk writes resumed after %.1f s (%s): %llu writes (%llu batches) were refused "
+              "meanwhile; anti-entropy and RING REPAIR bring back what this node missed",
+              (double)health.last_outage_ms / 1000.0, stateNames[health.state], health.refused_ops,
+              health.refused_batches);
+    health.state = WRITABLE;
+    health.refused_ops = health.refused_batches = 0;
+    health.client[0] = '\0';
+    atomic_store(&syncAllowed, 1);
+}
+
+int storeWritable(void) { return health.state == WRITABLE; }
+const char *storeWriteError(void) { return health.state == WRITABLE ? "" : health.client; }
+void storeOnWrite(storeWriteHook *fn) {
+    if (st.nhooks < (int)(sizeof(st.hooks) / sizeof(st.hooks[0]))) st.hooks[st.nhooks++] = fn;
+}
+
+/* Writes wb (ops operations; 0 for the probe) to RocksDB, synced under
+ * wal-fsync always. Loop thread only. */
+static int rocksWrite(rocksdb_writebatch_t *wb, int ops) {
+    int sync = server.wal_fsync == WAL_FSYNC_ALWAYS;
+    char *err = NULL;
+    pthread_mutex_lock(&walLock);
+    rocksdb_write(st.db, sync ? st.wopts_sync : st.wopts, wb, &err);
+    if (err) atomic_store(&syncAllowed, 0); /* before the sync thread can look */
+    pthread_mutex_unlock(&walLock);
+    if (err) {
+        healthFailed(err, ops, 0);
+        rocksdb_free(err);
+        return C_ERR;
+    }
+    if (sync) st.wal_syncs++;
+    if (health.state != WRITABLE) healthResumed();
+    return C_OK;
+}
+
+/* A batch of ops writes: written, or refused at once in a failed state (see
+ * the top: only the probe goes to RocksDB then). */
+static int writeBatch(rocksdb_writebatch_t *wb, int ops) {
+    if (health.state == WRITABLE) return rocksWrite(wb, ops);
+    health.refused_ops += (unsigned long long)ops;
+    health.refused_total += (unsigned long long)ops;
+    health.refused_batches++;
+    return C_ERR;
+}
+
+/* Once a second in a failed state: one small write tells whether RocksDB
+ * resumed (until then it fails at once, touching nothing). A full disk is
+ * probed only with 1 MB free, far more than the probe's few bytes need. */
+#define PROBE_MIN_FREE (1ULL << 20)
+static void probeWrite(void) {
+    if (health.state != DISK_FULL && health.state != WRITE_ERROR) return;
+    long long now = mstime();
+    if (now - health.last_probe_ms < 1000) return;
+    health.last_probe_ms = now;
+    if (health.state == DISK_FULL && freeBytes() < PROBE_MIN_FREE) return;
+    rocksdb_writebatch_t *wb = rocksdb_writebatch_create();
+    char v[24];
+    int l = snprintf(v, sizeof(v), "%lld", now);
+    rocksdb_writebatch_put_cf(wb, st.cf[CF_META], "store_probe", 11, v, (size_t)l);
+    rocksWrite(wb, 0);
+    rocksdb_writebatch_destroy(wb);
+}
+
 /* --------------------------------------------------------- compaction filter */
 
 /* Drops records made only of tombstones older than tombstone-grace. RocksDB
@@ -271,20 +450,19 @@ void storeBeforeCommit(void (*fn)(void)) { beforeCommit = fn; }
 
 int storeCommit(void) {
     if (!st.batch_ops && !st.ncbs) return C_OK;
-    char *err = NULL;
     int ok = 1;
     if (st.batch_ops) {
         if (beforeCommit) beforeCommit();
-        rocksdb_writeoptions_t *wo =
-            server.wal_fsync == WAL_FSYNC_ALWAYS ? st.wopts_sync : st.wopts;
-        rocksdb_write(st.db, wo, st.batch, &err);
-        ok = checkErr(err, "write") == C_OK;
-        if (ok && server.wal_fsync == WAL_FSYNC_ALWAYS) st.wal_syncs++;
+        ok = writeBatch(st.batch, st.batch_ops) == C_OK;
         st.commits++;
         st.commit_ops += (unsigned long long)st.batch_ops;
         rocksdb_writebatch_clear(st.batch);
         overlayClear();
         st.batch_ops = 0;
+        /* before the callbacks: those who keep state in memory beside the
+         * batch (db.c's counters and trees, the clock mark) take a failed
+         * batch's changes back first */
+        for (int i = 0; i < st.nhooks; i++) st.hooks[i](ok);
     }
     /* Callbacks may write again (a new batch, a new commit event): take the
      * list first. */
@@ -292,7 +470,7 @@ int storeCommit(void) {
     int n = st.ncbs;
     st.cbs = NULL;
     st.ncbs = st.cbcap = 0;
-    for (int i = 0; i < n; i++) cbs[i].cb(ok, ok ? NULL : st.lasterr, cbs[i].pd);
+    for (int i = 0; i < n; i++) cbs[i].cb(ok, ok ? NULL : health.client, cbs[i].pd);
     zfree(cbs);
     return ok ? C_OK : C_ERR;
 }
@@ -310,8 +488,12 @@ void storeAfterCommit(storeCommitCb *cb, void *pd) {
 
 
 /* wal-fsync everysec: a thread of its own syncs the WAL once a second, so
- * the event loop never waits for the disk. It touches nothing but RocksDB
- * (whose FlushWAL is thread safe) and two atomics. */
+ * the event loop never waits for the disk (but for walLock, when a write
+ * meets a sync). It touches nothing but RocksDB (whose FlushWAL is thread
+ * safe), walLock, syncErr and three atomics. It syncs only while the loop
+ * says the WAL is healthy (syncAllowed): FlushWAL after a failed write
+ * aborts the process inside RocksDB. A failed sync is reported to the loop
+ * (syncFailed; storeCron logs it) and ends the syncing. */
 static pthread_t syncThread;
 static _Atomic int syncRun, syncEverysec;
 
@@ -320,21 +502,39 @@ static void *syncMain(void *arg) {
     while (atomic_load(&syncRun)) {
         for (int i = 0; i < 10 && atomic_load(&syncRun); i++) usleep(100000);
         if (!atomic_load(&syncRun) || !atomic_load(&syncEverysec)) continue;
-        char *err = NULL;
-        rocksdb_flush_wal(st.db, 1, &err);
-        if (err) {
-            /* logged by the loop's next storeSyncWal check */
-            rocksdb_free(err);
-        } else {
-            atomic_fetch_add(&syncCount, 1);
+        pthread_mutex_lock(&walLock);
+        if (atomic_load(&syncAllowed)) {
+            char *err = NULL;
+            rocksdb_flush_wal(st.db, 1, &err);
+            if (err) {
+                snprintf(syncErr, sizeof(syncErr), "%s", err);
+                rocksdb_free(err);
+                atomic_store(&syncAllowed, 0);
+                atomic_store(&syncFailed, 1);
+            } else {
+                atomic_fetch_add(&syncCount, 1);
+            }
         }
+        pthread_mutex_unlock(&walLock);
     }
     return NULL;
 }
 
-void storeSyncWal(void) {
-    /* called by the cron: keep the thread's view of the policy current */
+void storeCron(void) {
+    /* keep the thread's view of the policy current (CONFIG SET wal-fsync) */
     atomic_store(&syncEverysec, server.wal_fsync == WAL_FSYNC_EVERYSEC);
+    if (atomic_exchange(&syncFailed, 0)) {
+        char e[sizeof(syncErr)];
+        pthread_mutex_lock(&walLock);
+        memcpy(e, syncErr, sizeof(e));
+        pthread_mutex_unlock(&walLock);
+        if (health.state == WRITABLE) {
+            healthFailed(e, 0, 1);
+        } else { /* already failed: the state (and its line) stays */
+            serverLog(LL_WARNING, "WAL sync failed too (%s)", e);
+        }
+    }
+    probeWrite();
 }
 
 /* ------------------------------------------------------------ reads, writes */
@@ -387,15 +587,18 @@ int storeDeleteRange(int cf, const char *from, size_t flen, const char *to, size
     storeCommit();
     rocksdb_writebatch_t *wb = rocksdb_writebatch_create();
     rocksdb_writebatch_delete_range_cf(wb, st.cf[cf], from, flen, to, tlen);
-    char *err = NULL;
-    rocksdb_write(st.db, server.wal_fsync == WAL_FSYNC_ALWAYS ? st.wopts_sync : st.wopts, wb,
-                  &err);
+    int rc = writeBatch(wb, 1);
     rocksdb_writebatch_destroy(wb);
-    return checkErr(err, "delete_range");
+    return rc;
 }
 
 void storeCompactRange(int cf, const char *from, size_t flen, const char *to, size_t tlen) {
+    /* a compaction may flush the memtable, which writes to the WAL: not
+     * after a failed write (see the top), and not during a sync */
+    if (health.state != WRITABLE) return;
+    pthread_mutex_lock(&walLock);
     rocksdb_compact_range_cf(st.db, st.cf[cf], from, flen, to, tlen);
+    pthread_mutex_unlock(&walLock);
 }
 
 /* -------------------------------------------------------------- iterators */
@@ -480,6 +683,10 @@ static rocksdb_options_t *cfOptions(int cf) {
         rocksdb_options_set_prefix_extractor(o, rocksdb_slicetransform_create_fixed_prefix(3));
         size_t buckets = (size_t)server.ring_partitions * 256 * 2;
         if (buckets > (1u << 20)) buckets = 1u << 20;
+        /* The bucket array (8 bytes a bucket) lives in the memtable's own
+         * arena: at most a quarter of it, or a small memtable-size is full
+         * before its first write (RocksDB asserts that it is not). */
+        if (buckets > (size_t)server.memtable_size / 32) buckets = (size_t)server.memtable_size / 32;
         rocksdb_options_set_hash_skip_list_rep(o, buckets, 4, 4);
         rocksdb_options_set_write_buffer_size(o, (size_t)server.memtable_size);
         rocksdb_options_set_max_write_buffer_number(o, 3);
@@ -489,12 +696,27 @@ static rocksdb_options_t *cfOptions(int cf) {
         rocksdb_options_set_enable_blob_gc(o, 1);
         rocksdb_options_set_compaction_filter(o, st.cfilter);
     } else {
-        rocksdb_options_set_write_buffer_size(o, 8 << 20);
+        /* never above memtable-size: RocksDB resumes after a full disk once
+         * the largest write buffer fits in the free space (st.reserve) */
+        long long wb = 8 << 20;
+        if (server.memtable_size < wb) wb = server.memtable_size;
+        rocksdb_options_set_write_buffer_size(o, (size_t)wb);
     }
     return o;
 }
 
 int storeOpen(const char *path, char **errout) {
+    /* RocksDB writes a few lines to its LOG while it opens, whatever
+     * rocksdb-log-level says, and aborts on a disk with no room for them
+     * (see the info log below): say so and exit instead */
+    unsigned long long avail = freeBytes();
+    if (avail < PROBE_MIN_FREE) {
+        static char msg[512];
+        snprintf(msg, sizeof(msg), "the disk of %.300s has %llu bytes free: free some space "
+                 "first (at least 1 MB to start, memtable-size to take writes)", server.dir, avail);
+        *errout = msg;
+        return C_ERR;
+    }
     atomic_store(&tombstone_grace_ms, server.tombstone_grace * 1000);
     st.cache = rocksdb_cache_create_lru((size_t)server.cache_size);
     st.bloom = rocksdb_filterpolicy_create_bloom_full(10);
@@ -522,7 +744,15 @@ int storeOpen(const char *path, char **errout) {
     rocksdb_options_enable_statistics(st.dbopts);
     /* the hash-skiplist memtable takes one writer at a time (we have one) */
     rocksdb_options_set_allow_concurrent_memtable_write(st.dbopts, 0);
-    rocksdb_options_set_info_log_level(st.dbopts, 2 /* WARN */);
+    /* RocksDB's own LOG file (rocksdb-log-level, off by default): Debian's
+     * RocksDB asserts when it writes to it after a write to it failed, so on
+     * a full disk any logging there aborts the process within seconds (its
+     * SstFileManager logs an error every 5 s while it waits for space). */
+    rocksdb_options_set_info_log_level(st.dbopts, server.rocksdb_log_level);
+
+    /* RocksDB's SstFileManager resumes writes after ENOSPC once this much
+     * is free: the largest write buffer (cfOptions) */
+    st.reserve = (unsigned long long)server.memtable_size;
 
     const rocksdb_options_t *cfo[CF_COUNT + 1];
     for (int i = 0; i <= CF_COUNT; i++) {
@@ -548,6 +778,7 @@ int storeOpen(const char *path, char **errout) {
     st.batch = rocksdb_writebatch_create();
     if (server.base) st.commit_ev = event_new(server.base, -1, 0, commitEvent, NULL);
     atomic_store(&syncEverysec, server.wal_fsync == WAL_FSYNC_EVERYSEC);
+    atomic_store(&syncAllowed, 1);
     atomic_store(&syncRun, 1);
     if (pthread_create(&syncThread, NULL, syncMain, NULL) != 0) {
         atomic_store(&syncRun, 0);
@@ -563,18 +794,26 @@ void storeClose(void) {
         pthread_join(syncThread, NULL);
     }
     storeCommit();
-    char *err = NULL;
-    rocksdb_flush_wal(st.db, 1, &err);
-    checkErr(err, "flush_wal");
-    /* Flush the memtables so a restart need not replay the WAL. */
-    rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
-    rocksdb_flushoptions_set_wait(fo, 1);
-    for (int i = 0; i < CF_COUNT; i++) {
-        err = NULL;
-        rocksdb_flush_cf(st.db, fo, st.cf[i], &err);
-        checkErr(err, "flush");
+    if (health.state == WRITABLE) {
+        char *err = NULL;
+        rocksdb_flush_wal(st.db, 1, &err);
+        checkErr(err, "flush_wal");
+        /* Flush the memtables so a restart need not replay the WAL. */
+        rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
+        rocksdb_flushoptions_set_wait(fo, 1);
+        for (int i = 0; i < CF_COUNT; i++) {
+            err = NULL;
+            rocksdb_flush_cf(st.db, fo, st.cf[i], &err);
+            checkErr(err, "flush");
+        }
+        rocksdb_flushoptions_destroy(fo);
+    } else {
+        /* FlushWAL or a memtable switch after a failed write would abort
+         * inside RocksDB (see the top); what was written is in the WAL and
+         * is replayed at the next start */
+        serverLog(LL_WARNING, "Closing the store without flushing (%s): the next start replays "
+                  "the WAL", stateNames[health.state]);
     }
-    rocksdb_flushoptions_destroy(fo);
     for (int i = 0; i <= CF_COUNT; i++) rocksdb_column_family_handle_destroy(st.cf[i]);
     rocksdb_close(st.db);
     st.db = NULL;
@@ -672,6 +911,16 @@ void storeInfo(buf *out) {
     bufPrintf(out, "compact_read_bytes:%llu\r\n", ticker(stats, "rocksdb.compact.read.bytes"));
     bufPrintf(out, "compact_write_bytes:%llu\r\n", ticker(stats, "rocksdb.compact.write.bytes"));
     bufPrintf(out, "blob_bytes_written:%llu\r\n", ticker(stats, "rocksdb.blobdb.blob.file.bytes.written"));
+    long long now = mstime();
+    bufPrintf(out, "storage_state:%s\r\n", stateNames[health.state]);
+    bufPrintf(out, "storage_writable:%d\r\n", health.state == WRITABLE);
+    bufPrintf(out, "storage_failed_seconds:%lld\r\n",
+              health.state == WRITABLE ? 0 : (now - health.since_ms) / 1000);
+    bufPrintf(out, "storage_writes_refused:%llu\r\n", health.refused_total);
+    bufPrintf(out, "storage_failures:%llu\r\n", health.failures);
+    bufPrintf(out, "storage_last_outage_ms:%lld\r\n", health.last_outage_ms);
+    bufPrintf(out, "disk_free_bytes:%llu\r\n", freeBytes());
+    bufPrintf(out, "disk_resume_free_bytes:%llu\r\n", st.reserve);
     bufPrintf(out, "last_error:%s\r\n", st.lasterr[0] ? st.lasterr : "none");
     if (stats) rocksdb_free(stats);
 }

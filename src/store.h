@@ -13,7 +13,8 @@
  * Read path: batch -> memtable -> block cache -> bloom filters -> SSTables.
  *
  * Errors from RocksDB become a log line and a C_ERR/err string here and
- * nowhere else (STYLE habit 4).
+ * nowhere else (STYLE habit 4); write errors are logged once per change of
+ * the store's write health, not once per write.
  *
  * API:
  *   storeOpen/storeClose
@@ -26,8 +27,20 @@
  *   storeIter*                         ordered iteration (commits the batch first); on
  *                                      CF_DATA an iterator stays in the partition of
  *                                      the key it was sought to (no SeekFirst there)
- *   storeSyncWal()                     fsync the WAL (wal-fsync everysec)
+ *   storeCron()                        once a second: follows wal-fsync, reports
+ *                                      the sync thread's failures, probes a failed
+ *                                      store for RocksDB's resume
+ *   storeWritable() / storeWriteError() 1 while writes are accepted / the text a
+ *                                      refused write's callback gets ("" if none)
+ *   storeOnWrite(fn)                   fn(ok) after each batch written or refused
  *   storeInfo(out)                     INFO storage lines
+ *
+ * A full disk (or another write error) is an error, not a crash: the batch
+ * fails, its callbacks get ok = 0 and a text that names the disk
+ * ("DISKFULL ..."), every later write fails the same way at once (reads go
+ * on), one line is logged when that starts and one when it ends, and the
+ * store writes again by itself once RocksDB resumed (after ENOSPC: once
+ * memtable-size bytes are free). See store.c for the states.
  */
 #ifndef RINGKV_STORE_H
 #define RINGKV_STORE_H
@@ -43,7 +56,11 @@ typedef struct storeValue {
     size_t len; /* length */
 } storeValue;
 
+/* err: NULL when ok; else the store's text for the failure (storeWriteError),
+ * valid for the duration of the call. */
 typedef void storeCommitCb(int ok, const char *err, void *pd);
+/* ok: the batch is written; 0: refused, nothing of it is stored. */
+typedef void storeWriteHook(int ok);
 
 typedef struct storeIter storeIter;
 
@@ -62,7 +79,13 @@ int storeHasPending(void);
 int storeDeleteRange(int cf, const char *from, size_t flen, const char *to, size_t tlen);
 /* Compact a range (NULL = all) so range deletions free their space. */
 void storeCompactRange(int cf, const char *from, size_t flen, const char *to, size_t tlen);
-void storeSyncWal(void);
+void storeCron(void);
+int storeWritable(void);
+const char *storeWriteError(void);
+/* fn runs after each attempt to write a batch, before its callbacks: those
+ * who keep state beside the batch take a refused batch's changes back.
+ * Up to 4 hooks. */
+void storeOnWrite(storeWriteHook *fn);
 void storeInfo(buf *out);
 const char *storeLastError(void);
 unsigned long long storeWalSyncs(void);
