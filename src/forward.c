@@ -78,12 +78,13 @@ static void forwardDone(forwardOp *op, int ok, const char *err) {
 /* Could the request have taken effect at the peer? Not if it was never
  * written to it, nor if the peer refused it unread: as not a replica of
  * the key (NOTREPLICA: its ring view differs from ours for a gossip round
- * while a node joins or leaves) or as arriving after our deadline (LATE).
+ * while a node joins or leaves), as unable to write (NOTCOORD: its disk
+ * refuses writes), or as arriving after our deadline (LATE).
  * Anything else (the link failed after it was written, no answer in time,
  * another error) may have applied it. */
 static int forwardNotApplied(const busResult *res) {
     return res->status == BUS_NOT_SENT || busResultIs(res, "NOTREPLICA") ||
-           busResultIs(res, "LATE");
+           busResultIs(res, "NOTCOORD") || busResultIs(res, "LATE");
 }
 
 /* Called by bus.c with the version coordinator's answer to COORD. Only a
@@ -138,7 +139,7 @@ static void forwardSend(forwardOp *op, int m) {
 static void forwardTry(forwardOp *op) {
     while (op->next < op->n) {
         int m = op->t[op->next++].member;
-        if (!targetReachable(m)) continue;
+        if (!targetCanCoordinate(m)) continue;
         if (m == gossipSelf()) {
             /* every replica before us is unreachable: we coordinate */
             writeOp w = {op->val, op->vlen, op->tombstone, op->expire,

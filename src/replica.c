@@ -27,6 +27,7 @@
 #include "db.h"
 #include "handoff.h"
 #include "keylock.h"
+#include "store.h"
 #include "write.h"
 
 static void getHandler(busReq *req) {
@@ -107,6 +108,10 @@ static void cmdHandler(busReq *req) {
     command *cmd = commandLookup(req->argv[6], req->lens[6]);
     if (!cmd) {
         busReplyError(req, "CMD unknown command");
+        return;
+    }
+    if (!storeWritable()) { /* run nothing: the sender runs it elsewhere */
+        busReplyError(req, "-NOTCOORD this node's disk refuses writes");
         return;
     }
     request *r = requestCreate(NULL);

@@ -7,6 +7,7 @@
 
 #include "coord.h"
 #include "gossip.h"
+#include "store.h"
 
 /* Data center names, interned: a target keeps a pointer to its DC's name
  * while gossip's member table may be reallocated under it. Few names, kept
@@ -101,11 +102,16 @@ int targetAddFallback(int db, const char *key, size_t klen, quorumTarget *t, int
     return *n - 1;
 }
 
+int targetCanCoordinate(int member) {
+    if (member == gossipSelf()) return storeWritable();
+    return targetReachable(member);
+}
+
 int targetCoordinator(const quorumTarget *t, int n, int level) {
     int local = level == LEVEL_LOCAL_ONE || level == LEVEL_LOCAL_QUORUM;
     for (int pass = local ? 0 : 1; pass < 2; pass++)
         for (int i = 0; i < n; i++)
-            if (targetReachable(t[i].member) &&
+            if (targetCanCoordinate(t[i].member) &&
                 (pass || !strcmp(memberOf(t[i].member)->dc, server.dc)))
                 return i;
     return -1;

@@ -53,9 +53,14 @@ const char *targetMemberId(int member); /* borrowed until gossip changes */
  * reachable member along the partition's walk that is not a target yet)
  * and returns its index, or -1 (strict mode, already replaced, none). */
 int targetAddFallback(int db, const char *key, size_t klen, quorumTarget *t, int *n, int i);
-/* The version coordinator of a write: the first reachable replica (in
- * this data center for the LOCAL levels, so the write needs no other one).
- * Returns its index in t, or -1. */
+/* May this member create a version now? A peer if it is reachable; this
+ * node unless its disk refuses writes (a full disk: the next replica then
+ * coordinates, reading what it holds, instead of this node writing nothing
+ * locally and a version over a stale record to the others). */
+int targetCanCoordinate(int member);
+/* The version coordinator of a write: the first replica that can coordinate
+ * (in this data center for the LOCAL levels, so the write needs no other
+ * one). Returns its index in t, or -1. */
 int targetCoordinator(const quorumTarget *t, int n, int level);
 quorumVerdict targetEval(int level, const quorumTarget *t, int n);
 /* The connection's CONSISTENCY level, or the configured default. r may

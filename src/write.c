@@ -263,6 +263,11 @@ void writeCoordinateFor(busReq *req, int db, const char *key, size_t klen, int l
         busReplyError(req, "-NOTREPLICA this node does not replicate that key (ring views differ)");
         return;
     }
+    if (!storeWritable()) { /* before any version is made: the sender tries the next replica */
+        putFree(op);
+        busReplyError(req, "-NOTCOORD this node's disk refuses writes");
+        return;
+    }
     op->breq = req;
     writeHere(op, w);
 }
