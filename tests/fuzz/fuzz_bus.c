@@ -238,7 +238,8 @@ static void asReply(redisReply *rep) {
         return;
     const char *status = rep->element[2]->str;
     int ok = status && !strcmp(status, "OK");
-    gossipReplied(ok, rep, ok ? NULL : status ? status : "error", zstrdup(SEED_ADDR));
+    busResult res = {ok ? BUS_OK : BUS_REMOTE, ok ? rep : NULL, "", ok ? "" : status ? status : "error"};
+    gossipReplied(&res, zstrdup(SEED_ADDR));
     if (!ok) return;
     if (rep->elements >= 4) {
         merkleKey *keys = NULL;
