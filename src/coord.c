@@ -36,8 +36,11 @@ void coordWrite(request *r, int db, const char *key, size_t klen, const writeOp 
                 coordCallback *cb, void *pd) {
     coordStats.writes++;
     r->pending++;
+    /* Candidates: the current owners, then (while partitions move) the
+     * future ones: for a gossip round, a node that routes by the other ring
+     * may refuse (NOTREPLICA), and one of them accepts (write.c). */
     quorumTarget t[QUORUM_MAX_TARGETS];
-    int n = targetsOfKey(db, key, klen, t);
+    int n = targetsJoint(db, key, klen, t);
     int level = targetLevel(r, 1);
     int first = targetCoordinator(t, n, level);
     if (first >= 0 && t[first].member == gossipSelf())

@@ -99,12 +99,12 @@ static void forwardAnswered(const busResult *res, void *pd) {
     metricsCoord(1, op->level, ustime() - op->start_us, ok);
     char e[320];
     if (!ok) {
-        if (res->status == BUS_REMOTE && res->errstr[0] == '-')
-            snprintf(e, sizeof(e), "%s", res->errstr); /* the coordinator's own error */
-        else if (forwardNotApplied(res))
+        if (forwardNotApplied(res))
             snprintf(e, sizeof(e), "-NOQUORUM no replica of the key could take the write (%s); "
                                    "it was not applied",
-                     res->errstr);
+                     res->errstr[0] == '-' ? res->errstr + 1 : res->errstr);
+        else if (res->status == BUS_REMOTE && res->errstr[0] == '-')
+            snprintf(e, sizeof(e), "%s", res->errstr); /* the coordinator's own error */
         else
             snprintf(e, sizeof(e), "-NOQUORUM the version coordinator did not confirm the write "
                                    "(%s); it may have been applied",

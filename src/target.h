@@ -41,7 +41,8 @@ int targetsOfKey(int db, const char *key, size_t klen, quorumTarget *t);
  * them), then, while the rings differ, the future owners that are not
  * current ones (group FUTURE). Reads and writes ask them all and meet
  * their level in both groups (quorumEvalJoint); the version coordinator is
- * still chosen among the current owners (targetsOfKey). */
+ * the first of them that can coordinate: a current owner, unless none
+ * can. */
 int targetsJoint(int db, const char *key, size_t klen, quorumTarget *t);
 int targetJoint(const quorumTarget *t, int n);
 /* Can a request to this member be attempted now? This node always can; a

@@ -254,10 +254,14 @@ void writeCoordinate(request *r, int db, const char *key, size_t klen, int level
 void writeCoordinateFor(busReq *req, int db, const char *key, size_t klen, int level,
                         const writeOp *w) {
     putOp *op = putNew(db, key, klen, level);
-    int replica = 0; /* a current owner: only those coordinate versions */
+    /* An owner in either ring of this node's view: while partitions move,
+     * the sender may already route by the future ring, or still by the
+     * current one, a gossip round apart from us; whoever takes it writes to
+     * both groups (joint quorum). Anyone else refuses, unapplied, and the
+     * sender tries its next candidate. */
+    int replica = 0;
     for (int i = 0; i < op->n; i++)
-        if (op->t[i].member == gossipSelf() && (op->t[i].groups & QUORUM_GROUP_CURRENT))
-            replica = 1;
+        if (op->t[i].member == gossipSelf()) replica = 1;
     if (!replica) {
         putFree(op);
         busReplyError(req, "-NOTREPLICA this node does not replicate that key (ring views differ)");
