@@ -56,6 +56,7 @@ typedef struct forwardOp {
     vclock ctx;
     quorumTarget t[QUORUM_MAX_TARGETS]; /* the candidates: the key's replicas */
     int n, next;       /* candidates and the next one to try */
+    int refreshed;     /* times the candidates were recomputed (ring views moved) */
 } forwardOp;
 
 static void forwardFree(forwardOp *op) {
@@ -136,10 +137,32 @@ static void forwardSend(forwardOp *op, int m) {
     bufFree(&ctx);
 }
 
+/* Is this node an owner of op's key in its view now? The candidates were
+ * computed when the write arrived; an answer later, the ring may have moved
+ * on (a membership change ended) and left this node out. */
+static int ownsNow(forwardOp *op) {
+    quorumTarget t[QUORUM_MAX_TARGETS];
+    int n = targetsJoint(op->db, op->key, op->klen, t);
+    for (int i = 0; i < n; i++)
+        if (t[i].member == gossipSelf()) return 1;
+    return 0;
+}
+
+#define FORWARD_MAX_REFRESH 3
+
 static void forwardTry(forwardOp *op) {
     while (op->next < op->n) {
         int m = op->t[op->next++].member;
         if (!targetCanCoordinate(m)) continue;
+        if (m == gossipSelf() && !ownsNow(op)) {
+            /* our view moved since the candidates were taken: take them
+             * again from it (a few times at most: views settle within a
+             * gossip round) */
+            if (op->refreshed++ >= FORWARD_MAX_REFRESH) continue;
+            op->n = targetsJoint(op->db, op->key, op->klen, op->t);
+            op->next = 0;
+            continue;
+        }
         if (m == gossipSelf()) {
             /* every replica before us is unreachable: we coordinate */
             writeOp w = {op->val, op->vlen, op->tombstone, op->expire,

@@ -224,7 +224,10 @@ static void writeHere(putOp *op, const writeOp *w) {
         dbCoordinate(op->db, op->key, op->klen, w, &enc, putLocalAcked, ref) != C_OK) {
         zfree(ref);
         op->outstanding--;
-        snprintf(op->lasterr, sizeof(op->lasterr), "local storage: %s", storeLastError());
+        if (self < 0)
+            snprintf(op->lasterr, sizeof(op->lasterr), "this node does not own the key");
+        else
+            snprintf(op->lasterr, sizeof(op->lasterr), "local storage: %s", storeLastError());
         bufFree(&enc);
         /* no version was made, so nothing goes to any replica: the write
          * has failed everywhere (else the client would wait for ever) */
