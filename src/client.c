@@ -754,6 +754,9 @@ void clientAccept(int fd, const char *addr, int tls) {
         zfree(c);
         return;
     }
+    /* libevent reads 4 KB per pass by default: a pipeline of big values
+     * would take a pass per 4 KB */
+    bufferevent_set_max_single_read(c->bev, 64 * 1024);
     bufferevent_setcb(c->bev, readCallback, writeCallback, eventCallback, c);
     bufferevent_setwatermark(c->bev, EV_READ, 0, READ_CHUNK * 16);
     outflushEnable(c->bev);

@@ -25,6 +25,8 @@ purpose and asserts what a user or operator would see.
                      (expected failure: it does)
   WipedNode          a node wiped and restarted with the same --node-id
                      (new clock actor): its new writes are not dropped (kv679)
+  PausedCoordinator  answers that arrived in time while the coordinator was
+                     stopped (SIGSTOP) are read after it resumes, not timed out
   ForwardedOnce      a forwarded INCR whose link fails after it was sent (the
                      answer lost, then a reset) is applied once, and the
                      client gets an error saying the outcome is unknown
@@ -477,6 +479,50 @@ class ForwardedOnce(FaultTest):
         self.assertEqual(errors, unknown, "the client must hear that the outcome is unknown")
         self.assertLessEqual(final, acked + unknown, "an INCR was applied twice")
         self.assertGreaterEqual(final, acked)
+
+
+class PausedCoordinator(FaultTest):
+    """Answers that came in time are not timeouts because the coordinator
+    was stalled (found by the soak run). The peers are paused while node 0
+    sends 20 READ ALL reads; node 0 is paused, the peers resumed (they
+    answer at once: the answers wait in node 0's sockets), and 1.5 s later,
+    past replica-timeout, node 0 resumes. libevent then runs the overdue
+    timers before it reads the sockets: the bus used to fail every read as
+    timed out with its answer unread."""
+
+    def test_answers_waiting_in_the_socket_after_a_stall_are_read(self):
+        import signal
+        import threading
+        c = self.cluster(3, replication=3, replica_timeout=1000, gossip_interval=1000,
+                         fail_timeout=5000)
+        r0 = c.client(0)
+        for i in range(20):
+            r0.set("p%d" % i, "v%d" % i)
+        time.sleep(1)
+        res = {}
+
+        def reader():
+            cl = c.client(0, timeout=30)
+            cl.execute_command("CONSISTENCY", "READ", "ALL")
+            p = cl.pipeline(transaction=False)
+            for i in range(20):
+                p.get("p%d" % i)
+            res["got"] = p.execute(raise_on_error=False)
+
+        c.pause(1)
+        c.pause(2)
+        th = threading.Thread(target=reader)
+        th.start()
+        time.sleep(0.3)
+        c.pause(0)
+        c.resume(1)
+        c.resume(2)
+        time.sleep(1.5)
+        c.resume(0)
+        th.join(30)
+        self.assertFalse(th.is_alive())
+        self.assertEqual(res["got"], ["v%d" % i for i in range(20)])
+        self.assertGreater(int(c.ring_info(0).get("bus_loop_stalls", "0")), 0)
 
 
 class WipedNode(FaultTest):
