@@ -2,8 +2,9 @@
 """soak.py -- `make soak`: a 3-node ringkv cluster under a steady mixed load
 (GET, SET, SET EX with short and long TTLs, DEL; values from 64 bytes to
 10 KB, half of the writes 10 KB) for SOAK_MINUTES (30), with a node
-restarted every SOAK_RESTART_SECONDS (180), alternately by SIGTERM and by
-SIGKILL. It answers four questions and fails (exit 1) when one answer is no:
+restarted every SOAK_RESTART_SECONDS (180): nodes 1 and 2 in turn, each by
+SIGTERM, then each by SIGKILL, and so on. It answers four questions and
+fails (exit 1) when one answer is no:
 
   1. memory: is every node's RSS within the configured budget all along, and
      flat after warm-up?
