@@ -315,6 +315,8 @@ class Worker(threading.Thread):
             cls = classify(e, in_r)
             if cls == "noquorum":
                 in_r = self.restarts.any_active(t0, t1)
+                if in_r and "may have been applied" in str(e):
+                    cls = "restart_unknown"
             if w is not None and not certainly_not_sent(e):
                 if w is not DELETED and w.exp_lo is not None:
                     w.exp_hi = t1 + (w.exp_lo - t0)

@@ -143,10 +143,15 @@ class KeyState:
         return "KeyState(acked=%r, unknown=%r)" % (self.acked, self.unknown)
 
 
-# Error classes. Only restart_conn is expected (a client connected to a node
-# while it is stopped or starting again); every other class fails the soak.
+# Error classes. Only restart_conn and restart_unknown are expected (a client
+# connected to a node while it is stopped or starting again, or to a node that
+# had sent its write on to the one restarting); every other class fails the
+# soak.
 CLASSES = (
     "restart_conn",     # connection refused/reset by a node inside its restart window
+    "restart_unknown",  # NOQUORUM "... may have been applied" during a restart: the node
+                        # the write was forwarded to went away with it in flight, so its
+                        # outcome is unknown (the server never runs it twice to hide that)
     "conn_unexpected",  # the same from a node that was not being restarted
     "timeout",          # no reply within the client's socket timeout
     "noquorum",         # NOQUORUM from any node (sloppy mode should hide a restart)
@@ -155,7 +160,7 @@ CLASSES = (
     "wrong_read",       # a GET returned a value the ledger does not allow (stale, lost, foreign)
     "wrong_reply",      # any other reply that contradicts the ledger (DEL's count, SET's +OK)
 )
-EXPECTED = ("restart_conn",)
+EXPECTED = ("restart_conn", "restart_unknown")
 
 _CLIENT_CAUSED = ("ERR syntax", "ERR wrong number", "WRONGTYPE", "ERR unknown command",
                   "ERR value is not", "ERR invalid", "ERR Protocol error")
