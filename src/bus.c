@@ -49,6 +49,7 @@
 #include <unistd.h>
 
 #include "busauth.h"
+#include "clock.h"
 #include "server.h"
 #include "tls.h"
 
@@ -628,7 +629,7 @@ static void sendEx(busLink *l, int argc, const char **argv, const size_t *lens, 
     idbuf[idlen++] = '.';
     idlen += ll2string(idbuf + idlen, 24, timeout);
     idbuf[idlen++] = '.';
-    idlen += ll2string(idbuf + idlen, 24, (long long)(server.clock.last & (~0ULL >> 1)));
+    idlen += ll2string(idbuf + idlen, 24, (long long)(clockLast() & (~0ULL >> 1)));
     /* argv[0] is the request name */
     avp[0] = argv[0];
     alp[0] = lens[0];
@@ -792,7 +793,7 @@ static void readIdToken(busConn *c, busReq *r) {
     long long off = c->off[0] < c->off[1] ? c->off[0] : c->off[1];
     r->deadline = sent + off + timeout;
     if (hlcPhysicalMs(hlc) <= (uint64_t)serverNowMs() + HLC_MAX_AHEAD_MS)
-        hlcObserve(&server.clock, hlc);
+        clockObserve(hlc);
 }
 
 int busReqLate(const busReq *req) {

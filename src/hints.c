@@ -15,6 +15,7 @@
 
 #include "bus.h"
 #include "busargs.h"
+#include "clock.h"
 #include "gossip.h"
 #include "server.h"
 
@@ -127,7 +128,7 @@ int hintsStore(const char *owner, int db, const char *key, size_t klen, const re
         s->bytes += delta;
         storeAfterCommit(cb, pd);
     }
-    for (int i = 0; i < in->n; i++) hlcObserve(&server.clock, in->v[i].counter);
+    for (int i = 0; i < in->n; i++) clockObserve(in->v[i].counter);
     recordFree(&merged);
     bufFree(&v);
     if (found) storeValueFree(&old);

@@ -211,8 +211,6 @@ struct server {
     uint64_t next_client_id;
     request *free_requests;      /* pool of finished requests, reused */
     int free_requests_len;
-    hlc clock;                   /* issues the HLC timestamps (version dots) */
-    uint64_t hlc_persisted;      /* high-water mark saved in meta */
     uint64_t actor;              /* this data directory's incarnation: clock actor */
     char node_id[41];            /* stable node id (40 hex chars) */
     long long start_time;        /* unix ms */
@@ -296,7 +294,6 @@ void multiDetach(request *r); /* EXEC request r lost its client */
 
 /* ---- server.c ---- */
 void serverShutdown(int from_signal);
-uint64_t serverNextHlc(void);
 
 /* ---- info.c ---- */
 void infoCommand(request *r);
