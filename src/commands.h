@@ -131,6 +131,5 @@ void unwatchCommand(request *r);
 void resetCommand(request *r);
 void ringCommand(request *r);
 void consistencyCommand(request *r);
-void ringInfoLines(buf *out); /* INFO ring */
 
 #endif

@@ -223,13 +223,16 @@ static void delivered(const busResult *res, void *pd) {
     zfree(d);
 }
 
-static void deliverTo(member *m, long long budget) {
-    ownerStat *s = statOf(m->id, 0);
+/* Sends up to budget of member i's hints. */
+static void deliverTo(int i, long long budget) {
+    char id[41];
+    snprintf(id, sizeof(id), "%s", gossipMemberId(i));
+    ownerStat *s = statOf(id, 0);
     if (!s || s->count <= 0 || s->inflight > 0) return;
-    unsigned char ol = (unsigned char)strlen(m->id);
+    unsigned char ol = (unsigned char)strlen(id);
     char prefix[42];
     prefix[0] = (char)ol;
-    memcpy(prefix + 1, m->id, ol);
+    memcpy(prefix + 1, id, ol);
     storeIter *it = storeIterCreate(CF_HINTS);
     long long sent = 0;
     for (storeIterSeek(it, prefix, (size_t)ol + 1); storeIterValid(it) && sent < budget;
@@ -244,7 +247,7 @@ static void deliverTo(member *m, long long budget) {
         size_t klen;
         keyDecode(k + ol + 1, kl - ol - 1, NULL, &db, &key, &klen);
         delivery *d = zcalloc(sizeof(*d));
-        snprintf(d->owner, sizeof(d->owner), "%s", m->id);
+        snprintf(d->owner, sizeof(d->owner), "%s", id);
         bufInit(&d->hkey);
         bufAppend(&d->hkey, k, kl);
         d->digest = XXH3_64bits(v, vl);
@@ -256,7 +259,7 @@ static void deliverTo(member *m, long long budget) {
         busArgsBytes(&args, v + 8, vl - 8);
         s->inflight++;
         sent++;
-        busArgsSend(&args, m->link, delivered, d, 0);
+        busArgsSend(&args, gossipMemberLink(i), delivered, d, 0);
     }
     storeIterFree(it);
 }
@@ -295,12 +298,8 @@ static void tick(evutil_socket_t fd, short what, void *arg) {
     if (hintsPending() == 0) return;
     long long budget = server.hint_delivery_rate * TICK_MS / 1000;
     if (budget < 1) budget = 1;
-    int n;
-    member *m = gossipMembers(&n);
-    for (int i = 0; i < n; i++) {
-        if (i == gossipSelf() || !gossipMemberUp(i) || !busLinkConnected(m[i].link)) continue;
-        deliverTo(&m[i], budget);
-    }
+    for (int i = 0; i < gossipCount(); i++)
+        if (i != gossipSelf() && gossipMemberReachable(i)) deliverTo(i, budget);
 }
 
 void hintsInit(void) {

@@ -11,6 +11,7 @@
 
 #include "aae.h"
 #include "commands.h"
+#include "coord.h"
 #include "db.h"
 #include "hints.h"
 #include "metrics.h"
@@ -171,7 +172,7 @@ void infoCommand(request *r) {
     }
     if (wants("ring", argc, argv, 1)) {
         bufPrintf(&o, "%s# Ring\r\n", sections++ ? "\r\n" : "");
-        ringInfoLines(&o);
+        coordInfo(&o);
     }
     if (wants("hints", argc, argv, 1)) {
         bufPrintf(&o, "%s# Hints\r\n", sections++ ? "\r\n" : "");

@@ -346,7 +346,7 @@ void metricsPrometheus(buf *out) {
         }
     buf info;
     bufInit(&info);
-    ringInfoLines(&info);
+    coordInfo(&info);
     promFromInfo(out, "ring", &info);
     bufClear(&info);
     hintsInfo(&info);

@@ -92,6 +92,10 @@ int busLinkUsable(const busLink *l) {
     UNUSED(l);
     return 1;
 }
+int busLinkConnected(const busLink *l) {
+    UNUSED(l);
+    return 1;
+}
 void busRegister(const char *name, busHandler *h) {
     UNUSED(name);
     UNUSED(h);
@@ -118,15 +122,6 @@ void busReplyArgs(busReq *req, int argc, const char **argv, const size_t *lens) 
         bufClear(&answerTable);
         bufAppend(&answerTable, argv[1], lens[1]);
     }
-}
-void addReplyArrayLen(request *r, long long n) {
-    UNUSED(r);
-    UNUSED(n);
-}
-void addReplyBulk(request *r, const char *p, size_t len) {
-    UNUSED(r);
-    UNUSED(p);
-    UNUSED(len);
 }
 
 /* ----------------------------------------------------- the membership */
@@ -238,7 +233,8 @@ static void asReply(redisReply *rep) {
         return;
     const char *status = rep->element[2]->str;
     int ok = status && !strcmp(status, "OK");
-    gossipReplied(ok, rep, ok ? NULL : status ? status : "error", zstrdup(SEED_ADDR));
+    busResult res = {ok ? BUS_OK : BUS_REMOTE, ok ? rep : NULL, "", ok ? "" : status ? status : "error"};
+    gossipReplied(&res, zstrdup(SEED_ADDR));
     if (!ok) return;
     if (rep->elements >= 4) {
         merkleKey *keys = NULL;
