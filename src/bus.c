@@ -50,8 +50,10 @@
 
 #include "busauth.h"
 #include "clock.h"
+#include "resp.h"
 #include "server.h"
 #include "tls.h"
+#include "vclock.h"
 
 #define LINK_DOWN 0
 #define LINK_CONNECTING 1 /* TCP (and TLS) connecting */

@@ -22,6 +22,7 @@
 #define RINGKV_COORD_H
 
 #include "db.h"
+#include "request.h"
 #include "server.h"
 
 typedef struct coordResult {

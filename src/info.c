@@ -3,6 +3,8 @@
  * Sections: server clients memory stats commandstats keyspace storage.
  * "INFO" alone gives the default ones (all but commandstats), "INFO all"
  * or "INFO everything" every section, as in Redis. */
+#include "info.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -10,6 +12,7 @@
 #include <unistd.h>
 
 #include "aae.h"
+#include "client.h"
 #include "commands.h"
 #include "coord.h"
 #include "db.h"

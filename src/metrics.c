@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "aae.h"
+#include "client.h"
 #include "commands.h"
 #include "coord.h"
 #include "handoff.h"

@@ -17,7 +17,7 @@
 
 #include <stdint.h>
 
-#include "server.h"
+#include "request.h"
 
 #define HIST_BUCKETS 320
 

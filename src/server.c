@@ -25,6 +25,7 @@
 
 #include "aae.h"
 #include "bus.h"
+#include "client.h"
 #include "clock.h"
 #include "commands.h"
 #include "config.h"
@@ -34,13 +35,12 @@
 #include "handoff.h"
 #include "hints.h"
 #include "http.h"
+#include "info.h"
 #include "outflush.h"
 #include "store.h"
 #include "tls.h"
 
 struct server server;
-
-void infoTrackOps(void);
 
 /* ---------------------------------------------------------------- identity */
 

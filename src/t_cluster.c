@@ -2,17 +2,20 @@
  * redis-cli: CONSISTENCY (per connection levels) and RING (NODES, INFO,
  * OWNERS, LOCAL, JOIN, LEAVE, FORGET, PLAN, REPAIR, STATUS). The modules
  * below return data or call back; the replies are formatted here. */
+#include "t_cluster.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "aae.h"
+#include "client.h"
 #include "commands.h"
 #include "coord.h"
 #include "db.h"
-#include "store.h"
 #include "gossip.h"
 #include "handoff.h"
+#include "store.h"
 
 /* ------------------------------------------------------------ CONSISTENCY */
 

@@ -13,6 +13,8 @@
  *
  * API: the *Command handlers in commands.h, plus the shared helpers
  * parseExpireArg / liveVersion / writeValue used by t_keyspace.c. */
+#include "t_string.h"
+
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -21,7 +23,6 @@
 
 #include "commands.h"
 #include "coord.h"
-#include "keyops.h"
 
 /* ------------------------------------------------------------- helpers */
 

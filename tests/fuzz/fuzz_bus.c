@@ -39,6 +39,7 @@
 
 #include "gossip.c" /* src/ is on the include path */
 #include "merkle.h"
+#include "record.h"
 
 #define CHECK(cond)                                                                 \
     do {                                                                            \
