@@ -6,7 +6,7 @@
  * write with the causal context they read, so a concurrent writer of the
  * same key through another coordinator produces a sibling, never a silently
  * lost update; plain SET/MSET write over whatever the version coordinator
- * holds (see README "What a plain SET does to siblings").
+ * holds (see README "What a plain SET does").
  *
  * Semantics and error texts follow Redis 7.0. A value is a byte string; the
  * only type is string, so WRONGTYPE never happens.
