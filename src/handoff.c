@@ -20,19 +20,19 @@
  *            interrupted by a restart of either side resumes where it
  *            stopped. Pulling only now is what makes the stream complete:
  *            every write it may have missed went to the future owners too;
- *   SYNCED   it has no gains left and says so in gossip ("synced" hash);
- *   - a node with no gains left says so in gossip (its "synced" ring hash);
- *     once every node that is up says so, a JOINING node becomes NORMAL and
- *     a LEAVING one pushes what it holds to the new owners, becomes LEFT
- *     and stops.
+ *   SYNCED   it has no gains left and says so in gossip (its "synced" ring
+ *            hash); once every node that is up says so, a JOINING node
+ *            becomes NORMAL and a LEAVING one pushes what it holds to the new
+ *            owners, becomes LEFT and stops.
  * When the rings agree, a node that holds data of a partition it does not
  * own first pushes whatever its owners lack (a push-only Merkle exchange:
  * cost grows with the difference), then drops the partition (DeleteRange).
  *
  * API:
  *   handoffInit()                      bus request XFER, the timer
- *   handoffStatus(out) / handoffInfo(out)
- *   handoffPlan(r, join, ...)          RING PLAN
+ *   handoffNoteWrite(p)                a replica write for partition p arrived (replica.c)
+ *   handoffStatus(out) / handoffInfo(out) / handoffProgress(...)   RING STATUS, INFO, status page
+ * (RING PLAN is gossip.c's gossipPlan: it compares rings, moving nothing.)
  * Bus request served: XFER partition cursor maxkeys -> next total (skey record)... */
 #include "handoff.h"
 
