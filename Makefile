@@ -3,7 +3,9 @@
 
 CC ?= cc
 OPT ?= -O2
-WARN = -Wall -Wextra -Wno-unused-parameter
+# A call to a function no included header declares is an error: an engine
+# file cannot call up without including the header make layering checks.
+WARN = -Wall -Wextra -Wno-unused-parameter -Werror=implicit-function-declaration
 CFLAGS_ALL = $(OPT) -g -std=gnu11 $(WARN) -D_GNU_SOURCE $(CFLAGS)
 # Debian's static librocksdb.a is built with NDEBUG and avoids the shared
 # library's TLS trampolines (measured faster); it needs its codecs linked.
@@ -16,7 +18,7 @@ SERVER = src/ringkv-server
 PURE = src/util.o src/resp.o src/vclock.o src/record.o src/quorum.o src/merkle.o src/keylock.o
 
 .PHONY: all deps test unit e2e redis-tests run stop clean fault bench clients web netns netns-long netns-build \
-	soak soak-short
+	soak soak-short layering
 
 all: deps $(SERVER)
 
@@ -28,6 +30,27 @@ src/%.o: src/%.c src/*.h
 
 $(SERVER): $(OBJ) src/server.o
 	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LIBS)
+
+# ---- layering ----
+# The engine never calls up (docs/architecture.md): what it hands upwards
+# goes through a callback its caller passed. So no engine file may include,
+# directly or through another header (the compiler's -MM list), a header of
+# the layers above it: commands, connections and requests, coordination.
+ENGINE = db store clock vclock record merkle ring gossip bus bushandshake busauth busargs \
+	hints aae handoff
+ABOVE_ENGINE = client request commands multi info metrics http keylock t_[a-z]* \
+	coord read write forward replica clusterops target quorum
+
+empty :=
+ABOVE_RE = $(subst $(empty) $(empty),|,$(strip $(ABOVE_ENGINE)))
+
+layering:
+	@bad=0; for f in $(ENGINE); do \
+	  deps=$$($(CC) -MM -D_GNU_SOURCE src/$$f.c) || exit 1; \
+	  up=$$(echo "$$deps" | tr ' \\' '\n\n' | grep -E '^src/($(ABOVE_RE))\.h$$' | tr '\n' ' '); \
+	  if [ -n "$$up" ]; then echo "layering: src/$$f.c includes $$up(above the engine)"; bad=1; fi; \
+	done; \
+	if [ $$bad = 1 ]; then exit 1; fi; echo "layering: no engine file includes a header above it"
 
 # ---- tests ----
 UNIT_TESTS = $(patsubst tests/unit/%.c,tests/unit/%,$(wildcard tests/unit/test_*.c))
@@ -86,7 +109,7 @@ clients: all
 web: all
 	@bash tests/run-web.sh
 
-test: all unit fuzz-short e2e cluster redis-tests fault-short netns clients web
+test: layering all unit fuzz-short e2e cluster redis-tests fault-short netns clients web
 	@echo "ALL TESTS PASSED"
 
 # ---- fuzzing (libFuzzer, clang) ----

@@ -11,7 +11,8 @@
 #   1. The Redis source is fetched at test time with `apt-get source redis`
 #      (nothing of it is committed) and cached, unpacked, in
 #      redis-tests/.cache/ (gitignored; RINGKV_REDIS_SRC_CACHE overrides).
-#      dpkg-dev and a deb-src entry are added to the machine if missing.
+#      dpkg-dev and a deb-src entry are added to the machine if missing (the
+#      deb-src entry copies the machine's own deb entries for its release).
 #   2. A fresh ringkv-server is started on a free 127.0.0.1 port with a
 #      temporary data dir; it is stopped by its PID on any exit (trap).
 #   3. runtest runs in its own process group (it forks a Tcl client); that
@@ -58,32 +59,61 @@ has_deb_src() {
         /etc/apt/sources.list /etc/apt/sources.list.d/
 }
 
-# Adds deb-src entries for this Debian release (main, -updates, -security),
-# mirroring the machine's own deb822 sources when there are some.
+# The deb822 stanzas of file $1 that fetch binary packages (Types: deb) of
+# this Debian release (a suite $2 or $2-*), as deb-src stanzas. Other
+# repositories (other suites) are left out: they may have no sources.
+deb822_src() {
+    awk -v rel="$2" '
+        function flush() {
+            if (isdeb && isrel && !off) printf "%s\n", out
+            out = ""; isdeb = isrel = off = 0
+        }
+        /^[[:space:]]*$/ { flush(); next }
+        /^Types:/ { isdeb = ($0 ~ /[[:space:]]deb([[:space:]]|$)/); out = out "Types: deb-src\n"; next }
+        /^Enabled:[[:space:]]*no/ { off = 1 }
+        /^Suites:/ { for (i = 2; i <= NF; i++) if ($i == rel || index($i, rel "-") == 1) isrel = 1 }
+        { out = out $0 "\n" }
+        END { flush() }' "$1"
+}
+
+# The one-line "deb ..." entries of file $1 for this release ($2), as deb-src.
+list_src() {
+    awk -v rel="$2" '$1 == "deb" {
+        for (i = 2; i <= NF; i++)
+            if ($i == rel || index($i, rel "-") == 1) { sub(/^deb/, "deb-src"); print; next }
+    }' "$1"
+}
+
+# Adds deb-src entries for this Debian release, taken from the machine's own
+# apt sources (the same mirror, suites, components and keys as its deb
+# entries), so that it works with whichever mirror the machine uses.
 add_deb_src() {
-    local codename=bookworm f=/etc/apt/sources.list.d/ringkv-deb-src.sources
+    local codename=bookworm f822=/etc/apt/sources.list.d/ringkv-deb-src.sources
+    local flist=/etc/apt/sources.list.d/ringkv-deb-src.list tmp f
     if [ -r /etc/os-release ]; then
         codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
     fi
-    log "no deb-src entry: adding $f for $codename"
-    if [ -r /etc/apt/sources.list.d/debian.sources ]; then
-        sed -e 's/^Types:.*/Types: deb-src/' /etc/apt/sources.list.d/debian.sources |
-            $SUDO tee "$f" >/dev/null
-    else
-        $SUDO tee "$f" >/dev/null <<EOF
-Types: deb-src
-URIs: http://deb.debian.org/debian
-Suites: $codename $codename-updates
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-
-Types: deb-src
-URIs: http://deb.debian.org/debian-security
-Suites: $codename-security
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-EOF
+    tmp=$(mktemp -d) || return 1
+    for f in /etc/apt/sources.list.d/*.sources; do
+        [ -r "$f" ] && [ "$f" != "$f822" ] && deb822_src "$f" "$codename" >>"$tmp/sources"
+    done
+    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+        [ -r "$f" ] && [ "$f" != "$flist" ] && list_src "$f" "$codename" >>"$tmp/list"
+    done
+    if [ ! -s "$tmp/sources" ] && [ ! -s "$tmp/list" ]; then
+        rm -rf "$tmp"
+        log "no deb entry for $codename in /etc/apt/sources.list*: add a deb-src entry for your mirror"
+        return 1
     fi
+    if [ -s "$tmp/sources" ]; then
+        log "no deb-src entry: adding $f822 (this machine's deb entries for $codename, as deb-src)"
+        $SUDO install -m 644 "$tmp/sources" "$f822" || { rm -rf "$tmp"; return 1; }
+    fi
+    if [ -s "$tmp/list" ]; then
+        log "no deb-src entry: adding $flist (this machine's deb lines for $codename, as deb-src)"
+        $SUDO install -m 644 "$tmp/list" "$flist" || { rm -rf "$tmp"; return 1; }
+    fi
+    rm -rf "$tmp"
     $SUDO apt-get update -qq
 }
 

@@ -21,7 +21,7 @@
  * API:
  *   aaeInit()                         bus requests, the periodic timer
  *   aaeExchange(p, peer, push, cb, pd)   one exchange; cb(ok, keys, pd) at its end
- *   aaeRepair(r, wait)                RING REPAIR
+ *   aaeRepair(done, pd)               RING REPAIR: a pass now; done(keys, partitions, pd) at its end
  *   aaeStatus(out) / aaeInfo(out)     RING STATUS / INFO antientropy
  * Bus requests served: AAE_TREE partition, AAE_KEYS partition bucket. */
 #include "aae.h"
@@ -36,6 +36,7 @@
 #include "db.h"
 #include "gossip.h"
 #include "merkle.h"
+#include "server.h"
 
 #define TICK_MS 100
 
@@ -53,8 +54,10 @@ typedef struct exchange {
     struct exchange *next;             /* in the list of exchanges waiting for budget */
 } exchange;
 
+/* Someone waiting for the end of the pass (RING REPAIR). */
 typedef struct waiter {
-    request *r;
+    aaePassDoneFn *done; /* called once, at the end of the pass */
+    void *pd;            /* its argument */
     struct waiter *next;
 } waiter;
 
@@ -67,7 +70,7 @@ static struct {
     long long pass_keys;
     unsigned pass_partitions; /* partitions of this node in the pass */
     unsigned pass_done;
-    waiter *waiters;          /* RING REPAIR requests waiting for the end */
+    waiter *waiters;          /* callers of aaeRepair waiting for the end */
     /* budget */
     long long budget;         /* keys this tick may still move */
     exchange *parked;         /* exchanges waiting for budget */
@@ -76,15 +79,6 @@ static struct {
     struct event *timer;
     long long next_periodic_ms;
 } a;
-
-static busLink *linkOfMember(int idx) {
-    int n;
-    return gossipMembers(&n)[idx].link;
-}
-
-static int reachableMember(int idx) {
-    return idx == gossipSelf() || (gossipMemberUp(idx) && busLinkConnected(linkOfMember(idx)));
-}
 
 /* ------------------------------------------------------------ exchanges */
 
@@ -174,7 +168,7 @@ static void diffKey(const merkleKey *mine, const merkleKey *theirs, void *pd) {
             busArgsBytes(&args, v.ptr, v.len);
             x->ops++;
             a.bytes_sent += (long long)v.len;
-            busArgsSend(&args, linkOfMember(x->peer), pushed, x, 0);
+            busArgsSend(&args, gossipMemberLink(x->peer), pushed, x, 0);
             storeValueFree(&v);
         }
     }
@@ -190,7 +184,7 @@ static void diffKey(const merkleKey *mine, const merkleKey *theirs, void *pd) {
         busArgsInt(&args, db);
         busArgsBytes(&args, key, klen);
         x->ops++;
-        busArgsSend(&args, linkOfMember(x->peer), fetched, f, 0);
+        busArgsSend(&args, gossipMemberLink(x->peer), fetched, f, 0);
     }
 }
 
@@ -240,7 +234,7 @@ static void exchangeStep(exchange *x) {
         exchangeEnd(x);
         return;
     }
-    if (!reachableMember(x->peer)) {
+    if (!gossipMemberReachable(x->peer)) {
         x->failed = 1;
         exchangeEnd(x);
         return;
@@ -255,7 +249,7 @@ static void exchangeStep(exchange *x) {
     busArgsStr(&args, "AAE_KEYS");
     busArgsInt(&args, x->partition);
     busArgsInt(&args, x->buckets[x->bucket_idx]);
-    busArgsSend(&args, linkOfMember(x->peer), keysAnswered, x, 0);
+    busArgsSend(&args, gossipMemberLink(x->peer), keysAnswered, x, 0);
 }
 
 void aaeExchange(unsigned p, int peer, int push, aaeDoneFn *done, void *pd) {
@@ -266,7 +260,7 @@ void aaeExchange(unsigned p, int peer, int push, aaeDoneFn *done, void *pd) {
     x->done = done;
     x->pd = pd;
     a.active++;
-    if (!reachableMember(peer) || peer == gossipSelf()) {
+    if (!gossipMemberReachable(peer) || peer == gossipSelf()) {
         x->failed = 1;
         exchangeEnd(x);
         return;
@@ -277,7 +271,7 @@ void aaeExchange(unsigned p, int peer, int push, aaeDoneFn *done, void *pd) {
     busArgsInit(&args);
     busArgsStr(&args, "AAE_TREE");
     busArgsInt(&args, p);
-    busArgsSend(&args, linkOfMember(peer), treeAnswered, x, 0);
+    busArgsSend(&args, gossipMemberLink(peer), treeAnswered, x, 0);
 }
 
 /* ------------------------------------------------------------------ pass */
@@ -293,10 +287,7 @@ static void finishPass(void) {
     while (a.waiters) {
         waiter *w = a.waiters;
         a.waiters = w->next;
-        char msg[160];
-        snprintf(msg, sizeof(msg), "repaired %lld keys in %u partitions", a.pass_keys, a.pass_done);
-        addReplyStatus(w->r, msg);
-        requestRelease(w->r);
+        w->done(a.pass_keys, a.pass_done, w->pd);
         zfree(w);
     }
 }
@@ -320,7 +311,7 @@ static void passNext(void) {
         for (int i = 0; i < n; i++)
             if (reps[i] == gossipSelf()) self_in = 1;
         if (self_in) {
-            while (a.peer < n && (reps[a.peer] == gossipSelf() || !reachableMember(reps[a.peer])))
+            while (a.peer < n && (reps[a.peer] == gossipSelf() || !gossipMemberReachable(reps[a.peer])))
                 a.peer++;
             if (a.peer < n) {
                 int peer = reps[a.peer++];
@@ -372,21 +363,17 @@ static void tick(evutil_socket_t fd, short what, void *arg) {
     }
 }
 
-void aaeRepair(request *r, int wait) {
+int aaeRepair(aaePassDoneFn *done, void *pd) {
     startPass();
-    if (!a.running) { /* finished at once (nothing to compare) */
-        addReplyStatus(r, "repaired 0 keys in 0 partitions");
-        return;
+    if (!a.running) return 0; /* finished at once (nothing to compare) */
+    if (done) {
+        waiter *w = zmalloc(sizeof(*w));
+        w->done = done;
+        w->pd = pd;
+        w->next = a.waiters;
+        a.waiters = w;
     }
-    if (!wait) {
-        addReplyStatus(r, "repair started (RING STATUS shows progress)");
-        return;
-    }
-    waiter *w = zmalloc(sizeof(*w));
-    w->r = r;
-    w->next = a.waiters;
-    a.waiters = w;
-    r->pending++;
+    return 1;
 }
 
 /* ------------------------------------------------------------ bus side */

@@ -1,37 +1,20 @@
 /* bus.c -- cluster bus connections, request/reply matching, timeouts.
- * See bus.h for the contract.
+ * See bus.h for the contract; the handshake (HELLO, AUTH, protected mode,
+ * the bus secret) is bushandshake.c's, and busint.h is what the two share.
  *
  * Invariants:
  *   - a pending request is in exactly two places: the global id table and
  *     its link's FIFO (oldest first, so the head has the earliest deadline);
  *     it leaves both before its callback runs, so the callback runs once;
- *   - a link is DOWN (waiting to reconnect), CONNECTING, or UP; requests
- *     are refused at once while DOWN, queued while CONNECTING (their
- *     deadlines still run), written while UP;
- *   - an inbound connection answers nothing but HELLO until HELLO succeeded
- *     (and, with a bus secret in force, AUTH);
- *   - what a peer must show at its handshake follows the configuration in
- *     force then (busauth.h): cluster-secret, else a key derived from
- *     requirepass, else nothing but a loopback address while protected-mode
- *     is on (or a verified TLS certificate);
- *   - a connection or link that came up with no secret in force is closed as
- *     soon as one comes into force (CONFIG SET requirepass): nothing proved
- *     that its peer knows it. One that proved a secret is kept when the
- *     password changes, as clients stay logged in (see secretRefresh).
- *
- * The handshake, one inbound connection (the sender's link does the mirror):
- *   accepted --first message, protected-mode refuses--> error, closed
- *   accepted --HELLO of another cluster, or whose secret kind cannot match
- *            ours--> "HELLO refused by ...: why", closed (helloRefuse)
- *   accepted --HELLO, no secret in force--> open (hello 2, not proven)
- *   accepted --HELLO with a nonce, secret--> AUTH expected (hello 1): we sent
- *            our nonce and our proof over the peer's nonce (helloHandler)
- *   hello 1 --AUTH with the peer's proof over ours--> open (hello 2, proven)
- *   hello 1 --the peer closes (its check of our proof failed)--> logged
- *   anything else before open --> error, closed (dispatch, authHandler)
- */
-#include "bus.h"
-#include "outflush.h"
+ *   - a link is DOWN (waiting to reconnect), CONNECTING (TCP, TLS),
+ *     HANDSHAKE (HELLO and AUTH under way, bushandshake.c) or UP; requests
+ *     are refused at once while DOWN, queued while CONNECTING or HANDSHAKE
+ *     (their deadlines still run), written while UP;
+ *   - an inbound connection's messages go to bushandshake.c until it is
+ *     open (hello 2), to the registered handlers after;
+ *   - a request that arrives after its sender's deadline is refused (LATE),
+ *     never run: its sender has told its caller it failed. */
+#include "busint.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -49,13 +32,12 @@
 #include <unistd.h>
 
 #include "busauth.h"
+#include "clock.h"
+#include "outflush.h"
+#include "resp.h"
 #include "server.h"
 #include "tls.h"
-
-#define LINK_DOWN 0
-#define LINK_CONNECTING 1 /* TCP (and TLS) connecting */
-#define LINK_HANDSHAKE 2  /* HELLO (and AUTH) sent, waiting for the peer */
-#define LINK_UP 3
+#include "vclock.h"
 
 /* Bytes a connection reads per loop pass: libevent's default, 4 KB, took
  * about 500 reads (and passes) for one pipeline of 200 answers of 10 KB. */
@@ -81,45 +63,6 @@ typedef struct pending {
     size_t msglen;
 } pending;
 
-struct busLink {
-    char host[64];             /* peer address */
-    int port;                  /* peer bus port */
-    char addr[80];             /* "host:port" */
-    int state;                 /* LINK_* */
-    struct bufferevent *bev;   /* the connection, or NULL */
-    redisReader *reader;       /* parses the peer's replies */
-    long long backoff;         /* ms before the next connect attempt */
-    long long connect_deadline;/* give up connecting at (ms) */
-    struct event *retry_ev;    /* reconnect timer */
-    pending *head, *tail;      /* requests waiting for answers, oldest first */
-    int refused;               /* the peer refused our HELLO (other cluster, wrong secret) */
-    int proven;                /* up after the peer proved the bus secret (0: none was in force) */
-    char nonce[33];            /* our HELLO challenge (hex) */
-    busLink *next;             /* all links */
-};
-
-typedef struct busConn {
-    struct bufferevent *bev;
-    redisReader *reader;
-    int hello;                 /* 0: HELLO expected, 1: AUTH expected, 2: authenticated */
-    int proven;                /* authenticated by proving the bus secret (0: none was in force) */
-    int remote;                /* not loopback (or debug-untrusted-prefix): for protected-mode */
-    int peerkind;              /* the secret its HELLO says it has (BUSAUTH_*) */
-    char cnonce[33];           /* the peer's challenge, from its HELLO */
-    char snonce[33];           /* ours, sent in the HELLO answer */
-    char peer_id[41];
-    char addr[64];
-    /* The sender's monotonic clock, in ours: the smallest "arrival - sent"
-     * seen in this window and the last (a windowed minimum, so that clock
-     * drift between machines cannot build up over a long connection). */
-    long long off[2];
-    long long off_since;       /* when off[0]'s window started (ms) */
-    int has_off;
-    busReq *reqs;              /* requests not answered yet */
-    int closing;               /* close once the output is written */
-    struct busConn *next, *prev;
-} busConn;
-
 typedef struct handlerEntry {
     const char *name;
     busHandler *h;
@@ -137,21 +80,9 @@ static struct {
     handlerEntry handlers[32];
     int nhandlers;
     /* stats */
-    long long sent, received, timeouts, link_failures, refused, late;
+    long long sent, received, timeouts, link_failures, late;
     long long stalls; /* ticks that found the loop stalled (deadlines waited a pass) */
-    long long inbound_refused; /* inbound connections turned away (handshake or protected-mode) */
 } bus;
-
-/* The secret in force for handshakes (busauth.h). secretRefresh() follows
- * the configuration: cluster-secret is fixed at startup, requirepass may
- * change with CONFIG SET at any time (checked every tick). */
-static struct {
-    int kind;                               /* BUSAUTH_* */
-    const unsigned char *key;               /* the HMAC key: server.cluster_secret or derived */
-    size_t keylen;
-    unsigned char derived[BUSAUTH_KEY_LEN]; /* derived from pass */
-    char *pass;                             /* copy of the requirepass derived from, or NULL */
-} sec;
 
 static long long nowMs(void) { return (long long)(monotonic_us() / 1000); }
 
@@ -183,12 +114,6 @@ static redisReader *newReader(void) {
     return r;
 }
 
-static void helloHandler(busReq *req);
-static void helloRefuse(busReq *req, const char *why, const char *peerwhy);
-static void protectedRefuse(busReq *req);
-static void authHandler(busReq *req);
-static void secretRefresh(void);
-static void sendHello(busLink *l);
 static void sendEx(busLink *l, int argc, const char **argv, const size_t *lens, busReplyCb *cb,
                    void *pd, long long timeout_ms, int handshake);
 
@@ -312,7 +237,9 @@ static void linkRetry(evutil_socket_t fd, short what, void *arg) {
     linkConnect(arg);
 }
 
-static void linkDown(busLink *l, const char *why) {
+/* Closes l's connection, fails its requests (NOT_SENT if still queued
+ * here, else LOST) and arms the reconnect after the backoff. */
+void busLinkDown(busLink *l, const char *why) {
     if (l->state == LINK_UP)
         serverLog(LL_VERBOSE, "Cluster bus link to %s lost: %s", l->addr, why);
     if (l->bev) {
@@ -347,7 +274,7 @@ static void linkRead(struct bufferevent *bev, void *arg) {
     for (;;) {
         void *r = NULL;
         if (redisReaderGetReply(l->reader, &r) != REDIS_OK) {
-            linkDown(l, "protocol error");
+            busLinkDown(l, "protocol error");
             return;
         }
         if (!r) break;
@@ -386,23 +313,17 @@ static void linkEvent(struct bufferevent *bev, short what, void *arg) {
     if (what & BEV_EVENT_CONNECTED) {
         int one = 1;
         setsockopt(bufferevent_getfd(l->bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        sendHello(l);
+        busHandshakeStart(l);
         return;
     }
     if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
-        linkDown(l, (what & BEV_EVENT_EOF) ? "closed by peer" : strerror(EVUTIL_SOCKET_ERROR()));
+        busLinkDown(l, (what & BEV_EVENT_EOF) ? "closed by peer" : strerror(EVUTIL_SOCKET_ERROR()));
     }
 }
 
-/* HMAC-SHA256(bus secret, role|a|b) in hex: the handshake's proofs. The
- * secret (and the password it may come from) never crosses the wire. */
-static void proof(const char *role, const char *a, const char *b, char *out) {
-    busauthProof(sec.key, sec.keylen, role, a, b, out);
-}
-
-static int secretSet(void) { return sec.kind != BUSAUTH_NONE; }
-
-static void linkUp(busLink *l, int proven) {
+/* Called by bushandshake.c once l's handshake succeeded (proven: the
+ * peer proved the bus secret): the requests queued meanwhile are written. */
+void busLinkUp(busLink *l, int proven) {
     l->state = LINK_UP;
     l->backoff = BACKOFF_MIN_MS;
     l->refused = 0; /* whatever was wrong was mended: backoff and kicks as usual */
@@ -415,92 +336,6 @@ static void linkUp(busLink *l, int proven) {
         zfree(p->msg);
         p->msg = NULL;
     }
-}
-
-static void refuse(busLink *l, const char *why) {
-    l->refused = 1;
-    bus.refused++;
-    serverLog(LL_WARNING, "Cluster bus peer %s: %s", l->addr, why);
-    if (l->state != LINK_DOWN) linkDown(l, why);
-}
-
-/* A handshake step failed: the peer's refusal (its error to HELLO or AUTH,
- * or protected-mode's DENIED: another cluster, another secret, a remote
- * peer without one) stops retrying for a while; anything else takes the
- * link down to reconnect. Decided on the error's code, never its text. */
-static void handshakeFailed(busLink *l, const busResult *res) {
-    if (busResultIs(res, "HELLO") || busResultIs(res, "AUTH") || busResultIs(res, "DENIED"))
-        refuse(l, res->errstr);
-    else
-        linkDown(l, res->errstr[0] ? res->errstr : "handshake failed");
-}
-
-static void authDone(const busResult *res, void *pd) {
-    busLink *l = pd;
-    if (l->state != LINK_HANDSHAKE) return;
-    if (res->status != BUS_OK) handshakeFailed(l, res);
-    else linkUp(l, 1);
-}
-
-/* HELLO's answer: [peer id, its secret kind] or, with a bus secret, [peer
- * id, its challenge, its proof of the secret over ours, its secret kind]
- * (an older ringkv leaves the kind out). */
-static void helloDone(const busResult *res, void *pd) {
-    busLink *l = pd;
-    if (l->state != LINK_HANDSHAKE) return;
-    if (res->status != BUS_OK) {
-        handshakeFailed(l, res);
-        return;
-    }
-    const redisReply *reply = res->reply;
-    int peersecret = reply->elements >= 6;
-    size_t ki = peersecret ? 6 : 4;
-    int peerkind = peersecret ? BUSAUTH_UNKNOWN : BUSAUTH_NONE;
-    if (reply->elements > ki && reply->element[ki]->type == REDIS_REPLY_STRING)
-        peerkind = busauthKindParse(reply->element[ki]->str, reply->element[ki]->len);
-    char why[400], msg[460];
-    if (secretSet() != peersecret) {
-        busauthMismatch(sec.kind, peersecret ? peerkind : BUSAUTH_NONE, "this node", "the peer",
-                        why, sizeof(why));
-        snprintf(msg, sizeof(msg), "refusing it: %s", why);
-        refuse(l, msg);
-        return;
-    }
-    if (!secretSet()) {
-        linkUp(l, 0);
-        return;
-    }
-    const char *snonce = reply->element[4]->str;
-    char expect[65], mine[65];
-    proof("server", l->nonce, snonce, expect);
-    if (reply->element[4]->len != 32 ||
-        !busauthProofEqual(expect, reply->element[5]->str, reply->element[5]->len)) {
-        busauthMismatch(sec.kind, peerkind, "this node", "the peer", why, sizeof(why));
-        snprintf(msg, sizeof(msg), "it failed the bus secret challenge: %s", why);
-        refuse(l, msg);
-        return;
-    }
-    proof("client", snonce, l->nonce, mine);
-    const char *argv[2] = {"AUTH", mine};
-    size_t lens[2] = {4, 64};
-    sendEx(l, 2, argv, lens, authDone, l, 0, 1);
-}
-
-static void sendHello(busLink *l) {
-    l->state = LINK_HANDSHAKE;
-    getRandomHex(l->nonce, 32);
-    l->nonce[32] = '\0';
-    char q[16], port[16], busport[16];
-    snprintf(q, sizeof(q), "%d", server.ring_partitions);
-    snprintf(port, sizeof(port), "%d", server.port);
-    snprintf(busport, sizeof(busport), "%d", server.bus_port);
-    /* the kind of our secret goes last: a peer whose secret differs can say
-     * which setting to change (an older ringkv ignores it) */
-    const char *argv[] = {"HELLO", server.cluster_name, q, server.node_id, server.announce_host,
-                          port, busport, l->nonce, busauthKindName(sec.kind)};
-    size_t lens[9];
-    for (int i = 0; i < 9; i++) lens[i] = strlen(argv[i]);
-    sendEx(l, 9, argv, lens, helloDone, l, 0, 1);
 }
 
 static void linkConnect(busLink *l) {
@@ -528,7 +363,7 @@ static void linkConnect(busLink *l) {
                                  : bufferevent_socket_new(server.base, fd, BEV_OPT_CLOSE_ON_FREE);
     if (!l->bev) {
         close(fd);
-        linkDown(l, "TLS setup failed");
+        busLinkDown(l, "TLS setup failed");
         return;
     }
     bufferevent_set_max_single_read(l->bev, BUS_MAX_READ);
@@ -538,7 +373,7 @@ static void linkConnect(busLink *l) {
     l->state = LINK_CONNECTING;
     l->connect_deadline = nowMs() + server.replica_timeout;
     if (bufferevent_socket_connect(l->bev, (struct sockaddr *)&sin, sizeof(sin)) != 0) {
-        linkDown(l, "connect failed");
+        busLinkDown(l, "connect failed");
         return;
     }
     /* HELLO is sent once connected (linkEvent); requests wait until the
@@ -594,6 +429,11 @@ void busSend(busLink *l, int argc, const char **argv, const size_t *lens, busRep
     sendEx(l, argc, argv, lens, cb, pd, timeout_ms, 0);
 }
 
+void busSendHandshake(busLink *l, int argc, const char **argv, const size_t *lens,
+                      busReplyCb *cb, void *pd) {
+    sendEx(l, argc, argv, lens, cb, pd, 0, 1);
+}
+
 /* Requests wait (formatted) until the link is up; the handshake's own
  * messages are written at once. */
 static void sendEx(busLink *l, int argc, const char **argv, const size_t *lens, busReplyCb *cb,
@@ -637,7 +477,7 @@ static void sendEx(busLink *l, int argc, const char **argv, const size_t *lens, 
     idbuf[idlen++] = '.';
     idlen += ll2string(idbuf + idlen, 24, timeout);
     idbuf[idlen++] = '.';
-    idlen += ll2string(idbuf + idlen, 24, (long long)(server.clock.last & (~0ULL >> 1)));
+    idlen += ll2string(idbuf + idlen, 24, (long long)(clockLast() & (~0ULL >> 1)));
     /* argv[0] is the request name */
     avp[0] = argv[0];
     alp[0] = lens[0];
@@ -667,7 +507,7 @@ static void tick(evutil_socket_t fd, short what, void *arg) {
     UNUSED(fd);
     UNUSED(what);
     UNUSED(arg);
-    secretRefresh();
+    busHandshakeRefresh();
     long long now = nowMs();
     static long long last_tick;
     if (last_tick && now - last_tick > TIMEOUT_TICK_MS + STALL_MS) {
@@ -683,7 +523,7 @@ static void tick(evutil_socket_t fd, short what, void *arg) {
     last_tick = now;
     for (busLink *l = bus.links; l; l = l->next) {
         if (l->state == LINK_CONNECTING && now > l->connect_deadline) {
-            linkDown(l, "connect timeout");
+            busLinkDown(l, "connect timeout");
             continue;
         }
         while (l->head && l->head->deadline <= now) {
@@ -769,7 +609,7 @@ void busRegister(const char *name, busHandler *h) {
     bus.nhandlers++;
 }
 
-static void connCloseSoon(busConn *c) {
+void busConnCloseSoon(busConn *c) {
     c->closing = 1;
     bufferevent_disable(c->bev, EV_READ);
     /* the bufferevent writes what is left, and connWrite frees us after */
@@ -813,7 +653,7 @@ static void readIdToken(busConn *c, busReq *r) {
     long long off = c->off[0] < c->off[1] ? c->off[0] : c->off[1];
     r->deadline = sent + off + timeout;
     if (hlcPhysicalMs(hlc) <= (uint64_t)serverNowMs() + HLC_MAX_AHEAD_MS)
-        hlcObserve(&server.clock, hlc);
+        clockObserve(hlc);
 }
 
 int busReqLate(const busReq *req) {
@@ -823,13 +663,13 @@ int busReqLate(const busReq *req) {
 static void dispatch(busConn *c, redisReply *msg) {
     if (msg->type != REDIS_REPLY_ARRAY || msg->elements < 2) {
         freeReplyObject(msg);
-        connCloseSoon(c);
+        busConnCloseSoon(c);
         return;
     }
     for (size_t i = 0; i < msg->elements; i++) {
         if (msg->element[i]->type != REDIS_REPLY_STRING) {
             freeReplyObject(msg);
-            connCloseSoon(c);
+            busConnCloseSoon(c);
             return;
         }
     }
@@ -851,22 +691,7 @@ static void dispatch(busConn *c, redisReply *msg) {
     c->reqs = r;
     bus.received++;
     if (c->hello < 2) {
-        if (c->hello == 0 && busauthProtectedRefuses(server.protected_mode, sec.kind,
-                                                     tlsClusterEnabled(), c->remote)) {
-            protectedRefuse(r);
-        } else if (c->hello == 0 && !strcmp(argv[0], "HELLO")) {
-            helloHandler(r);
-        } else if (c->hello == 1 && !strcmp(argv[0], "AUTH")) {
-            authHandler(r);
-        } else {
-            serverLog(LL_WARNING, "Cluster bus connection from %s sent %.20s before %s: closed",
-                      c->addr, argv[0], c->hello == 0 ? "HELLO" : "AUTH");
-            bus.inbound_refused++;
-            busReplyError(r, c->hello == 0 ? "HELLO expected first on the cluster bus"
-                                           : "AUTH expected: this node has a bus secret "
-                                             "(cluster-secret or requirepass)");
-            connCloseSoon(c);
-        }
+        busHandshakeInbound(c, r);
         return;
     }
     readIdToken(c, r);
@@ -890,130 +715,6 @@ static void dispatch(busConn *c, redisReply *msg) {
     busReplyError(r, err);
 }
 
-static void helloHandler(busReq *r) {
-    busConn *c = r->conn;
-    /* HELLO id cluster-name Q node-id host port busport */
-    if (r->argc < 8) {
-        busReplyError(r, "HELLO malformed");
-        connCloseSoon(c);
-        return;
-    }
-    char why[256] = "";
-    long long q = strtoll(r->argv[3], NULL, 10);
-    if (strcmp(r->argv[2], server.cluster_name) != 0) {
-        snprintf(why, sizeof(why), "cluster-name '%.64s' differs from ours '%.64s'", r->argv[2],
-                 server.cluster_name);
-    } else if (q != server.ring_partitions) {
-        snprintf(why, sizeof(why), "ring-partitions %lld differs from ours %d", q,
-                 server.ring_partitions);
-    } else if (!strcmp(r->argv[4], server.node_id)) {
-        snprintf(why, sizeof(why), "it has our own node id %.40s", server.node_id);
-    }
-    /* HELLO ... nonce kind: the kind of secret the peer has (an older
-     * ringkv does not say). One side with a secret and the other without
-     * can never agree: refuse now, saying which setting differs. */
-    c->peerkind = r->argc >= 10 ? busauthKindParse(r->argv[9], r->lens[9]) : BUSAUTH_UNKNOWN;
-    char peerwhy[400] = "";
-    int known = c->peerkind != BUSAUTH_UNKNOWN;
-    if (!why[0] && known && secretSet() != (c->peerkind != BUSAUTH_NONE)) {
-        char us[64];
-        snprintf(us, sizeof(us), "node %.40s", server.node_id);
-        busauthMismatch(sec.kind, c->peerkind, "this node", "the peer", why, sizeof(why));
-        busauthMismatch(sec.kind, c->peerkind, us, "this node", peerwhy, sizeof(peerwhy));
-    }
-    if (!why[0] && secretSet() && (r->argc < 9 || r->lens[8] != 32)) {
-        /* no challenge: a hand-made HELLO, or a peer with no secret at all */
-        snprintf(why, sizeof(why), "no challenge in its HELLO: this node requires a bus secret "
-                 "(it has %s)", sec.kind == BUSAUTH_CLUSTER_SECRET ? "a cluster-secret"
-                 : "requirepass and no cluster-secret: the bus secret is derived from the password");
-    }
-    if (why[0]) {
-        helloRefuse(r, why, peerwhy[0] ? peerwhy : why);
-        return;
-    }
-    snprintf(c->peer_id, sizeof(c->peer_id), "%.40s", r->argv[4]);
-    const char *kind = busauthKindName(sec.kind);
-    if (!secretSet()) {
-        c->hello = 2;
-        c->proven = 0;
-        const char *av[2] = {server.node_id, kind};
-        size_t al[2] = {strlen(server.node_id), strlen(kind)};
-        busReplyArgs(r, 2, av, al);
-        return;
-    }
-    /* challenge-response: prove the secret over its nonce, ask for a proof
-     * over ours */
-    snprintf(c->cnonce, sizeof(c->cnonce), "%.32s", r->argv[8]);
-    getRandomHex(c->snonce, 32);
-    c->snonce[32] = '\0';
-    char pr[65];
-    proof("server", c->cnonce, c->snonce, pr);
-    c->hello = 1;
-    const char *av[4] = {server.node_id, c->snonce, pr, kind};
-    size_t al[4] = {strlen(server.node_id), 32, 64, strlen(kind)};
-    busReplyArgs(r, 4, av, al);
-}
-
-/* Logs why HELLO r is refused, answers it "HELLO refused by <us>: peerwhy"
- * (the same reason, as the peer will read it in its own log), closes. */
-static void helloRefuse(busReq *r, const char *why, const char *peerwhy) {
-    busConn *c = r->conn;
-    bus.inbound_refused++;
-    serverLog(LL_WARNING, "Refusing cluster bus peer %s (node %.40s at %.64s:%.8s): %s", c->addr,
-              r->argv[4], r->argv[5], r->argv[6], why);
-    char err[600];
-    snprintf(err, sizeof(err), "HELLO refused by %.40s: %s", server.node_id, peerwhy);
-    busReplyError(r, err);
-    connCloseSoon(c);
-}
-
-/* protected-mode, with no bus secret in force: the first message of a
- * remote peer, whatever it is, gets this error and the connection closes.
- * Its code, DENIED, makes a ringkv peer log it and back off. */
-static void protectedRefuse(busReq *r) {
-    busConn *c = r->conn;
-    bus.inbound_refused++;
-    int hello = r->argc >= 5 && !strcmp(r->argv[0], "HELLO");
-    serverLog(LL_WARNING,
-              "Refusing cluster bus peer %s%s%.40s%s: protected-mode is on and this node has "
-              "neither cluster-secret nor requirepass, so only bus peers on the loopback "
-              "interface are accepted. To let nodes on other machines in, set cluster-secret to "
-              "the same value on every node (or requirepass: the bus secret is then derived from "
-              "the password), or set protected-mode no if the network is trusted",
-              c->addr, hello ? " (node " : "", hello ? r->argv[4] : "", hello ? ")" : "");
-    char err[400];
-    snprintf(err, sizeof(err),
-             "DENIED cluster bus peer refused by %.40s: protected mode: this node has neither "
-             "cluster-secret nor requirepass, so it accepts bus peers from the loopback interface "
-             "only. Set the same cluster-secret on every node.", server.node_id);
-    busReplyError(r, err);
-    connCloseSoon(c);
-}
-
-static void authHandler(busReq *r) {
-    busConn *c = r->conn;
-    char expect[65];
-    proof("client", c->snonce, c->cnonce, expect);
-    if (r->argc < 3 || !busauthProofEqual(expect, r->argv[2], r->lens[2])) {
-        bus.inbound_refused++;
-        char why[400], us[64];
-        busauthMismatch(sec.kind, c->peerkind, "this node", "the peer", why, sizeof(why));
-        serverLog(LL_WARNING, "Refusing cluster bus peer %s (node %.40s): it failed the bus "
-                  "secret challenge: %s", c->addr, c->peer_id, why);
-        snprintf(us, sizeof(us), "node %.40s", server.node_id);
-        busauthMismatch(sec.kind, c->peerkind, us, "this node", why, sizeof(why));
-        char err[500];
-        snprintf(err, sizeof(err), "AUTH refused by %.40s: wrong bus secret: %s", server.node_id,
-                 why);
-        busReplyError(r, err);
-        connCloseSoon(c);
-        return;
-    }
-    c->hello = 2;
-    c->proven = 1;
-    busReplyOK(r);
-}
-
 static void connRead(struct bufferevent *bev, void *arg) {
     busConn *c = arg;
     struct evbuffer *in = bufferevent_get_input(bev);
@@ -1028,7 +729,7 @@ static void connRead(struct bufferevent *bev, void *arg) {
     while (!c->closing) {
         void *m = NULL;
         if (redisReaderGetReply(c->reader, &m) != REDIS_OK) {
-            connCloseSoon(c);
+            busConnCloseSoon(c);
             break;
         }
         if (!m) break;
@@ -1047,16 +748,7 @@ static void connEvent(struct bufferevent *bev, short what, void *arg) {
     UNUSED(bev);
     busConn *c = arg;
     if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))) return;
-    if (c->hello == 1 && !c->closing) {
-        /* A node that finds our proof wrong closes without a word: this side
-         * of a secret mismatch is told only by this. */
-        char why[400];
-        busauthMismatch(sec.kind, c->peerkind, "this node", "the peer", why, sizeof(why));
-        bus.inbound_refused++;
-        serverLog(LL_WARNING, "Cluster bus peer %s (node %.40s) closed the connection without "
-                  "answering our challenge (as a node whose bus secret differs does): %s",
-                  c->addr, c->peer_id, why);
-    }
+    busHandshakeConnLost(c);
     connFree(c);
 }
 
@@ -1094,13 +786,10 @@ static void busAccept(struct evconnlistener *lst, evutil_socket_t fd, struct soc
     bus.conns = c;
 }
 
-/* ------------------------------------------------------------ the secret */
-
-/* Closes every connection and link that came up with no secret in force
- * (a secret just came into force: nothing proved that their peers know it).
- * Links reconnect by themselves and prove it; peers that cannot are
- * refused. Returns how many were closed. */
-static int dropUnproven(void) {
+/* A secret just came into force (bushandshake.c): nothing proved that the
+ * peers of what came up without one know it. Links reconnect by themselves
+ * and prove it; peers that cannot are refused. */
+int busCloseUnproven(void) {
     int n = 0;
     busConn *c = bus.conns;
     while (c) {
@@ -1108,98 +797,23 @@ static int dropUnproven(void) {
         if (c->hello == 2 && !c->proven && !c->closing) {
             n++;
             if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) connFree(c);
-            else connCloseSoon(c);
+            else busConnCloseSoon(c);
         }
         c = next;
     }
     for (busLink *l = bus.links; l; l = l->next) {
         if (l->state == LINK_UP && !l->proven) {
             n++;
-            linkDown(l, "a bus secret came into force");
+            busLinkDown(l, "a bus secret came into force");
         }
     }
     return n;
 }
 
-/* Follows the configuration (called every tick, and by busInit): the kind of
- * secret in force and its key, derived again when requirepass changed.
- * CONFIG SET requirepass, with no cluster-secret:
- *   - none -> a password: connections that came up without a secret are
- *     closed (dropUnproven); new ones must prove the derived key;
- *   - a password -> another: new handshakes need the new one; links that
- *     proved the old one stay up (as authenticated clients do), so setting
- *     the new password on every node in turn never splits the cluster;
- *   - a password -> none: new peers need no proof (protected-mode applies).
- * The derivation (~20 ms) runs once per change, on the loop. */
-static void secretRefresh(void) {
-    int kind = busauthKindOf(server.cluster_secret, server.requirepass);
-    if (kind == BUSAUTH_CLUSTER_SECRET) {
-        /* cluster-secret cannot change at runtime: set once, by busInit */
-        if (sec.kind == kind) return;
-        sec.kind = kind;
-        sec.key = (const unsigned char *)server.cluster_secret;
-        sec.keylen = strlen(server.cluster_secret);
-        return;
-    }
-    if (kind == sec.kind && (kind == BUSAUTH_NONE || !strcmp(sec.pass, server.requirepass)))
-        return;
-    int old = sec.kind;
-    zfree(sec.pass);
-    sec.pass = NULL;
-    sec.key = NULL;
-    sec.keylen = 0;
-    if (kind == BUSAUTH_REQUIREPASS) {
-        sec.pass = zstrdup(server.requirepass);
-        busauthDerive(sec.pass, strlen(sec.pass), server.cluster_name, sec.derived);
-        sec.key = sec.derived;
-        sec.keylen = BUSAUTH_KEY_LEN;
-    }
-    sec.kind = kind;
-    if (!bus.listener) return; /* busInit: nothing is connected yet */
-    if (old == BUSAUTH_NONE) {
-        int n = dropUnproven();
-        serverLog(LL_NOTICE, "Cluster bus: requirepass set and no cluster-secret: bus peers must "
-                  "now prove they know the password (the bus secret is derived from it); %d bus "
-                  "connection(s) opened without a secret were closed (nodes reconnect and prove "
-                  "it; set the same requirepass on every node)", n);
-    } else if (kind == BUSAUTH_REQUIREPASS) {
-        serverLog(LL_NOTICE, "Cluster bus: requirepass changed: new bus connections must prove the "
-                  "new password; links already authenticated stay up (a restart closes them). "
-                  "Nodes with the old password are refused until they get the new one");
-    } else {
-        serverLog(LL_WARNING, "Cluster bus: requirepass cleared and no cluster-secret: new bus "
-                  "peers are accepted without a secret, %s",
-                  server.protected_mode ? "from the loopback interface only (protected-mode)"
-                                        : "from anywhere (protected-mode is off)");
-    }
-}
-
-/* At startup: one line saying what protects this node's bus. */
-static void logProtection(void) {
-    if (sec.kind == BUSAUTH_CLUSTER_SECRET) {
-        serverLog(LL_NOTICE, "Cluster bus: peers must prove they know cluster-secret");
-    } else if (sec.kind == BUSAUTH_REQUIREPASS) {
-        serverLog(LL_NOTICE, "Cluster bus: no cluster-secret, so bus peers must prove they know "
-                  "requirepass (the bus secret is derived from it; the password never crosses "
-                  "the network)");
-    } else if (tlsClusterEnabled()) {
-        serverLog(LL_NOTICE, "Cluster bus: no cluster-secret or requirepass: bus peers are "
-                  "authenticated by their TLS certificates only");
-    } else if (!server.protected_mode) {
-        serverLog(LL_WARNING, "Cluster bus: no cluster-secret or requirepass and protected-mode "
-                  "is off: anyone who can reach %s:%d can read and write this node's data. Set "
-                  "cluster-secret (the same on every node)", server.bind, server.bus_port);
-    } else if (!isLoopbackAddr(server.bind)) {
-        serverLog(LL_WARNING, "Cluster bus: protected-mode is on and neither cluster-secret nor "
-                  "requirepass is set, so bus peers from outside the loopback interface will be "
-                  "refused. To form a cluster across machines, set cluster-secret to the same "
-                  "value on every node (or requirepass)");
-    }
-}
+/* ---------------------------------------------------------------- init */
 
 int busInit(void) {
-    secretRefresh();
-    logProtection();
+    busHandshakeInit();
     struct sockaddr_in sin;
     memset(&sin, 0, sizeof(sin));
     sin.sin_family = AF_INET;
@@ -1242,6 +856,5 @@ void busInfo(buf *out) {
     bufPrintf(out, "bus_requests_pending:%zu\r\nbus_timeouts:%lld\r\nbus_link_failures:%lld\r\n",
               bus.npending, bus.timeouts, bus.link_failures);
     bufPrintf(out, "bus_requests_late:%lld\r\nbus_loop_stalls:%lld\r\n", bus.late, bus.stalls);
-    bufPrintf(out, "bus_secret:%s\r\nbus_inbound_refused:%lld\r\n", busauthKindName(sec.kind),
-              bus.inbound_refused);
+    busHandshakeInfo(out);
 }

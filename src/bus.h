@@ -12,7 +12,8 @@
  * or with an error on timeout or when the link drops.
  *
  * The first message on a connection is HELLO (cluster name, partition
- * count, sender id): a peer of another cluster is refused with a log line.
+ * count, sender id; bushandshake.c): a peer of another cluster is refused
+ * with a log line.
  * The bus is as protected as the client port (busauth.h): with a secret in
  * force (cluster-secret, else a key derived from requirepass) both ends
  * prove it over each other's random nonce before anything else; with none,
@@ -23,7 +24,7 @@
  * API:
  *   busInit()                          listen on the bus port
  *   busLinkGet(host, busport)          the outbound link to an address
- *   busSend(link, argv..., cb, pd, ms) a request; cb(ok, reply, pd) once
+ *   busSend(link, argv..., cb, pd, ms) a request; cb(res, pd) once
  *   busLinkConnected(link)             handshake done, link usable
  *   busRegister(name, handler)         an internal command (table in bus.c users)
  *   busReplyOK/busReplyError/busReplyArgs(req, ...)   answer an inbound request

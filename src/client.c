@@ -1,24 +1,26 @@
 /* client.c -- client connections: read, parse, dispatch, the ordered reply
- * queue, output limits, and the reply helpers.
+ * queue, output limits. See client.h; requests themselves are request.c's.
  *
- * Life of a request:
- *   bytes -> c->qb -> respParse -> requestCreate (arguments copied, request
- *   queued at c->tail) -> handler runs with r->pending = 1 -> the handler may
- *   start asynchronous operations, each holding one more pending count ->
- *   requestRelease drops counts; at zero the request is complete ->
- *   clientFlush moves the replies of the completed prefix of the queue to
- *   the connection, in arrival order, and recycles those requests.
+ * Life of a client's request:
+ *   bytes -> c->qb -> respParse -> clientRequest (arguments copied, request
+ *   queued at c->tail) -> prepare (lookup, arity, AUTH) -> in MULTI: queued
+ *   (multi.c); else started when startable (key locks, or the client's
+ *   earlier requests for a keyless command) -> complete (request.c) ->
+ *   clientDone -> clientFlush moves the replies of the completed prefix of
+ *   the queue to the connection, in arrival order, and frees those requests.
  *
  * Invariants:
  *   - a request's reply leaves only when every earlier request of the same
  *     client has left (pipelining order, even when replicas answer out of
  *     order);
  *   - a client is freed only by closeEvent (never inside its own callbacks);
- *     requests still in flight are detached (r->c = NULL) and dropped when
- *     they complete;
+ *     requests still in flight are detached (r->c = NULL, and the handler's
+ *     r->detach) and dropped when they complete;
  *   - while a client has more than MAX_INFLIGHT requests queued, its input
  *     is not parsed (backpressure), and its unread output is bounded by
  *     client-output-buffer-limit, beyond which it is disconnected. */
+#include "client.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <event2/buffer.h>
@@ -26,25 +28,21 @@
 #include <event2/event.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "bus.h"
 #include "commands.h"
 #include "forward.h"
 #include "keylock.h"
-#include "metrics.h"
+#include "multi.h"
 #include "outflush.h"
-#include "replica.h"
-#include "tls.h"
 #include "server.h"
+#include "tls.h"
 
 #define MAX_INFLIGHT 4096     /* queued requests per client before reading pauses */
-#define REQUEST_POOL_MAX 1024 /* finished requests kept for reuse */
 #define READ_CHUNK (64 * 1024)
 
 static client *closeList;     /* clients to free at the next closeEvent */
@@ -59,95 +57,34 @@ static void processInput(client *c);
 
 /* ---------------------------------------------------------------- requests */
 
-request *requestCreate(client *c) {
-    request *r = server.free_requests;
-    if (r) {
-        server.free_requests = r->next;
-        server.free_requests_len--;
-    } else {
-        r = zcalloc(sizeof(*r));
-        r->out = evbuffer_new();
-        bufInit(&r->argbuf);
-    }
+static void clientFlush(client *c);
+
+/* A client's request waited for its key locks and has them: it starts from
+ * resumeEvent (its client's parsing resumes after it). */
+static void clientGranted(request *r) {
+    if (r->c && r->c->waiting == r) scheduleResume(r->c);
+}
+
+/* A client's request is complete: its reply leaves with the completed
+ * prefix of the queue, or is dropped if the client is gone. */
+static void clientDone(request *r) {
+    if (r->c) clientFlush(r->c);
+    else requestFree(r); /* its client is gone: nobody to answer */
+}
+
+static const requestHooks clientHooks = {clientGranted, clientDone};
+
+/* A new request of c, at the tail of its queue. */
+static request *clientRequest(client *c) {
+    request *r = requestCreate(&clientHooks, NULL);
     r->c = c;
-    r->next = NULL;
-    r->pending = 0;
-    r->argc = 0;
-    r->cmd = NULL;
-    r->db = c ? c->db : 0;
-    r->proto = c ? c->proto : 2;
-    r->start_us = ustime();
-    r->state = NULL;
-    r->state_free = NULL;
-    r->failed = 0;
-    r->parent = NULL;
-    r->read_level = r->write_level = 0;
-    r->forwarded = 0;
-    r->busreq = NULL;
-    if (c) {
-        if (c->tail) c->tail->next = r;
-        else c->head = r;
-        c->tail = r;
-        c->nreqs++;
-    }
+    r->db = c->db;
+    r->proto = c->proto;
+    if (c->tail) c->tail->next = r;
+    else c->head = r;
+    c->tail = r;
+    c->nreqs++;
     return r;
-}
-
-static void requestFree(request *r) {
-    if (r->state) {
-        if (r->state_free) r->state_free(r->state);
-        else zfree(r->state);
-        r->state = NULL;
-    }
-    evbuffer_drain(r->out, evbuffer_get_length(r->out));
-    if (server.free_requests_len < REQUEST_POOL_MAX && r->argbuf.cap < (1 << 20)) {
-        bufClear(&r->argbuf);
-        r->next = server.free_requests;
-        server.free_requests = r;
-        server.free_requests_len++;
-        return;
-    }
-    evbuffer_free(r->out);
-    bufFree(&r->argbuf);
-    zfree(r->argv);
-    zfree(r->argvlen);
-    zfree(r);
-}
-
-void *requestState(request *r, size_t size) {
-    if (r->state) {
-        if (r->state_free) r->state_free(r->state);
-        else zfree(r->state);
-    }
-    r->state = zcalloc(size);
-    r->state_free = NULL;
-    return r->state;
-}
-
-void requestSetArgs(request *r, int argc, char **argv, const size_t *lens) {
-    if (r->argvcap < argc) {
-        r->argv = zrealloc(r->argv, sizeof(char *) * (size_t)argc);
-        r->argvlen = zrealloc(r->argvlen, sizeof(size_t) * (size_t)argc);
-        r->argvcap = argc;
-    }
-    size_t total = 0;
-    for (int i = 0; i < argc; i++) total += lens[i] + 1;
-    bufClear(&r->argbuf);
-    bufReserve(&r->argbuf, total);
-    size_t off = 0;
-    for (int i = 0; i < argc; i++) {
-        memcpy(r->argbuf.ptr + off, argv[i], lens[i]);
-        r->argbuf.ptr[off + lens[i]] = '\0';
-        r->argvlen[i] = lens[i];
-        off += lens[i] + 1;
-    }
-    off = 0;
-    for (int i = 0; i < argc; i++) {
-        r->argv[i] = r->argbuf.ptr + off;
-        off += lens[i] + 1;
-    }
-    r->argbuf.len = total;
-    r->argc = argc;
 }
 
 static void copyArgs(request *r, client *c, const char *base) {
@@ -173,94 +110,6 @@ static void copyArgs(request *r, client *c, const char *base) {
     }
     r->argbuf.len = off;
     r->argc = argc;
-}
-
-static void clientFlush(client *c);
-
-static void requestComplete(request *r) {
-    keylockRelease(r);
-    if (r->cmd) {
-        long long us = ustime() - r->start_us;
-        infoRecordCommand(r->cmd, us, r->failed);
-        metricsCommand(r->cmd, us);
-        slowlogMaybeAdd(r, us);
-    }
-    if (r->parent) { /* a command of an EXEC: its reply goes into EXEC's */
-        multiChildDone(r->parent, r);
-        requestFree(r);
-        return;
-    }
-    if (r->busreq) { /* run for another node: the reply goes back over the bus */
-        replicaCommandDone(r);
-        requestFree(r);
-        return;
-    }
-    if (r->c) clientFlush(r->c);
-    else requestFree(r); /* its client is gone: nobody to answer */
-}
-
-void requestRelease(request *r) {
-    if (--r->pending == 0) requestComplete(r);
-}
-
-/* ----------------------------------------------------------------- replies */
-
-void addReplyError(request *r, const char *err) {
-    respAddError(r->out, err);
-    r->failed = 1;
-    server.stat.total_error_replies++;
-}
-
-void addReplyErrorFormat(request *r, const char *fmt, ...) {
-    char b[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(b, sizeof(b), fmt, ap);
-    va_end(ap);
-    addReplyError(r, b);
-}
-
-void addReplyErrorArity(request *r) {
-    addReplyErrorFormat(r, "wrong number of arguments for '%s' command",
-                        r->cmd ? r->cmd->name : r->argv[0]);
-}
-
-void addReplyStatus(request *r, const char *s) { respAddStatus(r->out, s); }
-void addReplyOK(request *r) { respAddRaw(r->out, "+OK\r\n", 5); }
-void addReplyInteger(request *r, long long v) { respAddInteger(r->out, v); }
-void addReplyBulk(request *r, const char *p, size_t len) { respAddBulk(r->out, p, len); }
-void addReplyBulkCString(request *r, const char *s) { respAddBulkCString(r->out, s); }
-void addReplyNull(request *r) { respAddNull(r->out, r->proto); }
-void addReplyNullArray(request *r) { respAddNullArray(r->out, r->proto); }
-void addReplyArrayLen(request *r, long long n) { respAddArrayLen(r->out, n); }
-void addReplyMapLen(request *r, long long n) { respAddMapLen(r->out, r->proto, n); }
-void addReplySetLen(request *r, long long n) { respAddSetLen(r->out, r->proto, n); }
-void addReplyDouble(request *r, double d) { respAddDouble(r->out, r->proto, d); }
-void addReplyHelp(request *r, const char *const *lines) {
-    long long n = 0;
-    while (lines[n]) n++;
-    addReplyArrayLen(r, n);
-    for (long long i = 0; i < n; i++) addReplyStatus(r, lines[i]);
-}
-
-void addReplyVerbatim(request *r, const char *p, size_t len) {
-    respAddVerbatim(r->out, r->proto, p, len, "txt");
-}
-
-/* ------------------------------------------------------------ arg helpers */
-
-int argIs(request *r, int i, const char *s) { return i < r->argc && !strcasecmp(r->argv[i], s); }
-
-int getLongLongFromArg(request *r, int i, long long *v, const char *err) {
-    if (string2ll(r->argv[i], r->argvlen[i], v)) return C_OK;
-    addReplyError(r, err ? err : ERR_NOT_INT);
-    return C_ERR;
-}
-
-int getLongDoubleFromArg(request *r, int i, long double *v, const char *err) {
-    if (string2ld(r->argv[i], r->argvlen[i], v)) return C_OK;
-    addReplyError(r, err ? err : ERR_NOT_FLOAT);
-    return C_ERR;
 }
 
 /* ----------------------------------------------------------------- closing */
@@ -311,7 +160,7 @@ void clientFree(client *c) {
         } else {
             r->c = NULL;
             r->next = NULL;
-            if (r->cmd && r->cmd->proc == execCommand) multiDetach(r);
+            if (r->detach) r->detach(r);
         }
         r = next;
     }
@@ -439,13 +288,10 @@ static int prepare(client *c, request *r) {
     if ((cmd->arity > 0 && cmd->arity != r->argc) || r->argc < -cmd->arity) {
         cmd->rejected_calls++;
         r->cmd = NULL;
-        if (cmd->proc == execCommand) { /* as Redis: a rejected EXEC ends the transaction */
-            multiFree(c);
-            addReplyErrorFormat(r, "-EXECABORT Transaction discarded because of: wrong number of "
-                                   "arguments for '%s' command", cmd->name);
-        } else {
-            addReplyErrorFormat(r, "wrong number of arguments for '%s' command", cmd->name);
-        }
+        char err[160];
+        snprintf(err, sizeof(err), "wrong number of arguments for '%s' command", cmd->name);
+        if (cmd->flags & CMD_ENDS_MULTI) multiAbort(c, r, err); /* as Redis: EXECABORT */
+        else addReplyError(r, err);
         return 0;
     }
     if (!c->authenticated && !(cmd->flags & CMD_NOAUTH)) {
@@ -468,28 +314,10 @@ static int startable(client *c, request *r) {
     return requestLockKeys(r);
 }
 
-int requestLockKeys(request *r) {
-    int idx[64], *ip = idx, mode;
-    if (r->argc > 64) ip = zmalloc(sizeof(int) * (size_t)r->argc);
-    int n = commandKeys(r->cmd, r->argc, r->argv, ip, &mode);
-    int ok = 1;
-    if (n > 0) {
-        char *kk[64], **keys = n > 64 ? zmalloc(sizeof(char *) * (size_t)n) : kk;
-        size_t kl[64], *lens = n > 64 ? zmalloc(sizeof(size_t) * (size_t)n) : kl;
-        for (int i = 0; i < n; i++) {
-            keys[i] = r->argv[ip[i]];
-            lens[i] = r->argvlen[ip[i]];
-        }
-        ok = keylockAcquire(r, r->db, keys, lens, n, mode);
-        if (keys != kk) {
-            zfree(keys);
-            zfree(lens);
-        }
-    }
-    if (ip != idx) zfree(ip);
-    return ok;
+/* Runs r's command: here, or at the key's version coordinator (forward.c). */
+static void run(request *r) {
+    if (!forwardCommand(r)) r->cmd->proc(r);
 }
-
 
 static void resumeEvent(evutil_socket_t fd, short what, void *arg) {
     UNUSED(fd);
@@ -504,7 +332,7 @@ static void resumeEvent(evutil_socket_t fd, short what, void *arg) {
         c->waiting = NULL;
         r->db = c->db;
         r->proto = c->proto;
-        requestRun(r);
+        run(r);
         requestRelease(r);
         processInput(c);
     }
@@ -522,46 +350,8 @@ static void scheduleResume(client *c) {
     event_active(resumeEv, EV_TIMEOUT, 0);
 }
 
-void requestRun(request *r) {
-    if (!forwardCommand(r)) r->cmd->proc(r);
-}
-
-/* Requests (with their locks) to start from an event. */
-static request **runList;
-static int runLen, runCap;
-static struct event *runEv;
-
-static void runEvent(evutil_socket_t fd, short what, void *arg) {
-    UNUSED(fd);
-    UNUSED(what);
-    UNUSED(arg);
-    while (runLen) {
-        request *r = runList[--runLen];
-        if (r->busreq && busReqLate(r->busreq)) /* waited past its sender's deadline */
-            addReplyError(r, "-LATE the command waited past its sender's deadline; not run");
-        else r->cmd->proc(r);
-        requestRelease(r);
-    }
-}
-
-void requestRunLater(request *r) {
-    if (runLen == runCap) {
-        runCap = runCap ? runCap * 2 : 16;
-        runList = zrealloc(runList, sizeof(request *) * (size_t)runCap);
-    }
-    runList[runLen++] = r;
-    if (!runEv) runEv = event_new(server.base, -1, 0, runEvent, NULL);
-    event_active(runEv, EV_TIMEOUT, 0);
-}
-
-static void lockGranted(request *r) {
-    if (r->parent) multiChildGranted(r);
-    else if (r->busreq) requestRunLater(r);
-    else if (r->c && r->c->waiting == r) scheduleResume(r->c);
-}
-
 static void protocolError(client *c, const char *err) {
-    request *r = requestCreate(c);
+    request *r = clientRequest(c);
     r->pending = 1;
     addReplyErrorFormat(r, "%s", err);
     serverLog(LL_VERBOSE, "Protocol error (%s) from client: id=%llu addr=%s", err,
@@ -600,13 +390,13 @@ static void processInput(client *c) {
         }
         size_t consumed = c->parser.consumed;
         if (c->parser.argc > 0) {
-            request *r = requestCreate(c);
+            request *r = clientRequest(c);
             copyArgs(r, c, base);
             r->pending = 1;
             respParserReset(&c->parser);
             pos += consumed;
             int ready = prepare(c, r);
-            if (c->mstate && !(ready && multiPassThrough(r))) {
+            if (c->mstate && !(ready && (r->cmd->flags & CMD_IN_MULTI))) {
                 /* in MULTI: queue it, or doom the transaction */
                 if (ready) multiQueue(c, r);
                 else multiFlagDirty(c);
@@ -617,7 +407,7 @@ static void processInput(client *c) {
                 c->waiting = r; /* parsing resumes once it started */
                 break;
             }
-            if (ready) requestRun(r);
+            if (ready) run(r);
             requestRelease(r);
         } else {
             respParserReset(&c->parser);
@@ -679,7 +469,6 @@ static void eventCallback(struct bufferevent *bev, short what, void *arg) {
 /* ---------------------------------------------------------------- accept */
 
 void clientAccept(int fd, const char *addr, int tls) {
-    keylockSetGrantHandler(lockGranted);
     if (server.nclients >= server.maxclients) {
         const char *err = "-ERR max number of clients reached\r\n";
         ssize_t w = write(fd, err, strlen(err));

@@ -355,7 +355,7 @@ void clusteropsCount(request *r, int db, clusteropsCountCallback *cb, void *pd) 
     op->cb = cb;
     op->pd = pd;
     op->db = db;
-    gossipMembers(&op->nm);
+    op->nm = gossipCount();
     op->counts = zcalloc(sizeof(long long *) * (size_t)op->nm);
     r->pending++;
     op->outstanding = 1; /* held until every request is out */
@@ -423,24 +423,25 @@ static void flushAnswered(const busResult *res, void *pd) {
 }
 
 void clusteropsFlush(request *r, int db, clusteropsCountCallback *cb, void *pd) {
-    int nm;
-    member *m = gossipMembers(&nm);
+    int nm = gossipCount();
     flushOp *op = zcalloc(sizeof(*op));
     op->r = r;
     op->cb = cb;
     op->pd = pd;
     r->pending++;
     for (int i = 0; i < nm; i++) {
-        if (m[i].status == MEMBER_LEFT || targetReachable(i)) continue;
+        if (gossipMemberStatus(i) == MEMBER_LEFT || targetReachable(i)) continue;
+        memberInfo mi;
+        gossipMemberInfo(i, &mi);
         snprintf(op->err, sizeof(op->err),
                  "-CLUSTERDOWN %s needs every node: %s:%d is down (nothing was flushed)",
-                 db < 0 ? "FLUSHALL" : "FLUSHDB", m[i].host, m[i].port);
+                 db < 0 ? "FLUSHALL" : "FLUSHDB", mi.host, mi.port);
         flushFinish(op);
         return;
     }
     op->outstanding = 1;
     for (int i = 0; i < nm; i++) {
-        if (i == gossipSelf() || m[i].status == MEMBER_LEFT) continue;
+        if (i == gossipSelf() || gossipMemberStatus(i) == MEMBER_LEFT) continue;
         busArgs args; /* FLUSH db */
         busArgsInit(&args);
         busArgsStr(&args, "FLUSH");

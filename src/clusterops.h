@@ -11,6 +11,7 @@
 #ifndef RINGKV_CLUSTEROPS_H
 #define RINGKV_CLUSTEROPS_H
 
+#include "request.h"
 #include "server.h"
 
 typedef struct clusteropsKeys {

@@ -14,7 +14,14 @@
 #include <strings.h>
 
 #include "config.h"
+#include "info.h"
 #include "keylock.h"
+#include "metrics.h"
+#include "multi.h"
+#include "t_cluster.h"
+#include "t_keyspace.h"
+#include "t_server.h"
+#include "t_string.h"
 
 #define W CMD_WRITE
 #define R CMD_READONLY
@@ -82,10 +89,10 @@ static command table[] = {
     /* connection and server */
     {"ping", pingCommand, -1, F | CMD_STALE, 0, 0, 0, "connection", "1.0.0", "Ping the server", "[message]", 0, 0, 0, 0},
     {"echo", echoCommand, 2, F, 0, 0, 0, "connection", "1.0.0", "Echo the given string", "message", 0, 0, 0, 0},
-    {"quit", quitCommand, -1, CMD_NOAUTH | F | CMD_STALE | CMD_LOADING, 0, 0, 0, "connection", "1.0.0", "Close the connection", "", 0, 0, 0, 0},
+    {"quit", quitCommand, -1, CMD_IN_MULTI | CMD_NOAUTH | F | CMD_STALE | CMD_LOADING, 0, 0, 0, "connection", "1.0.0", "Close the connection", "", 0, 0, 0, 0},
     {"hello", helloCommand, -1, CMD_NOAUTH | F | CMD_STALE | CMD_LOADING, 0, 0, 0, "connection", "6.0.0", "Handshake with Redis", "[protover [AUTH username password] [SETNAME clientname]]", 0, 0, 0, 0},
     {"auth", authCommand, -2, CMD_NOAUTH | F | CMD_STALE | CMD_LOADING, 0, 0, 0, "connection", "1.0.0", "Authenticate to the server", "[username] password", 0, 0, 0, 0},
-    {"reset", resetCommand, 1, CMD_NOAUTH | F | CMD_STALE | CMD_LOADING, 0, 0, 0, "connection", "6.2.0", "Reset the connection", "", 0, 0, 0, 0},
+    {"reset", resetCommand, 1, CMD_IN_MULTI | CMD_NOAUTH | F | CMD_STALE | CMD_LOADING, 0, 0, 0, "connection", "6.2.0", "Reset the connection", "", 0, 0, 0, 0},
     {"client", clientCommand, -2, CMD_STALE | CMD_LOADING, 0, 0, 0, "connection", "2.4.0", "A container for client connection commands",
      "subcommand [arg [arg ...]]", 0, 0, 0, 0},
     {"command", commandCommand, -1, CMD_STALE | CMD_LOADING, 0, 0, 0, "server", "2.8.13", "Get array of Redis command details", "[subcommand [arg [arg ...]]]", 0, 0, 0, 0},
@@ -95,10 +102,10 @@ static command table[] = {
     {"time", timeCommand, 1, F | CMD_STALE | CMD_LOADING, 0, 0, 0, "server", "2.6.0", "Return the current server time", "", 0, 0, 0, 0},
     {"shutdown", shutdownCommand, -1, CMD_ADMIN | CMD_STALE | CMD_LOADING | CMD_NOAUTH, 0, 0, 0, "server", "1.0.0", "Synchronously save the dataset to disk and then shut down the server", "[NOSAVE|SAVE] [NOW] [FORCE] [ABORT]", 0, 0, 0, 0},
     /* transactions (no isolation across keys: see multi.c and README) */
-    {"multi", multiCommand, 1, F | CMD_LOADING | CMD_STALE | CMD_NOSCRIPT, 0, 0, 0, "transactions", "1.2.0", "Mark the start of a transaction block", "", 0, 0, 0, 0},
-    {"exec", execCommand, 1, CMD_LOADING | CMD_STALE | CMD_NOSCRIPT, 0, 0, 0, "transactions", "1.2.0", "Execute all commands issued after MULTI", "", 0, 0, 0, 0},
-    {"discard", discardCommand, 1, F | CMD_LOADING | CMD_STALE | CMD_NOSCRIPT, 0, 0, 0, "transactions", "2.0.0", "Discard all commands issued after MULTI", "", 0, 0, 0, 0},
-    {"watch", watchCommand, -2, F | CMD_LOADING | CMD_STALE | CMD_NOSCRIPT, 1, -1, 1, "transactions", "2.2.0", "Not supported: ringkv has no isolation across keys", "key [key ...]", 0, 0, 0, 0},
+    {"multi", multiCommand, 1, CMD_IN_MULTI | F | CMD_LOADING | CMD_STALE | CMD_NOSCRIPT, 0, 0, 0, "transactions", "1.2.0", "Mark the start of a transaction block", "", 0, 0, 0, 0},
+    {"exec", execCommand, 1, CMD_IN_MULTI | CMD_ENDS_MULTI | CMD_LOADING | CMD_STALE | CMD_NOSCRIPT, 0, 0, 0, "transactions", "1.2.0", "Execute all commands issued after MULTI", "", 0, 0, 0, 0},
+    {"discard", discardCommand, 1, CMD_IN_MULTI | F | CMD_LOADING | CMD_STALE | CMD_NOSCRIPT, 0, 0, 0, "transactions", "2.0.0", "Discard all commands issued after MULTI", "", 0, 0, 0, 0},
+    {"watch", watchCommand, -2, CMD_IN_MULTI | F | CMD_LOADING | CMD_STALE | CMD_NOSCRIPT, 1, -1, 1, "transactions", "2.2.0", "Not supported: ringkv has no isolation across keys", "key [key ...]", 0, 0, 0, 0},
     {"unwatch", unwatchCommand, 1, F | CMD_LOADING | CMD_STALE | CMD_NOSCRIPT, 0, 0, 0, "transactions", "2.2.0", "Forget about all watched keys (there never are any)", "", 0, 0, 0, 0},
     /* cluster (ringkv) */
     {"ring", ringCommand, -2, CMD_ADMIN | CMD_STALE, 0, 0, 0, "cluster", "ringkv", "Cluster membership and placement: NODES, INFO, OWNERS, LOCAL, JOIN", "subcommand [arg [arg ...]]", 0, 0, 0, 0},

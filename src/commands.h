@@ -10,12 +10,16 @@
  *   commandsInit()                 build the lookup table
  *   commandLookup(name, len)       NULL if unknown
  *   commandCommand(r)              COMMAND [COUNT|INFO|DOCS|LIST|GETKEYS]
- *   commandUnknownSubcommand(r)    Redis's error for a bad subcommand */
+ *   commandUnknownSubcommand(r)    Redis's error for a bad subcommand
+ *   commandTableAt(i)              every command, for stats
+ * The handlers are declared by the modules that define them (t_string.h,
+ * t_keyspace.h, t_server.h, t_cluster.h, multi.h, info.h, metrics.h). */
 #ifndef RINGKV_COMMANDS_H
 #define RINGKV_COMMANDS_H
 
 #include <stddef.h>
 
+#include "request.h"
 #include "server.h"
 
 #define CMD_WRITE (1 << 0)
@@ -28,6 +32,9 @@
 #define CMD_NOSCRIPT (1 << 7)
 #define CMD_BARRIER (1 << 8) /* keyless data command: starts after the client's earlier ones */
 #define CMD_BLIND (1 << 9)   /* a write that reads nothing (lock shared with its kind) */
+#define CMD_IN_MULTI (1 << 10)   /* runs at once inside MULTI instead of being queued */
+#define CMD_ENDS_MULTI (1 << 11) /* a call rejected by the dispatcher ends the transaction
+                                    (EXEC: EXECABORT, as Redis) */
 
 typedef struct command {
     const char *name;   /* lower case */
@@ -57,80 +64,5 @@ void commandCommand(request *r);
 void commandUnknownSubcommand(request *r);
 /* Iterate every command (for INFO commandstats). */
 command *commandTableAt(int i);
-
-/* handlers */
-void getCommand(request *r);
-void setCommand(request *r);
-void setnxCommand(request *r);
-void setexCommand(request *r);
-void psetexCommand(request *r);
-void getsetCommand(request *r);
-void getdelCommand(request *r);
-void getexCommand(request *r);
-void mgetCommand(request *r);
-void msetCommand(request *r);
-void msetnxCommand(request *r);
-void strlenCommand(request *r);
-void appendCommand(request *r);
-void getrangeCommand(request *r);
-void setrangeCommand(request *r);
-void incrCommand(request *r);
-void decrCommand(request *r);
-void incrbyCommand(request *r);
-void decrbyCommand(request *r);
-void incrbyfloatCommand(request *r);
-void setbitCommand(request *r);
-void getbitCommand(request *r);
-void bitcountCommand(request *r);
-void bitposCommand(request *r);
-void bitopCommand(request *r);
-void lcsCommand(request *r);
-void vgetCommand(request *r);
-void vsetCommand(request *r);
-
-void delCommand(request *r);
-void existsCommand(request *r);
-void expireCommand(request *r);
-void pexpireCommand(request *r);
-void expireatCommand(request *r);
-void pexpireatCommand(request *r);
-void ttlCommand(request *r);
-void pttlCommand(request *r);
-void persistCommand(request *r);
-void expiretimeCommand(request *r);
-void pexpiretimeCommand(request *r);
-void typeCommand(request *r);
-void renameCommand(request *r);
-void renamenxCommand(request *r);
-void copyCommand(request *r);
-void keysCommand(request *r);
-void scanCommand(request *r);
-void dbsizeCommand(request *r);
-void flushdbCommand(request *r);
-void flushallCommand(request *r);
-void selectCommand(request *r);
-void touchCommand(request *r);
-void randomkeyCommand(request *r);
-
-void pingCommand(request *r);
-void echoCommand(request *r);
-void quitCommand(request *r);
-void helloCommand(request *r);
-void authCommand(request *r);
-void clientCommand(request *r);
-void timeCommand(request *r);
-void shutdownCommand(request *r);
-void functionCommand(request *r);
-void configCommand(request *r);
-void slowlogCommand(request *r);
-void multiCommand(request *r);
-void execCommand(request *r);
-void discardCommand(request *r);
-void watchCommand(request *r);
-void unwatchCommand(request *r);
-void resetCommand(request *r);
-void ringCommand(request *r);
-void consistencyCommand(request *r);
-void ringInfoLines(buf *out); /* INFO ring */
 
 #endif

@@ -14,6 +14,9 @@
  *   clusterops.c  SCAN/KEYS/DBSIZE/FLUSH across every partition
  *   target.c      the nodes an operation asks (gossip's view)
  *   quorum.c      the quorum decision (pure)
+ * coordInfo writes the whole INFO ring section (RING INFO, /metrics too):
+ * the ring as gossip.c reports it, the levels in force, these counters,
+ * transfers (handoff.c) and the bus (bus.c).
  * In strict quorum mode only the preference list counts: fewer than R
  * answers or W acknowledgements is an error that says so, never a success. */
 #include "coord.h"
@@ -21,6 +24,7 @@
 #include "clusterops.h"
 #include "forward.h"
 #include "gossip.h"
+#include "handoff.h"
 #include "read.h"
 #include "replica.h"
 #include "target.h"
@@ -56,10 +60,16 @@ void coordInit(void) {
 
 void coordInfo(buf *out) {
     const struct coordStats *s = &coordStats;
+    gossipInfo(out);
+    bufPrintf(out, "read_quorum:%lld\r\nwrite_quorum:%lld\r\n", server.read_quorum,
+              server.write_quorum);
+    bufPrintf(out, "quorum_mode:%s\r\n", server.quorum_mode == QUORUM_SLOPPY ? "sloppy" : "strict");
     bufPrintf(out, "coord_reads:%lld\r\ncoord_writes:%lld\r\ncoord_forwarded:%lld\r\n", s->reads,
               s->writes, s->forwarded);
     bufPrintf(out, "read_repairs:%lld\r\nnoquorum_errors:%lld\r\nlate_acks:%lld\r\n",
               s->read_repairs, s->noquorum, s->late_acks);
     bufPrintf(out, "sloppy_fallbacks:%lld\r\nread_retries:%lld\r\n", s->fallbacks,
               s->read_retries);
+    handoffInfo(out);
+    busInfo(out);
 }

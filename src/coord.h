@@ -13,7 +13,8 @@
  *   coordWrite(r, db, key, op, cb, pd)   write.c here, or forward.c to the
  *                                        version coordinator
  *   coordInit()                          registers the bus requests served
- *   coordInfo(out)                       INFO ring lines
+ *   coordInfo(out)                       INFO ring: membership and ring, levels,
+ *                                        coordinator counters, transfers, bus
  * Cluster-wide SCAN/DBSIZE/FLUSH are in clusterops.h; forwarding of whole
  * commands in forward.h / replica.h. Callbacks get a coordResult;
  * res->rec is borrowed for the callback only. */
@@ -21,6 +22,7 @@
 #define RINGKV_COORD_H
 
 #include "db.h"
+#include "request.h"
 #include "server.h"
 
 typedef struct coordResult {

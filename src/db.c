@@ -22,6 +22,7 @@
 
 #include <string.h>
 
+#include "clock.h"
 #include "merkle.h"
 #include "server.h"
 
@@ -469,7 +470,7 @@ int dbApply(int db, const char *key, size_t klen, const record *incoming, dbWrit
         bufFree(&sk);
         return C_ERR;
     }
-    for (int i = 0; i < incoming->n; i++) hlcObserve(&server.clock, incoming->v[i].counter);
+    for (int i = 0; i < incoming->n; i++) clockObserve(incoming->v[i].counter);
     recordMerge(&nw, &old, 0);
     int changed = recordMerge(&nw, incoming, 0);
     if (changed) {
@@ -501,10 +502,10 @@ int dbCoordinate(int db, const char *key, size_t klen, const writeOp *op, buf *r
      * "newest by HLC" never contradicts causality. Contexts come from
      * clients: only plausible timestamps (not far in the future) count. */
     uint64_t horizon = hlcFromMs((uint64_t)serverNowMs() + 3600 * 1000);
-    for (int i = 0; i < old.n; i++) hlcObserve(&server.clock, old.v[i].counter);
+    for (int i = 0; i < old.n; i++) clockObserve(old.v[i].counter);
     if (op->ctx)
         for (int i = 0; i < op->ctx->n; i++)
-            if (op->ctx->e[i].counter < horizon) hlcObserve(&server.clock, op->ctx->e[i].counter);
+            if (op->ctx->e[i].counter < horizon) clockObserve(op->ctx->e[i].counter);
 
     version nv;
     versionInit(&nv);
@@ -513,7 +514,7 @@ int dbCoordinate(int db, const char *key, size_t klen, const writeOp *op, buf *r
     else recordContext(&old, &v->past);
     vclockPrune(&v->past, (int)server.vclock_max_entries, server.actor);
     v->actor = server.actor;
-    v->counter = serverNextHlc();
+    v->counter = clockNext();
     v->tombstone = op->tombstone;
     v->expire = op->expire;
     v->val = op->tombstone ? NULL : op->val;

@@ -2,12 +2,13 @@
  * records, creating versions (the version-coordinator step), key counters,
  * the expiry index and active expiry, and scans of local keys.
  *
- * Every local write goes through dbWriteRecord, which keeps three things in
- * step inside the same RocksDB batch: the record, the expiry index entry,
- * and the per-(partition, db) key counters behind DBSIZE and INFO keyspace.
+ * Every local write goes through db.c's writeRecord, which keeps three
+ * things in step inside the same RocksDB batch: the record, the expiry
+ * index entry, and the per-(partition, db) key counters behind DBSIZE and
+ * INFO keyspace.
  *
  * API:
- *   dbInit/dbShutdown
+ *   dbInit()                                counters and Merkle trees loaded
  *   dbRead(db, key, rec, hold)              1 found, 0 absent, -1 storage error
  *   dbApply(db, key, incoming, cb, pd)      merge versions in (replica path)
  *   dbCoordinate(db, key, op, newv, cb, pd) create a version here and store it
@@ -15,6 +16,8 @@
  *   dbFlush(db)                             drop a db (-1 = all)
  *   dbScan(db, cursor, count, fn, pd)       walk keys by slot (SCAN cursor)
  *   dbActiveExpireCycle()                   turn expired versions into tombstones
+ *   dbTree / dbTreeBuild / dbBucketKeys     Merkle trees per partition (aae.c)
+ *   dbTreesSave()                           trees and counters kept at a clean shutdown
  */
 #ifndef RINGKV_DB_H
 #define RINGKV_DB_H

@@ -20,13 +20,38 @@
 #include <string.h>
 #include <strings.h>
 
-#include "commands.h"
 #include "server.h"
 #include "store.h"
 
 #define GOSSIP_FANOUT 3
 #define GOSSIP_MAX_WEIGHT 4096 /* the weight option's range (config.c): tokens per node */
 #define META_MEMBERS "members"
+
+typedef struct member {
+    char id[41];          /* node id */
+    char host[64];        /* address (clients and bus) */
+    int port;             /* client port */
+    int busport;          /* bus port */
+    char dc[64];          /* data center */
+    char rack[64];        /* rack */
+    int weight;           /* tokens / share */
+    uint64_t generation;  /* heartbeat generation: the node's start time (ms) */
+    uint64_t heartbeat;   /* heartbeat counter within the generation */
+    int status;           /* MEMBER_* */
+    uint64_t status_ver;  /* status changes: the highest version wins */
+    uint64_t synced;      /* hash of the future ring whose partitions it holds (handoff.c) */
+    uint64_t aware;       /* hash of the future ring it knows of: once every member knows a
+                             change, none writes to the old owners alone any more (handoff.c
+                             waits for that before it pulls) */
+    /* local view */
+    long long last_beat_ms; /* when (generation, heartbeat) last advanced here */
+    int suspect;          /* this node treats it as down */
+    int down;             /* two or more nodes agree it is down */
+    char (*reporters)[41];/* nodes that currently report it suspected */
+    long long *report_ms; /* when each report was last heard */
+    int nreporters;
+    busLink *link;        /* outbound bus link (NULL for self) */
+} member;
 
 static struct {
     member *m;         /* the table; index 0 is self */
@@ -52,7 +77,7 @@ static struct {
 static void saveSelfStatus(void);
 static void applyChanges(void);
 
-static const char *statusName(int s) {
+const char *gossipStatusName(int s) {
     switch (s) {
     case MEMBER_NORMAL: return "normal";
     case MEMBER_JOINING: return "joining";
@@ -62,17 +87,32 @@ static const char *statusName(int s) {
     return "?";
 }
 
-member *gossipMembers(int *n) {
-    *n = g.n;
-    return g.m;
+const char *gossipHealthName(int h) {
+    return h == GOSSIP_DOWN ? "down" : h == GOSSIP_SUSPECT ? "suspect" : "up";
 }
 
+/* --------------------------------------------------------------- queries */
+
+int gossipCount(void) { return g.n; }
 int gossipSelf(void) { return 0; }
-const ring *gossipRing(void) { return g.ring; }
-member *gossipRingMember(int ri) { return &g.m[g.ringmap[ri]]; }
-int gossipRingMemberIndex(int ri) { return g.ringmap[ri]; }
+const char *gossipMemberId(int i) { return g.m[i].id; }
+const char *gossipMemberDc(int i) { return g.m[i].dc; }
+int gossipMemberStatus(int i) { return g.m[i].status; }
+busLink *gossipMemberLink(int i) { return g.m[i].link; }
+
+void gossipMemberInfo(int i, memberInfo *out) {
+    const member *m = &g.m[i];
+    *out = (memberInfo){m->id, m->host, m->port, m->busport, m->dc, m->rack, m->weight, m->status,
+                        i == 0 ? GOSSIP_UP : m->down ? GOSSIP_DOWN
+                                         : m->suspect ? GOSSIP_SUSPECT : GOSSIP_UP,
+                        i == 0};
+}
 
 int gossipMemberUp(int i) { return i == 0 || !g.m[i].suspect; }
+
+int gossipMemberReachable(int i) {
+    return i == 0 || (gossipMemberUp(i) && busLinkConnected(g.m[i].link));
+}
 
 /* A member that left is never "up", even while it still beats (it stops
  * once its peers confirmed): it owns nothing and is asked nothing. */
@@ -85,13 +125,6 @@ int gossipReady(void) {
 
 int gossipKnowsCluster(void) {
     return g.alone || g.heard || mstime() - g.started_ms >= server.fail_timeout;
-}
-
-int gossipUpCount(void) {
-    int up = 0;
-    for (int i = 0; i < g.n; i++)
-        if (gossipMemberUp(i) && g.m[i].status == MEMBER_NORMAL) up++;
-    return up;
 }
 
 static member *find(const char *id) {
@@ -175,6 +208,17 @@ int gossipWalk(unsigned p, int *out) {
     return n;
 }
 
+int gossipOwnedCount(void) {
+    int owned = 0;
+    for (unsigned p = 0; p < (unsigned)server.ring_partitions; p++) {
+        int l[64];
+        int n = gossipOwners(p, l);
+        for (int i = 0; i < n; i++)
+            if (l[i] == 0) owned++;
+    }
+    return owned;
+}
+
 int gossipChanging(void) { return g.ring && g.fut && ringHash(g.ring) != ringHash(g.fut); }
 uint64_t gossipFutureHash(void) { return g.fut ? ringHash(g.fut) : 0; }
 
@@ -220,7 +264,7 @@ static void saveSelfStatus(void) {
 void gossipSetSelfStatus(int status) {
     member *me = &g.m[0];
     if (me->status == status) return;
-    serverLog(LL_NOTICE, "This node is now %s", statusName(status));
+    serverLog(LL_NOTICE, "This node is now %s", gossipStatusName(status));
     me->status = status;
     me->status_ver++;
     saveSelfStatus();
@@ -365,7 +409,7 @@ static int mergeTable(const char *sender, const char *text, size_t len) {
              * our data directory was wiped, is newer than what we know. */
             if (sver > m->status_ver) {
                 serverLog(LL_WARNING, "The cluster knows this node as %s (version %llu): adopting it",
-                          statusName(status), sver);
+                          gossipStatusName(status), sver);
                 m->status = status;
                 m->status_ver = sver;
                 saveSelfStatus();
@@ -378,7 +422,7 @@ static int mergeTable(const char *sender, const char *text, size_t len) {
             m->status = status; /* a new member: its status as gossiped */
             m->status_ver = sver;
             serverLog(LL_NOTICE, "Node %.40s (%s:%d, %s/%s, %s) joined the membership", id, host,
-                      port, dc, rack, statusName(status));
+                      port, dc, rack, gossipStatusName(status));
         }
         if (gen > m->generation || (gen == m->generation && hb > m->heartbeat)) {
             if (gen > m->generation &&
@@ -835,23 +879,6 @@ int gossipPlan(const char *joinaddr, const char *dc, const char *rack, int weigh
     return C_OK;
 }
 
-/* ----------------------------------------------------------------- admin */
-
-void gossipNodesReply(request *r) {
-    addReplyArrayLen(r, g.n);
-    buf b;
-    bufInit(&b);
-    for (int i = 0; i < g.n; i++) {
-        member *m = &g.m[i];
-        bufClear(&b);
-        const char *health = i == 0 ? "up" : m->down ? "down" : m->suspect ? "suspect" : "up";
-        bufPrintf(&b, "%s %s:%d@%d %s %s %d %s %s%s", m->id, m->host, m->port, m->busport, m->dc,
-                  m->rack, m->weight, health, statusName(m->status), i == 0 ? " myself" : "");
-        addReplyBulk(r, b.ptr, b.len);
-    }
-    bufFree(&b);
-}
-
 void gossipInfo(buf *out) {
     int up = 0;
     for (int i = 0; i < g.n; i++)
@@ -860,4 +887,10 @@ void gossipInfo(buf *out) {
     bufPrintf(out, "ring_members:%d\r\n", g.ringn);
     bufPrintf(out, "ring_hash:%016llx\r\n", g.ring ? (unsigned long long)ringHash(g.ring) : 0ULL);
     bufPrintf(out, "gossip_rounds:%lld\r\n", g.rounds);
+    int have = g.ring ? g.ring->nreplicas : 0;
+    bufPrintf(out, "ring_partitions:%d\r\n", server.ring_partitions);
+    bufPrintf(out, "ring_partitions_owned:%d\r\n", gossipOwnedCount());
+    bufPrintf(out, "ring_replication:%s\r\n", server.replication);
+    bufPrintf(out, "ring_replicas_per_partition:%d\r\n", have);
+    bufPrintf(out, "ring_under_replicated:%d\r\n", have < ringSpecTotal(g.spec, g.nspec) ? 1 : 0);
 }

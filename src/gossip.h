@@ -12,17 +12,28 @@
  * The table is kept in the meta column family, so a restarted node knows
  * its peers even if the seeds are gone.
  *
+ * Callers ask, by member index (0 .. gossipCount()-1, this node is
+ * gossipSelf()); the table itself is private to gossip.c (STYLE: a narrow
+ * module API, as Redis's cluster.h). An index stays valid for the life of
+ * the process: members are only ever added (one that left stays, LEFT).
+ *
  * API:
  *   gossipInit()             load the table, add self, contact seeds
- *   gossipMembers(&n)        the table (index = ring member index)
- *   gossipRing()             the current ring (rebuilt when the table changes)
+ *   gossipCount() / gossipSelf()       members (self included) / this node's index
+ *   gossipMemberInfo(i, &mi)           one member, for display and messages
+ *   gossipMemberId/Dc/Status/Link(i)   one field, for the hot paths
  *   gossipMemberUp(i)        routing view: not suspected (self always up)
- *   gossipSelf()             this node's index
+ *   gossipMemberReachable(i) self, or up with its bus link connected
+ *   gossipOwners/FutureOwners/Walk(p)  a partition's members, in order
+ *   gossipOwnedCount()       partitions this node replicates (current ring)
  *   gossipJoin(addr)         RING JOIN: gossip with that node as a seed
+ *   gossipForget(id)         RING FORGET
+ *   gossipPlan(...)          RING PLAN: what a join or leave would move
  *   gossipAllAware/AllSynced the phases of a membership change (handoff.c)
  *   gossipReady()            the ring is known: clients may be served
- *   gossipNodesReply(r)      RING NODES
- *   gossipInfo(out)          INFO ring lines */
+ *   gossipInfo(out)          INFO ring lines: the membership and the ring
+ *   gossipStatusName(s) / gossipHealthName(h)   words for RING NODES and the status page
+ */
 #ifndef RINGKV_GOSSIP_H
 #define RINGKV_GOSSIP_H
 
@@ -35,31 +46,25 @@
 #define MEMBER_LEAVING 2
 #define MEMBER_LEFT 3
 
-typedef struct member {
-    char id[41];          /* node id */
-    char host[64];        /* address (clients and bus) */
-    int port;             /* client port */
-    int busport;          /* bus port */
-    char dc[64];          /* data center */
-    char rack[64];        /* rack */
-    int weight;           /* tokens / share */
-    uint64_t generation;  /* heartbeat generation: the node's start time (ms) */
-    uint64_t heartbeat;   /* heartbeat counter within the generation */
-    int status;           /* MEMBER_* */
-    uint64_t status_ver;  /* status changes: the highest version wins */
-    uint64_t synced;      /* hash of the future ring whose partitions it holds (handoff.c) */
-    uint64_t aware;       /* hash of the future ring it knows of: once every member knows a
-                             change, none writes to the old owners alone any more (handoff.c
-                             waits for that before it pulls) */
-    /* local view */
-    long long last_beat_ms; /* when (generation, heartbeat) last advanced here */
-    int suspect;          /* this node treats it as down */
-    int down;             /* two or more nodes agree it is down */
-    char (*reporters)[41];/* nodes that currently report it suspected */
-    long long *report_ms; /* when each report was last heard */
-    int nreporters;
-    busLink *link;        /* outbound bus link (NULL for self) */
-} member;
+/* How this node sees a member's health. */
+#define GOSSIP_UP 0      /* beating (this node is always up to itself) */
+#define GOSSIP_SUSPECT 1 /* this node stopped hearing its heartbeat: routing avoids it */
+#define GOSSIP_DOWN 2    /* two or more nodes agree it stopped */
+
+/* One member as callers may see it. The strings are borrowed from the
+ * table: valid until control returns to the event loop. */
+typedef struct memberInfo {
+    const char *id;   /* node id (40 hex chars) */
+    const char *host; /* address (clients and bus) */
+    int port;         /* client port */
+    int busport;      /* bus port */
+    const char *dc;   /* data center */
+    const char *rack; /* rack */
+    int weight;       /* tokens / share of the partitions */
+    int status;       /* MEMBER_* */
+    int health;       /* GOSSIP_* */
+    int self;         /* 1 for this node */
+} memberInfo;
 
 int gossipInit(void); /* C_ERR: the node must not start (logged) */
 /* Owners of partition p (member indexes, preference order) in the current
@@ -98,18 +103,21 @@ int gossipRetireGone(void);
 void gossipFarewell(void);
 int gossipPlan(const char *joinaddr, const char *dc, const char *rack, int weight,
                const char *leaveid, double avgbytes, buf *out, char *err, size_t errlen);
-member *gossipMembers(int *n);
-const ring *gossipRing(void);
-int gossipMemberUp(int i);
+int gossipCount(void);
 int gossipSelf(void);
+void gossipMemberInfo(int i, memberInfo *out);
+const char *gossipMemberId(int i);
+const char *gossipMemberDc(int i);
+int gossipMemberStatus(int i);
+/* The outbound bus link to member i; NULL for self (or a member at this
+ * node's own address, an earlier node that lived here). */
+busLink *gossipMemberLink(int i);
+int gossipMemberUp(int i);
+int gossipMemberReachable(int i);
+int gossipOwnedCount(void);
 int gossipJoin(const char *addr, char *err, size_t errlen); /* "host:port[@busport]" */
-int gossipUpCount(void);
-/* Ring member index -> member (the ring holds members of status NORMAL
- * and LEAVING only). */
-member *gossipRingMember(int ringidx);
-int gossipRingMemberIndex(int ringidx);
 void gossipInfo(buf *out);
-struct request;
-void gossipNodesReply(struct request *r);
+const char *gossipStatusName(int status);
+const char *gossipHealthName(int health);
 
 #endif

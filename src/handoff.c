@@ -20,19 +20,19 @@
  *            interrupted by a restart of either side resumes where it
  *            stopped. Pulling only now is what makes the stream complete:
  *            every write it may have missed went to the future owners too;
- *   SYNCED   it has no gains left and says so in gossip ("synced" hash);
- *   - a node with no gains left says so in gossip (its "synced" ring hash);
- *     once every node that is up says so, a JOINING node becomes NORMAL and
- *     a LEAVING one pushes what it holds to the new owners, becomes LEFT
- *     and stops.
+ *   SYNCED   it has no gains left and says so in gossip (its "synced" ring
+ *            hash); once every node that is up says so, a JOINING node
+ *            becomes NORMAL and a LEAVING one pushes what it holds to the new
+ *            owners, becomes LEFT and stops.
  * When the rings agree, a node that holds data of a partition it does not
  * own first pushes whatever its owners lack (a push-only Merkle exchange:
  * cost grows with the difference), then drops the partition (DeleteRange).
  *
  * API:
  *   handoffInit()                      bus request XFER, the timer
- *   handoffStatus(out) / handoffInfo(out)
- *   handoffPlan(r, join, ...)          RING PLAN
+ *   handoffNoteWrite(p)                a replica write for partition p arrived (replica.c)
+ *   handoffStatus(out) / handoffInfo(out) / handoffProgress(...)   RING STATUS, INFO, status page
+ * (RING PLAN is gossip.c's gossipPlan: it compares rings, moving nothing.)
  * Bus request served: XFER partition cursor maxkeys -> next total (skey record)... */
 #include "handoff.h"
 
@@ -46,6 +46,7 @@
 #include "busargs.h"
 #include "db.h"
 #include "gossip.h"
+#include "server.h"
 #include "store.h"
 
 #define TICK_MS 100
@@ -120,12 +121,6 @@ static int isGain(unsigned p) {
     return contains(fut, nf, gossipSelf()) && !contains(cur, nc, gossipSelf());
 }
 
-static int reachableMember(int idx) {
-    int n;
-    member *m = gossipMembers(&n);
-    return idx == gossipSelf() || (gossipMemberUp(idx) && busLinkConnected(m[idx].link));
-}
-
 /* ------------------------------------------------------------- transfers */
 
 static void xferFree(xfer *x) {
@@ -148,10 +143,10 @@ static void batchAnswered(const busResult *res, void *pd) {
         return;
     }
     if (!ok || reply->elements < 5 || (reply->elements - 5) % 2 != 0) {
-        int n;
-        member *m = gossipMembers(&n);
+        memberInfo src;
+        gossipMemberInfo(x->source, &src);
         serverLog(LL_VERBOSE, "Transfer of partition %u from %s:%d interrupted: %s; will resume",
-                  x->partition, m[x->source].host, m[x->source].port, err[0] ? err : "bad answer");
+                  x->partition, src.host, src.port, err[0] ? err : "bad answer");
         h.active = NULL;
         xferFree(x);
         return;
@@ -197,7 +192,7 @@ static void xferExchanged(int ok, long long keys, void *pd) {
     xfer *x = pd;
     if (!ok) {
         int cur[64], n = gossipOwners(x->partition, cur), up = 0;
-        for (int i = 0; i < n; i++) up += cur[i] != gossipSelf() && reachableMember(cur[i]);
+        for (int i = 0; i < n; i++) up += cur[i] != gossipSelf() && gossipMemberReachable(cur[i]);
         if (up) x->exchange_failed = 1; /* some owner answers: do not call it complete */
     }
     x->repaired += keys;
@@ -207,8 +202,6 @@ static void xferExchanged(int ok, long long keys, void *pd) {
         xferFree(x);
         return;
     }
-    int n;
-    member *m = gossipMembers(&n);
     h.active = NULL;
     if (x->exchange_failed) {
         serverLog(LL_NOTICE, "Partition %u: an exchange with a current owner was cut short; "
@@ -222,9 +215,11 @@ static void xferExchanged(int ok, long long keys, void *pd) {
     storeDelete(CF_META, k, strlen(META_XFER) + 2);
     markDone(x->partition);
     h.transfers_done++;
+    memberInfo src;
+    gossipMemberInfo(x->source, &src);
     serverLog(LL_NOTICE, "Partition %u received from %s:%d: %lld keys, %lld bytes in %lld ms "
                          "(%lld more keys from the other owners)",
-              x->partition, m[x->source].host, m[x->source].port, x->keys, x->bytes,
+              x->partition, src.host, src.port, x->keys, x->bytes,
               mstime() - x->started_ms, x->repaired);
     xferFree(x);
     /* on to the next partition now, not at the next tick (a node with
@@ -249,7 +244,7 @@ static void exchangeWithOwners(xfer *x) {
     x->exchanges = 1; /* held while starting them: an exchange may end at once */
     int cur[64], n = gossipOwners(x->partition, cur);
     for (int i = 0; i < n; i++) {
-        if (cur[i] == gossipSelf() || cur[i] == x->source || !reachableMember(cur[i])) continue;
+        if (cur[i] == gossipSelf() || cur[i] == x->source || !gossipMemberReachable(cur[i])) continue;
         x->exchanges++;
         aaeExchange(x->partition, cur[i], 0, xferExchanged, x);
     }
@@ -257,9 +252,7 @@ static void exchangeWithOwners(xfer *x) {
 }
 
 static void requestBatch(xfer *x) {
-    int n;
-    member *m = gossipMembers(&n);
-    if (!reachableMember(x->source)) {
+    if (!gossipMemberReachable(x->source)) {
         h.active = NULL;
         xferFree(x);
         return;
@@ -271,14 +264,14 @@ static void requestBatch(xfer *x) {
     busArgsBytes(&args, x->cursor.ptr, x->cursor.len);
     busArgsInt(&args, BATCH_KEYS);
     x->inflight = 1;
-    busArgsSend(&args, m[x->source].link, batchAnswered, x, 10 * server.replica_timeout);
+    busArgsSend(&args, gossipMemberLink(x->source), batchAnswered, x, 10 * server.replica_timeout);
 }
 
 static void startTransfer(unsigned p) {
     int cur[64];
     int nc = gossipOwners(p, cur), source = -1;
     for (int i = 0; i < nc && source < 0; i++)
-        if (cur[i] != gossipSelf() && reachableMember(cur[i])) source = cur[i];
+        if (cur[i] != gossipSelf() && gossipMemberReachable(cur[i])) source = cur[i];
     if (source < 0) return; /* owners unreachable: try again later */
     xfer *x = zcalloc(sizeof(*x));
     x->partition = p;
@@ -438,7 +431,7 @@ static int startDrop(unsigned p) {
     int n = gossipOwners(p, owners);
     if (n == 0) return 0;
     for (int i = 0; i < n; i++)
-        if (!reachableMember(owners[i])) return 0; /* wait for every owner */
+        if (!gossipMemberReachable(owners[i])) return 0; /* wait for every owner */
     h.dropping = 1;
     h.drop_partition = p;
     h.drop_failed = 0;
@@ -621,8 +614,6 @@ int handoffProgress(unsigned *partition, long long *keys, long long *total, int 
 }
 
 void handoffStatus(buf *out) {
-    int n;
-    member *m = gossipMembers(&n);
     int gains = 0;
     if (gossipChanging())
         for (unsigned p = 0; p < (unsigned)server.ring_partitions; p++)
@@ -633,10 +624,12 @@ void handoffStatus(buf *out) {
         long long pct = x->total > 0 ? x->keys * 100 / x->total : 0;
         if (pct > 100) pct = 100;
         long long eta = x->keys > 0 && x->total > x->keys ? (x->total - x->keys) * el / x->keys : 0;
+        memberInfo src;
+        gossipMemberInfo(x->source, &src);
         bufPrintf(out,
                   "transfer: partition %u from %s:%d, %lld of ~%lld keys (%lld%%), %lld bytes, "
                   "ETA %lld ms\n",
-                  x->partition, m[x->source].host, m[x->source].port, x->keys, x->total, pct,
+                  x->partition, src.host, src.port, x->keys, x->total, pct,
                   x->bytes, eta);
     }
     int unaware = 0;

@@ -2,7 +2,7 @@
 #ifndef RINGKV_HANDOFF_H
 #define RINGKV_HANDOFF_H
 
-#include "server.h"
+#include "util.h"
 
 void handoffInit(void);
 int handoffActive(void);

@@ -15,6 +15,7 @@
 
 #include "bus.h"
 #include "busargs.h"
+#include "clock.h"
 #include "gossip.h"
 #include "server.h"
 
@@ -127,7 +128,7 @@ int hintsStore(const char *owner, int db, const char *key, size_t klen, const re
         s->bytes += delta;
         storeAfterCommit(cb, pd);
     }
-    for (int i = 0; i < in->n; i++) hlcObserve(&server.clock, in->v[i].counter);
+    for (int i = 0; i < in->n; i++) clockObserve(in->v[i].counter);
     recordFree(&merged);
     bufFree(&v);
     if (found) storeValueFree(&old);
@@ -222,13 +223,16 @@ static void delivered(const busResult *res, void *pd) {
     zfree(d);
 }
 
-static void deliverTo(member *m, long long budget) {
-    ownerStat *s = statOf(m->id, 0);
+/* Sends up to budget of member i's hints. */
+static void deliverTo(int i, long long budget) {
+    char id[41];
+    snprintf(id, sizeof(id), "%s", gossipMemberId(i));
+    ownerStat *s = statOf(id, 0);
     if (!s || s->count <= 0 || s->inflight > 0) return;
-    unsigned char ol = (unsigned char)strlen(m->id);
+    unsigned char ol = (unsigned char)strlen(id);
     char prefix[42];
     prefix[0] = (char)ol;
-    memcpy(prefix + 1, m->id, ol);
+    memcpy(prefix + 1, id, ol);
     storeIter *it = storeIterCreate(CF_HINTS);
     long long sent = 0;
     for (storeIterSeek(it, prefix, (size_t)ol + 1); storeIterValid(it) && sent < budget;
@@ -243,7 +247,7 @@ static void deliverTo(member *m, long long budget) {
         size_t klen;
         keyDecode(k + ol + 1, kl - ol - 1, NULL, &db, &key, &klen);
         delivery *d = zcalloc(sizeof(*d));
-        snprintf(d->owner, sizeof(d->owner), "%s", m->id);
+        snprintf(d->owner, sizeof(d->owner), "%s", id);
         bufInit(&d->hkey);
         bufAppend(&d->hkey, k, kl);
         d->digest = XXH3_64bits(v, vl);
@@ -255,7 +259,7 @@ static void deliverTo(member *m, long long budget) {
         busArgsBytes(&args, v + 8, vl - 8);
         s->inflight++;
         sent++;
-        busArgsSend(&args, m->link, delivered, d, 0);
+        busArgsSend(&args, gossipMemberLink(i), delivered, d, 0);
     }
     storeIterFree(it);
 }
@@ -294,12 +298,8 @@ static void tick(evutil_socket_t fd, short what, void *arg) {
     if (hintsPending() == 0) return;
     long long budget = server.hint_delivery_rate * TICK_MS / 1000;
     if (budget < 1) budget = 1;
-    int n;
-    member *m = gossipMembers(&n);
-    for (int i = 0; i < n; i++) {
-        if (i == gossipSelf() || !gossipMemberUp(i) || !busLinkConnected(m[i].link)) continue;
-        deliverTo(&m[i], budget);
-    }
+    for (int i = 0; i < gossipCount(); i++)
+        if (i != gossipSelf() && gossipMemberReachable(i)) deliverTo(i, budget);
 }
 
 void hintsInit(void) {

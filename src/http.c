@@ -55,8 +55,9 @@ static void progressBar(buf *o, const char *id, const char *label, double frac, 
 }
 
 static void statusPage(buf *o) {
-    int n;
-    member *m = gossipMembers(&n);
+    int n = gossipCount();
+    memberInfo *m = zmalloc(sizeof(memberInfo) * (size_t)(n ? n : 1));
+    for (int i = 0; i < n; i++) gossipMemberInfo(i, &m[i]);
     unsigned q = (unsigned)server.ring_partitions;
     int *prim = zcalloc(sizeof(int) * (size_t)n), *held = zcalloc(sizeof(int) * (size_t)n);
     int *first = zmalloc(sizeof(int) * q);
@@ -110,11 +111,8 @@ static void statusPage(buf *o) {
                     "<th>weight</th><th>health</th><th>status</th><th>partitions (first owner)</th>"
                     "<th>replicas held</th></tr>\n");
     for (int i = 0; i < n; i++) {
-        const char *health = i == gossipSelf() ? "up" : m[i].down ? "down" : m[i].suspect ? "suspect" : "up";
-        const char *status = m[i].status == MEMBER_NORMAL    ? "normal"
-                             : m[i].status == MEMBER_JOINING ? "joining"
-                             : m[i].status == MEMBER_LEAVING ? "leaving"
-                                                             : "left";
+        const char *health = gossipHealthName(m[i].health);
+        const char *status = gossipStatusName(m[i].status);
         bufPrintf(o, "<tr class=\"node\" data-node=\"%s\"><td><span class=\"swatch\" style=\"background:%s\"></span>%.12s%s</td>",
                   m[i].id, palette[color[i] % NPALETTE], m[i].id, i == gossipSelf() ? " (this node)" : "");
         bufPrintf(o, "<td>%s:%d</td><td>", m[i].host, m[i].port);
@@ -169,6 +167,7 @@ static void statusPage(buf *o) {
     if (!jobs) bufAppendStr(o, "<p id=\"idle\">no transfer or repair in progress</p>\n");
     bufPrintf(o, "<p id=\"hints\">hints waiting for delivery here: %lld</p>\n", hintsPending());
     bufAppendStr(o, "<p><a href=\"/metrics\">/metrics</a></p></body></html>\n");
+    zfree(m);
     zfree(prim);
     zfree(held);
     zfree(first);

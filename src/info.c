@@ -3,6 +3,8 @@
  * Sections: server clients memory stats commandstats keyspace storage.
  * "INFO" alone gives the default ones (all but commandstats), "INFO all"
  * or "INFO everything" every section, as in Redis. */
+#include "info.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -10,7 +12,9 @@
 #include <unistd.h>
 
 #include "aae.h"
+#include "client.h"
 #include "commands.h"
+#include "coord.h"
 #include "db.h"
 #include "hints.h"
 #include "metrics.h"
@@ -171,7 +175,7 @@ void infoCommand(request *r) {
     }
     if (wants("ring", argc, argv, 1)) {
         bufPrintf(&o, "%s# Ring\r\n", sections++ ? "\r\n" : "");
-        ringInfoLines(&o);
+        coordInfo(&o);
     }
     if (wants("hints", argc, argv, 1)) {
         bufPrintf(&o, "%s# Hints\r\n", sections++ ? "\r\n" : "");

@@ -3,7 +3,7 @@
 #ifndef RINGKV_KEYLOCK_H
 #define RINGKV_KEYLOCK_H
 
-#include "server.h"
+#include "request.h"
 
 #define LOCK_READ 1  /* reads: shared with reads */
 #define LOCK_BLIND 2 /* plain writes: shared with plain writes */

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "aae.h"
+#include "client.h"
 #include "commands.h"
 #include "coord.h"
 #include "handoff.h"
@@ -346,7 +347,7 @@ void metricsPrometheus(buf *out) {
         }
     buf info;
     bufInit(&info);
-    ringInfoLines(&info);
+    coordInfo(&info);
     promFromInfo(out, "ring", &info);
     bufClear(&info);
     hintsInfo(&info);

@@ -6,9 +6,9 @@
  *
  * API:
  *   histRecord(h, us) / histPercentile(h, p)
- *   metricsCommand(cmd, us)               per-command latency (client.c)
+ *   metricsCommand(cmd, us)               per-command latency (request.c)
  *   metricsCoord(write, level, us, ok)    per consistency level (read.c, write.c, forward.c)
- *   slowlogMaybeAdd(r, us)                SLOWLOG (client.c)
+ *   slowlogMaybeAdd(r, us)                SLOWLOG (request.c)
  *   slowlogCommand(r)
  *   metricsLatencyInfo(out)               INFO latencystats
  *   metricsPrometheus(out)                /metrics body */
@@ -17,7 +17,7 @@
 
 #include <stdint.h>
 
-#include "server.h"
+#include "request.h"
 
 #define HIST_BUCKETS 320
 

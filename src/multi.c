@@ -9,22 +9,22 @@
  * take effect (its error is in EXEC's array). WATCH, which would promise
  * optimistic isolation, answers an error instead of pretending.
  *
- * Each queued command runs as a child request of the EXEC request: the
- * child's reply goes into EXEC's array, and EXEC completes when the last
- * child did. Children run from a loop (not by recursion), and one waiting
- * for a key lock resumes from an event.
+ * Each queued command runs as a child request of the EXEC request, created
+ * with this file's hooks (request.h): the child's reply goes into EXEC's
+ * array (childDone), and EXEC completes when the last child did. Children
+ * run from a loop (not by recursion), and one waiting for a key lock
+ * starts from an event (childGranted). A child borrows EXEC's client; if
+ * the client goes away, execDetach stops the running child using it.
  *
- * API: multiCommand, execCommand, discardCommand, watchCommand,
- *      unwatchCommand; multiQueue/multiFlagDirty/multiPassThrough for the
- *      dispatcher; multiChildDone/multiChildGranted for request completion;
- *      multiFree for client teardown. */
+ * API: see multi.h. */
+#include "multi.h"
+
 #include <event2/buffer.h>
-#include <event2/event.h>
 #include <string.h>
 #include <strings.h>
 
 #include "commands.h"
-#include "keylock.h"
+#include "server.h"
 
 typedef struct queued {
     int argc;
@@ -66,14 +66,13 @@ void multiFree(client *c) {
     c->mstate = NULL;
 }
 
-int multiPassThrough(const request *r) {
-    const char *n = r->cmd ? r->cmd->name : "";
-    return !strcmp(n, "exec") || !strcmp(n, "discard") || !strcmp(n, "multi") ||
-           !strcmp(n, "watch") || !strcmp(n, "quit") || !strcmp(n, "reset");
-}
-
 void multiFlagDirty(client *c) {
     if (c->mstate) ((multiState *)c->mstate)->dirty = 1;
+}
+
+void multiAbort(client *c, request *r, const char *why) {
+    multiFree(c);
+    addReplyErrorFormat(r, "-EXECABORT Transaction discarded because of: %s", why);
 }
 
 void multiQueue(client *c, request *r) {
@@ -135,45 +134,33 @@ static void freeExec(void *p) {
 
 static void execRun(request *p);
 
+/* Called by request.c when a child that waited for its key locks has them:
+ * it starts from an event (requestRunLater). */
+static void childGranted(request *child) {
+    child->pending = 1;
+    requestRunLater(child, NULL);
+}
+
+/* Called by request.c when a child completed: its reply joins EXEC's, and
+ * the next child starts (unless execRun's loop is the caller's caller). */
+static void childDone(request *child) {
+    request *p = child->owner;
+    execState *e = p->state;
+    evbuffer_add_buffer(e->outs, child->out);
+    requestFree(child);
+    e->idx++;
+    e->inflight = 0;
+    e->child = NULL;
+    if (!e->looping) execRun(p);
+}
+
+static const requestHooks childHooks = {childGranted, childDone};
+
 /* Runs a child whose locks are held. */
 static void childStart(request *child) {
     child->pending = 1;
     child->cmd->proc(child);
     requestRelease(child);
-}
-
-/* Children whose locks were granted while waiting: started from an event. */
-static request **granted;
-static int ngranted, grantedCap;
-static struct event *grantEv;
-
-static void grantEvent(evutil_socket_t fd, short what, void *arg) {
-    UNUSED(fd);
-    UNUSED(what);
-    UNUSED(arg);
-    while (ngranted) {
-        request *child = granted[--ngranted];
-        childStart(child);
-    }
-}
-
-void multiChildGranted(request *child) {
-    if (ngranted == grantedCap) {
-        grantedCap = grantedCap ? grantedCap * 2 : 16;
-        granted = zrealloc(granted, sizeof(request *) * (size_t)grantedCap);
-    }
-    granted[ngranted++] = child;
-    if (!grantEv) grantEv = event_new(server.base, -1, 0, grantEvent, NULL);
-    event_active(grantEv, EV_TIMEOUT, 0);
-}
-
-void multiChildDone(request *p, request *child) {
-    execState *e = p->state;
-    evbuffer_add_buffer(e->outs, child->out);
-    e->idx++;
-    e->inflight = 0;
-    e->child = NULL;
-    if (!e->looping) execRun(p);
 }
 
 /* Starts children in order until one goes asynchronous; finishes EXEC
@@ -183,9 +170,8 @@ static void execRun(request *p) {
     e->looping = 1;
     while (e->idx < e->n && !e->inflight) {
         queued *q = &e->q[e->idx];
-        request *child = requestCreate(NULL);
+        request *child = requestCreate(&childHooks, p);
         child->c = p->c;
-        child->parent = p;
         child->db = p->c ? p->c->db : p->db;
         child->proto = p->proto;
         child->read_level = p->read_level;
@@ -195,7 +181,7 @@ static void execRun(request *p) {
         e->inflight = 1;
         e->child = child;
         int now = requestLockKeys(child);
-        if (now) childStart(child); /* else multiChildGranted starts it */
+        if (now) childStart(child); /* else childGranted starts it */
     }
     e->looping = 0;
     if (e->idx == e->n && !e->inflight && e->outs) {
@@ -208,7 +194,7 @@ static void execRun(request *p) {
 }
 
 /* The client of an EXEC went away: its running child must not use it. */
-void multiDetach(request *r) {
+static void execDetach(request *r) {
     execState *e = r->state;
     if (e && e->child) e->child->c = NULL;
 }
@@ -229,6 +215,7 @@ void execCommand(request *r) {
     }
     execState *e = requestState(r, sizeof(*e));
     r->state_free = freeExec;
+    r->detach = execDetach;
     e->q = m->q;
     e->n = m->n;
     e->outs = evbuffer_new();

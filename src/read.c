@@ -36,6 +36,7 @@
 #include <string.h>
 
 #include "busargs.h"
+#include "clock.h"
 #include "gossip.h"
 #include "hints.h"
 #include "metrics.h"
@@ -181,7 +182,7 @@ static void readAnswered(const busResult *res, void *pd) {
         (reply->element[3]->str[0] == '0' ||
          (reply->element[3]->str[0] == '1' && reply->elements >= 5 &&
           recordDecode(&rec, reply->element[4]->str, reply->element[4]->len) == C_OK))) {
-        for (int j = 0; j < rec.n; j++) hlcObserve(&server.clock, rec.v[j].counter);
+        for (int j = 0; j < rec.n; j++) clockObserve(rec.v[j].counter);
         readGot(op, i, &rec,
                 reply->element[3]->str[0] == '1'
                     ? recordDigestRaw(reply->element[4]->str, reply->element[4]->len)

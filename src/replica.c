@@ -8,15 +8,15 @@
  *                                            (the command runs here)
  * The senders are read.c (GET), write.c (PUT) and forward.c (COORD, CMD).
  *
- * API: replicaInit (coord.c), replicaCommandDone (client.c); see
- * replica.h.
+ * API: replicaInit (coord.c); see replica.h.
  *
  * GET answers at once. PUT answers when dbApply's commit is done
  * (putApplied). COORD hands the write to write.c, which answers. CMD
- * builds a request with no client, takes the keys' locks
- * (requestLockKeys; the grant runs it later if another holds one), runs
- * the command, and client.c calls replicaCommandDone once it completed.
- * Every request is answered exactly once. */
+ * builds a request with no client and this file's hooks (request.h),
+ * takes the keys' locks (requestLockKeys; if another request holds one,
+ * cmdGranted runs it later, unless its sender gave up meanwhile), runs the
+ * command, and cmdDone sends the reply back once it completed. Every
+ * request is answered exactly once. */
 #include "replica.h"
 
 #include <event2/buffer.h>
@@ -27,6 +27,8 @@
 #include "db.h"
 #include "handoff.h"
 #include "keylock.h"
+#include "request.h"
+#include "server.h"
 #include "store.h"
 #include "write.h"
 
@@ -96,6 +98,35 @@ static void coordHandler(busReq *req) {
     vclockFree(&ctx);
 }
 
+/* A CMD's request completed (called by request.c): its reply's bytes go
+ * back to the forwarding node. */
+static void cmdDone(request *r) {
+    busReq *req = r->owner;
+    size_t len = evbuffer_get_length(r->out);
+    char *bytes = zmalloc(len ? len : 1);
+    evbuffer_remove(r->out, bytes, len);
+    busArgs args;
+    busArgsInit(&args);
+    busArgsBytes(&args, bytes, len);
+    busArgsReply(&args, req);
+    zfree(bytes);
+    requestFree(r);
+}
+
+/* Runs a CMD that waited for its key locks, unless its sender has given up
+ * on it meanwhile (it may have told its client the command failed). */
+static void cmdRunLate(request *r) {
+    if (busReqLate(r->owner))
+        addReplyError(r, "-LATE the command waited past its sender's deadline; not run");
+    else
+        r->cmd->proc(r);
+}
+
+/* Called by request.c when a CMD that waited has its key locks. */
+static void cmdGranted(request *r) { requestRunLater(r, cmdRunLate); }
+
+static const requestHooks cmdHooks = {cmdGranted, cmdDone};
+
 /* CMD id db read-level write-level proto argv... */
 static void cmdHandler(busReq *req) {
     long long rl, wl, pr;
@@ -114,7 +145,7 @@ static void cmdHandler(busReq *req) {
         busReplyError(req, "-NOTCOORD this node's disk refuses writes");
         return;
     }
-    request *r = requestCreate(NULL);
+    request *r = requestCreate(&cmdHooks, req);
     requestSetArgs(r, req->argc - 6, (char **)req->argv + 6, req->lens + 6);
     r->cmd = cmd;
     r->db = db;
@@ -122,25 +153,12 @@ static void cmdHandler(busReq *req) {
     r->write_level = (int)wl;
     r->proto = pr == 3 ? 3 : 2;
     r->forwarded = 1;
-    r->busreq = req;
     r->pending = 1;
     int now = requestLockKeys(r);
     if (now) {
         cmd->proc(r);
         requestRelease(r);
-    } /* else the grant runs it (requestRunLater) */
-}
-
-void replicaCommandDone(request *r) {
-    busReq *req = r->busreq;
-    size_t len = evbuffer_get_length(r->out);
-    char *bytes = zmalloc(len ? len : 1);
-    evbuffer_remove(r->out, bytes, len);
-    busArgs args;
-    busArgsInit(&args);
-    busArgsBytes(&args, bytes, len);
-    busArgsReply(&args, req);
-    zfree(bytes);
+    } /* else cmdGranted runs it */
 }
 
 void replicaInit(void) {

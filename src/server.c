@@ -25,6 +25,8 @@
 
 #include "aae.h"
 #include "bus.h"
+#include "client.h"
+#include "clock.h"
 #include "commands.h"
 #include "config.h"
 #include "coord.h"
@@ -33,23 +35,12 @@
 #include "handoff.h"
 #include "hints.h"
 #include "http.h"
+#include "info.h"
 #include "outflush.h"
 #include "store.h"
 #include "tls.h"
 
 struct server server;
-
-void infoTrackOps(void);
-
-/* How far ahead of the last timestamp issued the persisted mark runs. A
- * restart starts the clock at the mark, so a reserve is a jump into the
- * future after every crash: with 60 s, a restarted node's versions won every
- * "newest by HLC" choice between siblings for a minute, and a plain GET read
- * an older acknowledged value (stale reads in tests/fault/jepsen.py). With
- * 0, the mark is the last timestamp issued, written once per batch by the
- * store's before-commit hook (clockIntoBatch), in the batch of the writes
- * that used it: both or neither survive a crash. */
-#define HLC_RESERVE_MS 0
 
 /* ---------------------------------------------------------------- identity */
 
@@ -68,25 +59,10 @@ static void metaPut(const char *k, const void *v, size_t len) {
     storePut(CF_META, k, strlen(k), v, len);
 }
 
-static uint64_t hlcWritten; /* the mark of the last batch that was written */
-
-static void persistHlcMark(uint64_t mark) {
-    unsigned char b[8];
-    for (int i = 0; i < 8; i++) b[i] = (unsigned char)(mark >> (8 * i));
-    metaPut("hlc_mark", b, 8);
-    server.hlc_persisted = mark;
-}
-
-/* After each batch: a refused one (full disk) did not store its mark, so
- * the next batch must carry one again. */
-static void clockWritten(int ok) {
-    if (ok) hlcWritten = server.hlc_persisted;
-    else server.hlc_persisted = hlcWritten;
-}
-
 /* The node id is kept for the life of the data directory; the clock actor
  * too (a wiped directory is a new actor: Riak kv679). The HLC restarts
- * above the persisted mark, so it never goes backwards across restarts. */
+ * above its persisted mark (clock.c), so it never goes backwards across
+ * restarts. */
 static int loadIdentity(void) {
     buf b;
     bufInit(&b);
@@ -134,14 +110,7 @@ static int loadIdentity(void) {
     } else {
         metaPut("ring_partitions", qb, strlen(qb));
     }
-    uint64_t mark = 0;
-    if (metaGet("hlc_mark", &b) > 0 && b.len == 8) {
-        for (int i = 7; i >= 0; i--) mark = (mark << 8) | (unsigned char)b.ptr[i];
-    }
-    hlcObserve(&server.clock, mark);
-    persistHlcMark(hlcFromMs((uint64_t)serverNowMs() + HLC_RESERVE_MS) > mark
-                       ? hlcFromMs((uint64_t)serverNowMs() + HLC_RESERVE_MS)
-                       : mark + hlcFromMs(HLC_RESERVE_MS));
+    clockLoad();
     bufFree(&b);
     int saved = server.wal_fsync;
     server.wal_fsync = WAL_FSYNC_ALWAYS; /* identity must be durable at once */
@@ -149,20 +118,6 @@ static int loadIdentity(void) {
     server.wal_fsync = saved;
     return rc;
 }
-
-uint64_t serverNextHlc(void) {
-    /* The write that uses ts goes into the current batch, and the batch
-     * carries the mark past ts (clockIntoBatch) before it is written. */
-    return hlcNext(&server.clock, (uint64_t)serverNowMs());
-}
-
-/* Before every commit: the mark covers every timestamp issued (or
- * observed) so far, so a restart never reissues one. */
-static void clockIntoBatch(void) {
-    if (server.clock.last > server.hlc_persisted)
-        persistHlcMark(server.clock.last + hlcFromMs(HLC_RESERVE_MS));
-}
-
 
 /* -------------------------------------------------------------------- cron */
 
@@ -442,9 +397,6 @@ int main(int argc, char **argv) {
         storeClose();
         return 1;
     }
-    hlcWritten = server.hlc_persisted;
-    storeBeforeCommit(clockIntoBatch);
-    storeOnWrite(clockWritten);
     dbInit();
     commandsInit();
     if (tlsInit() != C_OK) {

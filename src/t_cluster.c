@@ -1,17 +1,21 @@
 /* t_cluster.c -- cluster commands users and operators run through
  * redis-cli: CONSISTENCY (per connection levels) and RING (NODES, INFO,
- * OWNERS, LOCAL, JOIN), and the INFO "ring" section. */
+ * OWNERS, LOCAL, JOIN, LEAVE, FORGET, PLAN, REPAIR, STATUS). The modules
+ * below return data or call back; the replies are formatted here. */
+#include "t_cluster.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "aae.h"
+#include "client.h"
 #include "commands.h"
 #include "coord.h"
 #include "db.h"
-#include "store.h"
 #include "gossip.h"
 #include "handoff.h"
+#include "store.h"
 
 /* ------------------------------------------------------------ CONSISTENCY */
 
@@ -96,52 +100,34 @@ void consistencyCommand(request *r) {
 
 /* ------------------------------------------------------------------- RING */
 
-static int partitionsOwned(void) {
-    int owned = 0;
-    for (unsigned p = 0; p < (unsigned)server.ring_partitions; p++) {
-        int l[64];
-        int n = gossipOwners(p, l);
-        for (int i = 0; i < n; i++)
-            if (l[i] == gossipSelf()) owned++;
+/* RING NODES: one line per member, this node first. */
+static void ringNodes(request *r) {
+    int n = gossipCount();
+    addReplyArrayLen(r, n);
+    buf b;
+    bufInit(&b);
+    for (int i = 0; i < n; i++) {
+        memberInfo m;
+        gossipMemberInfo(i, &m);
+        bufClear(&b);
+        bufPrintf(&b, "%s %s:%d@%d %s %s %d %s %s%s", m.id, m.host, m.port, m.busport, m.dc,
+                  m.rack, m.weight, gossipHealthName(m.health), gossipStatusName(m.status),
+                  m.self ? " myself" : "");
+        addReplyBulk(r, b.ptr, b.len);
     }
-    return owned;
-}
-
-static int asked(void) {
-    ringDcSpec spec[RING_MAX_DCS];
-    int n;
-    char err[128];
-    if (ringParseReplication(server.replication, spec, &n, err, sizeof(err)) != 0) return 0;
-    return ringSpecTotal(spec, n);
-}
-
-void ringInfoLines(buf *o) {
-    const ring *rg = gossipRing();
-    int have = rg ? rg->nreplicas : 0;
-    gossipInfo(o);
-    bufPrintf(o, "ring_partitions:%d\r\n", server.ring_partitions);
-    bufPrintf(o, "ring_partitions_owned:%d\r\n", partitionsOwned());
-    bufPrintf(o, "ring_replication:%s\r\n", server.replication);
-    bufPrintf(o, "ring_replicas_per_partition:%d\r\n", have);
-    bufPrintf(o, "ring_under_replicated:%d\r\n", have < asked() ? 1 : 0);
-    bufPrintf(o, "read_quorum:%lld\r\nwrite_quorum:%lld\r\n", server.read_quorum,
-              server.write_quorum);
-    bufPrintf(o, "quorum_mode:%s\r\n", server.quorum_mode == QUORUM_SLOPPY ? "sloppy" : "strict");
-    coordInfo(o);
-    handoffInfo(o);
-    busInfo(o);
+    bufFree(&b);
 }
 
 static void ringOwners(request *r) {
     unsigned p = keyPartition(keyHash(r->db, r->argv[2], r->argvlen[2]), server.qbits);
-    int l[64], nm;
+    int l[64];
     int n = gossipOwners(p, l);
-    member *all = gossipMembers(&nm);
     addReplyArrayLen(r, n);
     for (int i = 0; i < n; i++) {
-        member *m = &all[l[i]];
+        memberInfo m;
+        gossipMemberInfo(l[i], &m);
         char b[96];
-        snprintf(b, sizeof(b), "%s:%d", m->host, m->port);
+        snprintf(b, sizeof(b), "%s:%d", m.host, m.port);
         addReplyBulkCString(r, b);
     }
 }
@@ -171,6 +157,26 @@ static void ringLocal(request *r) {
     bufFree(&t);
     recordFree(&rec);
     if (found > 0) storeValueFree(&hold);
+}
+
+/* Called by aae.c when the pass RING REPAIR waits for has ended. */
+static void repairDone(long long keys, unsigned partitions, void *pd) {
+    request *r = pd;
+    char msg[160];
+    snprintf(msg, sizeof(msg), "repaired %lld keys in %u partitions", keys, partitions);
+    addReplyStatus(r, msg);
+    requestRelease(r);
+}
+
+/* RING REPAIR [ASYNC]: an anti-entropy pass now; without ASYNC the reply
+ * waits for its end (one pending count held until repairDone). */
+static void ringRepair(request *r, int wait) {
+    if (!aaeRepair(wait ? repairDone : NULL, r))
+        addReplyStatus(r, "repaired 0 keys in 0 partitions");
+    else if (!wait)
+        addReplyStatus(r, "repair started (RING STATUS shows progress)");
+    else
+        r->pending++;
 }
 
 /* RING PLAN JOIN host:port [WEIGHT w] [DC d] [RACK r] | RING PLAN LEAVE [node-id] */
@@ -209,7 +215,7 @@ static void ringPlan(request *r) {
         }
     }
     /* this node's average bytes per partition replica it holds */
-    int held = partitionsOwned();
+    int held = gossipOwnedCount();
     long long bytes = 0;
     for (unsigned p = 0; p < (unsigned)server.ring_partitions; p++) bytes += dbPartitionBytes(p);
     double avg = held ? (double)bytes / held : 0;
@@ -225,11 +231,11 @@ static void ringPlan(request *r) {
 
 void ringCommand(request *r) {
     if (argIs(r, 1, "nodes") && r->argc == 2) {
-        gossipNodesReply(r);
+        ringNodes(r);
     } else if (argIs(r, 1, "info") && r->argc == 2) {
         buf o;
         bufInit(&o);
-        ringInfoLines(&o);
+        coordInfo(&o);
         addReplyVerbatim(r, o.ptr ? o.ptr : "", o.len);
         bufFree(&o);
     } else if (argIs(r, 1, "owners") && r->argc == 3) {
@@ -241,10 +247,9 @@ void ringCommand(request *r) {
         if (gossipJoin(r->argv[2], err, sizeof(err)) != C_OK) addReplyError(r, err);
         else addReplyOK(r);
     } else if (argIs(r, 1, "leave") && r->argc == 2) {
-        int n, normal = 0;
-        member *m = gossipMembers(&n);
-        for (int i = 0; i < n; i++)
-            if (i != gossipSelf() && m[i].status == MEMBER_NORMAL) normal++;
+        int normal = 0;
+        for (int i = 0; i < gossipCount(); i++)
+            if (i != gossipSelf() && gossipMemberStatus(i) == MEMBER_NORMAL) normal++;
         if (gossipSelfStatus() != MEMBER_NORMAL) {
             addReplyError(r, "this node is not a normal member (see RING NODES)");
         } else if (normal == 0) {
@@ -261,7 +266,7 @@ void ringCommand(request *r) {
     } else if (argIs(r, 1, "plan") && r->argc >= 3) {
         ringPlan(r);
     } else if (argIs(r, 1, "repair") && (r->argc == 2 || (r->argc == 3 && argIs(r, 2, "async")))) {
-        aaeRepair(r, r->argc == 2);
+        ringRepair(r, r->argc == 2);
     } else if (argIs(r, 1, "status") && r->argc == 2) {
         buf o;
         bufInit(&o);

@@ -10,14 +10,17 @@
  *
  * KEYS/SCAN/DBSIZE/FLUSH* act on this node's keyspace; the cluster issue
  * widens them to the whole cluster. */
+#include "t_keyspace.h"
+
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
+#include "client.h"
 #include "clusterops.h"
 #include "commands.h"
-#include "keyops.h"
+#include "t_string.h"
 
 /* ------------------------------------------------------ multi-key reads */
 

@@ -6,8 +6,13 @@
 #include <string.h>
 #include <strings.h>
 
+#include "t_server.h"
+
+#include "client.h"
 #include "commands.h"
 #include "config.h"
+#include "info.h"
+#include "multi.h"
 
 void pingCommand(request *r) {
     if (r->argc > 2) {

@@ -6,13 +6,15 @@
  * write with the causal context they read, so a concurrent writer of the
  * same key through another coordinator produces a sibling, never a silently
  * lost update; plain SET/MSET write over whatever the version coordinator
- * holds (see README "What a plain SET does to siblings").
+ * holds (see README "What a plain SET does").
  *
  * Semantics and error texts follow Redis 7.0. A value is a byte string; the
  * only type is string, so WRONGTYPE never happens.
  *
  * API: the *Command handlers in commands.h, plus the shared helpers
  * parseExpireArg / liveVersion / writeValue used by t_keyspace.c. */
+#include "t_string.h"
+
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -21,7 +23,6 @@
 
 #include "commands.h"
 #include "coord.h"
-#include "keyops.h"
 
 /* ------------------------------------------------------------- helpers */
 

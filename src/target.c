@@ -22,14 +22,9 @@ static const char *dcIntern(const char *dc) {
     return names[n++];
 }
 
-static member *memberOf(int idx) {
-    int n;
-    return &gossipMembers(&n)[idx];
-}
-
 static quorumTarget newTarget(int m, int owner, unsigned groups) {
     return (quorumTarget){m, QUORUM_PENDING, owner, 0, groups,
-                          dcIntern(memberOf(owner >= 0 ? owner : m)->dc)};
+                          dcIntern(gossipMemberDc(owner >= 0 ? owner : m))};
 }
 
 int targetsOfKey(int db, const char *key, size_t klen, quorumTarget *t) {
@@ -61,9 +56,9 @@ int targetJoint(const quorumTarget *t, int n) {
     return 0;
 }
 
-busLink *targetLink(int idx) { return memberOf(idx)->link; }
+busLink *targetLink(int idx) { return gossipMemberLink(idx); }
 
-const char *targetMemberId(int idx) { return memberOf(idx)->id; }
+const char *targetMemberId(int idx) { return gossipMemberId(idx); }
 
 int targetReachable(int idx) {
     if (idx == gossipSelf()) return 1;
@@ -74,8 +69,7 @@ int targetReachable(int idx) {
  * home replica nor already a fallback; -1 if there is none. */
 static int pickFallback(int db, const char *key, size_t klen, const quorumTarget *t, int n) {
     unsigned p = keyPartition(keyHash(db, key, klen), server.qbits);
-    int nm;
-    gossipMembers(&nm);
+    int nm = gossipCount();
     int *walk = zmalloc(sizeof(int) * (size_t)(nm ? nm : 1));
     int wn = gossipWalk(p, walk);
     int found = -1;
@@ -112,7 +106,7 @@ int targetCoordinator(const quorumTarget *t, int n, int level) {
     for (int pass = local ? 0 : 1; pass < 2; pass++)
         for (int i = 0; i < n; i++)
             if (targetCanCoordinate(t[i].member) &&
-                (pass || !strcmp(memberOf(t[i].member)->dc, server.dc)))
+                (pass || !strcmp(gossipMemberDc(t[i].member), server.dc)))
                 return i;
     return -1;
 }

@@ -24,6 +24,7 @@
 
 #include "bus.h"
 #include "quorum.h"
+#include "request.h"
 #include "server.h"
 
 /* What an answer's callback gets: the operation and which of its targets

@@ -39,6 +39,7 @@
 
 #include "gossip.c" /* src/ is on the include path */
 #include "merkle.h"
+#include "record.h"
 
 #define CHECK(cond)                                                                 \
     do {                                                                            \
@@ -92,6 +93,10 @@ int busLinkUsable(const busLink *l) {
     UNUSED(l);
     return 1;
 }
+int busLinkConnected(const busLink *l) {
+    UNUSED(l);
+    return 1;
+}
 void busRegister(const char *name, busHandler *h) {
     UNUSED(name);
     UNUSED(h);
@@ -118,15 +123,6 @@ void busReplyArgs(busReq *req, int argc, const char **argv, const size_t *lens) 
         bufClear(&answerTable);
         bufAppend(&answerTable, argv[1], lens[1]);
     }
-}
-void addReplyArrayLen(request *r, long long n) {
-    UNUSED(r);
-    UNUSED(n);
-}
-void addReplyBulk(request *r, const char *p, size_t len) {
-    UNUSED(r);
-    UNUSED(p);
-    UNUSED(len);
 }
 
 /* ----------------------------------------------------- the membership */

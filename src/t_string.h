@@ -1,18 +1,20 @@
-/* keyops.h -- helpers shared by the key commands (t_string.c, t_keyspace.c):
- * the visible version of a read, expiry arguments, writes whose reply is
- * prepared first and sent only once the write is acknowledged.
+/* t_string.h -- string commands (t_string.c), and the helpers the key
+ * commands share (t_keyspace.c uses them): the visible version of a read,
+ * expiry arguments, writes whose reply is prepared first and sent only once
+ * the write is acknowledged.
  *
  * API:
+ *   the *Command handlers below (rows of commands.c's table)
  *   liveVersion(res)               the version GET shows, NULL if none
  *   parseExpireArg(r, i, ms, abs)  Redis's rules for EX/PX/EXAT/PXAT values
  *   writeValue(...)                one coordWrite, context from a read record
  *   pendingReplyNew / writeValueThenReply / writeThenReply / sendPendingReply
  */
-#ifndef RINGKV_KEYOPS_H
-#define RINGKV_KEYOPS_H
+#ifndef RINGKV_T_STRING_H
+#define RINGKV_T_STRING_H
 
 #include "coord.h"
-#include "server.h"
+#include "request.h"
 
 /* A reply prepared before the write(s), sent when the last write is
  * acknowledged, or replaced by the first write error. Used as (the first
@@ -41,5 +43,34 @@ void writeThenReply(request *r, const coordResult *res, void *pd);
 void writeValueThenReply(request *r, pendingReply *pr, int db, const char *key, size_t klen,
                          const char *val, size_t vlen, int tombstone, long long expire,
                          const record *ctxrec);
+
+void getCommand(request *r);
+void setCommand(request *r);
+void setnxCommand(request *r);
+void setexCommand(request *r);
+void psetexCommand(request *r);
+void getsetCommand(request *r);
+void getdelCommand(request *r);
+void getexCommand(request *r);
+void mgetCommand(request *r);
+void msetCommand(request *r);
+void msetnxCommand(request *r);
+void appendCommand(request *r);
+void setrangeCommand(request *r);
+void incrCommand(request *r);
+void decrCommand(request *r);
+void incrbyCommand(request *r);
+void decrbyCommand(request *r);
+void incrbyfloatCommand(request *r);
+void strlenCommand(request *r);
+void getrangeCommand(request *r);
+void setbitCommand(request *r);
+void getbitCommand(request *r);
+void bitcountCommand(request *r);
+void bitposCommand(request *r);
+void bitopCommand(request *r);
+void lcsCommand(request *r);
+void vgetCommand(request *r);
+void vsetCommand(request *r);
 
 #endif
