@@ -42,7 +42,8 @@ UNIT_TESTS = $(patsubst tests/unit/%.c,tests/unit/%,$(wildcard tests/unit/test_*
 UNIT_OBJ = src/util.o src/log.o src/resp.o src/vclock.o src/record.o src/config.o src/ring.o \
 	src/busauth.o src/quorum.o src/merkle.o src/keylock.o $(TYPES_OBJ)
 
-tests/unit/test_%: tests/unit/test_%.c tests/unit/stub_server.c $(UNIT_OBJ) src/*.h src/types/*.h
+tests/unit/test_%: tests/unit/test_%.c tests/unit/stub_server.c $(UNIT_OBJ) src/*.h src/types/*.h \
+	$(wildcard tests/unit/*.h)
 	$(CC) $(CFLAGS_ALL) -Isrc -o $@ $< tests/unit/stub_server.c $(UNIT_OBJ) -levent -lxxhash -lcrypto -lm -lcriterion
 
 unit: deps $(UNIT_TESTS)
