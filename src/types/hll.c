@@ -68,34 +68,44 @@ static void maxInto(uint8_t *d, const uint8_t *s) {
         if (s[i] > d[i]) d[i] = s[i];
 }
 
+/* In place: a chain of an actor dst lacks is inserted at its sorted place;
+ * one with a larger epoch replaces dst's; the same epoch takes the larger
+ * seq and the register-wise max. */
 int hllMerge(hll *dst, const hll *src) {
     if (dst == src) return 0;
-    hll out;
-    hllInit(&out);
-    int i = 0, j = 0, changed = 0;
-    while (i < dst->n || j < src->n) {
-        const hllChain *a = NULL, *b = NULL;
-        if (j == src->n || (i < dst->n && dst->c[i].actor < src->c[j].actor)) {
-            a = &dst->c[i++];
-        } else if (i == dst->n || src->c[j].actor < dst->c[i].actor) {
-            b = &src->c[j++];
+    int changed = 0;
+    for (int j = 0; j < src->n; j++) {
+        const hllChain *b = &src->c[j];
+        int i = 0;
+        while (i < dst->n && dst->c[i].actor < b->actor) i++;
+        if (i == dst->n || dst->c[i].actor != b->actor) {
+            hllChain *c = pushChain(dst, b->actor, b->epoch, b->seq); /* at the end ... */
+            hllChain tmp = *c;
+            memmove(dst->c + i + 1, dst->c + i, sizeof(hllChain) * (size_t)(dst->n - 1 - i));
+            dst->c[i] = tmp; /* ... then moved to its place */
+            memcpy(dst->c[i].reg, b->reg, HLL_REGISTERS);
             changed = 1;
-        } else {
-            a = &dst->c[i++];
-            b = &src->c[j++];
+            continue;
         }
-        const hllChain *keep = a ? a : b;
-        if (a && b && b->epoch != a->epoch) keep = b->epoch > a->epoch ? b : a;
-        hllChain *c = pushChain(&out, keep->actor, keep->epoch, keep->seq);
-        memcpy(c->reg, keep->reg, HLL_REGISTERS);
-        if (a && b && a->epoch == b->epoch) {
-            c->seq = a->seq > b->seq ? a->seq : b->seq;
-            maxInto(c->reg, b->reg);
+        hllChain *a = &dst->c[i];
+        if (b->epoch < a->epoch) continue;
+        if (b->epoch > a->epoch) {
+            a->epoch = b->epoch;
+            a->seq = b->seq;
+            memcpy(a->reg, b->reg, HLL_REGISTERS);
+            changed = 1;
+            continue;
         }
-        if (a && !chainEqual(a, c)) changed = 1;
+        if (b->seq > a->seq) {
+            a->seq = b->seq;
+            changed = 1;
+        }
+        for (int r = 0; r < HLL_REGISTERS; r++)
+            if (b->reg[r] > a->reg[r]) {
+                a->reg[r] = b->reg[r];
+                changed = 1;
+            }
     }
-    hllFree(dst);
-    *dst = out;
     return changed;
 }
 
