@@ -3,7 +3,10 @@
  * that hands out HLC dots, a whole collection in memory (a keymeta record
  * plus its elements, as a storage layer keeps them under separate keys),
  * its join, its canonical bytes, and the permutations of small sets.
- * Header-only (static): each test binary is one file. */
+ * Header-only (static): each test binary is one file.
+ * To look for memory errors, build these tests with -fsanitize=address,
+ * undefined rather than running them under valgrind: valgrind computes
+ * long double in double precision, so the float tests fail under it. */
 #ifndef RINGKV_TYPESIM_H
 #define RINGKV_TYPESIM_H
 
