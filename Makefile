@@ -15,7 +15,10 @@ LIBS = -levent -levent_openssl -lhiredis -lxxhash -lssl -lcrypto $(ROCKSDB_LIBS)
 SRC = $(filter-out src/server.c,$(wildcard src/*.c))
 OBJ = $(SRC:.c=.o)
 SERVER = src/ringkv-server
-PURE = src/util.o src/resp.o src/vclock.o src/record.o src/quorum.o src/merkle.o src/keylock.o
+# src/types/: the pure merge cores of the data types (one state per file)
+TYPES_OBJ = $(patsubst %.c,%.o,$(wildcard src/types/*.c))
+PURE = src/util.o src/resp.o src/vclock.o src/record.o src/quorum.o src/merkle.o src/keylock.o \
+	$(TYPES_OBJ)
 
 .PHONY: all deps test unit e2e redis-tests run stop clean fault bench clients web netns netns-long netns-build \
 	soak soak-short layering
@@ -28,7 +31,10 @@ deps:
 src/%.o: src/%.c src/*.h
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
-$(SERVER): $(OBJ) src/server.o
+src/types/%.o: src/types/%.c src/*.h src/types/*.h
+	$(CC) $(CFLAGS_ALL) -Isrc -c $< -o $@
+
+$(SERVER): $(OBJ) $(TYPES_OBJ) src/server.o
 	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LIBS)
 
 # ---- layering ----
@@ -58,9 +64,10 @@ UNIT_TESTS = $(patsubst tests/unit/%.c,tests/unit/%,$(wildcard tests/unit/test_*
 # Unit tests cover the pure modules: they link only those (no sockets, no
 # RocksDB), plus the server struct config.c writes into.
 UNIT_OBJ = src/util.o src/log.o src/resp.o src/vclock.o src/record.o src/config.o src/ring.o \
-	src/busauth.o src/quorum.o src/merkle.o src/keylock.o
+	src/busauth.o src/quorum.o src/merkle.o src/keylock.o $(TYPES_OBJ)
 
-tests/unit/test_%: tests/unit/test_%.c tests/unit/stub_server.c $(UNIT_OBJ) src/*.h
+tests/unit/test_%: tests/unit/test_%.c tests/unit/stub_server.c $(UNIT_OBJ) src/*.h src/types/*.h \
+	$(wildcard tests/unit/*.h)
 	$(CC) $(CFLAGS_ALL) -Isrc -o $@ $< tests/unit/stub_server.c $(UNIT_OBJ) -levent -lxxhash -lcrypto -lm -lcriterion
 
 unit: deps $(UNIT_TESTS)
@@ -121,8 +128,10 @@ test: layering all unit fuzz-short e2e cluster redis-tests fault-short netns cli
 FUZZ_CC = clang
 FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS = -O1 -g -std=gnu11 $(WARN) -D_GNU_SOURCE $(FUZZ_SAN) -Isrc
-FUZZ_TARGETS = tests/fuzz/fuzz_resp tests/fuzz/fuzz_record tests/fuzz/fuzz_bus
-FUZZ_OBJ = $(addprefix tests/fuzz/obj/,util.o resp.o vclock.o record.o merkle.o ring.o stub_server.o)
+FUZZ_TARGETS = tests/fuzz/fuzz_resp tests/fuzz/fuzz_record tests/fuzz/fuzz_bus \
+	tests/fuzz/fuzz_field tests/fuzz/fuzz_keymeta tests/fuzz/fuzz_counter tests/fuzz/fuzz_hll
+FUZZ_OBJ = $(addprefix tests/fuzz/obj/,util.o resp.o vclock.o record.o merkle.o ring.o stub_server.o) \
+	$(patsubst src/types/%.o,tests/fuzz/obj/types/%.o,$(TYPES_OBJ))
 FUZZ_SECONDS ?= 60
 
 .PHONY: fuzz fuzz-short fuzz-build fuzz-deps fuzz-clean
@@ -132,11 +141,15 @@ tests/fuzz/obj/%.o: src/%.c src/*.h
 	@mkdir -p tests/fuzz/obj
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
+tests/fuzz/obj/types/%.o: src/types/%.c src/*.h src/types/*.h
+	@mkdir -p tests/fuzz/obj/types
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
 tests/fuzz/obj/stub_server.o: tests/unit/stub_server.c src/*.h
 	@mkdir -p tests/fuzz/obj
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
-tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ) src/*.h
+tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ) src/*.h src/types/*.h
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) -levent -lhiredis -lxxhash -lm
 
 # fuzz_bus includes src/gossip.c: a function gossip.c starts calling needs a
@@ -181,4 +194,4 @@ soak-short: all
 	@SOAK_SHORT=1 bash tests/soak/run.sh
 
 clean:
-	rm -f src/*.o $(SERVER) $(UNIT_TESTS) $(NETDELAY)
+	rm -f src/*.o src/types/*.o $(SERVER) $(UNIT_TESTS) $(NETDELAY)

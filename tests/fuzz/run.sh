@@ -20,7 +20,7 @@ cd "$(dirname "$0")/../.."
 secs=${FUZZ_SECONDS:-60}
 keep=${FUZZ_KEEP:-1}
 keepbytes=${FUZZ_KEEP_BYTES:-1024}
-targets=${FUZZ_TARGETS:-fuzz_resp fuzz_record fuzz_bus}
+targets=${FUZZ_TARGETS:-fuzz_resp fuzz_record fuzz_bus fuzz_field fuzz_keymeta fuzz_counter fuzz_hll}
 
 tmp=$(mktemp -d /tmp/ringkv-fuzz.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT

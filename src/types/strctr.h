@@ -1,0 +1,51 @@
+/* strctr.h -- string counters: INCR, DECR, INCRBY, DECRBY and INCRBYFLOAT
+ * as counter contributions beside a string key's sibling record, so that
+ * increments made through different coordinators (during a failure, a
+ * partition) add up instead of one overwriting the other. Pure.
+ *
+ * A string key's state is its record (record.h: SET's versions, siblings,
+ * tombstones, expiry) and a counter (counter.h). It reads as number.h's
+ * rule applied to the visible version's value (the base) and the live
+ * contributions:
+ *   - INCRBY by actor A at dot s adds to A's running total (no version is
+ *     written, so a concurrent SET is not lost either);
+ *   - SET, GETSET, SET ... and DEL clear the contributions they observed
+ *     (a baseline per actor): an INCR they did not observe survives, added
+ *     to the SET's value (or to 0 after a DEL);
+ *   - expiry: when the visible version's expiry T has passed, every
+ *     contribution made at or before T (HLC) is gone with it; one made after
+ *     T (a coordinator that saw the key expired starts from 0) stays, and
+ *     the key then reads as that amount with no TTL, as in Redis where an
+ *     INCR recreates an expired key. A coordinator writing to a key whose
+ *     expiry passed stores that expiry in the counter (its floor), so it
+ *     still holds after a later SET hides the expired version.
+ * The key exists when it has a visible version or a live contribution.
+ *
+ * API:
+ *   strctrRemoval(r, now, &kr)          the expiry the record implies
+ *   strctrRead(r, c, now, out)          NUM_* and GET's text
+ *   strctrDeltaIncrBy(delta, r, c, now, actor, seq, inc, &result)
+ *   strctrDeltaIncrByFloat(delta, r, c, now, actor, seq, inc, out)
+ *   strctrDeltaClear(delta, r, c, now)  the counter half of SET/DEL's delta
+ *   strctrCandidate(r, c, now, &cand)   the key as a string for keymetaResolveType
+ */
+#ifndef RINGKV_STRCTR_H
+#define RINGKV_STRCTR_H
+
+#include "counter.h"
+#include "keymeta.h"
+#include "number.h"
+#include "record.h"
+
+void strctrRemoval(const record *r, long long now_ms, causalRemoval *kr);
+int strctrRead(const record *r, const counter *c, long long now_ms, buf *out);
+/* NUMERR_*; on NUMERR_OK delta is the increment and *result GET's value after it. */
+int strctrDeltaIncrBy(counter *delta, const record *r, const counter *c, long long now_ms,
+                      uint64_t actor, uint64_t seq, long long inc, long long *result);
+/* NUMERR_*; on NUMERR_OK out holds INCRBYFLOAT's reply. */
+int strctrDeltaIncrByFloat(counter *delta, const record *r, const counter *c, long long now_ms,
+                           uint64_t actor, uint64_t seq, long double inc, buf *out);
+void strctrDeltaClear(counter *delta, const record *r, const counter *c, long long now_ms);
+void strctrCandidate(const record *r, const counter *c, long long now_ms, keymetaCand *cand);
+
+#endif
