@@ -86,6 +86,8 @@ static struct {
 
 static long long nowMs(void) { return (long long)(monotonic_us() / 1000); }
 
+size_t busPending(void) { return bus.npending; }
+
 /* hiredis 0.14 allocates an array's element table when it reads the "*N"
  * header, before anything is authenticated: "*2147483647" would reserve
  * 16 GB. Our readers use hiredis's own reply functions but refuse arrays

@@ -105,6 +105,8 @@ void busReplyOK(busReq *req);
 void busReplyError(busReq *req, const char *err);
 void busReplyArgs(busReq *req, int argc, const char **argv, const size_t *lens);
 void busInfo(buf *out);
+/* Requests sent and not answered yet. */
+size_t busPending(void);
 /* Drops links to addresses not in use any more (called by gossip). */
 void busLinkRelease(busLink *l);
 

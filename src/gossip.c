@@ -76,6 +76,7 @@ static struct {
 
 static void saveSelfStatus(void);
 static void applyChanges(void);
+static void byeHandler(busReq *req);
 
 const char *gossipStatusName(int s) {
     switch (s) {
@@ -732,6 +733,7 @@ int gossipInit(void) {
         }
     }
     busRegister("GOSSIP", gossipHandler);
+    busRegister("BYE", byeHandler);
     g.started_ms = mstime();
     g.dirty = 1;
     applyChanges();
@@ -787,6 +789,45 @@ void gossipFarewell(void) {
     struct timeval tv = {3, 0};
     evtimer_add(farewellTimer, &tv);
     if (--farewellPending == 0) farewellStop();
+}
+
+/* --------------------------------------------------------------- goodbye */
+
+/* BYE id sender: the sender is shutting down (SIGTERM). Routing treats it
+ * as down at once instead of after fail-timeout; it is up again when it
+ * beats with a new generation (its restart). */
+static void byeHandler(busReq *req) {
+    if (req->argc < 3) {
+        busReplyError(req, "BYE malformed");
+        return;
+    }
+    char id[41];
+    snprintf(id, sizeof(id), "%.*s", (int)(req->lens[2] < 40 ? req->lens[2] : 40), req->argv[2]);
+    member *m = find(id);
+    if (m && m != &g.m[0]) {
+        if (!m->suspect)
+            serverLog(LL_NOTICE, "Node %.40s (%s:%d) is shutting down: routing around it", m->id,
+                      m->host, m->port);
+        m->suspect = 1;
+        m->last_beat_ms = 0; /* suspected until it beats again */
+    }
+    busReplyOK(req);
+}
+
+static void byeAnswered(const busResult *res, void *pd) {
+    UNUSED(res);
+    UNUSED(pd);
+}
+
+void gossipGoodbye(void) {
+    event_del(g.timer); /* no more heartbeats: we are going */
+    for (int i = 1; i < g.n; i++) {
+        if (g.m[i].status == MEMBER_LEFT || !gossipMemberUp(i) || !busLinkUsable(g.m[i].link))
+            continue;
+        const char *argv[2] = {"BYE", server.node_id};
+        size_t lens[2] = {3, strlen(server.node_id)};
+        busSend(g.m[i].link, 2, argv, lens, byeAnswered, NULL, 0);
+    }
 }
 
 /* ----------------------------------------------------------------- plan */

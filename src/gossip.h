@@ -99,6 +99,9 @@ int gossipForget(const char *id, char *err, size_t errlen);
 /* Every LEAVING member that is down becomes LEFT (called by handoff.c once
  * every member that is up holds the future ring). Returns how many. */
 int gossipRetireGone(void);
+/* Tells every peer that this node is shutting down (routing then avoids
+ * it at once) and stops heartbeating. */
+void gossipGoodbye(void);
 /* Tells every peer our (LEFT) status, then stops the server. */
 void gossipFarewell(void);
 int gossipPlan(const char *joinaddr, const char *dc, const char *rack, int weight,

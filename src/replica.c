@@ -141,8 +141,9 @@ static void cmdHandler(busReq *req) {
         busReplyError(req, "CMD unknown command");
         return;
     }
-    if (!storeWritable()) { /* run nothing: the sender runs it elsewhere */
-        busReplyError(req, "-NOTCOORD this node's disk refuses writes");
+    if (!storeWritable() || server.draining) { /* run nothing: the sender runs it elsewhere */
+        busReplyError(req, server.draining ? "-NOTCOORD this node is shutting down"
+                                           : "-NOTCOORD this node's disk refuses writes");
         return;
     }
     request *r = requestCreate(&cmdHooks, req);

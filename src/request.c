@@ -21,6 +21,9 @@
 
 static request *pool;  /* finished requests, reused */
 static int poolLen;
+static long live;      /* requests created and not freed yet */
+
+long requestsLive(void) { return live; }
 
 /* ---------------------------------------------------------------- requests */
 
@@ -50,10 +53,12 @@ request *requestCreate(const requestHooks *hooks, void *owner) {
     r->detach = NULL;
     r->read_level = r->write_level = 0;
     r->forwarded = 0;
+    live++;
     return r;
 }
 
 void requestFree(request *r) {
+    live--;
     if (r->state) {
         if (r->state_free) r->state_free(r->state);
         else zfree(r->state);

@@ -89,6 +89,8 @@ struct request {
 /* A request with no arguments, no client and pending 0, from the pool.
  * hooks is borrowed for the request's life (a static table). */
 request *requestCreate(const requestHooks *hooks, void *owner);
+/* Requests created and not freed yet (a draining shutdown waits for 0). */
+long requestsLive(void);
 /* Frees r (its state too) or keeps it in the pool. Only the done hook, or
  * whoever holds a request that never started, calls it. */
 void requestFree(request *r);

@@ -32,6 +32,8 @@
 #include "coord.h"
 #include "db.h"
 #include "gossip.h"
+#include "request.h"
+#include "write.h"
 #include "handoff.h"
 #include "hints.h"
 #include "http.h"
@@ -255,12 +257,54 @@ static void openClientPorts(evutil_socket_t fd, short what, void *arg) {
 
 /* ---------------------------------------------------------------- signals */
 
+/* SIGTERM drains first, as Cassandra's drain does: no new clients, peers
+ * told to route around this node at once (BYE, instead of noticing after
+ * fail-timeout), writes they send meanwhile refused unapplied (NOTCOORD:
+ * they go to the next replica), and what is under way here (client
+ * requests, writes coordinated for peers) finishes, for at most twice
+ * replica-timeout. So a rolling restart costs clients no failed and no
+ * "may have been applied" writes, but those of the clients connected to
+ * this node. A second SIGTERM, or SIGINT, stops at once. */
+static struct event *drain_ev;
+static long long drain_until;
+
+static void stopNow(void) {
+    server.shutdown_asap = 1;
+    event_base_loopbreak(server.base);
+}
+
+static void drainCheck(evutil_socket_t fd, short what, void *arg) {
+    UNUSED(fd);
+    UNUSED(what);
+    UNUSED(arg);
+    long reqs = requestsLive(), peers = writeForPeersInFlight();
+    if (reqs > 0 || peers > 0) {
+        if (mstime() < drain_until) return;
+        serverLog(LL_WARNING, "Drain time is up with %ld requests and %ld peer writes under way",
+                  reqs, peers);
+    }
+    stopNow();
+}
+
 static void signalCallback(evutil_socket_t sig, short what, void *arg) {
     UNUSED(what);
     UNUSED(arg);
-    serverLog(LL_WARNING, "Received %s, scheduling shutdown...", sig == SIGINT ? "SIGINT" : "SIGTERM");
-    server.shutdown_asap = 1;
-    event_base_loopbreak(server.base);
+    if (sig == SIGINT || server.draining) {
+        serverLog(LL_WARNING, "Received %s, scheduling shutdown...",
+                  sig == SIGINT ? "SIGINT" : "SIGTERM");
+        stopNow();
+        return;
+    }
+    serverLog(LL_WARNING, "Received SIGTERM: draining (no new clients, peers told to route around "
+                          "this node, finishing what is under way), then shutting down...");
+    server.draining = 1;
+    if (server.listener) evconnlistener_disable(server.listener);
+    if (server.tls_listener) evconnlistener_disable(server.tls_listener);
+    gossipGoodbye();
+    drain_until = mstime() + 2 * server.replica_timeout;
+    drain_ev = event_new(server.base, -1, EV_PERSIST, drainCheck, NULL);
+    struct timeval tv = {0, 10000};
+    event_add(drain_ev, &tv);
 }
 
 void serverShutdown(int from_signal) {

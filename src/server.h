@@ -141,6 +141,7 @@ struct server {
     long long unixtime;          /* unix s, updated by the cron (clients' idle times) */
     long long cronloops;
     int shutdown_asap;
+    int draining;                /* SIGTERM: finishing what is under way before stopping */
     char executable[1024];
     serverStats stat;
     long long debug_clock_offset_ms; /* test-only skew of this node's wall clock */

@@ -60,6 +60,10 @@ typedef struct putOp {
 
 static void putSend(putOp *op, int i);
 
+static long forPeers; /* COORD writes coordinated here and not answered yet */
+
+long writeForPeersInFlight(void) { return forPeers; }
+
 static putOp *putNew(int db, const char *key, size_t klen, int level) {
     putOp *op = zcalloc(sizeof(*op));
     op->db = db;
@@ -83,6 +87,7 @@ static void putAnswer(putOp *op, int ok, const char *err) {
         if (ok) busReplyOK(op->breq);
         else busReplyError(op->breq, err);
         op->breq = NULL;
+        forPeers--;
         return;
     }
     request *r = op->r;
@@ -270,11 +275,14 @@ void writeCoordinateFor(busReq *req, int db, const char *key, size_t klen, int l
         busReplyError(req, "-NOTREPLICA this node does not replicate that key (ring views differ)");
         return;
     }
-    if (!storeWritable()) { /* before any version is made: the sender tries the next replica */
+    if (!storeWritable() || server.draining) {
+        /* before any version is made: the sender tries the next replica */
         putFree(op);
-        busReplyError(req, "-NOTCOORD this node's disk refuses writes");
+        busReplyError(req, server.draining ? "-NOTCOORD this node is shutting down"
+                                           : "-NOTCOORD this node's disk refuses writes");
         return;
     }
     op->breq = req;
+    forPeers++;
     writeHere(op, w);
 }

@@ -23,4 +23,8 @@ void writeCoordinateFor(busReq *req, int db, const char *key, size_t klen, int l
  * nobody waits for the answer (read repair). enc is borrowed. */
 void writeRepair(int member, int db, const char *key, size_t klen, const buf *enc);
 
+/* Writes this node coordinates for other nodes (COORD) and has not answered
+ * yet (a draining shutdown waits for 0). */
+long writeForPeersInFlight(void);
+
 #endif

@@ -2,6 +2,7 @@
 quorum is an error (never a silent success), and a restarted node comes back
 as itself."""
 import re
+import time
 import unittest
 
 import redis
@@ -157,6 +158,71 @@ class Restarts(ClusterTest):
         info = c.ring_info(0)
         self.assertEqual(info["ring_nodes"], "3")
         self.assertEqual(info["ring_nodes_up"], "3")
+
+
+class RollingRestart(ClusterTest):
+    def test_sigterm_restarts_cost_the_other_nodes_clients_nothing(self):
+        """A rolling restart with SIGTERM: a node being stopped drains (it
+        tells its peers to route around it, refuses new coordination
+        unapplied and finishes what is under way) before it stops, so the
+        clients of the other nodes see no error at all, not even the
+        "may have been applied" of a write forwarded to it just as it
+        stopped, and every read returns the last acknowledged value."""
+        import random
+        import threading
+        c = self.new_cluster(3, replication=3)
+        stop = threading.Event()
+        errors, wrong, counts = [], [], {"ops": 0}
+        lock = threading.Lock()
+
+        def client(t):
+            rnd = random.Random(t)
+            r = c.node(t % 2, socket_timeout=20)  # nodes 0 and 1 only
+            mine = {}
+            unknown = set()  # keys whose last write's outcome is unknown
+            seq = 0
+            while not stop.is_set():
+                k = "rr:%d:%d" % (t, rnd.randrange(200))
+                try:
+                    if rnd.random() < 0.5:
+                        seq += 1
+                        v = "%d-%d" % (t, seq)
+                        unknown.add(k)
+                        r.set(k, v)
+                        mine[k] = v
+                        unknown.discard(k)
+                    else:
+                        got = r.get(k)
+                        if k not in unknown and got != mine.get(k):
+                            with lock:
+                                wrong.append((k, got, mine.get(k)))
+                    with lock:
+                        counts["ops"] += 1
+                except redis.RedisError as e:
+                    with lock:
+                        errors.append(repr(e)[:200])
+
+        threads = [threading.Thread(target=client, args=(t,), daemon=True) for t in range(4)]
+        for th in threads:
+            th.start()
+        try:
+            time.sleep(1.0)
+            for _ in range(3):
+                self.assertEqual(c.stop(2), 0, "SIGTERM exit status")
+                time.sleep(1.0)
+                c.restart(2)
+                time.sleep(1.0)
+        finally:
+            stop.set()
+            for th in threads:
+                th.join(30)
+        log = c.log(2)
+        print("\n    rolling restart: %d operations through nodes 0 and 1, %d errors, %d wrong "
+              "reads" % (counts["ops"], len(errors), len(wrong)))
+        self.assertIn("draining", log)
+        self.assertEqual(errors[:5], [], "client errors during SIGTERM restarts (%d)" % len(errors))
+        self.assertEqual(wrong[:5], [], "wrong reads (%d)" % len(wrong))
+        self.assertGreater(counts["ops"], 500)
 
 
 class MissedWrites(ClusterTest):
