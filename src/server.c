@@ -286,17 +286,15 @@ static void drainCheck(evutil_socket_t fd, short what, void *arg) {
     stopNow();
 }
 
-static void signalCallback(evutil_socket_t sig, short what, void *arg) {
-    UNUSED(what);
-    UNUSED(arg);
-    if (sig == SIGINT || server.draining) {
-        serverLog(LL_WARNING, "Received %s, scheduling shutdown...",
-                  sig == SIGINT ? "SIGINT" : "SIGTERM");
+void serverStop(const char *why, int now) {
+    if (now || server.draining) {
+        serverLog(LL_WARNING, "%s, scheduling shutdown...", why);
         stopNow();
         return;
     }
-    serverLog(LL_WARNING, "Received SIGTERM: draining (no new clients, peers told to route around "
-                          "this node, finishing what is under way), then shutting down...");
+    serverLog(LL_WARNING, "%s: draining (no new clients, peers told to route around this node, "
+                          "finishing what is under way), then shutting down...",
+              why);
     server.draining = 1;
     if (server.listener) evconnlistener_disable(server.listener);
     if (server.tls_listener) evconnlistener_disable(server.tls_listener);
@@ -305,6 +303,12 @@ static void signalCallback(evutil_socket_t sig, short what, void *arg) {
     drain_ev = event_new(server.base, -1, EV_PERSIST, drainCheck, NULL);
     struct timeval tv = {0, 10000};
     event_add(drain_ev, &tv);
+}
+
+static void signalCallback(evutil_socket_t sig, short what, void *arg) {
+    UNUSED(what);
+    UNUSED(arg);
+    serverStop(sig == SIGINT ? "Received SIGINT" : "Received SIGTERM", sig == SIGINT);
 }
 
 void serverShutdown(int from_signal) {

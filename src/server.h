@@ -6,7 +6,7 @@
  * touched from another thread. Every module may read it; each module's own
  * API is in its own header (client.h, request.h, db.h, ...), never here.
  *
- * API (server.c): serverShutdown(); serverNowMs() below. */
+ * API (server.c): serverShutdown(), serverStop(why, now); serverNowMs() below. */
 #ifndef RINGKV_SERVER_H
 #define RINGKV_SERVER_H
 
@@ -155,5 +155,8 @@ static inline long long serverNowMs(void) { return mstime() + server.debug_clock
 
 /* Stops accepting, writes what is pending and closes the store. */
 void serverShutdown(int from_signal);
+/* Stops the server: at once (now), or after draining (see server.c).
+ * why starts the log line ("Received SIGTERM", "User requested shutdown"). */
+void serverStop(const char *why, int now);
 
 #endif

@@ -327,10 +327,11 @@ void shutdownCommand(request *r) {
         addReplyError(r, ERR_NOAUTH);
         return;
     }
-    serverLog(LL_WARNING, "User requested shutdown...");
+    int now = 0;
+    for (int j = 1; j < r->argc; j++)
+        if (argIs(r, j, "now")) now = 1;
     /* No reply: like Redis, the connection just closes when we exit. */
-    server.shutdown_asap = 1;
-    event_base_loopbreak(server.base);
+    serverStop("User requested shutdown", now);
 }
 
 void functionCommand(request *r) {
