@@ -153,3 +153,44 @@ class Leaving(ClusterTest):
             ri.execute_command("CONSISTENCY", "READ", "ALL")
             self.assertEqual(ri.mget(sorted(data)), [data[k] for k in sorted(data)], "via %d" % i)
         self.assertEqual(c.ring_info(0)["ring_nodes_up"], "3")
+
+
+class LearnsTheRingFirst(ClusterTest):
+    """A joining node answers clients only once it knows the ring: before,
+    the first requests a just-started node accepted were answered NOQUORUM
+    (it routed by a ring of itself alone)."""
+
+    def test_a_joining_node_opens_its_port_once_it_knows_the_ring(self):
+        import signal
+        import socket
+        c = self.new_cluster(3, ring_partitions=32)
+        self.assertTrue(c.node(0).set("early", "1"))
+        for i in range(3):  # nobody answers the new node's gossip for now
+            os.kill(c.nodes[i].pid, signal.SIGSTOP)
+        try:
+            o = dict(c.nodes[0].opts)
+            o["fail-timeout"] = "30000"  # it waits for a seed this long at most
+            new = c.add_node(opts=o, fast=False, start=False)
+            nd = c.nodes[new]
+            nd.spawn(wait=False)
+
+            def refused():
+                try:
+                    socket.create_connection((nd.host, nd.port), timeout=1).close()
+                    return False
+                except ConnectionRefusedError:
+                    return True
+            c.wait_until(lambda: ", data in " in nd.log_text(), 10, "the new node to start")
+            time.sleep(0.5)
+            for _ in range(10):
+                self.assertTrue(refused(), "the port opened before the ring was known")
+                time.sleep(0.2)
+            self.assertIn("Learning the ring from the seeds", nd.log_text())
+        finally:
+            for i in range(3):
+                os.kill(c.nodes[i].pid, signal.SIGCONT)
+        nd.wait_ready(20)
+        r = c.node(new)  # from its very first request on, it routes right
+        self.assertTrue(r.set("late", "2"))
+        self.assertEqual(r.get("early"), "1")
+        self.assertEqual(r.get("late"), "2")
