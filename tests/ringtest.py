@@ -31,7 +31,8 @@ API:
                                    n nodes, started together, seeding each other;
                                    opts are server options (read_quorum=2 ->
                                    --read-quorum 2) on top of timings; node_opts
-                                   a list of per-node dicts; http: --http-port each;
+                                   a list of per-node dicts (the first nodes'); http:
+                                   --http-port each;
                                    waits until every node sees every node up
   c.add_node(opts=None, seeds=None, start=True, fast=True, **extra) -> i
                                    one more node; opts default to node 0's
@@ -74,8 +75,8 @@ import unittest
 
 import redis
 
-from testprocs import (EarlyExit, free_port, log_tail, port_free, stop_proc, track,
-                       wait_serving, wait_until)
+from testprocs import (EarlyExit, disconnect, free_port, log_tail, port_free, stop_proc,
+                       track, wait_serving, wait_until)
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 SERVER_BIN = os.environ.get("RINGKV_SERVER", os.path.join(ROOT, "src", "ringkv-server"))
@@ -89,6 +90,9 @@ TMP_PARENT = os.environ.get("RINGKV_TEST_TMP") or None
 # these clusters too when both suites run at once on one machine (seen: two
 # live nodes suspecting each other).
 CLUSTER_NET = os.environ.get("RINGKV_CLUSTER_NET", "127.0.2.")
+CLIENTS_NET = "127.0.3."    # tests/clients: first 11, 21, 31 (one range per class)
+WEB_NET = "127.0.4."        # tests/web
+FAULT_NET = "127.0.0."      # tests/fault: 127.0.0.11.., named by its iptables rules
 
 # Timings that make failure detection take about 2.5 seconds instead of the
 # production defaults' 5+. Not tighter: on a loaded 2-core machine (other test
@@ -165,6 +169,7 @@ class Node:
         self.proc = None
         self.out = None
         self.paused = False
+        self.own_dir = False    # close() removes dir (a standalone server's own)
         os.makedirs(dir, exist_ok=True)
 
     @property
@@ -203,7 +208,7 @@ class Node:
             pw = self.args[self.args.index("--requirepass") + 1]
         return pw or None
 
-    def name(self):
+    def what(self):
         return self.label or "node %d (%s)" % (self.index, self.addr)
 
     def alive(self):
@@ -221,24 +226,40 @@ class Node:
             a += ["--" + k, str(v)]
         return a + self.args
 
+    def start(self, port=None):
+        """Starts a server of its own (not one of a Cluster's nodes) and waits
+        until it serves: on port, else on the port it had, else on a free
+        one (picked again, up to 3 times, if it was taken meanwhile)."""
+        chosen = port or self.port
+        for attempt in range(3):
+            self.port = chosen or free_port(self.host)
+            try:
+                self.spawn()
+                return self
+            except EarlyExit:
+                if chosen or attempt == 2:
+                    raise
+        return self
+
     def spawn(self, timeout=20.0, wait=True):
         """Starts the process (its directories made if missing); wait: until
         it answers as itself (EarlyExit if it exits first)."""
-        if not os.access(SERVER_BIN, os.X_OK):
+        argv = self.argv()
+        if SERVER_BIN in argv and not os.access(SERVER_BIN, os.X_OK):
             raise RuntimeError("%s is not built (run make)" % SERVER_BIN)
         os.makedirs(self.dir, exist_ok=True)
         os.makedirs(os.path.dirname(self.logfile), exist_ok=True)
         if self.out:
             self.out.close()
         self.out = open(self.outfile, "ab")
-        self.proc = track(subprocess.Popen(self.argv(), stdout=self.out, stderr=subprocess.STDOUT,
+        self.proc = track(subprocess.Popen(argv, stdout=self.out, stderr=subprocess.STDOUT,
                                            stdin=subprocess.DEVNULL))
         self.paused = False
         if wait:
             self.wait_ready(timeout)
 
     def wait_ready(self, timeout=20.0):
-        wait_serving(self.proc, self.host, self.port, timeout, self.name(), self.log_tail,
+        wait_serving(self.proc, self.host, self.port, timeout, self.what(), self.log_tail,
                      self.password)
 
     def stop(self, sig=signal.SIGTERM, timeout=15.0):
@@ -273,9 +294,16 @@ class Node:
             rc = self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.stop(signal.SIGKILL)
-            raise AssertionError("%s did not exit within %.0fs" % (self.name(), timeout))
+            raise AssertionError("%s did not exit within %.0fs" % (self.what(), timeout))
         self.stop(signal.SIGKILL)  # already ended: reaps and closes its log
         return rc
+
+    def close(self):
+        """Stops it; removes its directory if it is its own (RINGKV_KEEP=1
+        keeps it)."""
+        self.stop()
+        if self.own_dir and not os.environ.get("RINGKV_KEEP"):
+            shutil.rmtree(self.dir, ignore_errors=True)
 
     def log_text(self):
         """Its whole log file ("" if none)."""
@@ -294,31 +322,14 @@ class RedisOracle(Node):
     exact replies. Its own temporary directory unless dir is given."""
 
     def __init__(self, host="127.0.0.1", dir=None):
-        self.own_dir = dir is None
         d = dir or tempfile.mkdtemp(prefix="ringkv-oracle-", dir=TMP_PARENT)
-        super().__init__(0, host, None, d, logfile=os.path.join(d, "redis.log"),
-                         outfile=os.path.join(d, "redis.stdout"), label="redis-server")
+        super().__init__(0, host, None, d, label="redis-server")
+        self.own_dir = dir is None
 
     def argv(self):
         return [REDIS_BIN, "--port", str(self.port), "--bind", self.host, "--save", "",
                 "--appendonly", "no", "--dir", self.dir, "--logfile", self.logfile,
                 "--daemonize", "no", "--protected-mode", "no"]
-
-    def start(self):
-        for attempt in range(3):
-            self.port = free_port(self.host)
-            try:
-                self.spawn()
-                return self
-            except EarlyExit:  # the port was taken meanwhile: pick again
-                if attempt == 2:
-                    raise
-        return self
-
-    def close(self):
-        self.stop()
-        if self.own_dir and not os.environ.get("RINGKV_KEEP"):
-            shutil.rmtree(self.dir, ignore_errors=True)
 
 
 # ---------------------------------------------------------------- clusters
@@ -426,7 +437,8 @@ class Cluster:
                 new = []
                 for k, (host, p, h) in enumerate(placed):
                     per = dict(o)
-                    per.update(_names((node_opts or [{}] * n)[k]))
+                    if node_opts and k < len(node_opts):  # a list of the first ones will do
+                        per.update(_names(node_opts[k]))
                     new.append(self.new_node(base + k, host, p, per, seeds, h))
                 self.nodes.extend(new)
                 try:
@@ -540,7 +552,7 @@ class Cluster:
         (RINGKV_KEEP=1 keeps it)."""
         for c in self._clients:
             try:
-                c.close()
+                disconnect(c)
             except Exception:
                 pass
         self._clients = []
@@ -571,7 +583,7 @@ class Cluster:
         try:
             return c.execute_command(*args)
         finally:
-            c.close()
+            disconnect(c)
 
     def with_level(self, i, cmds, read=None, write=None, timeout=30, decode=True):
         """Runs cmds (lists of args) on one connection of node i after
@@ -596,7 +608,7 @@ class Cluster:
                 res = res[1:]
             return res
         finally:
-            c.close()
+            disconnect(c)
 
     # --------------------------------------------------------------- views
 
