@@ -28,12 +28,12 @@ API:
                                    (a wipe keeps them); seed_all: every start of a
                                    node names every node so far as seeds
   c.start(n, wait=True, node_opts=None, http=False, timeout=60, **opts)
-                                   n nodes, started together, seeding each other;
-                                   opts are server options (read_quorum=2 ->
-                                   --read-quorum 2) on top of timings; node_opts
-                                   a list of per-node dicts (the first nodes'); http:
-                                   --http-port each;
-                                   waits until every node sees every node up
+                                   n more nodes, started together, seeding each
+                                   other; opts are server options (read_quorum=2
+                                   -> --read-quorum 2) on top of the timings;
+                                   node_opts: per-node dicts (for the first nodes);
+                                   http: an --http-port each; waits until every
+                                   node sees every node up
   c.add_node(opts=None, seeds=None, start=True, fast=True, **extra) -> i
                                    one more node; opts default to node 0's
   c.host(i), c.port(i), c.http_port(i), c.addr(i), c.index_of(addr), c.seeds()
@@ -53,9 +53,11 @@ API:
   c.wait_quiet(), c.wait_hints_drained()
   c.log(i), c.log_tails(n), c.close()
   Node(index, host, port, dir, opts=None, args=(), seeds=None, ...)  one server:
+      nd.start(port=None)          a server of its own (e2e): a free port, retried
       nd.spawn(timeout, wait), nd.wait_ready(timeout), nd.stop(sig, timeout),
-      nd.kill9(), nd.wait_exit(timeout), nd.alive(), nd.pid, nd.addr, nd.busport,
-      nd.id, nd.password, nd.log_text(), nd.log_tail(n)
+      nd.kill9(), nd.pause(), nd.resume(), nd.wait_exit(timeout), nd.close(),
+      nd.alive(), nd.pid, nd.addr, nd.busport, nd.id, nd.password, nd.opts,
+      nd.seeds, nd.dir, nd.logfile, nd.outfile, nd.log_text(), nd.log_tail(n)
   RedisOracle(host="127.0.0.1", dir=None).start() / .close()   a real redis-server
   ClusterTest                      a TestCase whose clusters close after each test
                                    (log tails printed when it failed)
