@@ -4,7 +4,7 @@
 # npm, ruby-redis, hiredis in C), redis-cli's interactive hints (COMMAND
 # DOCS, in a tmux pty) and redis-benchmark's default test list. `make
 # clients` runs this after building. Every process a test starts is stopped
-# by pid (tests/clients/ringcluster.py); data dirs, the npm folder and the
+# by pid (tests/ringtest.py); data dirs, the npm folder and the
 # compiled hiredis program live under one mktemp directory removed at the
 # end. Exits non-zero on any failure; the last line is
 # "clients: N passed, N failed, N skipped".

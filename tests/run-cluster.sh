@@ -4,7 +4,7 @@
 # fault suite's 127.0.0.x, so both can run at once), real
 # clients (python3-redis, redis-benchmark). `make cluster` runs this after
 # building. Every node a test starts is stopped by pid by that test
-# (tests/cluster/harness.py); data dirs live under one mktemp directory that
+# (tests/ringtest.py); data dirs live under one mktemp directory that
 # is removed at the end. Exits non-zero on any failure; the last line is
 # "cluster: N passed, N failed, N skipped".
 #   bash tests/run-cluster.sh                       everything
@@ -15,6 +15,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 . tests/setup.sh
-test_setup cluster RINGKV_CLUSTER_TMP
+test_setup cluster RINGKV_TEST_TMP
 need_tools cluster redis-cli redis-benchmark
 "$PY" -u tests/cluster/run.py "$@"

@@ -11,6 +11,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 . tests/setup.sh
-test_setup e2e
+test_setup e2e RINGKV_TEST_TMP
 need_tools e2e redis-server redis-cli redis-benchmark
 "$PY" -u tests/e2e/run.py "$@"

@@ -1,7 +1,7 @@
-"""testprocs.py -- what every test harness here shares (tests/e2e/harness.py,
-tests/cluster/harness.py, tests/fault/faultlib.py, tests/clients/ringcluster.py):
-the record of the processes a test started, stopping them by pid, free
-ports, and polling.
+"""testprocs.py -- the processes a test starts, below tests/ringtest.py (the
+servers) and used directly for the other programs tests run (client
+programs, Chromium, netdelay): the record of the processes a test started,
+stopping them by pid, free ports, polling, waiting until a server serves.
 
 Every process a harness starts is track()ed and stopped by its pid:
 stop_proc() by the test, and again at interpreter exit (atexit) and on
@@ -145,6 +145,13 @@ class EarlyExit(RuntimeError):
     """A server exited while starting."""
 
 
+def disconnect(c):
+    """Closes every connection of the redis.Redis c now. (Its close() only
+    puts the connection back in its pool, which closes it when collected:
+    a server then still counts it, e.g. against maxclients.)"""
+    c.connection_pool.disconnect()
+
+
 def wait_serving(proc, host, port, timeout, what, log_tail=lambda: "", password=None):
     """Waits until the server proc answers on host:port as itself (INFO
     process_id: not another process holding the port; AUTH with password
@@ -167,7 +174,7 @@ def wait_serving(proc, host, port, timeout, what, log_tail=lambda: "", password=
                     return
                 last = "process_id %r" % pid
             finally:
-                c.close()
+                disconnect(c)
         except (redis.RedisError, OSError) as e:
             last = e
         time.sleep(0.05)

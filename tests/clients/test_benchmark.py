@@ -20,7 +20,8 @@ import re
 import subprocess
 import unittest
 
-import ringcluster
+import ringtest
+
 
 N = 2000        # requests per test
 CLIENTS = 20
@@ -39,7 +40,8 @@ class BenchmarkTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.cluster = ringcluster.RingCluster.running("bench", 3, first=31, replication=3)
+        cls.cluster = ringtest.Cluster("bench", net=ringtest.CLIENTS_NET, first=31).start(
+            3, replication=3)
 
     @classmethod
     def tearDownClass(cls):

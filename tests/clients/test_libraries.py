@@ -36,7 +36,8 @@ import threading
 import time
 import unittest
 
-import ringcluster
+import ringtest
+from testprocs import stop_proc, track
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CHECKS = ["ping", "strings", "binary", "large", "counters", "multikey", "expiry", "pipeline",
@@ -50,7 +51,7 @@ class Program:
 
     def __init__(self, argv, cwd=None):
         self.argv = argv
-        self.proc = ringcluster.track(subprocess.Popen(
+        self.proc = track(subprocess.Popen(
             argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             cwd=cwd, text=True, bufsize=1))
         self.lines = queue.Queue()
@@ -81,7 +82,7 @@ class Program:
         self.proc.stdin.flush()
 
     def stop(self):
-        ringcluster.untrack(self.proc)
+        stop_proc(self.proc)
 
 
 class LibraryTest(unittest.TestCase):
@@ -90,8 +91,9 @@ class LibraryTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="ringkv-clients-", dir=ringcluster.TMP_PARENT)
-        cls.cluster = ringcluster.RingCluster.running("clients", 3, first=11, replication=3)
+        cls.tmp = tempfile.mkdtemp(prefix="ringkv-clients-", dir=ringtest.TMP_PARENT)
+        cls.cluster = ringtest.Cluster("clients", net=ringtest.CLIENTS_NET, first=11).start(
+            3, replication=3)
 
     @classmethod
     def tearDownClass(cls):

@@ -13,15 +13,14 @@ goes (a wrong type there aborts redis-cli at start). These tests:
     CONSISTENCY, whose hints can only come from ringkv's COMMAND DOCS), and
     HELP SET."""
 import os
-import shutil
 import signal
 import subprocess
-import tempfile
 import time
 import unittest
 
 import resp
-import ringcluster
+import ringtest
+from testprocs import wait_until
 
 ARG_TYPES = {"string", "integer", "double", "key", "pattern", "unix-time", "pure-token",
              "oneof", "block", "token"}
@@ -177,19 +176,12 @@ class RedisCliTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="ringkv-cli-", dir=ringcluster.TMP_PARENT)
-        cls.cluster = ringcluster.RingCluster("cli", net="127.0.3", first=21)
+        cls.cluster = ringtest.Cluster("cli", net=ringtest.CLIENTS_NET, first=21)
         try:
             cls.cluster.start(3, replication=3)
             # real redis-server 7.0, the oracle for what redis-cli shows
-            cls.ohost = "127.0.3.29"
-            cls.oport = ringcluster.free_port(cls.ohost)
-            cls.oracle = ringcluster.track(subprocess.Popen(
-                ["redis-server", "--port", str(cls.oport), "--bind", cls.ohost, "--save", "",
-                 "--appendonly", "no", "--dir", cls.tmp, "--daemonize", "no"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-            ringcluster.wait_until(lambda: resp.Conn(cls.ohost, cls.oport).call("PING"), 10,
-                                   "redis-server to answer")
+            cls.oracle = ringtest.RedisOracle(ringtest.CLIENTS_NET + "29").start()
+            cls.ohost, cls.oport = cls.oracle.host, cls.oracle.port
         except Exception:
             cls.tearDownClass()
             raise
@@ -197,10 +189,9 @@ class RedisCliTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         if cls.oracle:
-            ringcluster.untrack(cls.oracle)
+            cls.oracle.close()
         if cls.cluster:
             cls.cluster.close()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def docs(self, host, port, proto=2):
         c = resp.Conn(host, port)
@@ -295,7 +286,7 @@ class RedisCliTest(unittest.TestCase):
         """Types typed at an empty prompt; returns what follows it on the line
         (the hint), once the line is stable."""
         t.keys("C-u")
-        ringcluster.wait_until(lambda: (self._prompt_line(t, prompt) or "x").rstrip() ==
+        wait_until(lambda: (self._prompt_line(t, prompt) or "x").rstrip() ==
                                prompt.rstrip(), timeout, "an empty prompt")
         t.keys(typed, literal=True)
         last = [None]
@@ -306,14 +297,14 @@ class RedisCliTest(unittest.TestCase):
             last[0] = line
             return ok
 
-        ringcluster.wait_until(stable, timeout, "redis-cli to echo %r" % typed, interval=0.1)
+        wait_until(stable, timeout, "redis-cli to echo %r" % typed, interval=0.1)
         return last[0][len(prompt + typed):].rstrip()
 
     def _cli(self, host, port):
         t = Tmux(["redis-cli", "-h", host, "-p", str(port)])
         self.addCleanup(t.close)
         prompt = "%s:%d> " % (host, port)
-        ringcluster.wait_until(lambda: self._prompt_line(t, prompt) is not None, 20,
+        wait_until(lambda: self._prompt_line(t, prompt) is not None, 20,
                                "redis-cli's prompt; screen:\n%s" % t.screen())
         return t, prompt
 
@@ -340,7 +331,7 @@ class RedisCliTest(unittest.TestCase):
         t.keys("C-u")
         t.keys("HELP SET", literal=True)
         t.keys("Enter")
-        screen = ringcluster.wait_until(
+        screen = wait_until(
             lambda: (lambda s: s if "group:" in s else None)(t.screen()), 10,
             "HELP SET's output")
         self.assertIn("SET " + SET_HINT, screen)
@@ -352,7 +343,7 @@ class RedisCliTest(unittest.TestCase):
         t.keys("C-u")
         t.keys("SET hintkey 42", literal=True)
         t.keys("Enter")
-        ringcluster.wait_until(lambda: "OK" in t.screen(), 10, "SET's OK")
+        wait_until(lambda: "OK" in t.screen(), 10, "SET's OK")
         self.assertEqual(self.cluster.cmd(0, "GET", "hintkey"), "42")
 
     def test_same_hints_as_redis_server_on_screen(self):

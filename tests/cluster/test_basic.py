@@ -7,7 +7,7 @@ import re
 import subprocess
 import time
 
-from harness import ClusterTest
+from ringtest import ClusterTest
 
 
 class CommandsAcrossNodes(ClusterTest):
@@ -15,8 +15,8 @@ class CommandsAcrossNodes(ClusterTest):
         # 4 nodes, 2 replicas: most keys live on neither the writer nor the
         # reader, so every read below goes over the bus.
         c = self.new_cluster(4, replication=2)
-        w = c.node(0)
-        readers = [c.node(i) for i in (1, 2, 3)]
+        w = c.client(0)
+        readers = [c.client(i) for i in (1, 2, 3)]
 
         # SET / GET
         self.assertTrue(w.set("greeting", "hello"))
@@ -25,7 +25,7 @@ class CommandsAcrossNodes(ClusterTest):
 
         # INCR through every node in turn: each sees the previous one's
         for n, i in enumerate([0, 1, 2, 3, 0, 2], start=1):
-            self.assertEqual(c.node(i).incr("counter"), n)
+            self.assertEqual(c.client(i).incr("counter"), n)
         self.assertEqual(w.incrby("counter", 10), 16)
         for r in readers:
             self.assertEqual(r.get("counter"), "16")
@@ -78,15 +78,15 @@ class CommandsAcrossNodes(ClusterTest):
 
         # binary-safe values survive the bus
         raw = bytes(range(256)) * 3
-        wb = c.node(1, decode=False)
+        wb = c.client(1, decode=False)
         self.assertTrue(wb.set(b"bin\x00key", raw))
         for i in (0, 2, 3):
-            self.assertEqual(c.node(i, decode=False).get(b"bin\x00key"), raw)
+            self.assertEqual(c.client(i, decode=False).get(b"bin\x00key"), raw)
 
     def test_keyspace_commands_cover_the_whole_cluster(self):
         c = self.new_cluster(4, replication=2)
         keys = ["user:%d" % i for i in range(300)]
-        w = c.node(2)
+        w = c.client(2)
         p = w.pipeline(transaction=False)
         for k in keys:
             p.set(k, k.upper())
@@ -110,7 +110,7 @@ class CommandsAcrossNodes(ClusterTest):
             self.assertGreater(held[i], 0, "node %d holds no key" % i)
 
         for i in range(4):
-            r = c.node(i)
+            r = c.client(i)
             self.assertEqual(r.dbsize(), len(keys), "DBSIZE via node %d" % i)
             self.assertEqual(sorted(r.keys("*")), sorted(keys), "KEYS via node %d" % i)
             self.assertEqual(sorted(r.keys("user:1?")), sorted("user:1%d" % d for d in range(10)))
@@ -133,16 +133,16 @@ class CommandsAcrossNodes(ClusterTest):
             self.assertEqual(sorted(matched), sorted("user:2%d" % d for d in range(10)))
 
         # deletes through one node are seen by DBSIZE/KEYS through another
-        self.assertEqual(c.node(0).delete(*keys[:100]), 100)
-        self.assertEqual(c.node(3).dbsize(), 200)
-        self.assertEqual(sorted(c.node(1).keys("*")), sorted(keys[100:]))
-        self.assertEqual(sorted(c.node(1).scan_iter(count=23)), sorted(keys[100:]))
+        self.assertEqual(c.client(0).delete(*keys[:100]), 100)
+        self.assertEqual(c.client(3).dbsize(), 200)
+        self.assertEqual(sorted(c.client(1).keys("*")), sorted(keys[100:]))
+        self.assertEqual(sorted(c.client(1).scan_iter(count=23)), sorted(keys[100:]))
 
 
 class Pipelining(ClusterTest):
     def test_2000_pipelined_writes_read_back_through_others_in_order(self):
         c = self.new_cluster(3)
-        w = c.node(0)
+        w = c.client(0)
         n = 2000
         p = w.pipeline(transaction=False)
         for i in range(n):
@@ -167,21 +167,21 @@ class Pipelining(ClusterTest):
         c.wait_quiet()
 
         for i in (1, 2):
-            r = c.node(i)
+            r = c.client(i)
             p = r.pipeline(transaction=False)
             for k in range(n):
                 p.get("pk:%d" % k)
             got = p.execute()
             self.assertEqual(got, ["v%d" % k for k in range(n)], "read back via node %d" % i)
             self.assertEqual(r.get("pipe:order"), str(ctr))
-        self.assertEqual(c.node(2).dbsize(), n + 1)
+        self.assertEqual(c.client(2).dbsize(), n + 1)
 
 
 class LoneNode(ClusterTest):
     def test_lone_node_is_a_single_server_and_says_under_replicated(self):
         c = self.empty_cluster()
         i = c.add_node(opts={}, seeds="", fast=False)  # defaults: replication 3, R=W=2
-        r = c.node(i)
+        r = c.client(i)
         self.assertTrue(r.set("a", "1"))
         self.assertEqual(r.get("a"), "1")
         self.assertEqual(r.incr("n"), 1)
@@ -214,7 +214,7 @@ class LoneNode(ClusterTest):
 
         # a survivor of a restart too
         c.restart(i)
-        self.assertEqual(c.node(i).get("n"), "1")
+        self.assertEqual(c.client(i).get("n"), "1")
 
 
 class Benchmark(ClusterTest):
@@ -240,8 +240,8 @@ class Benchmark(ClusterTest):
         # the keys it wrote are readable through the other nodes (once the
         # third replica of each write has caught up: see wait_quiet)
         c.wait_quiet()
-        sample = c.node(0).keys("key:*")
+        sample = c.client(0).keys("key:*")
         self.assertGreater(len(sample), 1000)
-        self.assertEqual(c.node(1).dbsize(), len(sample))
+        self.assertEqual(c.client(1).dbsize(), len(sample))
         for k in sample[:50]:
-            self.assertIsNotNone(c.node(2).get(k))
+            self.assertIsNotNone(c.client(2).get(k))

@@ -6,7 +6,7 @@ import signal
 import threading
 import time
 
-from harness import ClusterTest
+from ringtest import ClusterTest
 
 
 class Siblings(ClusterTest):
@@ -23,7 +23,7 @@ class Siblings(ClusterTest):
         c.kill9(C)
         c.wait_seen_down(B)
         c.wait_seen_down(C)
-        a = c.node(A)
+        a = c.client(A)
         a.execute_command("CONSISTENCY", "WRITE", "ONE")
         self.assertTrue(a.set(k, "x"))
         self.assertEqual([v for v, _ in c.local(A, k)], ["x"])
@@ -36,7 +36,7 @@ class Siblings(ClusterTest):
         self.assertEqual(c.local(C, k), [])
         c.kill9(A)
         c.wait_seen_down(A)
-        b = c.node(B)
+        b = c.client(B)
         b.execute_command("CONSISTENCY", "WRITE", "ONE")
         self.assertTrue(b.set(k, "y"))
         c.restart(A)
@@ -44,7 +44,7 @@ class Siblings(ClusterTest):
 
         # VGET with READ ALL through every node: both siblings, newest first
         for i in (A, B, C):
-            r = c.node(i)
+            r = c.client(i)
             r.execute_command("CONSISTENCY", "READ", "ALL")
             reply = r.execute_command("VGET", k)
             self.assertEqual(reply[1:], ["y", "x"], "VGET via node %d" % i)
@@ -57,12 +57,12 @@ class Siblings(ClusterTest):
                                  for i in (A, B, C)), 10, "every replica to hold both siblings")
 
         # VSET with the context resolves both into one value, everywhere
-        ctx = c.node(C).execute_command("VGET", k)[0]
-        self.assertEqual(c.node(C).execute_command("VSET", k, ctx, "z"), "OK")
+        ctx = c.client(C).execute_command("VGET", k)[0]
+        self.assertEqual(c.client(C).execute_command("VSET", k, ctx, "z"), "OK")
         c.wait_until(lambda: all([v for v, _ in c.local(i, k)] == ["z"] for i in (A, B, C)), 10,
                      "every replica to hold exactly one version, z")
         for i in (A, B, C):
-            r = c.node(i)
+            r = c.client(i)
             r.execute_command("CONSISTENCY", "READ", "ALL")
             self.assertEqual(r.execute_command("VGET", k)[1:], ["z"])
             self.assertEqual(r.get(k), "z")
@@ -71,11 +71,11 @@ class Siblings(ClusterTest):
         # a resolution that did not see a later write supersedes only what
         # it saw: the later write survives as a sibling
         c = self.new_cluster(3)
-        r = c.node(0)
+        r = c.client(0)
         r.execute_command("CONSISTENCY", "READ", "ALL", "WRITE", "ALL")
         self.assertTrue(r.set("k", "v1"))
         ctx = r.execute_command("VGET", "k")[0]
-        other = c.node(1)
+        other = c.client(1)
         other.execute_command("CONSISTENCY", "READ", "ALL", "WRITE", "ALL")
         ctx2 = other.execute_command("VGET", "k")[0]
         self.assertEqual(other.execute_command("VSET", "k", ctx2, "v2"), "OK")
@@ -83,7 +83,7 @@ class Siblings(ClusterTest):
         got = r.execute_command("VGET", "k")
         self.assertEqual(sorted(got[1:]), ["v2", "v3"])
         # an empty context creates a sibling of everything
-        self.assertEqual(c.node(2).execute_command("VSET", "new", "", "a"), "OK")
+        self.assertEqual(c.client(2).execute_command("VSET", "new", "", "a"), "OK")
         self.assertEqual(r.execute_command("VGET", "new")[1:], ["a"])
 
 
@@ -93,7 +93,7 @@ class ReadRepair(ClusterTest):
         # below can bring the missed write to node 2
         c = self.new_cluster(3, replication=3, read_quorum=2, write_quorum=2,
                              quorum_mode="strict", anti_entropy_interval=0)
-        a = c.node(0)
+        a = c.client(0)
         self.assertTrue(a.set("old", "v1"))
         c.wait_until(lambda: [v for v, _ in c.local(2, "old")] == ["v1"], 5,
                      "node 2 to hold v1")
@@ -126,7 +126,7 @@ class ReadRepair(ClusterTest):
         self.assertEqual(clocks[2], clocks[0], clocks)
         self.assertEqual(clocks[1], clocks[0], clocks)
         # a read with ONE through the repaired node now sees the write
-        r2 = c.node(2)
+        r2 = c.client(2)
         r2.execute_command("CONSISTENCY", "READ", "ONE")
         self.assertEqual(r2.get("old"), "v2")
         self.assertEqual(r2.get("new"), "n1")
@@ -142,7 +142,7 @@ class ReadFanout(ClusterTest):
     read-retry-ms, then a held-back replica answers in its place."""
 
     def _bus_sent(self, c, i):
-        return int(c.node(i).info("ring")["bus_requests_sent"])
+        return int(c.client(i).info("ring")["bus_requests_sent"])
 
     def _gets(self, r, keys):
         p = r.pipeline(transaction=False)
@@ -153,7 +153,7 @@ class ReadFanout(ClusterTest):
     def test_reads_ask_what_the_level_needs_and_retry_a_hung_replica(self):
         c = self.new_cluster(3, replication=3, quorum_mode="strict", anti_entropy_interval=0,
                              read_fanout="needed", read_retry_ms=50)
-        a = c.node(0)
+        a = c.client(0)
         keys = ["fan:%d" % i for i in range(300)]
         p = a.pipeline(transaction=False)
         for k in keys:
@@ -204,7 +204,7 @@ class Counters(ClusterTest):
         errors = []
 
         def work(t):
-            r = c.node(via[t])
+            r = c.client(via[t])
             try:
                 for _ in range(self.PER_CLIENT // self.BATCH):
                     p = r.pipeline(transaction=False)
@@ -237,7 +237,7 @@ class Counters(ClusterTest):
         for rs in replies:
             self.assertEqual(rs, sorted(rs), "a client's replies went backwards")
         for i in range(3):
-            r = c.node(i)
+            r = c.client(i)
             r.execute_command("CONSISTENCY", "READ", "ALL")
             self.assertEqual(r.get("ctr"), str(total), "via node %d" % i)
             self.assertEqual(r.execute_command("VGET", "ctr")[1:], [str(total)])
@@ -254,17 +254,17 @@ class Counters(ClusterTest):
         flat = [x for rs in replies for x in rs]
         self.assertEqual(len(flat), total)
         self.assertEqual(sorted(flat), list(range(1, total + 1)))
-        r0 = c.node(0)
+        r0 = c.client(0)
         r0.execute_command("CONSISTENCY", "READ", "ALL")
         final = int(r0.get("ctr"))
         self.assertEqual(final, total)
         for i in (1, 2):
-            r = c.node(i)
+            r = c.client(i)
             r.execute_command("CONSISTENCY", "READ", "ALL")
             self.assertEqual(r.get("ctr"), str(final))
         # one more INCR through one node resolves whatever siblings are left
         self.assertEqual(r0.incr("ctr"), final + 1)
-        c.wait_until(lambda: all(c.node(i).execute_command("VGET", "ctr")[1:] == [str(final + 1)]
+        c.wait_until(lambda: all(c.client(i).execute_command("VGET", "ctr")[1:] == [str(final + 1)]
                                  for i in range(3)), 5, "one value everywhere")
         print("\n    concurrent INCR through 3 nodes: %d acknowledged, counter %d (%d lost)" %
               (total, final, total - final))
@@ -276,26 +276,26 @@ class Counters(ClusterTest):
         # is lost). Made deterministic by a partition: A alone, then B and C.
         c = self.new_cluster(3, replication=3, quorum_mode="strict", anti_entropy_interval=0)
         A, B, C = 0, 1, 2
-        a = c.node(A)
+        a = c.client(A)
         a.execute_command("CONSISTENCY", "READ", "ALL", "WRITE", "ALL")
         self.assertTrue(a.set("cnt", "10"))
         c.kill9(B)
         c.kill9(C)
         c.wait_seen_down(B)
         c.wait_seen_down(C)
-        a1 = c.node(A)
+        a1 = c.client(A)
         a1.execute_command("CONSISTENCY", "READ", "ONE", "WRITE", "ONE")
         self.assertEqual(a1.incr("cnt"), 11)
         c.restart(B, wait=False)
         c.restart(C)
         c.kill9(A)
         c.wait_seen_down(A)
-        b1 = c.node(B)
+        b1 = c.client(B)
         b1.execute_command("CONSISTENCY", "READ", "ONE", "WRITE", "ONE")
         self.assertEqual(b1.incr("cnt"), 11)  # B and C never saw A's increment
         c.restart(A)
         for i in (A, B, C):
-            r = c.node(i)
+            r = c.client(i)
             r.execute_command("CONSISTENCY", "READ", "ALL")
             self.assertEqual(r.execute_command("VGET", "cnt")[1:], ["11", "11"], "via node %d" % i)
             self.assertEqual(r.get("cnt"), "11")
@@ -303,7 +303,7 @@ class Counters(ClusterTest):
         # continues from the newest sibling and supersedes both, so the
         # counter says 12 after three acknowledged increments of 10 and VGET
         # no longer shows that one was lost.
-        r = c.node(C)
+        r = c.client(C)
         r.execute_command("CONSISTENCY", "READ", "ALL")
         after = r.incr("cnt")
         self.assertGreaterEqual(after, 12)

@@ -25,7 +25,7 @@ import time
 
 import redis
 
-from harness import TMP_PARENT, ClusterTest
+from ringtest import TMP_PARENT, ClusterTest
 from testprocs import on_cleanup
 
 FULL = 2                # the node whose data directory is on the tmpfs
@@ -84,7 +84,7 @@ class FullDisk(ClusterTest):
 
     @staticmethod
     def storage(c, i):
-        return c.node(i).info("storage")
+        return c.client(i).info("storage")
 
     def fill(self, c, clients, acked, prefix):
         """Writes fresh keys through clients (in turn, pipelines of 50) until
@@ -127,23 +127,23 @@ class FullDisk(ClusterTest):
         c = self.start(mnt)
         acked = {}
         before = {"before:%d" % i: value() for i in range(100)}
-        w0 = c.node(0)
+        w0 = c.client(0)
         for k, v in before.items():
             self.assertTrue(w0.set(k, v))
         acked.update(before)
         # Merkle trees of the full node built now: what it fails to write
         # later must not be in them, or RING REPAIR would not see it missing
-        c.node(FULL).execute_command("RING", "REPAIR")
+        c.client(FULL).execute_command("RING", "REPAIR")
         filler = self.filler(mnt)
 
-        fill_writes = self.fill(c, [c.node(0), c.node(1)], acked, "fill")
+        fill_writes = self.fill(c, [c.client(0), c.client(1)], acked, "fill")
         st = self.storage(c, FULL)
         self.assertEqual((st["storage_state"], st["storage_writable"]), ("disk_full", 0), st)
         first = "WAL" if re.search(r"\.log\b", st["last_error"]) else "SST or other file"
 
         # the full node is up: it answers, serves its own copy and quorum
         # reads, and the others still see it up (gossip)
-        full = c.node(FULL)
+        full = c.client(FULL)
         self.assertTrue(full.ping())
         for k in list(before)[:20]:
             self.assertEqual(self.local_value(c, k), before[k], k)
@@ -152,13 +152,13 @@ class FullDisk(ClusterTest):
 
         # a client of the full node that needs its ack, and a replica ack the
         # full node owes another coordinator: both errors name the disk
-        fa = c.node(FULL)
+        fa = c.client(FULL)
         fa.execute_command("CONSISTENCY", "WRITE", "ALL")
         with self.assertRaises(redis.ResponseError) as e:
             fa.set("all-via-full", value())
         self.assertRegex(str(e.exception),
                          r"^NOQUORUM [0-2] of 3 replicas acknowledged the write \((local storage: )?DISKFULL no space")
-        oa = c.node(0)
+        oa = c.client(0)
         oa.execute_command("CONSISTENCY", "WRITE", "ALL")
         with self.assertRaises(redis.ResponseError) as e:
             oa.set("all-via-0", value())
@@ -169,7 +169,7 @@ class FullDisk(ClusterTest):
         # one included (it coordinates, the other two store)
         during = {}
         for i in range(3):
-            r = c.node(i)
+            r = c.client(i)
             for j in range(100):
                 k, v = "during:%d:%d" % (i, j), value()
                 self.assertTrue(r.set(k, v), k)
@@ -203,12 +203,12 @@ class FullDisk(ClusterTest):
         still = [k for k in missing if self.local_value(c, k) != acked[k]]
         self.assertEqual(still, [], "missed writes RING REPAIR did not bring")
         # its key counters are right too (the refused writes were not counted)
-        self.assertEqual(c.node(FULL).info("keyspace")["db0"]["keys"],
-                         c.node(0).info("keyspace")["db0"]["keys"])
+        self.assertEqual(c.client(FULL).info("keyspace")["db0"]["keys"],
+                         c.client(0).info("keyspace")["db0"]["keys"])
 
         # nothing acknowledged is lost: every key at quorum through every node
         for i in range(3):
-            r = c.node(i)
+            r = c.client(i)
             keys = list(acked)
             for at in range(0, len(keys), 200):
                 part = keys[at:at + 200]
@@ -238,7 +238,7 @@ class FullDisk(ClusterTest):
         mnt = self.mount_small_disk()
         c = self.start(mnt)
         acked = {"small:%d" % i: value() for i in range(50)}
-        w0 = c.node(0)
+        w0 = c.client(0)
         for k, v in acked.items():
             self.assertTrue(w0.set(k, v))
         path = os.path.join(mnt, "filler")
@@ -261,7 +261,7 @@ class FullDisk(ClusterTest):
         c.wait_until(lambda: self.storage(c, FULL)["storage_failed_seconds"] >= 10, 40,
                      "ten seconds in the failed state")
         self.assertTrue(c.nodes[FULL].alive(), c.nodes[FULL].log_tail())
-        full = c.node(FULL)
+        full = c.client(FULL)
         self.assertEqual(full.get("small:1"), acked["small:1"])
         full.execute_command("CONSISTENCY", "WRITE", "ALL")
         with self.assertRaises(redis.ResponseError) as e:
@@ -276,7 +276,7 @@ class FullDisk(ClusterTest):
         full.execute_command("RING", "REPAIR")
         self.assertEqual(self.local_value(c, "big"), big)
         for k, v in acked.items():
-            self.assertEqual(c.node(1).get(k), v, k)
+            self.assertEqual(c.client(1).get(k), v, k)
         full_l, resumed_l, nospace_l = self.disk_lines(c)
         self.assertEqual((len(full_l), len(resumed_l)), (1, 1), "\n".join(full_l + resumed_l))
         self.assertEqual(c.stop(FULL), 0)
@@ -286,7 +286,7 @@ class FullDisk(ClusterTest):
         c = self.start(mnt, wal_fsync="always")
         filler = self.filler(mnt)
         # W=ALL: an OK means the full node's synced write went through too
-        w = c.node(0)
+        w = c.client(0)
         w.execute_command("CONSISTENCY", "WRITE", "ALL")
         acked, failed = {}, []
         n = 0
@@ -312,7 +312,7 @@ class FullDisk(ClusterTest):
         # a stop while the disk is full is a clean one (no abort in RocksDB),
         # and a start once space is back finds every write it acknowledged
         self.assertEqual(c.stop(FULL), 0, c.nodes[FULL].log_tail())
-        with open(os.path.join(c.nodes[FULL].dir, "stdout.log"), errors="replace") as f:
+        with open(c.nodes[FULL].outfile, errors="replace") as f:
             self.assertNotIn("Assertion", f.read())
         os.unlink(filler)
         c.restart(FULL)

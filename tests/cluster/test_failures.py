@@ -7,7 +7,7 @@ import unittest
 
 import redis
 
-from harness import ClusterTest
+from ringtest import ClusterTest
 
 
 def noquorum(fn, *a):
@@ -29,14 +29,14 @@ class ReplicaFailures(ClusterTest):
         owners = {k: c.owners(k) for k in keys}
         for k in keys:
             self.assertEqual(len(owners[k]), 3)
-        w = c.node(0)
+        w = c.client(0)
         for k in keys:
             self.assertTrue(w.set(k, "v1-" + k))
 
         # one replica killed (kill -9): every key still reads and writes,
         # through every surviving node, right away and after detection
         c.kill9(3)
-        live = [c.node(i) for i in range(3)]
+        live = [c.client(i) for i in range(3)]
         for phase in ("at once", "after detection"):
             if phase == "after detection":
                 c.wait_seen_down(3)
@@ -72,7 +72,7 @@ class ReplicaFailures(ClusterTest):
         # CONSISTENCY READ ONE reads through the survivor. The value is the
         # last acknowledged one, or the refused write's (a refused write may
         # have been applied on the replica that took it: Dynamo semantics).
-        one = [c.node(0), c.node(1)]
+        one = [c.client(0), c.client(1)]
         for i in (0, 1):
             r = one[i]
             self.assertEqual(r.execute_command("CONSISTENCY", "READ", "ONE"), "OK")
@@ -93,12 +93,12 @@ class ReplicaFailures(ClusterTest):
         c.restart(2, wait=False)
         c.restart(3)
         for i in range(4):
-            r = c.node(i)
+            r = c.client(i)
             for n, k in enumerate(keys):
                 if n % 4 == i:
                     self.assertTrue(r.set(k, "v5-" + k))
         for i in range(4):
-            r = c.node(i)
+            r = c.client(i)
             r.execute_command("CONSISTENCY", "READ", "ALL", "WRITE", "ALL")
             self.assertEqual(r.execute_command("CONSISTENCY"),
                              ["read", "ALL", "write", "ALL", "mode", "strict"])
@@ -107,23 +107,23 @@ class ReplicaFailures(ClusterTest):
             r.execute_command("CONSISTENCY", "READ", "DEFAULT", "WRITE", "DEFAULT")
             self.assertEqual(r.execute_command("CONSISTENCY"),
                              ["read", "2", "write", "2", "mode", "strict"])
-        self.assertEqual(c.node(0).dbsize(), len(keys) + 4)
+        self.assertEqual(c.client(0).dbsize(), len(keys) + 4)
 
     def test_flushall_refuses_while_a_node_is_down(self):
         c = self.new_cluster(3)
-        r = c.node(0)
+        r = c.client(0)
         r.set("a", "1")
         c.kill9(2)
         c.wait_seen_down(2)
         err = noquorum(r.flushall)
         self.assertIsNotNone(err)
         self.assertTrue(err.startswith("CLUSTERDOWN"), err)
-        self.assertEqual(c.node(1).get("a"), "1")  # nothing was flushed
+        self.assertEqual(c.client(1).get("a"), "1")  # nothing was flushed
         c.restart(2)
         self.assertTrue(r.flushall())
         for i in range(3):
-            self.assertEqual(c.node(i).dbsize(), 0)
-            self.assertIsNone(c.node(i).get("a"))
+            self.assertEqual(c.client(i).dbsize(), 0)
+            self.assertIsNone(c.client(i).get("a"))
 
 
 class Restarts(ClusterTest):
@@ -131,7 +131,7 @@ class Restarts(ClusterTest):
         c = self.new_cluster(3)
         ids = [c.node_id(i) for i in range(3)]
         self.assertEqual(len(set(ids)), 3)
-        c.node(0).set("persist", "yes")
+        c.client(0).set("persist", "yes")
 
         def view(i):
             return sorted((l.id, l.addr) for l in c.ring_nodes(i))
@@ -154,7 +154,7 @@ class Restarts(ClusterTest):
                 mine = [l for l in c.ring_nodes(i) if l.myself]
                 self.assertEqual([l.id for l in mine], [ids[i]])
             for i in range(3):
-                self.assertEqual(c.node(i).get("persist"), "yes")
+                self.assertEqual(c.client(i).get("persist"), "yes")
         info = c.ring_info(0)
         self.assertEqual(info["ring_nodes"], "3")
         self.assertEqual(info["ring_nodes_up"], "3")
@@ -233,7 +233,7 @@ class MissedWrites(ClusterTest):
     def _replica_missed_writes(self):
         # strict, no periodic anti-entropy: nothing repairs node 2 by itself
         c = self.new_cluster(3, replication=3, quorum_mode="strict", anti_entropy_interval=0)
-        a = c.node(0)
+        a = c.client(0)
         gone = ["gone:%d" % i for i in range(30)]
         for k in gone:
             self.assertTrue(a.set(k, "doomed"))
@@ -251,13 +251,13 @@ class MissedWrites(ClusterTest):
         return c, new, gone
 
     def _keyspace_views(self, c, i):
-        r = c.node(i)
+        r = c.client(i)
         return r.dbsize(), sorted(r.keys("*")), sorted(r.scan_iter(count=25))
 
     def test_reads_are_right_at_once_and_repair_the_replica(self):
         c, new, gone = self._replica_missed_writes()
         for i in range(3):
-            r = c.node(i)
+            r = c.client(i)
             self.assertEqual(r.mget(new), new, "via node %d" % i)
             self.assertEqual(r.mget(gone), [None] * len(gone), "deleted keys back via node %d" % i)
             self.assertEqual(r.exists(*gone), 0)
@@ -266,14 +266,14 @@ class MissedWrites(ClusterTest):
             c.wait_until(lambda: [v for v, _ in c.local(2, k)] == [k], 5, "repair of " + k)
         for k in gone:
             c.wait_until(lambda: [v for v, _ in c.local(2, k)] == [None], 5, "tombstone of " + k)
-        r2 = c.node(2)
+        r2 = c.client(2)
         r2.execute_command("CONSISTENCY", "READ", "ONE")
         self.assertEqual(r2.mget(new + gone), new + [None] * len(gone))
 
     def test_ring_repair_brings_the_replica_and_the_keyspace_up_to_date(self):
         c, new, gone = self._replica_missed_writes()
         # RING REPAIR: anti-entropy on demand, answers when the pass ends
-        reply = c.node(2).execute_command("RING", "REPAIR")
+        reply = c.client(2).execute_command("RING", "REPAIR")
         m = re.match(r"repaired (\d+) keys", reply)
         self.assertTrue(m, reply)
         self.assertGreaterEqual(int(m.group(1)), len(new) + len(gone), reply)
@@ -284,7 +284,7 @@ class MissedWrites(ClusterTest):
         want = sorted(new)
         for i in range(3):
             self.assertEqual(self._keyspace_views(c, i), (len(new), want, want), "via node %d" % i)
-        r2 = c.node(2)
+        r2 = c.client(2)
         r2.execute_command("CONSISTENCY", "READ", "ONE")
         self.assertEqual(r2.mget(new + gone), new + [None] * len(gone))
 

@@ -4,7 +4,7 @@ later with the cluster's seeds, or told RING JOIN, joins."""
 import os
 import time
 
-from harness import ClusterTest
+from ringtest import ClusterTest
 
 
 class Refusal(ClusterTest):
@@ -36,12 +36,12 @@ class Refusal(ClusterTest):
         self.assertTrue(all(why in l for l in lines), lines)
         self.assertTrue(any(c.addr(odd).split(":")[0] in l for l in lines), lines)
         # the cluster works as before; its keys do not land on the odd node
-        r = c.node(0)
+        r = c.client(0)
         for k in range(30):
             self.assertTrue(r.set("k%d" % k, k))
-        self.assertEqual(c.node(odd).dbsize(), 0)
+        self.assertEqual(c.client(odd).dbsize(), 0)
         for k in range(30):
-            self.assertNotIn(c.addr(odd), c.node(1).execute_command("RING", "OWNERS", "k%d" % k))
+            self.assertNotIn(c.addr(odd), c.client(1).execute_command("RING", "OWNERS", "k%d" % k))
         return c, odd
 
     def test_different_cluster_name_is_refused(self):
@@ -64,7 +64,7 @@ class Joining(ClusterTest):
         # tick (100 ms) at a time, about 26 s for the default 256 even when
         # they are empty (reported); the mechanics are the same with fewer.
         c = self.new_cluster(2, ring_partitions=32)
-        r = c.node(0)
+        r = c.client(0)
         old = {"j%d" % k: str(k) for k in range(40)}
         self.assertTrue(r.mset(old))
         # a node started later with the cluster's nodes as seeds
@@ -75,7 +75,7 @@ class Joining(ClusterTest):
         # a node with no seeds, told to join through RING JOIN
         lone = c.add_node(seeds="")
         self.assertEqual(len(c.ring_nodes(lone)), 1)
-        self.assertEqual(c.node(lone).execute_command("RING", "JOIN", c.addr(1)), "OK")
+        self.assertEqual(c.client(lone).execute_command("RING", "JOIN", c.addr(1)), "OK")
         c.wait_all_up(timeout=60)
         for i in range(4):
             self.assertEqual(len(c.ring_nodes(i)), 4, i)
@@ -90,15 +90,15 @@ class Joining(ClusterTest):
         c.wait_until(placed, 30, "every owner to hold the keys written before the joins")
         # and reads through every node (the new ones too) see it
         for i in range(4):
-            ri = c.node(i)
+            ri = c.client(i)
             ri.execute_command("CONSISTENCY", "READ", "ALL")
             self.assertEqual(ri.mget(sorted(old)), [old[k] for k in sorted(old)], "via %d" % i)
             self.assertEqual(ri.dbsize(), len(old))
         # the new members take writes and serve reads of new keys
         for k in range(20):
-            self.assertTrue(c.node(lone).set("n%d" % k, k))
+            self.assertTrue(c.client(lone).set("n%d" % k, k))
         for i in range(4):
-            self.assertEqual(c.node(i).get("n7"), "7")
+            self.assertEqual(c.client(i).get("n7"), "7")
 
 
 class Leaving(ClusterTest):
@@ -109,12 +109,12 @@ class Leaving(ClusterTest):
 
     def test_a_node_that_left_is_down_and_left_and_its_data_directory_is_refused(self):
         c = self.new_cluster(3, replication=2, ring_partitions=32)
-        r = c.node(0)
+        r = c.client(0)
         data = {"lv%d" % k: str(k) for k in range(50)}
         self.assertTrue(r.mset(data))
         gone = 2
         gone_id = c.node_id(gone)
-        self.assertIn("LEAVING", c._cmd(gone, "RING", "LEAVE"))
+        self.assertIn("LEAVING", c.cmd(gone, "RING", "LEAVE"))
         self.assertEqual(c.wait_exit(gone, 60), 0)
 
         def seen_gone(i):
@@ -132,7 +132,7 @@ class Leaving(ClusterTest):
         nd.opts["node-id"] = "a-new-id"
         nd.spawn(wait=False)
         rc = nd.proc.wait(timeout=20)
-        nd.signal_stop(9)
+        nd.stop(9)
         self.assertEqual(rc, 1)
         log = nd.log_text()
         self.assertIn("belongs to a node that left the cluster", log)
@@ -149,7 +149,7 @@ class Leaving(ClusterTest):
                      "every node to see the fresh node normal")
         self.assertNotIn("it has our own node id", nd.log_text())
         for i in range(3):
-            ri = c.node(i)
+            ri = c.client(i)
             ri.execute_command("CONSISTENCY", "READ", "ALL")
             self.assertEqual(ri.mget(sorted(data)), [data[k] for k in sorted(data)], "via %d" % i)
         self.assertEqual(c.ring_info(0)["ring_nodes_up"], "3")

@@ -25,7 +25,7 @@ import time
 
 import redis
 
-from harness import ClusterTest
+from ringtest import ClusterTest
 
 PAD = "x" * 200  # values of about 220 bytes
 
@@ -49,7 +49,7 @@ def load_keys(r, keys, make):
 def read_all(testcase, c, via, expected, what):
     """Every key read back with CONSISTENCY READ ALL through node via equals
     its last acknowledged value."""
-    r = c.node(via)
+    r = c.client(via)
     r.execute_command("CONSISTENCY", "READ", "ALL")
     keys = sorted(expected)
     bad = []
@@ -62,13 +62,13 @@ def read_all(testcase, c, via, expected, what):
 
 
 def keyspace(c, i):
-    return c.node(i).info("keyspace").get("db0", {}).get("keys", 0)
+    return c.client(i).info("keyspace").get("db0", {}).get("keys", 0)
 
 
 def owners_of(c, keys, via):
     """{key: [owner addr]} by RING OWNERS through node via (pipelined)."""
     out = {}
-    r = c.node(via)
+    r = c.client(via)
     keys = list(keys)
     for s in range(0, len(keys), 1000):
         p = r.pipeline(transaction=False)
@@ -100,7 +100,7 @@ def log_times(text, pattern):
 
 
 def status_text(c, i):
-    return c._cmd(i, "RING", "STATUS")
+    return c.cmd(i, "RING", "STATUS")
 
 
 def node_status(c, i, of):
@@ -217,14 +217,14 @@ class ScaleOut(ClusterTest):
         c = self.new_cluster(3, replication=2, quorum_mode=mode,
                              node_opts=[{"node_id": "scale-a"}, {"node_id": "scale-b"},
                                         {"node_id": "scale-c"}])
-        expected = load_keys(c.node(0), ["k:%05d" % k for k in range(10000)],
+        expected = load_keys(c.client(0), ["k:%05d" % k for k in range(10000)],
                              lambda k: value("v0", k))
         logical = sum(len(k) + len(v) for k, v in expected.items())  # one replica's bytes
         self.assertEqual(sum(keyspace(c, i) for i in range(3)), 20000)
 
         # the plan, before anything moves
-        host = c._host(3)
-        plan = c._cmd(0, "RING", "PLAN", "JOIN", "%s:6379" % host, "WEIGHT", "64")
+        host = c.host(3)
+        plan = c.cmd(0, "RING", "PLAN", "JOIN", "%s:6379" % host, "WEIGHT", "64")
         m = re.search(r"replica slots moving: (\d+) of (\d+)", plan)
         self.assertIsNotNone(m, plan)
         planned_moving, slots = int(m.group(1)), int(m.group(2))
@@ -256,7 +256,7 @@ class ScaleOut(ClusterTest):
         o = dict(c.nodes[0].opts)
         o["node-id"] = "scale-d"
         new = c.add_node(opts=o, fast=False)
-        self.assertEqual(c._host(new), host)
+        self.assertEqual(c.host(new), host)
         load.nodes = [0, 1, 2, new]  # clients use the new node as soon as it answers
 
         c.wait_until(lambda: all(node_status(c, i, new) == ["normal"] for i in range(4)), 60,
@@ -303,7 +303,7 @@ class ScaleOut(ClusterTest):
             self.assertEqual(keyspace(c, i), mine, "node %d holds keys it does not own" % i)
         share = keyspace(c, new) / (2.0 * total)
         self.assertTrue(0.20 <= share <= 0.30, "new node holds %.1f%% of the replicas" % (100 * share))
-        self.assertEqual(c.node(2).dbsize(), total)
+        self.assertEqual(c.client(2).dbsize(), total)
         for via in (new, 0):
             read_all(self, c, via, expected, "after the join")
 
@@ -396,7 +396,7 @@ class JoinOverlap(ClusterTest):
         opts = {"quorum_mode": mode, "read_quorum": 2, "write_quorum": 2}
         c, keys = self.moving_keys(["jk:%05d" % k for k in range(4000)], **opts)
         self.assertGreater(len(keys), 20, "too few keys whose replicas all move")
-        expected = load_keys(c.node(0), keys, lambda k: value("v0", k))
+        expected = load_keys(c.client(0), keys, lambda k: value("v0", k))
         fb0 = fallbacks(c, range(3))
         load = ClientLoad(c, [0, 1, 2], expected, threads=4, new_keys=False)
         self.addCleanup(load.stop)
@@ -456,11 +456,11 @@ class ScaleIn(ClusterTest):
         c.wait_all_up(timeout=60)
         c.wait_until(lambda: all("transfers: none" in status_text(c, i) for i in range(4)), 30,
                      "the cluster to settle")
-        expected = load_keys(c.node(0), ["l:%05d" % k for k in range(10000)],
+        expected = load_keys(c.client(0), ["l:%05d" % k for k in range(10000)],
                              lambda k: value("v0", k))
         leaving = 3
         lid = c.node_id(leaving)
-        plan = c._cmd(0, "RING", "PLAN", "LEAVE", lid)
+        plan = c.cmd(0, "RING", "PLAN", "LEAVE", lid)
         self.assertIn("plan: leave %s" % lid, plan)
         planned = int(re.search(r"replica slots moving: (\d+) of 512", plan).group(1))
         gains = plan_nodes(plan)
@@ -468,7 +468,7 @@ class ScaleIn(ClusterTest):
         self.assertEqual(sum(g for g, _ in gains.values()), planned)
         self.assertEqual(sum(l for _, l in gains.values()), planned)
         # the same plan from the leaving node itself (no id: this node)
-        own = c._cmd(leaving, "RING", "PLAN", "LEAVE")
+        own = c.cmd(leaving, "RING", "PLAN", "LEAVE")
         self.assertIn("plan: leave %s" % lid, own)
         self.assertEqual(plan_nodes(own), gains)
 
@@ -487,7 +487,7 @@ class ScaleIn(ClusterTest):
         self.addCleanup(load.stop)
         time.sleep(1.0)
         t0 = time.time()
-        reply = c._cmd(leaving, "RING", "LEAVE")
+        reply = c.cmd(leaving, "RING", "LEAVE")
         self.assertTrue(reply.startswith("LEAVING"), reply)
         rc = c.wait_exit(leaving, 90)
         t_left = time.time() - t0
@@ -520,7 +520,7 @@ class ScaleIn(ClusterTest):
         total = len(expected)
         for via in (0, 1, 2):
             read_all(self, c, via, expected, "after the leave")
-        self.assertEqual(c.node(1).dbsize(), total)
+        self.assertEqual(c.client(1).dbsize(), total)
         counts = [keyspace(c, i) for i in range(3)]
         self.assertEqual(sum(counts), 2 * total, counts)
         for i in range(3):
@@ -535,7 +535,7 @@ class ScaleIn(ClusterTest):
         the others mark it left, and after RING REPAIR every key has 3 live
         replicas again that each hold it."""
         c = self.new_cluster(4, replication=3)
-        expected = load_keys(c.node(0), ["f:%04d" % k for k in range(2000)],
+        expected = load_keys(c.client(0), ["f:%04d" % k for k in range(2000)],
                              lambda k: value("v0", k))
         dead = 3
         did = c.node_id(dead)
@@ -544,8 +544,8 @@ class ScaleIn(ClusterTest):
         c.kill9(dead)
         c.wait_seen_down(dead)
         with self.assertRaises(redis.ResponseError):  # not itself, not a live node
-            c._cmd(0, "RING", "FORGET", c.node_id(1))
-        self.assertEqual(c._cmd(1, "RING", "FORGET", did), "OK")
+            c.cmd(0, "RING", "FORGET", c.node_id(1))
+        self.assertEqual(c.cmd(1, "RING", "FORGET", did), "OK")
         c.wait_until(lambda: all(node_status(c, i, dead) == ["left"] for i in range(3)), 20,
                      "every survivor to mark the forgotten node left")
         for i in range(3):
@@ -553,7 +553,7 @@ class ScaleIn(ClusterTest):
             self.assertEqual(c.ring_info(i)["ring_under_replicated"], "0")
         t0 = time.time()
         for i in range(3):
-            c._cmd(i, "RING", "REPAIR")
+            c.cmd(i, "RING", "REPAIR")
         print("\n    forget: RING REPAIR on 3 survivors took %.1fs for %d keys whose "
               "dead replica moved" % (time.time() - t0, len(had)))
         owners = owners_of(c, expected, 2)
@@ -562,7 +562,7 @@ class ScaleIn(ClusterTest):
             self.assertEqual(set(o), live, k)
         missing = []
         for i in range(3):
-            r = c.node(i)
+            r = c.client(i)
             keys = sorted(expected)
             for s in range(0, len(keys), 500):
                 p = r.pipeline(transaction=False)
@@ -585,7 +585,7 @@ class Resume(ClusterTest):
         # 32 partitions of ~640 KB each: 3 XFER batches (256 keys) per
         # partition, so that a kill can land between two batches of one
         c = self.new_cluster(3, replication=1, ring_partitions=32)
-        r = c.node(0)
+        r = c.client(0)
         big = "%s" % ("b" * 1000)
         expected = load_keys(r, ["r:%05d" % k for k in range(20000)], lambda k: k + big)
         o = dict(c.nodes[0].opts)
@@ -651,7 +651,7 @@ class Placement(ClusterTest):
         c = self.new_cluster(4, replication=1, read_quorum=1, write_quorum=1,
                              node_opts=[{"weight": 128}])
         self.assertEqual([l.weight for l in c.ring_nodes(1) if l.addr == c.addr(0)], [128])
-        expected = load_keys(c.node(1), ["w:%05d" % k for k in range(4000)], lambda k: k)
+        expected = load_keys(c.client(1), ["w:%05d" % k for k in range(4000)], lambda k: k)
         parts = [int(c.ring_info(i)["ring_partitions_owned"]) for i in range(4)]
         self.assertEqual(sum(parts), 256)
         keys = [keyspace(c, i) for i in range(4)]
@@ -679,7 +679,7 @@ class Placement(ClusterTest):
             {"dc": "west", "rack": "w1"}, {"dc": "west", "rack": "w2"}])
         dc = {l.addr: l.dc for l in c.ring_nodes(0)}
         self.assertEqual([dc[c.addr(i)] for i in range(4)], ["east", "east", "west", "west"])
-        before = load_keys(c.node(0), ["dc:%03d" % k for k in range(300)], lambda k: value("v0", k))
+        before = load_keys(c.client(0), ["dc:%03d" % k for k in range(300)], lambda k: value("v0", k))
         for k, o in owners_of(c, before, 3).items():
             self.assertEqual(sorted(dc[a] for a in o), ["east", "east", "west", "west"], (k, o))
 
@@ -687,7 +687,7 @@ class Placement(ClusterTest):
             c.kill9(i)
         for i in west:
             c.wait_seen_down(i)
-        e = c.node(0)
+        e = c.client(0)
         self.assertEqual(e.execute_command("CONSISTENCY", "READ", "LOCAL_QUORUM",
                                            "WRITE", "LOCAL_QUORUM"), "OK")
         during = {k: value("v1", k) for k in list(before)[:150]}
@@ -696,10 +696,10 @@ class Placement(ClusterTest):
             self.assertTrue(e.set(k, v), k)
         for k, v in sorted(during.items()):
             self.assertEqual(e.get(k), v, k)
-        e1 = c.node(1)
+        e1 = c.client(1)
         e1.execute_command("CONSISTENCY", "READ", "LOCAL_QUORUM")
         self.assertEqual(e1.get("dc:299"), before["dc:299"])
-        each = c.node(1)
+        each = c.client(1)
         each.execute_command("CONSISTENCY", "READ", "EACH_QUORUM", "WRITE", "EACH_QUORUM")
         for op in (lambda: each.set("dc:000", "refused"), lambda: each.get("dc:001")):
             with self.assertRaises(redis.ResponseError) as cm:
@@ -710,14 +710,14 @@ class Placement(ClusterTest):
             c.restart(i, wait=False)
         c.wait_all_up(timeout=60)
         for i in range(4):
-            c._cmd(i, "RING", "REPAIR")
+            c.cmd(i, "RING", "REPAIR")
         latest = dict(before)
         latest.update(during)
         # the refused EACH_QUORUM write was applied in east (Dynamo: a
         # failed write may still be there): dc:000 is that or the v1 value
         stale = []
         for i in west:
-            r = c.node(i)
+            r = c.client(i)
             keys = sorted(during)
             p = r.pipeline(transaction=False)
             for k in keys:
@@ -731,5 +731,5 @@ class Placement(ClusterTest):
                 if not ok:
                     stale.append((i, k, [v[:12] if v else v for v in vals]))
         self.assertEqual(stale[:5], [], "%d west replicas without the outage's writes" % len(stale))
-        latest["dc:000"] = c.node(2).get("dc:000")
+        latest["dc:000"] = c.client(2).get("dc:000")
         read_all(self, c, 3, latest, "after the west came back")

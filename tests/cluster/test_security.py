@@ -19,7 +19,8 @@ import tempfile
 import time
 import unittest
 
-from harness import NET, Cluster, free_port
+from ringtest import CLUSTER_NET as NET, Cluster
+from testprocs import free_port
 
 # A source address for strangers that the nodes count as remote when told to
 # (debug-untrusted-prefix), inside this run's own loopback prefix.
@@ -187,7 +188,7 @@ class BusWithoutSecret(ClusterCase):
     def test_loopback_is_trusted_and_a_remote_stranger_gets_nothing(self):
         c = self.new_cluster(1, replication="1", read_quorum="1", write_quorum="1",
                              debug_untrusted_prefix=REMOTE)
-        r = c.node(0)
+        r = c.client(0)
         self.assertTrue(r.set("k", "stored-value"))
         # remote: HELLO, a read and a write, in one go: one error, then closed
         p = BusPeer(c, 0, REMOTE)
@@ -259,7 +260,7 @@ class BusSecret(ClusterCase):
             ids = [n.id for n in c.ring_nodes(j)]
             self.assertNotIn(c.node_id(i), ids, "node with the wrong secret admitted by %d" % j)
         # the two good nodes still work together
-        a, b = c.node(0), c.node(1)
+        a, b = c.client(0), c.client(1)
         self.assertTrue(a.set("k", "v"))
         self.assertEqual(b.get("k"), "v")
         # CONFIG GET does not show the secret
@@ -269,7 +270,7 @@ class BusSecret(ClusterCase):
     def test_a_stranger_on_the_bus_gets_an_error_and_is_closed(self):
         c = self.new_cluster(1, cluster_secret="s3cret", replication="1", read_quorum="1",
                              write_quorum="1", debug_untrusted_prefix=REMOTE)
-        self.assertTrue(c.node(0).set("key", "stored-value"))
+        self.assertTrue(c.client(0).set("key", "stored-value"))
         host, port = c.addr(0).split(":")
         busport = int(port) + 10000
         s = socket.create_connection((host, busport), timeout=5)
@@ -331,11 +332,11 @@ class BusRequirepass(ClusterCase):
     def test_a_cluster_with_only_requirepass_forms_replicates_and_strangers_get_nothing(self):
         # every peer counts as remote, as on separate machines
         c = self.new_cluster(3, requirepass=self.PW, debug_untrusted_prefix=NET)
-        r0 = c.node(0)
+        r0 = c.client(0)
         self.assertTrue(r0.set("k", "stored-value"))
         for i in range(3):  # replication 3: every node holds it
             self.assertEqual([v for v, _ in c.local(i, "k")], ["stored-value"])
-        self.assertEqual(c.node(2).get("k"), "stored-value")
+        self.assertEqual(c.client(2).get("k"), "stored-value")
         # strangers, from loopback and from a remote address
         for source in ("127.0.0.1", REMOTE):
             # the try: HELLO, GET, a write. A challenge, then closed
@@ -402,7 +403,7 @@ class BusRequirepass(ClusterCase):
         # a node restarts (same options) and is back in the cluster, and a
         # write through it reaches the others
         c.restart(2)
-        r2 = c.node(2)
+        r2 = c.client(2)
         self.assertTrue(r2.set("after-restart", "v2"))
         self.assertEqual(r0.get("after-restart"), "v2")
         for i in range(3):
@@ -420,7 +421,7 @@ class BusRuntimePassword(ClusterCase):
 
     def test_setting_and_changing_requirepass_at_runtime(self):
         c = self.new_cluster(2)
-        a, b = c.node(0), c.node(1)
+        a, b = c.client(0), c.client(1)
         self.assertTrue(a.set("k", "stored-value"))
         # a stranger on loopback, in before any password (trusted, as documented)
         early = BusPeer(c, 0, "127.0.0.1")
@@ -446,7 +447,7 @@ class BusRuntimePassword(ClusterCase):
         b.config_set("requirepass", "pw1")
         c.nodes[1].opts["requirepass"] = "pw1"
         c.wait_all_up(timeout=40)  # refused links retry every 10 s
-        a, b = c.node(0), c.node(1)
+        a, b = c.client(0), c.client(1)
         self.assertTrue(a.set("k2", "v2"))
         self.assertEqual([v for v, _ in c.local(1, "k2")], ["v2"])
         # a new password on node 0 only: the authenticated links stay up,
@@ -454,7 +455,7 @@ class BusRuntimePassword(ClusterCase):
         a.config_set("requirepass", "pw2")
         c.nodes[0].opts["requirepass"] = "pw2"
         self.wait_log(c, 0, r"requirepass changed", "the password changed")
-        a = c.node(0)
+        a = c.client(0)
         self.assertTrue(a.set("k3", "v3"))
         self.assertTrue(b.set("k4", "v4"))
         self.assertEqual([v for v, _ in c.local(0, "k4")], ["v4"])
@@ -465,11 +466,11 @@ class BusRuntimePassword(ClusterCase):
         for i in (0, 1):
             self.wait_log(c, i, r"different requirepass passwords", "the passwords differ")
         # and with the same password again, they are one cluster
-        c.node(1).config_set("requirepass", "pw2")
+        c.client(1).config_set("requirepass", "pw2")
         c.nodes[1].opts["requirepass"] = "pw2"
         c.wait_all_up(timeout=40)
-        self.assertTrue(c.node(1).set("k5", "v5"))
-        self.assertEqual(c.node(0).get("k5"), "v5")
+        self.assertTrue(c.client(1).set("k5", "v5"))
+        self.assertEqual(c.client(0).get("k5"), "v5")
         self.assertEqual([v for v, _ in c.local(0, "k5")], ["v5"])
 
 
@@ -499,7 +500,7 @@ class Tls(ClusterCase):
         # each node: a TLS client port of its own, and TLS on the bus. Every
         # peer counts as remote: with no password or secret, protected-mode
         # accepts them for their verified certificates
-        tls_ports = [free_port(c._host(i)) for i in range(3)]
+        tls_ports = [free_port(c.host(i)) for i in range(3)]
         c.start(3, tls_cert_file=f["node.crt"], tls_key_file=f["node.key"],
                 tls_ca_cert_file=f["ca.crt"], tls_cluster="yes", debug_untrusted_prefix=NET,
                 node_opts=[{"tls-port": str(p)} for p in tls_ports])
@@ -511,7 +512,7 @@ class Tls(ClusterCase):
                              text=True, timeout=20)
         self.assertEqual(out.stdout.strip(), "OK", out.stderr)
         # written over TLS, replicated over the TLS bus, read through another node
-        self.assertEqual(c.node(1).get("tlskey"), "over tls")
+        self.assertEqual(c.client(1).get("tlskey"), "over tls")
         host2, port2 = c.addr(2).split(":")
         out = subprocess.run(["redis-cli", "--tls", "--cacert", f["ca.crt"], "--cert",
                               f["client.crt"], "--key", f["client.key"], "-h", host2, "-p",
@@ -529,13 +530,13 @@ class Tls(ClusterCase):
         # a password on every node: the bus links, up on certificates alone,
         # are closed and come back over TLS proving the derived secret too
         for i in range(3):
-            c.node(i).config_set("requirepass", "tls-pw")
+            c.client(i).config_set("requirepass", "tls-pw")
             c.nodes[i].opts["requirepass"] = "tls-pw"
         for i in range(3):
             self.wait_log(c, i, r"requirepass set and no cluster-secret", "a secret came in")
             self.assertEqual(c.ring_info(i)["bus_secret"], "requirepass")
         c.wait_all_up(timeout=40)  # a link refused meanwhile retries after 10 s
-        self.assertTrue(c.node(2).set("tlskey2", "after requirepass"))
+        self.assertTrue(c.client(2).set("tlskey2", "after requirepass"))
         self.assertEqual([v for v, _ in c.local(0, "tlskey2")], ["after requirepass"])
         self.assertEqual([v for v, _ in c.local(1, "tlskey2")], ["after requirepass"])
 
@@ -568,7 +569,7 @@ class ProtectedMode(ClusterCase):
         c = self.new_cluster(1, debug_untrusted_prefix="127.0.9.")
         host, port = c.addr(0).split(":")
         port = int(port)
-        r = c.node(0)
+        r = c.client(0)
         self.assertEqual(r.config_get("protected-mode")["protected-mode"], "yes")
         s = socket.socket()
         s.settimeout(5)
@@ -601,7 +602,7 @@ class ProtectedMode(ClusterCase):
         data, _ = self.talk(host, port, b"AUTH pw\r\nPING\r\n")
         self.assertEqual(data, b"+OK\r\n+PONG\r\n")
         # protected-mode no, no password: served (a trusted network)
-        r2 = c.node(0, password="pw")
+        r2 = c.client(0, password="pw")
         r2.config_set("requirepass", "")
         r2.config_set("protected-mode", "no")
         data, _ = self.talk(host, port, b"PING\r\n")
@@ -613,7 +614,7 @@ class ProtectedMode(ClusterCase):
 class Observability(ClusterCase):
     def test_slowlog_and_latencystats(self):
         c = self.new_cluster(2)
-        r = c.node(0)
+        r = c.client(0)
         r.config_set("slowlog-log-slower-than", 0)
         r.execute_command("SLOWLOG", "RESET")
         r.set("slow", "x")

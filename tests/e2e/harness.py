@@ -1,27 +1,24 @@
-"""harness.py -- start and stop real servers for the end-to-end tests.
+"""harness.py -- real servers and raw RESP for the end-to-end tests.
 
 A test starts `ringkv-server` (and, as an oracle for exact replies, Debian's
-`redis-server`) on a free 127.0.0.1 port with a fresh temporary directory,
-waits until it answers PING, and stops it BY PID: SIGTERM, then SIGKILL after
-a timeout. Every process started here is recorded and stopped again at exit
-and on SIGTERM (tests/testprocs.py), so a failing or interrupted test never
-leaves a server behind.
-Nothing is ever killed by name.
+`redis-server`) on a free 127.0.0.1 port with a fresh temporary directory:
+a tests/ringtest.py Node of its own, which waits until the server answers as
+itself and stops it BY PID (SIGTERM, then SIGKILL after a timeout), also at
+exit and on SIGTERM (tests/testprocs.py), so a failing or interrupted test
+never leaves a server behind. Nothing is ever killed by name.
 
 API:
-  RingKV(args=[], dir=None).start() / .stop() / .kill9() / .restart()
-  RedisOracle().start() / .stop()           a real redis-server 7.0
+  RingKV(args=[], dir=None).start(port=None) / .stop() / .kill9() / .restart()
+      / .wait_exit(timeout) / .close() / .log_text() / .alive() / .pid / .port / .dir
+  RedisOracle().start() / .close()          a real redis-server 7.0
   srv.client(**kw)                          redis.Redis connected to it
   srv.raw()                                 RawConn: bytes in, RESP replies out
   RawConn.cmd(*args) / .send(bytes) / .read_reply() / .closed_by_peer()
   encode(*args)                             one RESP multibulk request
-  free_port(), rss_kb(pid)
+  rss_kb(pid), wait_for(pred, timeout)
 """
 import os
-import shutil
-import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,30 +26,7 @@ import time
 import redis
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from testprocs import forget, stop_proc, track  # noqa: E402
-
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-SERVER_BIN = os.environ.get("RINGKV_SERVER", os.path.join(ROOT, "src", "ringkv-server"))
-REDIS_BIN = shutil.which("redis-server") or "/usr/bin/redis-server"
-
-def free_port():
-    """A port that was free a moment ago on 127.0.0.1 (and its bus port +10000)."""
-    for _ in range(100):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-        s.close()
-        if port + 10000 > 65535:
-            continue
-        t = socket.socket()
-        try:
-            t.bind(("127.0.0.1", port + 10000))
-        except OSError:
-            continue
-        finally:
-            t.close()
-        return port
-    raise RuntimeError("no free port")
+import ringtest  # noqa: E402
 
 
 def rss_kb(pid):
@@ -205,176 +179,43 @@ class RawConn:
         return False
 
 
-class EarlyExit(RuntimeError):
-    """The server exited while starting."""
+class _Local:
+    """What the e2e tests ask of a server on 127.0.0.1 besides what
+    ringtest.Node does (start, stop, kill9, wait_exit, close, log_text...)."""
 
-
-class _Server:
     name = "server"
 
-    def __init__(self):
-        self.proc = None
-        self.port = None
-        self.dir = None
-        self._own_dir = False
-
-    @property
-    def pid(self):
-        return self.proc.pid if self.proc else None
-
-    def alive(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def _spawn(self, argv):
-        if getattr(self, "logf", None):
-            self.logf.close()
-        self.logf = open(os.path.join(self.dir, "stdout.log"), "ab")
-        self.proc = subprocess.Popen(argv, stdout=self.logf, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL)
-        track(self.proc)
-        self._wait_ready()
-
-    def _wait_ready(self, timeout=20.0):
-        deadline = time.time() + timeout
-        last = None
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                forget(self.proc)
-                raise EarlyExit("%s exited with %s during startup; log:\n%s" %
-                                   (self.name, self.proc.returncode, self.log_tail()))
-            try:
-                with RawConn(self.port, timeout=2) as c:
-                    r = c.cmd("PING")
-                    if r == "+PONG":
-                        # ours, not another process that holds the port
-                        info = c.cmd("INFO", "server")
-                        if b"process_id:%d\r\n" % self.proc.pid in info:
-                            return
-                    elif isinstance(r, ReplyError) and "NOAUTH" in str(r):
-                        time.sleep(0.2)  # (can't ask INFO) a failed bind exits at once
-                        if self.proc.poll() is None:
-                            return
-                    last = r
-            except OSError as e:
-                last = e
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError("%s did not answer PING on port %d (%r)" % (self.name, self.port, last))
-
-    def stop(self, timeout=15.0, sig=signal.SIGTERM):
-        """SIGTERM (or sig), wait, SIGKILL after timeout. Returns the exit status."""
-        rc = None
-        if self.proc is not None:
-            rc = stop_proc(self.proc, sig, timeout)
-        if getattr(self, "logf", None):
-            self.logf.close()
-            self.logf = None
-        return rc
-
-    def kill9(self):
-        return self.stop(timeout=10, sig=signal.SIGKILL)
-
-    def wait_exit(self, timeout=15.0):
-        """Waits for the process to exit by itself (SHUTDOWN); reaps it."""
-        try:
-            self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            return None
-        forget(self.proc)
-        return self.proc.returncode
-
-    def cleanup(self):
-        self.stop()
-        if self._own_dir and self.dir:
-            shutil.rmtree(self.dir, ignore_errors=True)
-
     def client(self, **kw):
+        """redis.Redis of it (bytes replies; no password unless given)."""
         kw.setdefault("socket_timeout", 30)
-        return redis.Redis(host="127.0.0.1", port=self.port, **kw)
+        return redis.Redis(host=self.host, port=self.port, **kw)
 
     def raw(self, timeout=10.0):
         return RawConn(self.port, timeout=timeout)
 
-    def log_text(self):
-        """The server's whole log file ("" if none)."""
-        p = os.path.join(self.dir or "/nonexistent", "log")
-        if not os.path.exists(p):
-            return ""
-        with open(p, "rb") as f:
-            return f.read().decode("utf-8", "replace")
 
-    def log_tail(self, n=4000):
-        out = ""
-        for fn in ("log", "stdout.log"):
-            p = os.path.join(self.dir or "/nonexistent", fn)
-            if os.path.exists(p):
-                with open(p, "rb") as f:
-                    data = f.read()
-                out += "--- %s ---\n%s\n" % (fn, data[-n:].decode("utf-8", "replace"))
-        return out
-
-
-class RingKV(_Server):
-    """One ringkv-server. args: extra command-line options as a list."""
+class RingKV(_Local, ringtest.Node):
+    """One ringkv-server of its own on 127.0.0.1, in a temporary directory
+    (or dir). args: extra command-line options as a list."""
     name = "ringkv-server"
 
     def __init__(self, args=None, dir=None):
-        super().__init__()
-        self.args = list(args or [])
-        if dir is None:
-            self.dir = tempfile.mkdtemp(prefix="ringkv-e2e-")
-            self._own_dir = True
-        else:
-            self.dir = dir
-
-    def start(self, port=None):
-        if not os.access(SERVER_BIN, os.X_OK):
-            raise RuntimeError("%s is not built (run make)" % SERVER_BIN)
-        chosen = port or self.port
-        for attempt in range(3):
-            self.port = chosen or free_port()
-            argv = [SERVER_BIN, "--port", str(self.port), "--dir", self.dir,
-                    "--logfile", os.path.join(self.dir, "log")] + self.args
-            try:
-                self._spawn(argv)
-                return self
-            except EarlyExit:
-                # a port we picked was taken meanwhile (client or bus port): pick again
-                if chosen or attempt == 2:
-                    raise
-        return self
+        super().__init__(0, "127.0.0.1", None,
+                         dir or tempfile.mkdtemp(prefix="ringkv-e2e-", dir=ringtest.TMP_PARENT),
+                         args=args or [], label=self.name)
+        self.own_dir = dir is None
 
     def restart(self, extra_args=None):
         """SIGTERM, then start again on the same port and directory."""
         self.stop()
         if extra_args is not None:
             self.args = list(extra_args)
-        self.start(port=self.port)
-        return self
+        return self.start(port=self.port)
 
 
-class RedisOracle(_Server):
+class RedisOracle(_Local, ringtest.RedisOracle):
     """A real redis-server 7.0, no persistence, for comparing exact replies."""
     name = "redis-server"
-
-    def __init__(self):
-        super().__init__()
-        self.dir = tempfile.mkdtemp(prefix="ringkv-e2e-oracle-")
-        self._own_dir = True
-
-    def start(self):
-        for attempt in range(3):
-            self.port = free_port()
-            argv = [REDIS_BIN, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                    "--appendonly", "no", "--dir", self.dir, "--logfile",
-                    os.path.join(self.dir, "log"), "--daemonize", "no", "--protected-mode", "no"]
-            try:
-                self._spawn(argv)
-                return self
-            except EarlyExit:
-                if attempt == 2:
-                    raise
-        return self
 
 
 def wait_for(pred, timeout=5.0, interval=0.05):

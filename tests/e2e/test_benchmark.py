@@ -13,7 +13,7 @@ from harness import RingKV
 class Benchmark(unittest.TestCase):
     def setUp(self):
         self.rk = RingKV()
-        self.addCleanup(self.rk.cleanup)
+        self.addCleanup(self.rk.close)
         self.rk.start()
 
     def test_redis_benchmark_set_get_incr_mset(self):

@@ -58,14 +58,14 @@ class OracleCase(unittest.TestCase):
             cls.rk.start()
             cls.ro.start()
         except Exception:
-            cls.rk.cleanup()
-            cls.ro.cleanup()
+            cls.rk.close()
+            cls.ro.close()
             raise
 
     @classmethod
     def tearDownClass(cls):
-        cls.rk.cleanup()
-        cls.ro.cleanup()
+        cls.rk.close()
+        cls.ro.close()
 
     def setUp(self):
         self.a = self.rk.raw()

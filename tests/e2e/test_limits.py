@@ -19,7 +19,7 @@ def info_field(c, section, name):
 class Limits(unittest.TestCase):
     def setUp(self):
         self.rk = RingKV()
-        self.addCleanup(self.rk.cleanup)
+        self.addCleanup(self.rk.close)
         self.rk.start()
         self.c = self.rk.raw(timeout=30)
         self.addCleanup(self.c.close)

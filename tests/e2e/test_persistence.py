@@ -16,7 +16,7 @@ class ServerCase(unittest.TestCase):
 
     def setUp(self):
         self.rk = RingKV(self.args)
-        self.addCleanup(self.rk.cleanup)
+        self.addCleanup(self.rk.close)
         self.rk.start()
 
     def fill(self, c):

@@ -16,12 +16,12 @@ class Wire(unittest.TestCase):
         try:
             cls.rk.start()
         except Exception:
-            cls.rk.cleanup()
+            cls.rk.close()
             raise
 
     @classmethod
     def tearDownClass(cls):
-        cls.rk.cleanup()
+        cls.rk.close()
 
     def setUp(self):
         self.c = self.rk.raw(timeout=60)
@@ -222,7 +222,7 @@ class Wire(unittest.TestCase):
                             replies.append(type(e).__name__)
                 self.assertEqual(replies[0], replies[1], data)
         finally:
-            ro.cleanup()
+            ro.close()
 
 
 if __name__ == "__main__":

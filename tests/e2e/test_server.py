@@ -395,16 +395,16 @@ class Auth(unittest.TestCase):
             cls.rk.start()
             cls.ro.start()
         except Exception:
-            cls.rk.cleanup()
-            cls.ro.cleanup()
+            cls.rk.close()
+            cls.ro.close()
             raise
         with cls.ro.raw() as c:
             assert c.cmd("CONFIG", "SET", "requirepass", "s3cret") == "+OK"
 
     @classmethod
     def tearDownClass(cls):
-        cls.rk.cleanup()
-        cls.ro.cleanup()
+        cls.rk.close()
+        cls.ro.close()
 
     def test_noauth_then_auth(self):
         NOAUTH = "NOAUTH Authentication required."
@@ -493,11 +493,11 @@ class _Fresh:
         try:
             return self.rk.start()
         except Exception:
-            self.rk.cleanup()
+            self.rk.close()
             raise
 
     def __exit__(self, *a):
-        self.rk.cleanup()
+        self.rk.close()
 
 
 class _FreshOracle(_Fresh):
@@ -548,7 +548,7 @@ class Shutdown(unittest.TestCase):
             self.assertEqual((p.returncode, p.stdout, p.stderr), (0, "", ""))
             self.assertEqual(rk.wait_exit(15), 0)
         finally:
-            rk.cleanup()
+            rk.close()
 
 
 if __name__ == "__main__":

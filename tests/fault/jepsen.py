@@ -49,7 +49,6 @@ Usage: /usr/bin/python3 tests/fault/jepsen.py [--mode strict|sloppy|both]
 import argparse
 import os
 import random
-import signal
 import sys
 import threading
 import time
@@ -57,7 +56,8 @@ import time
 import redis
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from faultlib import Cluster, Net, iptables_rules, log, wait_until  # noqa: E402
+from faultlib import Net, iptables_rules, log, new_cluster  # noqa: E402
+from testprocs import wait_until  # noqa: E402
 
 OP_TIMEOUT = 3.0   # client socket timeout for workload operations
 NODES = 5
@@ -408,7 +408,7 @@ class Faults:
 
 def node_status(c, i, of):
     """[status] of node `of` in node i's RING NODES ([] if not listed)."""
-    return [l["status"] for l in c.ring_nodes(i) if l["addr"] == c.nodes[of].addr]
+    return [l.status for l in c.ring_nodes(i) if l.addr == c.nodes[of].addr]
 
 
 def membership_phase(faults, say):
@@ -447,8 +447,7 @@ def membership_phase(faults, say):
     net.cut_pair(c, a, b)
     time.sleep(hold)
     net.heal()
-    rc = c.nodes[l].proc.wait(timeout=120)
-    c.nodes[l].signal_stop(signal.SIGKILL)  # reaped; closes its log
+    rc = c.wait_exit(l, 120)
     if rc != 0:
         raise AssertionError("node %d left with exit status %s" % (l, rc))
     steps.append("leave %d (cut %d<->%d meanwhile)" % (l, a, b))
@@ -689,7 +688,7 @@ def run_mode(mode, cycles, hold, seed, kinds, calm, aae_interval):
     fanout = "needed" if mode == "strict" else "all"
     log("=== %s mode: %d fault cycles, hold %.1fs, anti-entropy-interval %d, read-fanout %s, seed %d" %
         (mode, cycles, hold, aae_interval, fanout, seed))
-    c = Cluster("jepsen-%s" % mode)
+    c = new_cluster("jepsen-%s" % mode)
     net = None
     wl = None
     ok = False

@@ -20,7 +20,7 @@ if [ $# -gt 0 ] && { [ "$1" = short ] || [ "$1" = long ]; }; then
 fi
 
 . tests/setup.sh
-test_setup fault RINGKV_FAULT_TMP
+test_setup fault RINGKV_TEST_TMP
 if ! command -v iptables >/dev/null 2>&1; then
   echo "fault: iptables is missing (apt-get install iptables); the network faults need it" >&2
   exit 1

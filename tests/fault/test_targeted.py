@@ -43,33 +43,21 @@ import unittest
 import redis
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from faultlib import Cluster, Net, wait_until  # noqa: E402
+import faultlib  # noqa: E402
+from faultlib import Net  # noqa: E402
+from ringtest import ClusterTest  # noqa: E402
+from testprocs import wait_until  # noqa: E402
 
 
-class FaultTest(unittest.TestCase):
+class FaultTest(ClusterTest):
+    cluster_args = faultlib.GROUP
+
     def cluster(self, n, **opts):
         """n nodes; failure detection stays fast (fail-timeout 1.5 s), but a
         replica gets 2 s to answer (not 0.5 s): these tests assert that
         writes succeed, on machines that may be busy."""
-        c = Cluster(self._testMethodName)
-        self.addCleanup(self._close, c)
         opts.setdefault("replica_timeout", 2000)
-        c.start(n, **opts)
-        return c
-
-    def _failed(self):
-        outcome = getattr(self, "_outcome", None)
-        if outcome is None:
-            return False
-        res = getattr(outcome, "result", None)
-        if res is not None:
-            return any(t is self for t, _ in res.failures + res.errors)
-        return not getattr(outcome, "success", True)
-
-    def _close(self, c):
-        if self._failed():
-            print("\n==== logs of %s (%s) ====\n%s" % (self.id(), c.dir, c.log_tails()))
-        c.close()
+        return self.new_cluster(n, **opts)
 
     # helpers
     @staticmethod

@@ -57,9 +57,10 @@ API:
   bed.check()                    raises if a delayer died
   bed.close()                    stops our processes, leaves the namespace,
                                  deletes every namespace (idempotent)
-  NsCluster(bed, name)           faultlib.Cluster whose nodes run in the
-                                 bed's hosts (`ip netns exec`), ports
-                                 6379/16379, --dc/--rack per host
+  NsCluster(bed, name)           a ringtest.Cluster (the fault suite's
+                                 settings) whose nodes run in the bed's
+                                 hosts (`ip netns exec`), ports 6379/16379,
+                                 --dc/--rack per host: c.start_on(placement)
   NsNet(bed)                     faultlib.Net's cuts (isolate, split,
                                  cut_pair, cut_oneway, heal, close) between
                                  a NsCluster's hosts, for jepsen.py's Faults
@@ -88,6 +89,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "fault"))
 sys.path.insert(0, os.path.join(HERE, ".."))
 import faultlib  # noqa: E402
+import ringtest  # noqa: E402
 from testprocs import on_cleanup, stop_proc, track  # noqa: E402
 
 DELAYER = os.environ.get("RINGKV_NETDELAY", os.path.join(HERE, "netdelay"))
@@ -245,7 +247,7 @@ class Bed:
         self.cuts = []          # (src, dst, extra)
         self.created = []       # namespaces made, in order
         self.logdir = logdir or tempfile.mkdtemp(prefix="ringkv-netns-%s-" % tag,
-                                                          dir=faultlib.TMP_PARENT)
+                                                 dir=ringtest.TMP_PARENT)
         self.own_logdir = logdir is None
         self.home_fd = None     # the entering thread's own namespace, to go back
         self.entered_by = None
@@ -506,54 +508,51 @@ class Bed:
 
 # ------------------------------------------------------------- clusters
 
-class NsNode(faultlib.Node):
-    """A ringkv node in a host of a Bed: `ip netns exec` (which execs: the
-    pid we track is the server's), bound to the host's address, protected
-    mode off (clients come from the client host), its dc and rack."""
-
-    def __init__(self, cluster, index, host, dc, rack, opts):
-        super().__init__(cluster, index, host.addr, PORT, opts)
-        self.hostobj = host
-        self.dc = dc
-        self.rack = rack
-        self.id = "%s-%s" % (cluster.name, host.name)
-
-    def argv(self):
-        return ["ip", "netns", "exec", self.hostobj.ns] + super().argv() + [
-            "--protected-mode", "no", "--dc", self.dc, "--rack", self.rack]
-
-
-class NsCluster(faultlib.Cluster):
-    """faultlib.Cluster on a Bed: node i runs in host hosts[i]."""
+class NsCluster(ringtest.Cluster):
+    """A fault-suite cluster (faultlib.GROUP) on a Bed: node i runs in host
+    placement[i] (`ip netns exec`, which execs: the pid we track is the
+    server's), bound to the host's address on the default ports, protected
+    mode off (clients come from the client host), with its dc and rack and
+    the id <name>-<host>."""
 
     def __init__(self, bed, name="nt"):
-        super().__init__("netns-" + name)
+        super().__init__("netns-" + name, **faultlib.GROUP)
         self.bed = bed
         self.name = name
+        self.placement = []     # [(host name, dc, rack)], one per node
 
     def start_on(self, placement, wait=True, timeout=60.0, **opts):
-        """placement: [(host name, dc, rack)]; opts as faultlib's start."""
-        o = dict(faultlib.FAST)
-        for k, v in opts.items():
-            o[k.replace("_", "-")] = v
-        self.nodes = [NsNode(self, i, self.bed.host(h), dc, rack, o)
-                      for i, (h, dc, rack) in enumerate(placement)]
-        for nd in self.nodes:
-            nd.spawn()
-        if wait:
-            self.wait_all_up(timeout=timeout)
-        return self
+        """placement: [(host name, dc, rack)]; opts as ringtest's start."""
+        self.placement = list(placement)
+        node_opts = [{"node-id": "%s-%s" % (self.name, h), "protected-mode": "no", "dc": dc,
+                      "rack": rack} for h, dc, rack in placement]
+        return self.start(len(placement), wait=wait, timeout=timeout, node_opts=node_opts,
+                          **opts)
+
+    def host(self, i):
+        if i < len(self.nodes):
+            return self.nodes[i].host
+        return self.bed.host(self.placement[i][0]).addr
+
+    def _ports(self, host, taken, http):
+        return PORT, None       # every node its own host: the default ports
+
+    def new_node(self, i, host, port, opts, seeds, http_port=None):
+        nd = super().new_node(i, host, port, opts, seeds, http_port)
+        nd.wrap = ["ip", "netns", "exec", self.bed.host(self.placement[i][0]).ns]
+        return nd
 
     def host_of(self, i):
-        return self.nodes[i].hostobj.name
+        """The name of node i's host in the bed."""
+        return self.placement[i][0]
 
     def suspicions(self):
         """Per node, the gossip log lines that suspected or declared another
         node down: [(node index, line)]."""
         out = []
         for nd in self.nodes:
-            if os.path.exists(nd.logfile()):
-                with open(nd.logfile(), errors="replace") as f:
+            if os.path.exists(nd.logfile):
+                with open(nd.logfile, errors="replace") as f:
                     for l in f:
                         if "suspected down" in l or "is down: two or more" in l:
                             out.append((nd.index, l.rstrip()))

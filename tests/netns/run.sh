@@ -18,7 +18,7 @@ if [ $# -gt 0 ] && { [ "$1" = short ] || [ "$1" = long ]; }; then
 fi
 
 . tests/setup.sh
-test_setup netns RINGKV_FAULT_TMP
+test_setup netns RINGKV_TEST_TMP
 need_tools netns ip iptables iptables-restore ping
 if [ ! -x tests/netns/netdelay ]; then
   echo "netns: tests/netns/netdelay is not built (make netns-build)" >&2

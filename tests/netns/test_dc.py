@@ -100,7 +100,7 @@ class DataCenters(unittest.TestCase):
             cls.bed.close()
 
     def dc_nodes(self, dc):
-        return [nd.index for nd in self.c.nodes if nd.dc == dc]
+        return [nd.index for nd in self.c.nodes if nd.opts["dc"] == dc]
 
     def client(self, i, level):
         def on_connect(conn):
@@ -140,13 +140,13 @@ class DataCenters(unittest.TestCase):
             during = list(hist.unique_tried[n_before:])
             reg_acks = [(k, via, ta) for k, v in hist.reg.items() for _, ta, via in v
                         if t_cut <= ta <= t_heal]
-        acks_by_dc = {dc: sum(1 for _, via, _ in reg_acks if c.nodes[via].dc == dc)
+        acks_by_dc = {dc: sum(1 for _, via, _ in reg_acks if c.nodes[via].opts["dc"] == dc)
                       for dc in ("east", "west")}
         # a write sent just before the cut may still be acknowledged just
         # after it (its acks were already held in a delayer): from a second
         # on, the cut is all there is
         acks_by_dc["west_after_1s"] = sum(1 for _, via, ta in reg_acks
-                                          if c.nodes[via].dc == "west" and ta >= t_cut + 1.0)
+                                          if c.nodes[via].opts["dc"] == "west" and ta >= t_cut + 1.0)
         keys = rnd.sample(during, min(2000, len(during))) + sorted(hist.reg) + \
             ["set%d" % i for i in range(3)]
         c.wait_all_up(ids=range(len(c.nodes)), timeout=60)

@@ -9,6 +9,6 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 . tests/setup.sh
-test_setup soak RINGKV_CLUSTER_TMP
+test_setup soak RINGKV_TEST_TMP
 "$PY" tests/soak/test_soaklib.py
 "$PY" -u tests/soak/soak.py

@@ -65,7 +65,7 @@ SOAK_SAMPLE_SECONDS (5), SOAK_TIMEOUT (10, client socket timeout),
 SOAK_CHECK_PIPELINE (200, GETs per pipeline in the final check),
 SOAK_SERVER_OPTS ("name value ..." added to every node's options).
 
-Every process started here is stopped by pid (tests/cluster/harness.py,
+Every process started here is stopped by pid (tests/ringtest.py,
 tests/testprocs.py), also on failure and on SIGTERM/SIGINT.
 """
 import json
@@ -82,8 +82,7 @@ import redis
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
-sys.path.insert(0, os.path.join(HERE, "..", "cluster"))
-import harness  # noqa: E402
+import ringtest  # noqa: E402
 import testprocs  # noqa: E402
 from pngchart import chart  # noqa: E402
 from soaklib import (CLASSES, DELETED, EXPECTED, KeyState, Write, certainly_not_sent,  # noqa: E402
@@ -505,7 +504,7 @@ def restart_node(c, i, sig, restarts, k):
     nd = c.nodes[i]
     w = restarts.begin(i, time.time())
     t_stop = w[1]
-    rc = nd.signal_stop(sig, timeout=30)
+    rc = nd.stop(sig, timeout=30)
     t_down = time.time()
     time.sleep(DOWN)
     nd.spawn(timeout=120)
@@ -752,7 +751,7 @@ def main():
     log("settings: %g min, restart every %g s (nodes %s, down %g s), %d threads x %d keys, "
         "%g ops/s, cache-size %s, memtable-size %s, out %s" % (
             MINUTES, RESTART_EVERY, RESTART_NODES, DOWN, THREADS, KEYS, RATE, CACHE, MEMTABLE, OUT))
-    c = harness.Cluster("soak")
+    c = ringtest.Cluster("soak")
     stats, restarts = Stats(), Restarts()
     stats.file = open(os.path.join(OUT, "findings.txt"), "w")
     stop = threading.Event()
@@ -826,7 +825,7 @@ def main():
         hints = []
         for i in range(NODES):
             try:
-                hints.append(c.node(i).info("hints").get("hints_pending"))
+                hints.append(c.client(i).info("hints").get("hints_pending"))
             except (redis.RedisError, OSError) as e:
                 hints.append(repr(e))
         # stop the nodes, keep their logs
@@ -834,7 +833,7 @@ def main():
         logs = {}
         os.makedirs(os.path.join(OUT, "logs"), exist_ok=True)
         for i, nd in enumerate(c.nodes):
-            exits.append(nd.signal_stop(signal.SIGTERM, timeout=30))
+            exits.append(nd.stop(signal.SIGTERM, timeout=30))
             text = nd.log_text()
             logs[i] = log_summary(text)
             with open(os.path.join(OUT, "logs", "node%d.log" % i), "w") as f:

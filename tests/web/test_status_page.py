@@ -43,7 +43,6 @@ The tests run in order on one cluster (started with --http-port):
 import os
 import re
 import shutil
-import sys
 import tempfile
 import time
 import unittest
@@ -51,8 +50,8 @@ import urllib.error
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "clients"))
-import ringcluster  # noqa: E402
+import ringtest  # noqa: E402
+from testprocs import wait_until  # noqa: E402
 import webtools  # noqa: E402
 
 ARTIFACTS = os.environ.get("RINGKV_WEB_ARTIFACTS", os.path.join(HERE, "artifacts"))
@@ -66,8 +65,8 @@ class StatusPageTest(unittest.TestCase):
         if not webtools.chromium_path():
             raise AssertionError("chromium is missing (tests/run-web.sh installs it)")
         os.makedirs(ARTIFACTS, exist_ok=True)
-        cls.tmp = tempfile.mkdtemp(prefix="ringkv-web-", dir=ringcluster.TMP_PARENT)
-        cls.cluster = ringcluster.RingCluster("web", net="127.0.4", first=11)
+        cls.tmp = tempfile.mkdtemp(prefix="ringkv-web-", dir=ringtest.TMP_PARENT)
+        cls.cluster = ringtest.Cluster("web", net=ringtest.WEB_NET, first=11)
         try:
             # anti-entropy on demand only: test 3 must find the data its
             # own RING REPAIR brings back, not a periodic pass's leftovers
@@ -160,7 +159,7 @@ class StatusPageTest(unittest.TestCase):
         nparts = int(info["ring_partitions"])
         qbits = nparts.bit_length() - 1
         self.assertEqual(1 << qbits, nparts)
-        ids = {l[1]: l[0] for l in c.ring_nodes(0)}
+        ids = {l.addr: l.id for l in c.ring_nodes(0)}
         owners = {}
         conn = c.client(0)
         try:
@@ -249,7 +248,7 @@ class StatusPageTest(unittest.TestCase):
         def shown_down():
             return self.rows(self.page(0))[down_id]["health"] == "down"
 
-        ringcluster.wait_until(shown_down, 30, "node 0's page to show node 2 down", interval=0.5)
+        wait_until(shown_down, 30, "node 0's page to show node 2 down", interval=0.5)
         print("\n    failure detected in %.1fs, page shows node 2 down after %.1fs" %
               (detected, time.time() - t0))
         self.screenshot(0, "status-down.png")
@@ -287,7 +286,7 @@ class StatusPageTest(unittest.TestCase):
         self.assertIn("anti-entropy", job.find("div", cls="label").text())
         print("\n    repair bar: %s%% (%s)" % (width, detail))
         self.screenshot(2, "status-repair.png")
-        ringcluster.wait_until(lambda: "idle" in c.cmd(2, "RING", "STATUS").splitlines()[0],
+        wait_until(lambda: "idle" in c.cmd(2, "RING", "STATUS").splitlines()[0],
                                180, "the repair to finish", interval=0.5)
         for i in range(3):
             c.cmd(i, "CONFIG", "SET", "anti-entropy-rate", "10000")
@@ -411,7 +410,7 @@ class StatusPageTest(unittest.TestCase):
         self.assertIn(i, seen_joining, "the new node's page showed it joining")
         self.assertTrue(seen_bar, "the join's progress bar on the new node's page")
         c.wait_all_up()
-        ringcluster.wait_until(lambda: all(self.jobs(self.page(j)) == [] for j in range(4)), 60,
+        wait_until(lambda: all(self.jobs(self.page(j)) == [] for j in range(4)), 60,
                                "every page to be idle after the join", interval=0.5)
         primary, held = self.check_pages_match_ring()
         self.assertEqual(set(primary), set(before) | {new_id})

@@ -12,7 +12,7 @@ import signal
 import subprocess
 import tempfile
 
-import ringcluster
+from testprocs import stop_proc, track
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                   "--no-first-run", "--disable-background-networking",
@@ -36,7 +36,7 @@ def chromium(url, mode, out=None, tmp=None, timeout=90):
     argv = [chromium_path()] + CHROMIUM_FLAGS + ["--user-data-dir=" + profile]
     argv += ["--dump-dom"] if mode == "dom" else ["--screenshot=" + out]
     argv.append(url)
-    proc = ringcluster.track(subprocess.Popen(argv, stdout=subprocess.PIPE,
+    proc = track(subprocess.Popen(argv, stdout=subprocess.PIPE,
                                               stderr=subprocess.PIPE, start_new_session=True))
     try:
         stdout, stderr = proc.communicate(timeout=timeout)
@@ -48,7 +48,7 @@ def chromium(url, mode, out=None, tmp=None, timeout=90):
         proc.communicate(timeout=10)
         raise AssertionError("chromium did not finish loading %s within %ss" % (url, timeout))
     finally:
-        ringcluster.untrack(proc, signal.SIGKILL, timeout=5)
+        stop_proc(proc, signal.SIGKILL, timeout=5)
         shutil.rmtree(profile, ignore_errors=True)
     if proc.returncode != 0:
         raise AssertionError("chromium exited with %s for %s:\n%s" % (
