@@ -177,7 +177,7 @@ class RollingRestart(ClusterTest):
 
         def client(t):
             rnd = random.Random(t)
-            r = c.node(t % 2, socket_timeout=20)  # nodes 0 and 1 only
+            r = c.client(t % 2, timeout=20)  # nodes 0 and 1 only
             mine = {}
             unknown = set()  # keys whose last write's outcome is unknown
             seq = 0

@@ -164,7 +164,7 @@ class LearnsTheRingFirst(ClusterTest):
         import signal
         import socket
         c = self.new_cluster(3, ring_partitions=32)
-        self.assertTrue(c.node(0).set("early", "1"))
+        self.assertTrue(c.client(0).set("early", "1"))
         for i in range(3):  # nobody answers the new node's gossip for now
             os.kill(c.nodes[i].pid, signal.SIGSTOP)
         try:
@@ -190,7 +190,7 @@ class LearnsTheRingFirst(ClusterTest):
             for i in range(3):
                 os.kill(c.nodes[i].pid, signal.SIGCONT)
         nd.wait_ready(20)
-        r = c.node(new)  # from its very first request on, it routes right
+        r = c.client(new)  # from its very first request on, it routes right
         self.assertTrue(r.set("late", "2"))
         self.assertEqual(r.get("early"), "1")
         self.assertEqual(r.get("late"), "2")
