@@ -5,7 +5,12 @@
  *     the bytes now stored (a hint updated meanwhile stays for next time);
  *   - per-owner counts and bytes mirror the column family (rebuilt by a scan
  *     at start), so the limits and INFO never drift after a restart;
- *   - at most one delivery batch per owner is in flight. */
+ *   - at most one delivery batch per owner is in flight;
+ *   - a hint whose owner left the cluster for good (RING LEAVE, RING FORGET)
+ *     goes to the key's current owners instead, and is deleted only once
+ *     every one of them stored it (orphans: it would wait for hint-max-age
+ *     otherwise, and its write would reach the new replicas only by
+ *     anti-entropy). */
 #include "hints.h"
 
 #include <event2/event.h>
@@ -16,6 +21,7 @@
 #include "bus.h"
 #include "busargs.h"
 #include "clock.h"
+#include "db.h"
 #include "gossip.h"
 #include "server.h"
 
@@ -33,6 +39,7 @@ static struct {
     ownerStat *o;
     int n;
     long long delivered, dropped, refused;
+    long long rerouted; /* hints of a gone owner stored by the key's owners instead */
     struct event *tick;
     long long ticks;
 } hs;
@@ -264,6 +271,115 @@ static void deliverTo(int i, long long budget) {
     storeIterFree(it);
 }
 
+/* ---------------------------------------------------------------- orphans */
+
+typedef struct orphan {
+    char owner[41];
+    buf hkey;        /* the hint's key */
+    uint64_t digest; /* of the value that was sent */
+    int pending;     /* stores still to answer (+1 while starting them) */
+    int failed;      /* an owner did not store it (or could not be asked) */
+} orphan;
+
+static void orphanDone(orphan *o) {
+    if (--o->pending > 0) return;
+    ownerStat *s = statOf(o->owner, 1);
+    s->inflight--;
+    if (!o->failed) {
+        storeValue v;
+        if (storeGet(CF_HINTS, o->hkey.ptr, o->hkey.len, &v) > 0) {
+            if (XXH3_64bits(v.ptr, v.len) == o->digest) {
+                deleteHint(o->hkey.ptr, o->hkey.len, v.len);
+                hs.rerouted++;
+            }
+            storeValueFree(&v);
+        }
+    }
+    bufFree(&o->hkey);
+    zfree(o);
+}
+
+static void orphanStored(const busResult *res, void *pd) {
+    orphan *o = pd;
+    if (res->status != BUS_OK) o->failed = 1;
+    orphanDone(o);
+}
+
+static void orphanStoredHere(int ok, const char *err, void *pd) {
+    UNUSED(err);
+    orphan *o = pd;
+    if (!ok) o->failed = 1;
+    orphanDone(o);
+}
+
+/* Is the owner of these hints gone for good (left, forgotten, unknown)? */
+static int ownerGone(const char *id) {
+    for (int i = 0; i < gossipCount(); i++)
+        if (!strcmp(gossipMemberId(i), id)) return gossipMemberStatus(i) == MEMBER_LEFT;
+    return 1;
+}
+
+/* Sends up to budget of a gone owner's hints to their keys' current owners:
+ * the record as the hint holds it (its versions, clocks included), merged
+ * there like any replica write. */
+static void rerouteOrphans(ownerStat *s, long long budget) {
+    unsigned char ol = (unsigned char)strlen(s->id);
+    char prefix[42];
+    prefix[0] = (char)ol;
+    memcpy(prefix + 1, s->id, ol);
+    storeIter *it = storeIterCreate(CF_HINTS);
+    long long sent = 0;
+    for (storeIterSeek(it, prefix, (size_t)ol + 1); storeIterValid(it) && sent < budget;
+         storeIterNext(it)) {
+        size_t kl, vl;
+        const char *k = storeIterKey(it, &kl);
+        if (kl < (size_t)ol + 1 + KEY_PREFIX_LEN || memcmp(k, prefix, (size_t)ol + 1) != 0) break;
+        const char *v = storeIterValue(it, &vl);
+        int db;
+        const char *key;
+        size_t klen;
+        record rec;
+        recordInit(&rec);
+        if (vl < 8 || keyDecode(k + ol + 1, kl - ol - 1, NULL, &db, &key, &klen) != C_OK ||
+            recordDecode(&rec, v + 8, vl - 8) != C_OK) {
+            recordFree(&rec);
+            continue;
+        }
+        orphan *o = zcalloc(sizeof(*o));
+        snprintf(o->owner, sizeof(o->owner), "%s", s->id);
+        bufInit(&o->hkey);
+        bufAppend(&o->hkey, k, kl);
+        o->digest = XXH3_64bits(v, vl);
+        o->pending = 1;
+        s->inflight++;
+        sent++;
+        int owners[64];
+        int n = gossipOwners(keyPartition(keyHash(db, key, klen), server.qbits), owners);
+        if (n == 0) o->failed = 1;
+        for (int j = 0; j < n; j++) {
+            o->pending++;
+            if (owners[j] == gossipSelf()) {
+                if (dbApply(db, key, klen, &rec, orphanStoredHere, o) != C_OK)
+                    orphanStoredHere(0, NULL, o);
+            } else if (!gossipMemberReachable(owners[j])) {
+                o->failed = 1;
+                orphanDone(o);
+            } else {
+                busArgs args; /* PUT db key record */
+                busArgsInit(&args);
+                busArgsStr(&args, "PUT");
+                busArgsInt(&args, db);
+                busArgsBytes(&args, key, klen);
+                busArgsBytes(&args, v + 8, vl - 8);
+                busArgsSend(&args, gossipMemberLink(owners[j]), orphanStored, o, 0);
+            }
+        }
+        recordFree(&rec);
+        orphanDone(o);
+    }
+    storeIterFree(it);
+}
+
 /* Drops hints older than hint-max-age. */
 static void sweep(void) {
     long long limit = mstime() - server.hint_max_age * 1000;
@@ -300,6 +416,9 @@ static void tick(evutil_socket_t fd, short what, void *arg) {
     if (budget < 1) budget = 1;
     for (int i = 0; i < gossipCount(); i++)
         if (i != gossipSelf() && gossipMemberReachable(i)) deliverTo(i, budget);
+    for (int i = 0; i < hs.n; i++)
+        if (hs.o[i].count > 0 && hs.o[i].inflight == 0 && ownerGone(hs.o[i].id))
+            rerouteOrphans(&hs.o[i], budget);
 }
 
 void hintsInit(void) {
@@ -333,6 +452,7 @@ void hintsInfo(buf *out) {
     bufPrintf(out, "hints_pending_bytes:%lld\r\n", bytes);
     bufPrintf(out, "hints_delivered:%lld\r\nhints_dropped:%lld\r\nhints_refused:%lld\r\n",
               hs.delivered, hs.dropped, hs.refused);
+    bufPrintf(out, "hints_rerouted:%lld\r\n", hs.rerouted);
     for (int i = 0; i < hs.n; i++)
         if (hs.o[i].count)
             bufPrintf(out, "hints_for_%s:%lld\r\n", hs.o[i].id, hs.o[i].count);

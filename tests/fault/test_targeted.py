@@ -114,6 +114,31 @@ class HintedHandoff(FaultTest):
         # the delivered version is the coordinator's, clock included
         self.assertEqual(c.local(down, key), c.local(owners[0], key))
 
+    def test_hints_for_a_forgotten_node_go_to_the_keys_owners(self):
+        """A hint waits for its owner; an owner that left for good (here
+        killed, then forgotten) never takes it: the fallback stores it on the
+        key's owners of the new ring instead (found by the fault suite's
+        membership phase in sloppy mode: hints pending for ever)."""
+        c = self.cluster(4, quorum_mode="sloppy", replication=3, anti_entropy_interval=0)
+        key, owners = self.key_with_owners(c, lambda o: True)
+        down = owners[1]
+        fallback = ({0, 1, 2, 3} - set(owners)).pop()
+        via = owners[0]
+        c.kill9(down)
+        c.wait_seen_down(down)
+        r = c.with_level(via, [["SET", key, "hinted"]], write="ALL")[0]
+        self.assertEqual(r, True)
+        self.assertEqual(self.hints(c, fallback).get("hints_for_fault-n%d" % down), 1)
+        c.gone.add(down)
+        self.assertEqual(c.cmd(via, "RING", "FORGET", c.nodes[down].id), "OK")
+        wait_until(lambda: all(self.hints(c, i)["hints_pending"] == 0 for i in c.live()), 30,
+                   "the hint for the forgotten node to be stored on the key's owners")
+        self.assertGreater(self.hints(c, fallback)["hints_rerouted"], 0)
+        now = c.owners(key, via=via)
+        self.assertEqual(sorted(now), sorted(c.live()))
+        for o in now:
+            self.assertEqual([v for v, _ in c.local(o, key)], ["hinted"], "node %d" % o)
+
     def test_strict_mode_refuses_write_all_with_an_owner_down(self):
         c = self.cluster(4, quorum_mode="strict", replication=3, anti_entropy_interval=0)
         key, owners = self.key_with_owners(c, lambda o: True)
