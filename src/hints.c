@@ -205,124 +205,79 @@ static void hgetHandler(busReq *req) {
 
 /* ------------------------------------------------------------- delivery */
 
-typedef struct delivery {
+/* One hint on its way: to its owner (one PUT), or, when its owner left for
+ * good, to every current owner of its key. The hint is deleted once every
+ * store acknowledged it, unless it was updated meanwhile (its bytes differ
+ * from those sent). */
+typedef struct hintSend {
     char owner[41];
-    buf hkey;        /* the hint's key */
-    uint64_t digest; /* of the value that was sent */
-} delivery;
+    buf hkey;           /* the hint's key */
+    uint64_t digest;    /* of the value that was sent */
+    int pending;        /* stores still to answer (+1 while starting them) */
+    int failed;         /* a store failed, or an owner could not be asked */
+    long long *counter; /* what a success counts as: hs.delivered or hs.rerouted */
+} hintSend;
 
-static void delivered(const busResult *res, void *pd) {
-    int ok = res->status == BUS_OK;
-    delivery *d = pd;
-    ownerStat *s = statOf(d->owner, 1);
+static void sendDone(hintSend *h) {
+    if (--h->pending > 0) return;
+    ownerStat *s = statOf(h->owner, 1);
     s->inflight--;
-    if (ok) {
+    if (!h->failed) {
         storeValue v;
-        if (storeGet(CF_HINTS, d->hkey.ptr, d->hkey.len, &v) > 0) {
-            if (XXH3_64bits(v.ptr, v.len) == d->digest) {
-                deleteHint(d->hkey.ptr, d->hkey.len, v.len);
-                hs.delivered++;
+        if (storeGet(CF_HINTS, h->hkey.ptr, h->hkey.len, &v) > 0) {
+            if (XXH3_64bits(v.ptr, v.len) == h->digest) {
+                deleteHint(h->hkey.ptr, h->hkey.len, v.len);
+                (*h->counter)++;
             }
             storeValueFree(&v);
         }
     }
-    bufFree(&d->hkey);
-    zfree(d);
+    bufFree(&h->hkey);
+    zfree(h);
 }
 
-/* Sends up to budget of member i's hints. */
-static void deliverTo(int i, long long budget) {
-    char id[41];
-    snprintf(id, sizeof(id), "%s", gossipMemberId(i));
-    ownerStat *s = statOf(id, 0);
-    if (!s || s->count <= 0 || s->inflight > 0) return;
-    unsigned char ol = (unsigned char)strlen(id);
-    char prefix[42];
-    prefix[0] = (char)ol;
-    memcpy(prefix + 1, id, ol);
-    storeIter *it = storeIterCreate(CF_HINTS);
-    long long sent = 0;
-    for (storeIterSeek(it, prefix, (size_t)ol + 1); storeIterValid(it) && sent < budget;
-         storeIterNext(it)) {
-        size_t kl, vl;
-        const char *k = storeIterKey(it, &kl);
-        if (kl < (size_t)ol + 1 + KEY_PREFIX_LEN || memcmp(k, prefix, (size_t)ol + 1) != 0) break;
-        const char *v = storeIterValue(it, &vl);
-        if (vl < 8) continue;
-        int db;
-        const char *key;
-        size_t klen;
-        keyDecode(k + ol + 1, kl - ol - 1, NULL, &db, &key, &klen);
-        delivery *d = zcalloc(sizeof(*d));
-        snprintf(d->owner, sizeof(d->owner), "%s", id);
-        bufInit(&d->hkey);
-        bufAppend(&d->hkey, k, kl);
-        d->digest = XXH3_64bits(v, vl);
-        busArgs args; /* PUT db key record */
-        busArgsInit(&args);
-        busArgsStr(&args, "PUT");
-        busArgsInt(&args, db);
-        busArgsBytes(&args, key, klen);
-        busArgsBytes(&args, v + 8, vl - 8);
-        s->inflight++;
-        sent++;
-        busArgsSend(&args, gossipMemberLink(i), delivered, d, 0);
-    }
-    storeIterFree(it);
+/* Called by bus.c with a store's answer to PUT. */
+static void sendStored(const busResult *res, void *pd) {
+    hintSend *h = pd;
+    if (res->status != BUS_OK) h->failed = 1;
+    sendDone(h);
 }
 
-/* ---------------------------------------------------------------- orphans */
-
-typedef struct orphan {
-    char owner[41];
-    buf hkey;        /* the hint's key */
-    uint64_t digest; /* of the value that was sent */
-    int pending;     /* stores still to answer (+1 while starting them) */
-    int failed;      /* an owner did not store it (or could not be asked) */
-} orphan;
-
-static void orphanDone(orphan *o) {
-    if (--o->pending > 0) return;
-    ownerStat *s = statOf(o->owner, 1);
-    s->inflight--;
-    if (!o->failed) {
-        storeValue v;
-        if (storeGet(CF_HINTS, o->hkey.ptr, o->hkey.len, &v) > 0) {
-            if (XXH3_64bits(v.ptr, v.len) == o->digest) {
-                deleteHint(o->hkey.ptr, o->hkey.len, v.len);
-                hs.rerouted++;
-            }
-            storeValueFree(&v);
-        }
-    }
-    bufFree(&o->hkey);
-    zfree(o);
-}
-
-static void orphanStored(const busResult *res, void *pd) {
-    orphan *o = pd;
-    if (res->status != BUS_OK) o->failed = 1;
-    orphanDone(o);
-}
-
-static void orphanStoredHere(int ok, const char *err, void *pd) {
+/* Called by db.c once this node stored it (it is one of the key's owners). */
+static void sendStoredHere(int ok, const char *err, void *pd) {
     UNUSED(err);
-    orphan *o = pd;
-    if (!ok) o->failed = 1;
-    orphanDone(o);
+    hintSend *h = pd;
+    if (!ok) h->failed = 1;
+    sendDone(h);
 }
 
-/* Is the owner of these hints gone for good (left, forgotten, unknown)? */
-static int ownerGone(const char *id) {
-    for (int i = 0; i < gossipCount(); i++)
-        if (!strcmp(gossipMemberId(i), id)) return gossipMemberStatus(i) == MEMBER_LEFT;
-    return 1;
+/* Stores the hint's record (rec, its encoding enc) on member m: as it is,
+ * versions and clocks included; the target merges it like any replica
+ * write. */
+static void sendTo(hintSend *h, int m, int db, const char *key, size_t klen, const record *rec,
+                   const char *enc, size_t elen) {
+    h->pending++;
+    if (m == gossipSelf()) {
+        if (dbApply(db, key, klen, rec, sendStoredHere, h) != C_OK) sendStoredHere(0, NULL, h);
+        return;
+    }
+    if (!gossipMemberReachable(m)) {
+        h->failed = 1;
+        sendDone(h);
+        return;
+    }
+    busArgs args; /* PUT db key record */
+    busArgsInit(&args);
+    busArgsStr(&args, "PUT");
+    busArgsInt(&args, db);
+    busArgsBytes(&args, key, klen);
+    busArgsBytes(&args, enc, elen);
+    busArgsSend(&args, gossipMemberLink(m), sendStored, h, 0);
 }
 
-/* Sends up to budget of a gone owner's hints to their keys' current owners:
- * the record as the hint holds it (its versions, clocks included), merged
- * there like any replica write. */
-static void rerouteOrphans(ownerStat *s, long long budget) {
+/* Sends up to budget of s's hints: to member to, or (to < 0: their owner
+ * left for good) to each key's current owners. */
+static void sendHints(ownerStat *s, long long budget, int to) {
     unsigned char ol = (unsigned char)strlen(s->id);
     char prefix[42];
     prefix[0] = (char)ol;
@@ -345,39 +300,34 @@ static void rerouteOrphans(ownerStat *s, long long budget) {
             recordFree(&rec);
             continue;
         }
-        orphan *o = zcalloc(sizeof(*o));
-        snprintf(o->owner, sizeof(o->owner), "%s", s->id);
-        bufInit(&o->hkey);
-        bufAppend(&o->hkey, k, kl);
-        o->digest = XXH3_64bits(v, vl);
-        o->pending = 1;
+        hintSend *h = zcalloc(sizeof(*h));
+        snprintf(h->owner, sizeof(h->owner), "%s", s->id);
+        bufInit(&h->hkey);
+        bufAppend(&h->hkey, k, kl);
+        h->digest = XXH3_64bits(v, vl);
+        h->pending = 1;
+        h->counter = to >= 0 ? &hs.delivered : &hs.rerouted;
         s->inflight++;
         sent++;
-        int owners[64];
-        int n = gossipOwners(keyPartition(keyHash(db, key, klen), server.qbits), owners);
-        if (n == 0) o->failed = 1;
-        for (int j = 0; j < n; j++) {
-            o->pending++;
-            if (owners[j] == gossipSelf()) {
-                if (dbApply(db, key, klen, &rec, orphanStoredHere, o) != C_OK)
-                    orphanStoredHere(0, NULL, o);
-            } else if (!gossipMemberReachable(owners[j])) {
-                o->failed = 1;
-                orphanDone(o);
-            } else {
-                busArgs args; /* PUT db key record */
-                busArgsInit(&args);
-                busArgsStr(&args, "PUT");
-                busArgsInt(&args, db);
-                busArgsBytes(&args, key, klen);
-                busArgsBytes(&args, v + 8, vl - 8);
-                busArgsSend(&args, gossipMemberLink(owners[j]), orphanStored, o, 0);
-            }
+        if (to >= 0) {
+            sendTo(h, to, db, key, klen, &rec, v + 8, vl - 8);
+        } else {
+            int owners[64];
+            int n = gossipOwners(keyPartition(keyHash(db, key, klen), server.qbits), owners);
+            if (n == 0) h->failed = 1;
+            for (int j = 0; j < n; j++) sendTo(h, owners[j], db, key, klen, &rec, v + 8, vl - 8);
         }
         recordFree(&rec);
-        orphanDone(o);
+        sendDone(h);
     }
     storeIterFree(it);
+}
+
+/* Is the owner of these hints gone for good (left, forgotten, unknown)? */
+static int ownerGone(const char *id) {
+    for (int i = 0; i < gossipCount(); i++)
+        if (!strcmp(gossipMemberId(i), id)) return gossipMemberStatus(i) == MEMBER_LEFT;
+    return 1;
 }
 
 /* Drops hints older than hint-max-age. */
@@ -414,11 +364,14 @@ static void tick(evutil_socket_t fd, short what, void *arg) {
     if (hintsPending() == 0) return;
     long long budget = server.hint_delivery_rate * TICK_MS / 1000;
     if (budget < 1) budget = 1;
-    for (int i = 0; i < gossipCount(); i++)
-        if (i != gossipSelf() && gossipMemberReachable(i)) deliverTo(i, budget);
+    for (int i = 0; i < gossipCount(); i++) {
+        if (i == gossipSelf() || !gossipMemberReachable(i)) continue;
+        ownerStat *st = statOf(gossipMemberId(i), 0);
+        if (st && st->count > 0 && st->inflight == 0) sendHints(st, budget, i);
+    }
     for (int i = 0; i < hs.n; i++)
         if (hs.o[i].count > 0 && hs.o[i].inflight == 0 && ownerGone(hs.o[i].id))
-            rerouteOrphans(&hs.o[i], budget);
+            sendHints(&hs.o[i], budget, -1);
 }
 
 void hintsInit(void) {
