@@ -23,11 +23,7 @@
 #include "types/strctr.h"
 #include "typesim.h"
 
-#define NREP 3
 #define MAXOPS 80
-
-static const uint64_t actors[NREP] = {0xA1A1A1A1A1A1A1A1ULL, 0x0000000000000B02ULL,
-                                      0xC3C3C3C3C3C3C3C3ULL};
 static const char *values[] = {"10", "-7", "2.5", "abc", "0"};
 #define NVAL 5
 
@@ -45,9 +41,9 @@ static void skFree(skey *k) {
     recordFree(&k->r);
     counterFree(&k->c);
 }
-static void skMerge(skey *d, const skey *s) {
-    recordMerge(&d->r, &s->r, 1);
-    counterMerge(&d->c, &s->c);
+static int skMerge(skey *d, const skey *s) {
+    int changed = recordMerge(&d->r, &s->r, 1);
+    return counterMerge(&d->c, &s->c) | changed;
 }
 static void skCopy(skey *d, const skey *s) {
     skFree(d);
@@ -68,6 +64,8 @@ static int skSame(const skey *a, const skey *b) {
     return same;
 }
 
+SIM_KIND(skeyKind, skey, sk);
+
 /* GET and TTL as a client sees them. */
 typedef struct sview {
     int present;
@@ -86,19 +84,42 @@ static void readKey(const skey *k, long long now, sview *v) {
     bufFree(&b);
 }
 
+/* A SET of val (NULL: a DEL) by actor with dot seq, expiring at expire
+ * (absolute ms, 0: never), made over what `seen` holds (NULL: nothing),
+ * merged into dst. */
+static void writeVersion(record *dst, const record *seen, const char *val, uint64_t actor,
+                         uint64_t seq, long long expire) {
+    version v;
+    versionInit(&v);
+    v.actor = actor;
+    v.counter = seq;
+    if (seen) recordContext(seen, &v.past);
+    if (val) v.val = val, v.vlen = strlen(val);
+    else v.tombstone = 1;
+    v.expire = expire;
+    recordAdd(dst, &v, 1);
+    versionFree(&v);
+}
+
+/* The delta d of a SET (or DEL: val NULL) coordinated from k: the version
+ * over what k holds, and the clear of the increments k holds. */
+static void setDelta(skey *d, const skey *k, const char *val, uint64_t actor, uint64_t seq,
+                     long long expire, long long now) {
+    writeVersion(&d->r, &k->r, val, actor, seq, expire);
+    strctrDeltaClear(&d->c, &k->r, &k->c, now);
+}
+
 enum { OP_SET, OP_SETEX, OP_DEL, OP_INCR, OP_INCRF };
 
 typedef struct sim {
-    rng r;
-    simClock clk;
-    skey rep[NREP];
+    simNet n;
+    int onlyIncr; /* the ops are increments only */
+    skey rep[SIM_NREP];
     skey delta[MAXOPS];
     int applied[MAXOPS];
     int kind[MAXOPS];
     long long inc[MAXOPS];
     long double finc[MAXOPS];
-    int nops;
-    int pending[MAXOPS][NREP];
 } sim;
 
 /* What the command does on one Redis. */
@@ -138,36 +159,30 @@ static int redisApply(sview *v, int kind, int val, long long ex, long long inc, 
     }
 }
 
-static void simOp(sim *s, int onlyIncr) {
-    int p = rngInt(&s->r, NREP);
+/* Runs one random op at a random replica (the network calls it), checks
+ * it against Redis, applies it locally and queues it for the others. */
+static void simOp(void *ctx) {
+    sim *s = ctx;
+    rng *r = &s->n.r;
+    int p = rngInt(r, SIM_NREP);
     skey *k = &s->rep[p];
-    int id = s->nops;
+    int id = s->n.nops;
     skey *d = &s->delta[id];
     skInit(d);
-    long long now = s->clk.now_ms;
-    uint64_t actor = actors[p], seq = simDot(&s->clk);
-    int roll = onlyIncr ? 50 + rngInt(&s->r, 50) : rngInt(&s->r, 100);
+    long long now = s->n.clk.now_ms;
+    uint64_t actor = simActors[p], seq = simDot(&s->n.clk);
+    int roll = s->onlyIncr ? 50 + rngInt(r, 50) : rngInt(r, 100);
     int kind = roll < 20 ? OP_SET : roll < 30 ? OP_SETEX : roll < 40 ? OP_DEL : roll < 80 ? OP_INCR : OP_INCRF;
-    int val = rngInt(&s->r, NVAL);
-    long long ex = now + 1 + rngInt(&s->r, 10), inc = rngInt(&s->r, 11) - 5, ireply = 0, wantI = 0;
-    long double finc = (long double)(rngInt(&s->r, 17) - 8) / 4;
+    int val = rngInt(r, NVAL);
+    long long ex = now + 1 + rngInt(r, 10), inc = rngInt(r, 11) - 5, ireply = 0, wantI = 0;
+    long double finc = (long double)(rngInt(r, 17) - 8) / 4;
     char freply[64] = "", wantF[64] = "";
     sview before, after, want;
     readKey(k, now, &before);
     want = before;
     int wantRc = redisApply(&want, kind, val, ex, inc, finc, now, &wantI, wantF), rc = NUMERR_OK;
     if (kind == OP_SET || kind == OP_SETEX || kind == OP_DEL) {
-        version v;
-        versionInit(&v);
-        v.actor = actor;
-        v.counter = seq;
-        recordContext(&k->r, &v.past);
-        if (kind == OP_DEL) v.tombstone = 1;
-        else v.val = values[val], v.vlen = strlen(values[val]);
-        if (kind == OP_SETEX) v.expire = ex;
-        recordAdd(&d->r, &v, 1);
-        versionFree(&v);
-        strctrDeltaClear(&d->c, &k->r, &k->c, now);
+        setDelta(d, k, kind == OP_DEL ? NULL : values[val], actor, seq, kind == OP_SETEX ? ex : 0, now);
     } else if (kind == OP_INCR) {
         rc = strctrDeltaIncrBy(&d->c, &k->r, &k->c, now, actor, seq, inc, &ireply);
     } else {
@@ -191,102 +206,39 @@ static void simOp(sim *s, int onlyIncr) {
     s->kind[id] = kind;
     s->inc[id] = inc;
     s->finc[id] = finc;
-    s->nops++;
-    for (int j = 0; j < NREP; j++) s->pending[id][j] = j != p;
+    simNetSent(&s->n, p);
 }
 
-static void simStep(sim *s, int onlyIncr) {
-    int roll = rngInt(&s->r, 100);
-    if (roll < 50 && s->nops < MAXOPS) {
-        simOp(s, onlyIncr);
-    } else if (roll < 90 && s->nops) {
-        int id = rngInt(&s->r, s->nops), to = rngInt(&s->r, NREP);
-        if (s->pending[id][to] || rngChance(&s->r, 10)) {
-            skMerge(&s->rep[to], &s->delta[id]);
-            s->pending[id][to] = 0;
-        }
-    } else {
-        int a = rngInt(&s->r, NREP), b = rngInt(&s->r, NREP);
-        skMerge(&s->rep[a], &s->rep[b]);
-        for (int i = 0; i < s->nops; i++)
-            if (!s->pending[i][b]) s->pending[i][a] = 0;
-    }
-    s->clk.now_ms += rngInt(&s->r, 3);
-}
-
-static void simRun(sim *s, uint64_t seed, int steps, int onlyIncr) {
-    memset(s, 0, sizeof(*s));
-    rngSeed(&s->r, seed);
-    simClockInit(&s->clk, 1700000000000LL);
-    for (int i = 0; i < NREP; i++) skInit(&s->rep[i]);
-    for (int i = 0; i < steps; i++) simStep(s, onlyIncr);
-    for (int i = 0; i < s->nops; i++)
-        for (int j = 0; j < NREP; j++)
-            if (s->pending[i][j]) skMerge(&s->rep[j], &s->delta[i]);
+/* A run of `steps` steps, then everything delivered everywhere. */
+static sim *simRun(uint64_t seed, int steps, int onlyIncr) {
+    sim *s = zcalloc(sizeof(sim));
+    simNetInit(&s->n, &skeyKind, s->rep, s->delta, MAXOPS, 50, simOp, s, seed);
+    s->onlyIncr = onlyIncr;
+    for (int i = 0; i < steps; i++) simNetStep(&s->n);
+    simNetDeliverAll(&s->n);
+    return s;
 }
 
 static void simFree(sim *s) {
-    for (int i = 0; i < NREP; i++) skFree(&s->rep[i]);
-    for (int i = 0; i < s->nops; i++) skFree(&s->delta[i]);
-}
-
-static void merged(skey *out, const skey *a, const skey *b) {
-    skCopy(out, a);
-    skMerge(out, b);
+    simNetFree(&s->n);
+    zfree(s);
 }
 
 Test(counter, string_counters_are_joins_match_redis_and_converge) {
     int runs = 800, ops = 0, cases = 0, orders = 0;
     for (int seed = 1; seed <= runs; seed++) {
-        sim *s = zcalloc(sizeof(sim));
-        simRun(s, (uint64_t)seed, 40 + (seed % 100), 0);
-        for (int j = 1; j < NREP; j++) cr_assert(skSame(&s->rep[0], &s->rep[j]), "seed %d", seed);
+        sim *s = simRun((uint64_t)seed, 40 + (seed % 100), 0);
+        simNetAssertConverged(&s->n, seed);
         /* the laws, on the deltas and the final states */
-        int n = s->nops + NREP;
-        skey *pool = zcalloc(sizeof(skey) * (size_t)n);
-        for (int i = 0; i < n; i++) {
-            skInit(&pool[i]);
-            skCopy(&pool[i], i < s->nops ? &s->delta[i] : &s->rep[i - s->nops]);
-        }
-        skey ab, ba, abc, bc, a_bc, aa;
-        skInit(&ab), skInit(&ba), skInit(&abc), skInit(&bc), skInit(&a_bc), skInit(&aa);
-        for (int k = 0; k < 30 && n > 1; k++) {
-            const skey *a = &pool[rngInt(&s->r, n)], *b = &pool[rngInt(&s->r, n)],
-                       *c = &pool[rngInt(&s->r, n)];
-            merged(&ab, a, b);
-            merged(&ba, b, a);
-            cr_assert(skSame(&ab, &ba), "not commutative");
-            merged(&abc, &ab, c);
-            merged(&bc, b, c);
-            merged(&a_bc, a, &bc);
-            cr_assert(skSame(&abc, &a_bc), "not associative");
-            merged(&aa, a, a);
-            cr_assert(skSame(&aa, a), "not idempotent");
-            cases += 3;
-        }
-        if (n >= 5) {
-            int idx[5], perm[5] = {0, 1, 2, 3, 4};
-            for (int i = 0; i < 5; i++) idx[i] = rngInt(&s->r, n);
-            skey first, cur;
-            skInit(&first);
-            skInit(&cur);
-            for (int i = 0; i < 5; i++) skMerge(&first, &pool[idx[i]]);
-            do {
-                skFree(&cur);
-                skInit(&cur);
-                for (int i = 0; i < 5; i++) skMerge(&cur, &pool[idx[perm[i]]]);
-                cr_assert(skSame(&cur, &first), "merge orders differ");
-                orders++;
-            } while (nextPerm(perm, 5));
-            skFree(&first);
-            skFree(&cur);
-        }
-        skFree(&ab), skFree(&ba), skFree(&abc), skFree(&bc), skFree(&a_bc), skFree(&aa);
-        for (int i = 0; i < n; i++) skFree(&pool[i]);
-        zfree(pool);
-        ops += s->nops;
+        simPool pool;
+        simPoolInit(&pool, &skeyKind, s->n.nops + SIM_NREP);
+        for (int i = 0; i < s->n.nops; i++) simPoolAdd(&pool, &s->delta[i]);
+        for (int j = 0; j < SIM_NREP; j++) simPoolAdd(&pool, &s->rep[j]);
+        cases += simLaws(&pool, &s->n.r, 30, 0);
+        if (pool.n >= 5) orders += simOrders(&pool, &s->n.r);
+        simPoolFree(&pool);
+        ops += s->n.nops;
         simFree(s);
-        zfree(s);
     }
     fprintf(stderr, "counter: %d runs, %d string ops checked against Redis, %d law cases, %d merge orders\n",
             runs, ops, cases, orders);
@@ -295,48 +247,37 @@ Test(counter, string_counters_are_joins_match_redis_and_converge) {
 
 Test(counter, increments_add_up_whatever_the_order_and_duplication) {
     for (int seed = 1; seed <= 400; seed++) {
-        sim *s = zcalloc(sizeof(sim));
-        simRun(s, (uint64_t)seed * 31337, 160, 1);
-        for (int j = 1; j < NREP; j++) cr_assert(skSame(&s->rep[0], &s->rep[j]));
+        sim *s = simRun((uint64_t)seed * 31337, 160, 1);
+        simNetAssertConverged(&s->n, seed);
         long long isum = 0;
         long double fsum = 0;
         int any = 0;
-        for (int i = 0; i < s->nops; i++) {
+        for (int i = 0; i < s->n.nops; i++) {
             if (!s->applied[i]) continue;
             any = 1;
             if (s->kind[i] == OP_INCR) isum += s->inc[i];
             else fsum += s->finc[i];
         }
         sview v;
-        readKey(&s->rep[0], s->clk.now_ms, &v);
+        readKey(&s->rep[0], s->n.clk.now_ms, &v);
         cr_assert_eq(v.present, any);
         char want[64];
         if (fsum == 0) snprintf(want, sizeof(want), "%lld", isum);
         else ld2string(want, sizeof(want), (long double)isum + fsum);
         if (any) cr_assert_str_eq(v.text, want, "seed %d", seed);
         simFree(s);
-        zfree(s);
     }
 }
 
 /* ---------------------------------------------------------- directed */
 
-#define A actors[0]
-#define B actors[1]
+#define A simActors[0]
+#define B simActors[1]
 
 static void set(skey *k, skey *d, const char *val, uint64_t actor, uint64_t seq, long long now) {
     skFree(d);
     skInit(d);
-    version v;
-    versionInit(&v);
-    v.actor = actor;
-    v.counter = seq;
-    recordContext(&k->r, &v.past);
-    if (val) v.val = val, v.vlen = strlen(val);
-    else v.tombstone = 1;
-    recordAdd(&d->r, &v, 1);
-    versionFree(&v);
-    strctrDeltaClear(&d->c, &k->r, &k->c, now);
+    setDelta(d, k, val, actor, seq, 0, now);
     skMerge(k, d);
 }
 
@@ -403,15 +344,7 @@ Test(counter, expiry_takes_the_increments_made_before_it) {
     buf t;
     bufInit(&t);
     /* SET k 10 PX 10; INCR (A); INCR (B, replicated) */
-    version v;
-    versionInit(&v);
-    v.actor = A;
-    v.counter = h;
-    v.val = "10";
-    v.vlen = 2;
-    v.expire = t0 + 10;
-    recordAdd(&a.r, &v, 1);
-    versionFree(&v);
+    writeVersion(&a.r, NULL, "10", A, h, t0 + 10);
     skMerge(&b, &a);
     incr(&a, &d, 1, A, h + 1, t0 + 1);
     skMerge(&b, &d);
@@ -440,15 +373,7 @@ Test(counter, an_increment_from_before_the_expiry_that_arrives_late_stays_expire
     skInit(&a), skInit(&b), skInit(&d), skInit(&late);
     buf t;
     bufInit(&t);
-    version v;
-    versionInit(&v);
-    v.actor = A;
-    v.counter = h;
-    v.val = "10";
-    v.vlen = 2;
-    v.expire = t0 + 10;
-    recordAdd(&a.r, &v, 1);
-    versionFree(&v);
+    writeVersion(&a.r, NULL, "10", A, h, t0 + 10);
     skMerge(&b, &a);
     incr(&b, &late, 1, B, h + 2, t0 + 2); /* B's INCR before the expiry, not yet at A */
     /* after the expiry A sets a new value: the expired version is obsoleted
@@ -464,23 +389,9 @@ Test(counter, an_increment_from_before_the_expiry_that_arrives_late_stays_expire
 
 /* ---------------------------------------------------------- encoding */
 
-static int decCounter(const void *p, size_t len) {
-    counter c;
-    counterInit(&c);
-    void *copy = malloc(len ? len : 1);
-    memcpy(copy, p, len);
-    int rc = counterDecode(&c, copy, len);
-    if (rc == C_OK) {
-        buf e;
-        bufInit(&e);
-        counterEncode(&c, &e);
-        cr_assert(e.len == len && !memcmp(e.ptr, p, len), "decoded, but not canonical");
-        bufFree(&e);
-    }
-    free(copy);
-    counterFree(&c);
-    return rc;
-}
+SIM_CODEC(counterCodec, counter, counter);
+
+static int decCounter(const void *p, size_t len) { return simDecodes(&counterCodec, p, len); }
 
 Test(counter, encoding_is_canonical_and_refuses_damage) {
     counter c, d, o;
@@ -502,13 +413,8 @@ Test(counter, encoding_is_canonical_and_refuses_damage) {
     counterInit(&back);
     cr_assert_eq(counterDecode(&back, e.ptr, e.len), C_OK);
     cr_assert(counterEqual(&back, &c));
-    for (size_t n = 0; n < e.len; n++) cr_assert_eq(decCounter(e.ptr, n), C_ERR, "truncated at %zu", n);
-    for (size_t i = 0; i < e.len; i++)
-        for (int bit = 0; bit < 8; bit++) {
-            e.ptr[i] ^= (char)(1 << bit);
-            decCounter(e.ptr, e.len);
-            e.ptr[i] ^= (char)(1 << bit);
-        }
+    simRejectsTruncations(&counterCodec, e.ptr, e.len, 1);
+    simSurvivesFlips(&counterCodec, e.ptr, e.len, 1);
     /* floats in any text but the canonical one are refused */
     const unsigned char sloppy[] = {1, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 9, 1, 3, '1', '.', '0'};
     cr_assert_eq(decCounter(sloppy, sizeof(sloppy)), C_ERR);

@@ -24,10 +24,6 @@
 #include "types/hll.h"
 #include "typesim.h"
 
-#define NREP 3
-static const uint64_t actors[NREP] = {0xA1A1A1A1A1A1A1A1ULL, 0x0000000000000B02ULL,
-                                      0xC3C3C3C3C3C3C3C3ULL};
-
 static void addElem(uint8_t *regs, const char *prefix, long i) {
     char e[64];
     int n = snprintf(e, sizeof(e), "%s:%ld", prefix, i);
@@ -111,9 +107,9 @@ Test(hll, merge_is_exactly_the_register_wise_max) {
         for (long i = 0; i < na; i++) addElem(ra, "s", i);
         for (long i = na / 2; i < na / 2 + nb; i++) addElem(rb, "s", i);
         for (long i = 0; i < na / 2 + nb; i++) addElem(ru, "s", i);
-        cr_assert(hllDeltaRaise(&d, &a, NULL, actors[0], 10, ra) >= 0);
+        cr_assert(hllDeltaRaise(&d, &a, NULL, simActors[0], 10, ra) >= 0);
         hllMerge(&a, &d);
-        cr_assert(hllDeltaRaise(&d, &b, NULL, actors[1], 11, rb) >= 0);
+        cr_assert(hllDeltaRaise(&d, &b, NULL, simActors[1], 11, rb) >= 0);
         hllMerge(&b, &d);
         hllCopy(&u, &a);
         hllMerge(&u, &b);
@@ -142,9 +138,9 @@ static void hkFree(hkey *k) {
     keymetaFree(&k->meta);
     hllFree(&k->h);
 }
-static void hkMerge(hkey *d, const hkey *s) {
-    keymetaMerge(&d->meta, &s->meta);
-    hllMerge(&d->h, &s->h);
+static int hkMerge(hkey *d, const hkey *s) {
+    int changed = keymetaMerge(&d->meta, &s->meta);
+    return hllMerge(&d->h, &s->h) | changed;
 }
 static void hkCopy(hkey *d, const hkey *s) {
     keymetaCopy(&d->meta, &s->meta);
@@ -156,16 +152,15 @@ static int hkSame(const hkey *a, const hkey *b) {
     return keymetaEqual(&a->meta, &b->meta) && hllEqual(&a->h, &b->h);
 }
 
+SIM_KIND(hkeyKind, hkey, hk);
+
 #define MAXOPS 60
 
 typedef struct sim {
-    rng r;
-    simClock clk;
-    hkey rep[NREP];
+    simNet n;
+    hkey rep[SIM_NREP];
     hkey delta[MAXOPS];
-    int nops;
-    int pending[MAXOPS][NREP];
-    int checked;
+    int checked; /* ops checked against Redis */
 } sim;
 
 static void viewOf(const hkey *k, long long now, uint8_t *regs) {
@@ -174,25 +169,29 @@ static void viewOf(const hkey *k, long long now, uint8_t *regs) {
     hllView(&k->h, &kr, regs);
 }
 
-static void simOp(sim *s) {
-    int p = rngInt(&s->r, NREP), id = s->nops;
+/* Runs one random op at a random replica (the network calls it), checks
+ * it against Redis, applies it locally and queues it for the others. */
+static void simOp(void *ctx) {
+    sim *s = ctx;
+    rng *r = &s->n.r;
+    int p = rngInt(r, SIM_NREP), id = s->n.nops;
     hkey *k = &s->rep[p], *d = &s->delta[id];
     hkInit(d);
-    long long now = s->clk.now_ms;
-    uint64_t actor = actors[p], seq = simDot(&s->clk);
+    long long now = s->n.clk.now_ms;
+    uint64_t actor = simActors[p], seq = simDot(&s->n.clk);
     uint8_t before[HLL_REGISTERS], after[HLL_REGISTERS], want[HLL_REGISTERS];
     viewOf(k, now, before);
     memcpy(want, before, HLL_REGISTERS);
     causalRemoval kr;
     keymetaRemoval(&k->meta, now, &kr);
-    int roll = rngInt(&s->r, 100);
+    int roll = rngInt(r, 100);
     int empty = 1;
     for (int i = 0; i < HLL_REGISTERS && empty; i++) empty = before[i] == 0;
     if (roll < 60) { /* PFADD of a few elements, or PFMERGE of another sketch */
         uint8_t add[HLL_REGISTERS];
         memset(add, 0, sizeof(add));
-        int n = rngInt(&s->r, roll < 45 ? 6 : 300);
-        for (int i = 0; i < n; i++) addElem(add, "e", rngInt(&s->r, 2000));
+        int n = rngInt(r, roll < 45 ? 6 : 300);
+        for (int i = 0; i < n; i++) addElem(add, "e", rngInt(r, 2000));
         int changed = 0;
         for (int i = 0; i < HLL_REGISTERS; i++)
             if (add[i] > want[i]) want[i] = add[i], changed = 1;
@@ -204,7 +203,7 @@ static void simOp(sim *s) {
         keymetaDeltaDel(&d->meta, &k->meta, now, actor, seq);
         memset(want, 0, sizeof(want));
     } else if (roll < 90) {
-        keymetaDeltaExpire(&d->meta, &k->meta, now, actor, seq, now + 1 + rngInt(&s->r, 8));
+        keymetaDeltaExpire(&d->meta, &k->meta, now, actor, seq, now + 1 + rngInt(r, 8));
     } else {
         keymetaDeltaFire(&d->meta, &k->meta, now);
     }
@@ -212,89 +211,28 @@ static void simOp(sim *s) {
     viewOf(k, now, after);
     cr_assert(!memcmp(after, want, HLL_REGISTERS), "op %d: registers differ from Redis's", id);
     s->checked++;
-    s->nops++;
-    for (int j = 0; j < NREP; j++) s->pending[id][j] = j != p;
-}
-
-static void simRun(sim *s, uint64_t seed, int steps) {
-    memset(s, 0, sizeof(*s));
-    rngSeed(&s->r, seed);
-    simClockInit(&s->clk, 1700000000000LL);
-    for (int i = 0; i < NREP; i++) hkInit(&s->rep[i]);
-    for (int i = 0; i < steps; i++) {
-        int roll = rngInt(&s->r, 100);
-        if (roll < 45 && s->nops < MAXOPS) {
-            simOp(s);
-        } else if (roll < 90 && s->nops) {
-            int id = rngInt(&s->r, s->nops), to = rngInt(&s->r, NREP);
-            if (s->pending[id][to] || rngChance(&s->r, 10)) {
-                hkMerge(&s->rep[to], &s->delta[id]);
-                s->pending[id][to] = 0;
-            }
-        } else {
-            int a = rngInt(&s->r, NREP), b = rngInt(&s->r, NREP);
-            hkMerge(&s->rep[a], &s->rep[b]);
-            for (int j = 0; j < s->nops; j++)
-                if (!s->pending[j][b]) s->pending[j][a] = 0;
-        }
-        s->clk.now_ms += rngInt(&s->r, 3);
-    }
-}
-
-static void merged(hkey *out, const hkey *a, const hkey *b) {
-    hkCopy(out, a);
-    hkMerge(out, b);
+    simNetSent(&s->n, p);
 }
 
 Test(hll, random_runs_are_joins_match_redis_and_converge) {
     int runs = 120, cases = 0, orders = 0, ops = 0;
     for (int seed = 1; seed <= runs; seed++) {
         sim *s = zcalloc(sizeof(sim));
-        simRun(s, (uint64_t)seed, 90);
-        int n = s->nops;
-        if (n >= 3) {
-            hkey ab, ba, abc, bc, a_bc, aa;
-            hkInit(&ab), hkInit(&ba), hkInit(&abc), hkInit(&bc), hkInit(&a_bc), hkInit(&aa);
-            hkey pool[MAXOPS + NREP];
-            int np = 0;
-            for (int i = 0; i < n; i++) pool[np++] = s->delta[i];
-            for (int i = 0; i < NREP; i++) pool[np++] = s->rep[i];
-            for (int k = 0; k < 20; k++) {
-                const hkey *a = &pool[rngInt(&s->r, np)], *b = &pool[rngInt(&s->r, np)],
-                           *c = &pool[rngInt(&s->r, np)];
-                merged(&ab, a, b);
-                merged(&ba, b, a);
-                cr_assert(hkSame(&ab, &ba), "not commutative");
-                merged(&abc, &ab, c);
-                merged(&bc, b, c);
-                merged(&a_bc, a, &bc);
-                cr_assert(hkSame(&abc, &a_bc), "not associative");
-                merged(&aa, a, a);
-                cr_assert(hkSame(&aa, a), "not idempotent");
-                cases += 3;
-            }
-            int idx[5], perm[5] = {0, 1, 2, 3, 4};
-            for (int i = 0; i < 5; i++) idx[i] = rngInt(&s->r, np);
-            hkey first, cur;
-            hkInit(&first), hkInit(&cur);
-            for (int i = 0; i < 5; i++) hkMerge(&first, &pool[idx[i]]);
-            do {
-                hkFree(&cur);
-                hkInit(&cur);
-                for (int i = 0; i < 5; i++) hkMerge(&cur, &pool[idx[perm[i]]]);
-                cr_assert(hkSame(&cur, &first), "merge orders differ");
-                orders++;
-            } while (nextPerm(perm, 5));
-            hkFree(&first), hkFree(&cur);
-            hkFree(&ab), hkFree(&ba), hkFree(&abc), hkFree(&bc), hkFree(&a_bc), hkFree(&aa);
+        simNetInit(&s->n, &hkeyKind, s->rep, s->delta, MAXOPS, 45, simOp, s, (uint64_t)seed);
+        for (int i = 0; i < 90; i++) simNetStep(&s->n);
+        if (s->n.nops >= 3) {
+            simPool pool;
+            simPoolInit(&pool, &hkeyKind, MAXOPS + SIM_NREP);
+            for (int i = 0; i < s->n.nops; i++) simPoolAdd(&pool, &s->delta[i]);
+            for (int j = 0; j < SIM_NREP; j++) simPoolAdd(&pool, &s->rep[j]);
+            cases += simLaws(&pool, &s->n.r, 20, 0);
+            orders += simOrders(&pool, &s->n.r);
+            simPoolFree(&pool);
         }
-        for (int i = 0; i < s->nops; i++)
-            for (int j = 0; j < NREP; j++)
-                if (s->pending[i][j]) hkMerge(&s->rep[j], &s->delta[i]);
-        for (int j = 1; j < NREP; j++) cr_assert(hkSame(&s->rep[0], &s->rep[j]), "seed %d", seed);
+        simNetDeliverAll(&s->n);
+        simNetAssertConverged(&s->n, seed);
         ops += s->checked;
-        for (int i = 0; i < NREP; i++) hkFree(&s->rep[i]);
-        for (int i = 0; i < s->nops; i++) hkFree(&s->delta[i]);
+        simNetFree(&s->n);
         zfree(s);
     }
     fprintf(stderr, "hll: %d runs, %d ops checked against Redis, %d law cases, %d merge orders\n", runs,
@@ -324,7 +262,7 @@ static uint64_t pfcount(const hkey *k) {
 }
 
 Test(hll, del_removes_what_it_saw_and_keeps_a_concurrent_pfadd) {
-    uint64_t A = actors[0], B = actors[1], C = actors[2];
+    uint64_t A = simActors[0], B = simActors[1], C = simActors[2];
     hkey a, b, d1, d2;
     hkInit(&a), hkInit(&b), hkInit(&d1), hkInit(&d2);
     cr_assert_eq(pfadd(&a, &d1, A, 10, "x"), 1);
@@ -352,7 +290,7 @@ Test(hll, del_removes_what_it_saw_and_keeps_a_concurrent_pfadd) {
 Test(hll, the_one_inexact_case_is_a_concurrent_add_by_the_same_actor) {
     /* documented in hll.h and docs/types.md: A's chain covered by a DEL at B
      * while A, not having seen the DEL, extends it: the whole chain stays */
-    uint64_t A = actors[0], B = actors[1];
+    uint64_t A = simActors[0], B = simActors[1];
     hkey a, b, d1, d2;
     hkInit(&a), hkInit(&b), hkInit(&d1), hkInit(&d2);
     pfadd(&a, &d1, A, 10, "x");
@@ -370,23 +308,9 @@ Test(hll, the_one_inexact_case_is_a_concurrent_add_by_the_same_actor) {
 
 /* ---------------------------------------------------------- encoding */
 
-static int decHll(const void *p, size_t len) {
-    hll h;
-    hllInit(&h);
-    void *copy = malloc(len ? len : 1);
-    memcpy(copy, p, len);
-    int rc = hllDecode(&h, copy, len);
-    if (rc == C_OK) {
-        buf e;
-        bufInit(&e);
-        hllEncode(&h, &e);
-        cr_assert(e.len == len && !memcmp(e.ptr, p, len), "decoded, but not canonical");
-        bufFree(&e);
-    }
-    free(copy);
-    hllFree(&h);
-    return rc;
-}
+SIM_CODEC(hllCodec, hll, hll);
+
+static int decHll(const void *p, size_t len) { return simDecodes(&hllCodec, p, len); }
 
 Test(hll, encoding_is_the_shorter_form_canonical_and_refuses_damage) {
     for (long n = 0; n <= 20000; n = n ? n * 4 : 1) {
@@ -394,9 +318,9 @@ Test(hll, encoding_is_the_shorter_form_canonical_and_refuses_damage) {
         hllInit(&h), hllInit(&d);
         uint8_t *regs = zcalloc(HLL_REGISTERS);
         for (long i = 0; i < n; i++) addElem(regs, "enc", i);
-        hllDeltaRaise(&d, &h, NULL, actors[0], 5, regs);
+        hllDeltaRaise(&d, &h, NULL, simActors[0], 5, regs);
         hllMerge(&h, &d);
-        hllDeltaRaise(&d, &h, NULL, actors[1], 6, regs);
+        hllDeltaRaise(&d, &h, NULL, simActors[1], 6, regs);
         hllMerge(&h, &d);
         buf e;
         bufInit(&e);
@@ -407,15 +331,9 @@ Test(hll, encoding_is_the_shorter_form_canonical_and_refuses_damage) {
         hllInit(&back);
         cr_assert_eq(hllDecode(&back, e.ptr, e.len), C_OK);
         cr_assert(hllEqual(&back, &h));
-        if (n <= 64 || n == 16384) {
-            for (size_t k = 0; k < e.len; k += (e.len > 400 ? 97 : 1))
-                cr_assert_eq(decHll(e.ptr, k), C_ERR, "a %zu-byte truncation decoded", k);
-            for (size_t i = 0; i < e.len; i += (e.len > 400 ? 37 : 1))
-                for (int bit = 0; bit < 8; bit++) {
-                    e.ptr[i] ^= (char)(1 << bit);
-                    decHll(e.ptr, e.len);
-                    e.ptr[i] ^= (char)(1 << bit);
-                }
+        if (n <= 64 || n == 16384) { /* a long encoding: a sample of the truncations and flips */
+            simRejectsTruncations(&hllCodec, e.ptr, e.len, e.len > 400 ? 97 : 1);
+            simSurvivesFlips(&hllCodec, e.ptr, e.len, e.len > 400 ? 37 : 1);
         }
         bufFree(&e);
         zfree(regs);
