@@ -88,20 +88,36 @@ static int dotCmp(const version *a, const version *b) {
 
 /* ---------------------------------------------------------------- records */
 
+/* A record is a join-semilattice state: (seen, versions). seen is the
+ * join of every past ever merged in (and of the dots a sibling cap
+ * dropped); a version whose dot seen covers is gone for good. Merging
+ * joins seen, takes the union of the versions, keeps per dot the greater
+ * copy (versionPayloadCmp: a tombstone beats the live copy of the same
+ * dot) and drops what seen covers. That is the join of two lattices (the
+ * clock, and dot -> payload under a total order) read through "covered
+ * dots are gone", which commutes with the join because seen only grows;
+ * so merging is associative, commutative and idempotent for any input,
+ * pruned or even nonsensical clocks included. (Without seen, "drop what
+ * a surviving sibling obsoletes" is order dependent once a pruned past
+ * stops covering a dot its predecessor's past covered.) */
+
 void recordInit(record *r) {
     r->n = 0;
     r->cap = 0;
     r->v = NULL;
+    vclockInit(&r->seen);
 }
 
 void recordClear(record *r) {
     for (int i = 0; i < r->n; i++) versionFree(&r->v[i]);
     r->n = 0;
+    vclockClear(&r->seen);
 }
 
 void recordFree(record *r) {
     recordClear(r);
     zfree(r->v);
+    vclockFree(&r->seen);
     recordInit(r);
 }
 
@@ -123,35 +139,92 @@ static void removeAt(record *r, int i) {
     r->n--;
 }
 
-int recordAdd(record *r, const version *v, int copyval) {
-    int pos = r->n;
-    for (int i = 0; i < r->n; i++) {
-        version *e = &r->v[i];
-        if (versionSameDot(e, v)) {
-            /* The same version met twice. If one copy has been turned into
-             * a tombstone by expiry, the tombstone wins so replicas agree. */
-            if (v->tombstone && !e->tombstone) {
-                versionCopy(e, v, copyval);
-                return 1;
-            }
-            return 0;
+static int covered(const vclock *seen, const version *v) {
+    return vclockGet(seen, v->actor) >= v->counter;
+}
+
+/* dst = dst join src; returns 1 if dst grew. */
+static int clockJoin(vclock *dst, const vclock *src) {
+    int changed = 0;
+    for (int i = 0; i < src->n; i++) {
+        if (vclockGet(dst, src->e[i].actor) < src->e[i].counter) {
+            vclockRaise(dst, src->e[i].actor, src->e[i].counter);
+            changed = 1;
         }
-        if (versionObsoletes(e, v)) return 0;
     }
-    for (int i = 0; i < r->n;) {
-        if (versionObsoletes(v, &r->v[i])) removeAt(r, i);
-        else i++;
-    }
-    for (pos = 0; pos < r->n && dotCmp(&r->v[pos], v) < 0; pos++)
-        ;
-    version *slot = insertAt(r, pos);
-    versionCopy(slot, v, copyval);
+    return changed;
+}
+
+static int clockEqual(const vclock *a, const vclock *b) {
+    if (a->n != b->n) return 0;
+    for (int i = 0; i < a->n; i++)
+        if (a->e[i].actor != b->e[i].actor || a->e[i].counter != b->e[i].counter) return 0;
     return 1;
 }
 
+int versionPayloadCmp(const version *a, const version *b) {
+    if (a->tombstone != b->tombstone) return a->tombstone ? 1 : -1;
+    if (a->expire != b->expire) return a->expire < b->expire ? -1 : 1;
+    size_t al = a->tombstone ? 0 : a->vlen, bl = b->tombstone ? 0 : b->vlen;
+    if (al != bl) return al < bl ? -1 : 1;
+    if (al) {
+        int c = memcmp(a->val, b->val, al);
+        if (c) return c < 0 ? -1 : 1;
+    }
+    if (a->past.n != b->past.n) return a->past.n < b->past.n ? -1 : 1;
+    for (int i = 0; i < a->past.n; i++) {
+        const vcEntry *x = &a->past.e[i], *y = &b->past.e[i];
+        if (x->actor != y->actor) return x->actor < y->actor ? -1 : 1;
+        if (x->counter != y->counter) return x->counter < y->counter ? -1 : 1;
+    }
+    return 0;
+}
+
+/* Drops the versions seen covers; returns how many. */
+static int dropCovered(record *r) {
+    int dropped = 0;
+    for (int i = 0; i < r->n;) {
+        if (covered(&r->seen, &r->v[i])) {
+            removeAt(r, i);
+            dropped++;
+        } else {
+            i++;
+        }
+    }
+    return dropped;
+}
+
+/* Puts v (not covered) in: a new dot at its place, or the greater copy of
+ * a dot already there. Returns 1 if r changed. */
+static int putVersion(record *r, const version *v, int copyval) {
+    int pos;
+    for (pos = 0; pos < r->n; pos++) {
+        int c = dotCmp(&r->v[pos], v);
+        if (c == 0) {
+            if (versionPayloadCmp(v, &r->v[pos]) <= 0) return 0;
+            versionCopy(&r->v[pos], v, copyval);
+            return 1;
+        }
+        if (c > 0) break;
+    }
+    versionCopy(insertAt(r, pos), v, copyval);
+    return 1;
+}
+
+int recordAdd(record *r, const version *v, int copyval) {
+    int changed = clockJoin(&r->seen, &v->past);
+    if (changed) dropCovered(r);
+    if (!covered(&r->seen, v)) changed |= putVersion(r, v, copyval);
+    return changed;
+}
+
 int recordMerge(record *dst, const record *src, int copyval) {
-    int changed = 0;
-    for (int i = 0; i < src->n; i++) changed |= recordAdd(dst, &src->v[i], copyval);
+    int grew = clockJoin(&dst->seen, &src->seen);
+    for (int i = 0; i < src->n; i++) grew |= clockJoin(&dst->seen, &src->v[i].past);
+    int changed = grew;
+    if (grew) dropCovered(dst);
+    for (int i = 0; i < src->n; i++)
+        if (!covered(&dst->seen, &src->v[i])) changed |= putVersion(dst, &src->v[i], copyval);
     return changed;
 }
 
@@ -161,18 +234,34 @@ int recordCapSiblings(record *r, int max) {
     while (r->n > max) {
         int oldest = 0;
         for (int i = 1; i < r->n; i++)
-            if (r->v[i].counter < r->v[oldest].counter) oldest = i;
-        removeAt(r, oldest);
-        dropped++;
+            if (r->v[i].counter < r->v[oldest].counter ||
+                (r->v[i].counter == r->v[oldest].counter && r->v[i].actor < r->v[oldest].actor))
+                oldest = i;
+        /* seen covers it from now on, here and wherever this record goes,
+         * so a copy that is still elsewhere never brings it back */
+        vclockRaise(&r->seen, r->v[oldest].actor, r->v[oldest].counter);
+        dropped += dropCovered(r);
     }
     return dropped;
 }
 
 void recordContext(const record *r, vclock *out) {
-    vclockClear(out);
+    vclockCopy(out, &r->seen);
     for (int i = 0; i < r->n; i++) {
         vclockMerge(out, &r->v[i].past);
         vclockRaise(out, r->v[i].actor, r->v[i].counter);
+    }
+}
+
+void versionClampPast(version *v) {
+    for (int i = 0; i < v->past.n;) {
+        if (v->past.e[i].counter >= v->counter) {
+            memmove(v->past.e + i, v->past.e + i + 1,
+                    sizeof(vcEntry) * (size_t)(v->past.n - i - 1));
+            v->past.n--;
+        } else {
+            i++;
+        }
     }
 }
 
@@ -219,12 +308,51 @@ static uint64_t get64(const unsigned char *p) {
     return v;
 }
 
+/* seen is exactly the join of the kept versions' pasts: then the encoding
+ * leaves it out (format 1, which every record had before seen existed). */
+static int seenIsPasts(const record *r) {
+    if (r->n == 1 && !covered(&r->seen, &r->v[0])) return clockEqual(&r->seen, &r->v[0].past);
+    for (int i = 0; i < r->seen.n; i++) {
+        uint64_t a = r->seen.e[i].actor, m = 0;
+        for (int j = 0; j < r->n; j++) {
+            if (covered(&r->seen, &r->v[j])) continue;
+            uint64_t c = vclockGet(&r->v[j].past, a);
+            if (c > m) m = c;
+        }
+        if (m != r->seen.e[i].counter) return 0;
+    }
+    for (int j = 0; j < r->n; j++) /* every past entry is in seen (an invariant) */
+        if (!vclockDescends(&r->seen, &r->v[j].past)) return 0;
+    return 1;
+}
+
 void recordEncode(const record *r, buf *out) {
     unsigned char fmt = RECORD_FORMAT;
-    bufAppend(out, &fmt, 1);
-    varintPut(out, (uint64_t)r->n);
+    if (!seenIsPasts(r)) {
+        fmt = RECORD_FORMAT_SEEN;
+        bufAppend(out, &fmt, 1);
+        int whole = 1;
+        for (int j = 0; j < r->n && whole; j++) whole = vclockDescends(&r->seen, &r->v[j].past);
+        if (whole) {
+            vclockEncode(&r->seen, out);
+        } else { /* a record built by hand: write what decoding makes of it */
+            vclock s;
+            vclockInit(&s);
+            vclockCopy(&s, &r->seen);
+            for (int j = 0; j < r->n; j++) vclockMerge(&s, &r->v[j].past);
+            vclockEncode(&s, out);
+            vclockFree(&s);
+        }
+    } else {
+        bufAppend(out, &fmt, 1);
+    }
+    /* what seen covers is gone (a record changed by hand may still hold it) */
+    int n = 0;
+    for (int i = 0; i < r->n; i++) n += !covered(&r->seen, &r->v[i]);
+    varintPut(out, (uint64_t)n);
     for (int i = 0; i < r->n; i++) {
         const version *v = &r->v[i];
+        if (n < r->n && covered(&r->seen, v)) continue;
         unsigned char flags = (unsigned char)((v->tombstone ? VF_TOMBSTONE : 0) |
                                               (v->expire ? VF_EXPIRE : 0));
         bufAppend(out, &flags, 1);
@@ -241,11 +369,15 @@ void recordEncode(const record *r, buf *out) {
 int recordDecode(record *r, const char *data, size_t len) {
     const unsigned char *p = (const unsigned char *)data;
     recordClear(r);
-    if (len < 2 || p[0] != RECORD_FORMAT) return C_ERR;
+    if (len < 2 || (p[0] != RECORD_FORMAT && p[0] != RECORD_FORMAT_SEEN)) return C_ERR;
     size_t off = 1;
     uint64_t n, x;
-    long u = varintGet(p + off, len - off, &n);
-    if (u < 0 || n > 1000000) return C_ERR;
+    long u;
+    if (p[0] == RECORD_FORMAT_SEEN) {
+        if ((u = vclockDecode(&r->seen, p + off, len - off)) < 0) goto bad;
+        off += (size_t)u;
+    }
+    if ((u = varintGet(p + off, len - off, &n)) < 0 || n > 1000000) goto bad;
     off += (size_t)u;
     for (uint64_t i = 0; i < n; i++) {
         if (len - off < 10) goto bad;
@@ -274,6 +406,16 @@ int recordDecode(record *r, const char *data, size_t len) {
         if (i > 0 && dotCmp(&r->v[i - 1], v) >= 0) goto bad;
     }
     if (off != len) goto bad;
+    /* seen holds every past (format 1 leaves it to be computed), and a
+     * version it covers is gone: bytes from elsewhere are not trusted to
+     * be in that form already */
+    if (r->n == 1 && r->seen.n == 0) {
+        vclockCopy(&r->seen, &r->v[0].past);
+        if (covered(&r->seen, &r->v[0])) removeAt(r, 0);
+    } else {
+        for (int i = 0; i < r->n; i++) clockJoin(&r->seen, &r->v[i].past);
+        dropCovered(r);
+    }
     return C_OK;
 bad:
     recordClear(r);
@@ -288,6 +430,28 @@ void recordOwnValues(record *r) {
             v->ownval = 1;
         }
     }
+}
+
+int recordMergeEncoded(const char *base, size_t blen, const char *const *ops,
+                       const size_t *lens, int n, buf *out) {
+    record acc, one;
+    recordInit(&acc);
+    recordInit(&one);
+    int bad = 0;
+    if (base && recordDecode(&acc, base, blen) != C_OK) bad++;
+    for (int i = 0; i < n; i++) {
+        record *into = acc.n || acc.seen.n ? &one : &acc; /* the first straight in */
+        if (recordDecode(into, ops[i], lens[i]) != C_OK) {
+            bad++;
+            continue;
+        }
+        if (into == &one) recordMerge(&acc, &one, 0);
+    }
+    bufClear(out);
+    recordEncode(&acc, out);
+    recordFree(&acc);
+    recordFree(&one);
+    return bad;
 }
 
 uint64_t recordDigest(const record *r) {
