@@ -12,7 +12,8 @@
  * replica.h.
  *
  * GET answers at once. PUT answers when dbApply's commit is done
- * (putApplied). COORD hands the write to write.c, which answers. CMD
+ * (putApplied): the record is stored blind, as a merge operand, with no
+ * read. COORD hands the write to write.c, which answers. CMD
  * builds a request with no client, takes the keys' locks
  * (requestLockKeys; the grant runs it later if another holds one), runs
  * the command, and client.c calls replicaCommandDone once it completed.
@@ -67,7 +68,8 @@ static void putHandler(busReq *req) {
         return;
     }
     handoffNoteWrite(keyPartition(keyHash(db, req->argv[3], req->lens[3]), server.qbits));
-    if (dbApply(db, req->argv[3], req->lens[3], &rec, putApplied, req) != C_OK)
+    if (dbApply(db, req->argv[3], req->lens[3], &rec, req->argv[4], req->lens[4], putApplied,
+                req) != C_OK)
         busReplyError(req, "storage failed");
     recordFree(&rec);
 }

@@ -171,7 +171,7 @@ void writeRepair(int member, int db, const char *key, size_t klen, const buf *en
         record rec;
         recordInit(&rec);
         if (recordDecode(&rec, enc->ptr, enc->len) == C_OK)
-            dbApply(db, key, klen, &rec, ignoreLocal, NULL);
+            dbApply(db, key, klen, &rec, enc->ptr, enc->len, ignoreLocal, NULL);
         recordFree(&rec);
         return;
     }
