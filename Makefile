@@ -140,8 +140,9 @@ run: all
 stop:
 	@bash utils/create-cluster stop
 
-# ringkv against redis-server with redis-benchmark (not part of `make test`);
-# BENCH_SECONDS=3 for a quick run, see utils/bench for the other settings.
+# ringkv against redis-server with redis-benchmark (not part of `make test`),
+# every system preloaded with the keyspace; BENCH_SECONDS=3 for a quick run,
+# see utils/bench for the other settings.
 bench: all
 	@/usr/bin/python3 utils/bench
 
