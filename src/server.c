@@ -70,11 +70,26 @@ static void metaPut(const char *k, const void *v, size_t len) {
 
 static uint64_t hlcWritten; /* the mark of the last batch that was written */
 
+/* The mark has a column family of its own (store.c: CF_CLOCK): written
+ * with every batch, it is cheap only there. */
 static void persistHlcMark(uint64_t mark) {
     unsigned char b[8];
     for (int i = 0; i < 8; i++) b[i] = (unsigned char)(mark >> (8 * i));
-    metaPut("hlc_mark", b, 8);
+    storePut(CF_CLOCK, "hlc_mark", 8, (const char *)b, 8);
     server.hlc_persisted = mark;
+}
+
+/* The persisted mark, 0 if none; cf: CF_CLOCK, or CF_META where data
+ * directories written before CF_CLOCK keep it. */
+static uint64_t loadHlcMark(int cf) {
+    storeValue v;
+    uint64_t mark = 0;
+    if (storeGet(cf, "hlc_mark", 8, &v) > 0) {
+        if (v.len == 8)
+            for (int i = 7; i >= 0; i--) mark = (mark << 8) | (unsigned char)v.ptr[i];
+        storeValueFree(&v);
+    }
+    return mark;
 }
 
 /* After each batch: a refused one (full disk) did not store its mark, so
@@ -134,10 +149,8 @@ static int loadIdentity(void) {
     } else {
         metaPut("ring_partitions", qb, strlen(qb));
     }
-    uint64_t mark = 0;
-    if (metaGet("hlc_mark", &b) > 0 && b.len == 8) {
-        for (int i = 7; i >= 0; i--) mark = (mark << 8) | (unsigned char)b.ptr[i];
-    }
+    uint64_t mark = loadHlcMark(CF_CLOCK), legacy = loadHlcMark(CF_META);
+    if (legacy > mark) mark = legacy;
     hlcObserve(&server.clock, mark);
     persistHlcMark(hlcFromMs((uint64_t)serverNowMs() + HLC_RESERVE_MS) > mark
                        ? hlcFromMs((uint64_t)serverNowMs() + HLC_RESERVE_MS)

@@ -52,7 +52,7 @@
 
 #include "util.h"
 
-enum { CF_DATA = 0, CF_META, CF_EXPIRES, CF_HINTS, CF_COUNT };
+enum { CF_DATA = 0, CF_META, CF_EXPIRES, CF_HINTS, CF_CLOCK, CF_COUNT };
 
 typedef struct storeValue {
     char *ptr;  /* value bytes, owned: release with storeValueFree */
