@@ -436,6 +436,10 @@ static void writeRecord(const char *skey, size_t sklen, const record *old, const
     bufInit(&b);
     recordEncode(nw, &b);
     storePut(CF_DATA, skey, sklen, b.ptr, b.len);
+    if (encout) {
+        bufClear(encout);
+        bufAppend(encout, b.ptr, b.len);
+    }
     markDirty(slot);
     int64_t oe = liveMinExpire(old), ne = liveMinExpire(nw);
     if (oe != ne) {
@@ -447,10 +451,6 @@ static void writeRecord(const char *skey, size_t sklen, const record *old, const
             expireKey(&b, ne, skey, sklen);
             storePut(CF_EXPIRES, b.ptr, b.len, "", 0);
         }
-    }
-    if (encout) {
-        bufClear(encout);
-        recordEncode(nw, encout);
     }
     bufFree(&b);
     if (cb) storeAfterCommit(cb, pd);
