@@ -31,6 +31,7 @@
  * or to the forwarding node (breq). */
 #include "write.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -61,7 +62,13 @@ typedef struct putOp {
 static void putSend(putOp *op, int i);
 
 static putOp *putNew(int db, const char *key, size_t klen, int level) {
-    putOp *op = zcalloc(sizeof(*op));
+    /* the 64 targets (2.5 KB) are not zeroed: targetsJoint and
+     * targetAddFallback write each one they add (zeroing them was 4% of a
+     * coordinated write's instructions) */
+    putOp *op = zmalloc(sizeof(*op));
+    memset(op, 0, offsetof(putOp, t));
+    op->lasterr[0] = '\0';
+    bufInit(&op->rec);
     op->db = db;
     op->key = zmemdup(key, klen);
     op->klen = klen;
