@@ -485,7 +485,7 @@ int recordMergeEncoded(const char *base, size_t blen, const char *const *ops,
 }
 
 uint64_t recordDigest(const record *r) {
-    if (r->n == 0) return 0;
+    if (r->n == 0 && r->seen.n == 0) return 0;
     buf b;
     bufInit(&b);
     recordEncode(r, &b);
