@@ -98,7 +98,7 @@ FUZZ_CC = clang
 FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS = -O1 -g -std=gnu11 $(WARN) -D_GNU_SOURCE $(FUZZ_SAN) -Isrc
 FUZZ_TARGETS = tests/fuzz/fuzz_resp tests/fuzz/fuzz_record tests/fuzz/fuzz_bus
-FUZZ_OBJ = $(addprefix tests/fuzz/obj/,util.o resp.o vclock.o record.o merkle.o ring.o stub_server.o)
+FUZZ_OBJ = $(addprefix tests/fuzz/obj/,util.o resp.o vclock.o record.o merkle.o ring.o busreader.o stub_server.o)
 FUZZ_SECONDS ?= 60
 
 .PHONY: fuzz fuzz-short fuzz-build fuzz-deps fuzz-clean
