@@ -24,9 +24,10 @@
  * full disk) stored nothing and leaves its buckets dirty: the next refresh
  * counts what is stored, so anti-entropy still sees what the node missed.
  * Refreshing iterates the data, which commits the pending batch first.
- * A clean shutdown saves the figures (with a marker); a start that finds
- * the marker loads them and removes it at once, so after a crash they are
- * computed from the data again instead of trusted.
+ * A clean shutdown saves the figures as they are, dirty marks included
+ * (with a marker); a start that finds the marker loads them and removes it
+ * at once, so after a crash they are computed from the data again instead
+ * of trusted.
  *
  * Expiry index: CF_EXPIRES holds [expire u64 BE][data key] entries. For
  * every record with a live version that expires, an entry at or before its
@@ -282,11 +283,12 @@ static void stateKey(unsigned p, char *k) {
     k[5] = (char)p;
 }
 
-/* At a clean shutdown: every partition's figures, computed first. Per
- * partition: the 256 leaves (8 bytes LE each), 256 varint byte counts, then
- * per db with keys: varint db, 256 x (varint keys, varint expires). */
+/* At a clean shutdown: the figures of every partition computed once, as
+ * they are (nothing is scanned: a dirty bucket is saved as dirty). Per
+ * partition: the 256 leaves (8 bytes LE each), the dirty bitmap (32 bytes),
+ * 256 varint byte counts, then per db with keys: varint db, 256 x (varint
+ * keys, varint expires). */
 void dbTreesSave(void) {
-    refreshAll();
     buf b;
     bufInit(&b);
     for (int p = 0; p < server.ring_partitions; p++) {
@@ -296,6 +298,11 @@ void dbTreesSave(void) {
         for (int i = 0; i < MERKLE_LEAVES; i++) {
             unsigned char e[8];
             for (int j = 0; j < 8; j++) e[j] = (unsigned char)(trees[p]->leaf[i] >> (8 * j));
+            bufAppend(&b, e, 8);
+        }
+        for (int i = 0; i < MERKLE_LEAVES / 64; i++) {
+            unsigned char e[8];
+            for (int j = 0; j < 8; j++) e[j] = (unsigned char)(ps->dirty[i] >> (8 * j));
             bufAppend(&b, e, 8);
         }
         for (int i = 0; i < MERKLE_LEAVES; i++)
@@ -320,7 +327,7 @@ void dbTreesSave(void) {
 /* Loads one partition's saved figures; C_ERR if malformed (then the
  * partition stays unknown). */
 static int loadState(unsigned p, const unsigned char *v, size_t vl) {
-    if (vl < 8 * MERKLE_LEAVES) return C_ERR;
+    if (vl < 8 * MERKLE_LEAVES + MERKLE_LEAVES / 8) return C_ERR;
     pstate *ps = stateOf(p);
     merkle *m = trees[p];
     for (int i = 0; i < MERKLE_LEAVES; i++) {
@@ -329,6 +336,13 @@ static int loadState(unsigned p, const unsigned char *v, size_t vl) {
         m->leaf[i] = x;
     }
     size_t off = 8 * MERKLE_LEAVES;
+    ps->ndirty = 0;
+    for (int i = 0; i < MERKLE_LEAVES / 64; i++, off += 8) {
+        uint64_t x = 0;
+        for (int j = 7; j >= 0; j--) x = (x << 8) | v[off + (size_t)j];
+        ps->dirty[i] = x;
+        ps->ndirty += __builtin_popcountll(x);
+    }
     for (int i = 0; i < MERKLE_LEAVES; i++) {
         uint64_t x;
         long u = varintGet(v + off, vl - off, &x);
