@@ -10,7 +10,8 @@
  *     x = encode(decode(input)) is no longer than the input (but for seen,
  *     when what decoding dropped leaves something in it), equals it when
  *     the input was canonical, and decode(x) encodes to x again (a fixpoint:
- *     replicas that re-encode agree byte for byte); recordDigest is stable
+ *     replicas that re-encode agree byte for byte), and so is the merge
+ *     operator's merge of the input with itself; recordDigest is stable
  *     and the same for both; merging the record into a copy of itself
  *     changes nothing; the record normalized by merging it into an empty one
  *     is a fixpoint of merging too, and equals the record when no sibling
@@ -115,6 +116,19 @@ static void fuzzRecord(const char *data, size_t size) {
     }
     encodeTo(&r2, &e2);
     CHECK(bufEqual(&e1, &e2));
+
+    /* the merge operator (recordMergeEncoded, whose fast path copies an
+     * operand it takes for canonical): the input merged with itself is its
+     * canonical form, as a base and operand and as two operands */
+    buf mo;
+    bufInit(&mo);
+    const char *ops2[2] = {data, data};
+    size_t lens2[2] = {size, size};
+    CHECK(recordMergeEncoded(data, size, ops2, lens2, 1, &mo) == 0);
+    CHECK(bufEqual(&mo, &e1));
+    CHECK(recordMergeEncoded(NULL, 0, ops2, lens2, 2, &mo) == 0);
+    CHECK(bufEqual(&mo, &e1));
+    bufFree(&mo);
 
     /* digest */
     uint64_t d = recordDigest(&r);

@@ -617,3 +617,53 @@ Test(merge, encoding_is_the_documented_layout) {
         bufFree(&got);
     }
 }
+
+/* recordMergeEncoded copies the newest operand when it absorbs everything
+ * else (the usual replica case: a coordinator's record over the one before
+ * it) instead of decoding and merging: it must give exactly what the
+ * general merge gives, for those pairs and for random ones. */
+Test(merge, fast_path_gives_what_the_general_merge_gives) {
+    buf a, b, slow, fast;
+    bufInit(&a);
+    bufInit(&b);
+    bufInit(&slow);
+    bufInit(&fast);
+    long absorbed = 0;
+    for (int round = 0; round < 20000; round++) {
+        randomOperand(&a, 3, 10);
+        if (round % 2) {
+            /* b written over a, as a coordinator does: a's context, a new dot */
+            record r;
+            decodeOwned(&r, &a);
+            version v;
+            versionInit(&v);
+            recordContext(&r, &v.past);
+            v.actor = actors[rnd() % 4];
+            v.counter = 100 + rnd() % 50;
+            v.val = vals[rnd() % 5];
+            v.vlen = strlen(v.val);
+            v.tombstone = rnd() % 4 == 0;
+            if (v.tombstone) v.vlen = 0;
+            recordAdd(&r, &v, 1);
+            bufClear(&b);
+            recordEncode(&r, &b);
+            versionFree(&v);
+            recordFree(&r);
+        } else {
+            randomOperand(&b, 3, 10);
+        }
+        merge2(&a, &b, &slow);
+        buf *two[2] = {&a, &b};
+        fullMerge(NULL, two, 2, &fast);
+        assertSameBytes(&fast, &slow, "operands a, b");
+        buf *one[1] = {&b};
+        fullMerge(&a, one, 1, &fast);
+        assertSameBytes(&fast, &slow, "base a, operand b");
+        if (slow.len == b.len && !memcmp(slow.ptr, b.ptr, b.len)) absorbed++;
+    }
+    cr_assert_gt(absorbed, 5000, "the pairs that take the fast path are tested (%ld)", absorbed);
+    bufFree(&a);
+    bufFree(&b);
+    bufFree(&slow);
+    bufFree(&fast);
+}
