@@ -130,7 +130,7 @@ FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fram
 FUZZ_CFLAGS = -O1 -g -std=gnu11 $(WARN) -D_GNU_SOURCE $(FUZZ_SAN) -Isrc
 FUZZ_TARGETS = tests/fuzz/fuzz_resp tests/fuzz/fuzz_record tests/fuzz/fuzz_bus \
 	tests/fuzz/fuzz_field tests/fuzz/fuzz_keymeta tests/fuzz/fuzz_counter tests/fuzz/fuzz_hll
-FUZZ_OBJ = $(addprefix tests/fuzz/obj/,util.o resp.o vclock.o record.o merkle.o ring.o stub_server.o) \
+FUZZ_OBJ = $(addprefix tests/fuzz/obj/,util.o resp.o vclock.o record.o merkle.o ring.o busreader.o stub_server.o) \
 	$(patsubst src/types/%.o,tests/fuzz/obj/types/%.o,$(TYPES_OBJ))
 FUZZ_SECONDS ?= 60
 
@@ -177,8 +177,9 @@ run: all
 stop:
 	@bash utils/create-cluster stop
 
-# ringkv against redis-server with redis-benchmark (not part of `make test`);
-# BENCH_SECONDS=3 for a quick run, see utils/bench for the other settings.
+# ringkv against redis-server with redis-benchmark (not part of `make test`),
+# every system preloaded with the keyspace; BENCH_SECONDS=3 for a quick run,
+# see utils/bench for the other settings.
 bench: all
 	@/usr/bin/python3 utils/bench
 

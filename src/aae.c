@@ -134,8 +134,8 @@ static void fetched(const busResult *res, void *pd) {
         recordInit(&rec);
         if (recordDecode(&rec, reply->element[4]->str, reply->element[4]->len) == C_OK &&
             rec.n > 0 &&
-            dbApply(f->db, f->key.ptr ? f->key.ptr : "", f->key.len, &rec, appliedLocal, x) ==
-                C_OK)
+            dbApply(f->db, f->key.ptr ? f->key.ptr : "", f->key.len, &rec, reply->element[4]->str,
+                    reply->element[4]->len, appliedLocal, x) == C_OK)
             later = 1; /* appliedLocal runs (maybe already ran) */
         recordFree(&rec);
     }

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "busauth.h"
+#include "busreader.h"
 #include "clock.h"
 #include "outflush.h"
 #include "resp.h"
@@ -88,31 +89,9 @@ static long long nowMs(void) { return (long long)(monotonic_us() / 1000); }
 
 size_t busPending(void) { return bus.npending; }
 
-/* hiredis 0.14 allocates an array's element table when it reads the "*N"
- * header, before anything is authenticated: "*2147483647" would reserve
- * 16 GB. Our readers use hiredis's own reply functions but refuse arrays
- * beyond this many elements (the reply then is a protocol error and the
- * connection closes). A partition's SCAN answer is the largest array we
- * send: far below. */
-#define BUS_MAX_ARRAY (1 << 24)
-static redisReplyObjectFunctions busFns;
-static void *(*hiredisCreateArray)(const redisReadTask *, int);
-
-static void *cappedArray(const redisReadTask *task, int elements) {
-    if (elements > BUS_MAX_ARRAY) return NULL;
-    return hiredisCreateArray(task, elements);
-}
-
 static redisReader *newReader(void) {
-    if (!hiredisCreateArray) {
-        redisReader *tmp = redisReaderCreate();
-        busFns = *tmp->fn;
-        redisReaderFree(tmp);
-        hiredisCreateArray = busFns.createArray;
-        busFns.createArray = cappedArray;
-    }
-    redisReader *r = redisReaderCreateWithFunctions(&busFns);
-    r->maxbuf = 0;
+    redisReader *r = busReaderCreate(); /* busreader.h: our reply objects, capped arrays */
+    if (!r) abort();
     return r;
 }
 
@@ -297,7 +276,7 @@ static void linkRead(struct bufferevent *bev, void *arg) {
                 }
             }
         }
-        freeReplyObject(rep);
+        busFreeReply(rep);
         if (!l->reader) return; /* a callback took the link down */
     }
 }
@@ -551,7 +530,7 @@ static void connFree(busConn *c) {
 }
 
 static void reqFree(busReq *r) {
-    freeReplyObject(r->msg);
+    busFreeReply(r->msg);
     zfree((void *)r->argv);
     zfree((void *)r->lens);
     zfree(r);
@@ -664,13 +643,13 @@ int busReqLate(const busReq *req) {
 
 static void dispatch(busConn *c, redisReply *msg) {
     if (msg->type != REDIS_REPLY_ARRAY || msg->elements < 2) {
-        freeReplyObject(msg);
+        busFreeReply(msg);
         busConnCloseSoon(c);
         return;
     }
     for (size_t i = 0; i < msg->elements; i++) {
         if (msg->element[i]->type != REDIS_REPLY_STRING) {
-            freeReplyObject(msg);
+            busFreeReply(msg);
             busConnCloseSoon(c);
             return;
         }

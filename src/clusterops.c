@@ -246,6 +246,7 @@ static int scanCollectReply(const char *key, size_t klen, const record *rec, voi
     hdr.n = rec->n;
     hdr.cap = rec->n;
     hdr.v = zmalloc(sizeof(version) * (size_t)(rec->n ? rec->n : 1));
+    hdr.seen = rec->seen; /* borrowed, as the versions' pasts are */
     for (int i = 0; i < rec->n; i++) {
         hdr.v[i] = rec->v[i];
         hdr.v[i].val = NULL;

@@ -1,23 +1,45 @@
-/* db.c -- this node's keyspace: records, counters, expiry. See db.h.
+/* db.c -- this node's keyspace: records, derived state, expiry. See db.h.
  *
- * Key counters: counts[partition][db] = {keys, expires}, where a key counts
- * when its newest version is not a tombstone (an expired but not yet
- * collected key still counts, as in Redis, until active expiry turns it
- * into a tombstone a moment later). They are persisted in the meta column
- * family at a clean shutdown and counted again from the data after a crash
- * (see loadCounts), so they are never out of step with it.
+ * Writes. The version coordinator reads what it holds, makes the version and
+ * puts the whole record (dbCoordinate). Every other write -- a replica's
+ * PUT, a hint delivered, a read repair, an anti-entropy fetch, a handoff
+ * batch -- is stored blind (dbApply): the incoming record becomes a RocksDB
+ * merge operand, joined with what is stored by the record join on reads and
+ * compactions (store.c, record.h). No read on that path.
  *
- * Expiry index: CF_EXPIRES holds [expire u64 BE][data key] for every record
- * whose live versions carry an expiry (the earliest one). Active expiry walks
- * it from the start and turns expired versions into tombstones that keep
- * their dot and past: a replica that still holds the expired version agrees
- * (same dot, the tombstone wins the merge) and nothing older can come back.
+ * Derived state, kept lazily per (partition, Merkle bucket): the bucket's
+ * Merkle leaf (XOR of its keys' entries), its stored bytes (keys and
+ * records, tombstones too) and per db its keys (newest version not a
+ * tombstone; an expired key not yet collected still counts, as in Redis,
+ * until active expiry turns it into a tombstone a moment later) and keys
+ * with an expiry. A write only marks its bucket dirty: it does not know
+ * what it replaced (a blind write never reads it). Whoever needs the figures
+ * -- an anti-entropy exchange (dbTree), DBSIZE and INFO keyspace (dbKeys,
+ * dbPartitionKeys), RING PLAN (dbPartitionBytes), a transfer -- recomputes
+ * the dirty buckets of the partitions it asks about from the stored data
+ * first (refresh), as Riak's AAE keeps dirty segments. The cost follows
+ * what was written since the last look, bounded by the data; the answers
+ * are exact. A partition whose figures were never computed (after a crash,
+ * or never asked about) counts as all dirty. A batch the store refuses (a
+ * full disk) stored nothing and leaves its buckets dirty: the next refresh
+ * counts what is stored, so anti-entropy still sees what the node missed.
+ * Refreshing iterates the data, which commits the pending batch first.
+ * A clean shutdown saves the figures as they are, dirty marks included
+ * (with a marker); a start that finds the marker loads them and removes it
+ * at once, so after a crash they are computed from the data again instead
+ * of trusted.
  *
- * Counters, byte counts and Merkle leaves change in memory as a write goes
- * into the store's batch. A batch the store refuses (a full disk) stored
- * nothing: the journal (undo) holds what each write of the batch changed
- * and batchWritten takes it back, or anti-entropy would believe this node
- * holds what it missed and never repair it. */
+ * Expiry index: CF_EXPIRES holds [expire u64 BE][data key] entries. For
+ * every record with a live version that expires, an entry at or before its
+ * earliest live expiry exists: the coordinator's write replaces the old
+ * record's entry with the new one's; a blind write adds the incoming
+ * record's (the merged record's earliest expiry is either an incoming
+ * version's, or a stored version's that had its entry already). Active
+ * expiry walks the index from the start: an entry before the record's
+ * earliest live expiry moves to it; at it, the expired versions become
+ * tombstones that keep their dot and past (a replica that still holds the
+ * expired version agrees: same dot, the tombstone wins the merge), and
+ * nothing older can come back. */
 #include "db.h"
 
 #include <string.h>
@@ -26,259 +48,216 @@
 #include "merkle.h"
 #include "server.h"
 
+/* Keys of one db in one bucket. */
+typedef struct bcount {
+    uint32_t keys;    /* newest version not a tombstone */
+    uint32_t expires; /* of those, newest version with an expiry */
+} bcount;
+
 typedef struct counts {
     long long keys;    /* keys whose newest version is not a tombstone */
     long long expires; /* of those, keys with an expiry */
 } counts;
 
-static merkle **trees;        /* [partition] Merkle tree, allocated on first use */
-static long long treesBuilt;  /* trees built so far */
-static void treesLoad(void);
-static counts **pcounts;      /* [partition] -> counts[databases], lazily allocated */
-static long long *pbytes;     /* [partition] stored bytes (keys + records, tombstones too) */
+/* One partition's derived state. */
+typedef struct pstate {
+    int known;                      /* figures computed (else: all buckets dirty) */
+    int ndirty;                     /* buckets marked in dirty */
+    uint64_t dirty[MERKLE_LEAVES / 64]; /* buckets written since their figures */
+    long long bbytes[MERKLE_LEAVES];    /* stored bytes per bucket */
+    bcount **bc;                    /* [db] -> bcount[256], allocated on first key */
+    counts *tot;                    /* [db] sums over the buckets */
+    long long bytes;                /* sum of bbytes */
+} pstate;
 
-/* What one write of the current batch changed in memory. */
-typedef struct undoEntry {
-    unsigned partition;
-    unsigned bucket;
-    uint64_t leaf;     /* XORed into the bucket's leaf (0: tree not built) */
-    int db;
-    int keys, expires; /* added to the counters */
-    long long bytes;   /* added to pbytes */
-} undoEntry;
+static pstate **pst;          /* [partition], allocated on first use */
+static merkle **trees;        /* [partition] its leaves; built = pst known */
+static long long treesBuilt;  /* partitions whose figures are computed */
 
-static struct {
-    undoEntry *e;
-    size_t n, cap;
-} undo;
+#define META_DSTATE_PREFIX "dst:"
+#define META_DSTATE_CLEAN "dstate_clean"
 
-#define META_COUNTS_PREFIX "cnt:"
-#define META_COUNTS_CLEAN "counts_clean"
-
-/* ----------------------------------------------------------------- counters */
-
-/* The counters live in memory. A clean shutdown saves them (with a marker);
- * a start finds the marker, loads them and removes it at once; after a
- * crash there is no marker and they are counted again from the data. (They
- * used to be written with every batch: one more memtable insert per write,
- * measured at a third of a write's instructions.) */
-static counts *countsOf(unsigned partition) {
-    if (!pcounts[partition])
-        pcounts[partition] = zcalloc(sizeof(counts) * (size_t)server.databases);
-    return pcounts[partition];
-}
-
-static void countsKey(unsigned partition, char *k) {
-    memcpy(k, META_COUNTS_PREFIX, 4);
-    k[4] = (char)(partition >> 8);
-    k[5] = (char)partition;
-}
-
-static void saveCounts(void) {
-    buf b;
-    bufInit(&b);
-    for (int p = 0; p < server.ring_partitions; p++) {
-        if (!pcounts[p]) continue;
-        counts *c = pcounts[p];
-        bufClear(&b);
-        for (int d = 0; d < server.databases; d++) {
-            varintPut(&b, (uint64_t)(c[d].keys < 0 ? 0 : c[d].keys));
-            varintPut(&b, (uint64_t)(c[d].expires < 0 ? 0 : c[d].expires));
-        }
-        varintPut(&b, (uint64_t)(pbytes[p] < 0 ? 0 : pbytes[p]));
-        char k[6];
-        countsKey((unsigned)p, k);
-        storePut(CF_META, k, 6, b.ptr, b.len);
+static pstate *stateOf(unsigned p) {
+    if (!pst[p]) {
+        pst[p] = zcalloc(sizeof(pstate));
+        pst[p]->bc = zcalloc(sizeof(bcount *) * (size_t)server.databases);
+        pst[p]->tot = zcalloc(sizeof(counts) * (size_t)server.databases);
+        trees[p] = zcalloc(sizeof(merkle));
     }
-    storePut(CF_META, META_COUNTS_CLEAN, strlen(META_COUNTS_CLEAN), "1", 1);
-    bufFree(&b);
+    return pst[p];
 }
 
-static int present(const record *r);
+static bcount *bcountOf(pstate *ps, int db) {
+    if (!ps->bc[db]) ps->bc[db] = zcalloc(sizeof(bcount) * MERKLE_LEAVES);
+    return ps->bc[db];
+}
 
-/* Counts every partition's keys from the stored records. */
-static void countFromData(void) {
-    record rec;
-    recordInit(&rec);
-    long long n = 0;
-    for (int p = 0; p < server.ring_partitions; p++) {
-        unsigned char from[3] = {(unsigned char)(p >> 8), (unsigned char)p, 0};
-        storeIter *it = storeIterCreate(CF_DATA);
-        for (storeIterSeek(it, (const char *)from, 3); storeIterValid(it); storeIterNext(it)) {
-            size_t kl, vl;
-            const char *k = storeIterKey(it, &kl);
-            unsigned slot;
-            int db;
-            if (keyDecode(k, kl, &slot, &db, NULL, NULL) != C_OK || (int)(slot >> 8) != p) break;
-            if (db >= server.databases) continue;
-            const char *v = storeIterValue(it, &vl);
-            pbytes[p] += (long long)(kl + vl);
-            if (recordDecode(&rec, v, vl) != C_OK || !present(&rec)) continue;
-            counts *c = countsOf((unsigned)p);
-            c[db].keys++;
-            if (recordNewest(&rec)->expire) c[db].expires++;
-            n++;
-        }
-        storeIterFree(it);
+/* A write to slot: its bucket's figures are stale from now on. */
+static void markDirty(unsigned slot) {
+    pstate *ps = stateOf(slot >> 8);
+    unsigned b = slot & 0xff;
+    if (!ps->known) return; /* all dirty already */
+    uint64_t bit = 1ULL << (b & 63);
+    if (!(ps->dirty[b >> 6] & bit)) {
+        ps->dirty[b >> 6] |= bit;
+        ps->ndirty++;
     }
-    recordFree(&rec);
-    serverLog(LL_NOTICE, "Counted %lld keys in the stored data (no clean shutdown before)", n);
 }
 
-static void loadCounts(void) {
-    storeValue mv;
-    int clean = storeGet(CF_META, META_COUNTS_CLEAN, strlen(META_COUNTS_CLEAN), &mv) > 0;
-    if (clean) storeValueFree(&mv);
-    storeIter *it = storeIterCreate(CF_META);
-    storeIterSeek(it, META_COUNTS_PREFIX, 4);
-    for (; storeIterValid(it); storeIterNext(it)) {
-        size_t kl, vl;
-        const char *k = storeIterKey(it, &kl);
-        if (kl != 6 || memcmp(k, META_COUNTS_PREFIX, 4) != 0) break;
-        storeDelete(CF_META, k, kl);
-        unsigned p = ((unsigned)(unsigned char)k[4] << 8) | (unsigned char)k[5];
-        if (!clean || p >= (unsigned)server.ring_partitions) continue;
-        const unsigned char *v = (const unsigned char *)storeIterValue(it, &vl);
-        counts *c = countsOf(p);
-        size_t off = 0;
-        for (int d = 0; d < server.databases && off < vl; d++) {
-            uint64_t x;
-            long u = varintGet(v + off, vl - off, &x);
-            if (u < 0) break;
-            off += (size_t)u;
-            c[d].keys = (long long)x;
-            u = varintGet(v + off, vl - off, &x);
-            if (u < 0) break;
-            off += (size_t)u;
-            c[d].expires = (long long)x;
-        }
-        uint64_t x;
-        if (off < vl && varintGet(v + off, vl - off, &x) > 0) pbytes[p] = (long long)x;
+/* Takes bucket b's figures out of the partition's sums (before they are
+ * computed again). */
+static void bucketZero(pstate *ps, merkle *m, unsigned b) {
+    ps->bytes -= ps->bbytes[b];
+    ps->bbytes[b] = 0;
+    m->leaf[b] = 0;
+    for (int d = 0; d < server.databases; d++) {
+        if (!ps->bc[d]) continue;
+        ps->tot[d].keys -= ps->bc[d][b].keys;
+        ps->tot[d].expires -= ps->bc[d][b].expires;
+        ps->bc[d][b].keys = ps->bc[d][b].expires = 0;
     }
-    storeIterFree(it);
-    if (clean) storeDelete(CF_META, META_COUNTS_CLEAN, strlen(META_COUNTS_CLEAN));
-    storeCommit();
-    if (!clean) countFromData();
 }
-
-/* Called by store.c after each batch write (storeOnWrite). A tree built
- * or cleared meanwhile cannot hold a stale entry: building one and
- * dropping a partition commit the batch first. */
-static void batchWritten(int ok) {
-    if (!ok) {
-        for (size_t i = 0; i < undo.n; i++) {
-            undoEntry *u = &undo.e[i];
-            if (u->leaf && trees[u->partition]) merkleUpdate(trees[u->partition], u->bucket, u->leaf, 0);
-            if (u->keys || u->expires) {
-                counts *c = countsOf(u->partition);
-                c[u->db].keys -= u->keys;
-                c[u->db].expires -= u->expires;
-            }
-            pbytes[u->partition] -= u->bytes;
-        }
-    }
-    undo.n = 0;
-}
-
-static void undoAdd(const undoEntry *u) {
-    if (undo.n == undo.cap) {
-        undo.cap = undo.cap ? undo.cap * 2 : 256;
-        undo.e = zrealloc(undo.e, sizeof(undoEntry) * undo.cap);
-    }
-    undo.e[undo.n++] = *u;
-}
-
-void dbInit(void) {
-    pcounts = zcalloc(sizeof(counts *) * (size_t)server.ring_partitions);
-    pbytes = zcalloc(sizeof(long long) * (size_t)server.ring_partitions);
-    loadCounts();
-    trees = zcalloc(sizeof(merkle *) * (size_t)server.ring_partitions);
-    treesLoad();
-    storeOnWrite(batchWritten);
-}
-
-long long dbKeys(int db) {
-    long long n = 0;
-    for (int p = 0; p < server.ring_partitions; p++)
-        if (pcounts[p]) n += pcounts[p][db].keys;
-    return n;
-}
-
-long long dbExpires(int db) {
-    long long n = 0;
-    for (int p = 0; p < server.ring_partitions; p++)
-        if (pcounts[p]) n += pcounts[p][db].expires;
-    return n;
-}
-
-/* ------------------------------------------------------------------ records */
 
 static int present(const record *r) {
     const version *v = recordNewest(r);
     return v && !v->tombstone;
 }
 
-static int64_t liveMinExpire(const record *r) {
-    int64_t m = 0;
-    for (int i = 0; i < r->n; i++)
-        if (!r->v[i].tombstone && r->v[i].expire && (m == 0 || r->v[i].expire < m))
-            m = r->v[i].expire;
-    return m;
-}
-
-/* Partition p's data was removed (handoff): its counters and tree too. */
-void dbPartitionDropped(unsigned p) {
-    storeCommit(); /* settle the journal before the tree is cleared */
-    if (pcounts[p]) {
-        for (int d = 0; d < server.databases; d++) pcounts[p][d].keys = pcounts[p][d].expires = 0;
+/* Adds one stored key (k, v) of partition ps to its bucket's figures. */
+static void bucketAdd(pstate *ps, merkle *m, const char *k, size_t kl, const char *v, size_t vl,
+                      record *scratch) {
+    unsigned slot;
+    int db;
+    if (keyDecode(k, kl, &slot, &db, NULL, NULL) != C_OK) return;
+    unsigned b = slot & 0xff;
+    m->leaf[b] ^= merkleEntry(k, kl, v, vl);
+    ps->bbytes[b] += (long long)(kl + vl);
+    ps->bytes += (long long)(kl + vl);
+    if (db >= server.databases || recordDecode(scratch, v, vl) != C_OK || !present(scratch))
+        return;
+    bcount *bc = bcountOf(ps, db);
+    bc[b].keys++;
+    ps->tot[db].keys++;
+    if (recordNewest(scratch)->expire) {
+        bc[b].expires++;
+        ps->tot[db].expires++;
     }
-    pbytes[p] = 0;
-    if (trees[p]) memset(trees[p]->leaf, 0, sizeof(trees[p]->leaf));
-    storeCommit();
 }
 
-/* ----------------------------------------------------------------- trees */
+/* Computes partition p's dirty buckets (all, if it was never computed)
+ * from the stored data. */
+static void refresh(unsigned p) {
+    pstate *ps = stateOf(p);
+    if (ps->known && !ps->ndirty) return;
+    merkle *m = trees[p];
+    record rec;
+    recordInit(&rec);
+    storeIter *it = storeIterCreate(CF_DATA); /* commits the pending batch */
+    if (!ps->known) {
+        for (unsigned b = 0; b < MERKLE_LEAVES; b++) bucketZero(ps, m, b);
+        unsigned char from[3] = {(unsigned char)(p >> 8), (unsigned char)p, 0};
+        for (storeIterSeek(it, (const char *)from, 3); storeIterValid(it); storeIterNext(it)) {
+            size_t kl, vl;
+            const char *k = storeIterKey(it, &kl);
+            if (kl < KEY_PREFIX_LEN || ((unsigned)(unsigned char)k[0] << 8 | (unsigned char)k[1]) != p)
+                break;
+            const char *v = storeIterValue(it, &vl);
+            bucketAdd(ps, m, k, kl, v, vl, &rec);
+        }
+        ps->known = 1;
+        m->built = 1;
+        treesBuilt++;
+    } else {
+        for (unsigned b = 0; b < MERKLE_LEAVES; b++) {
+            if (!(ps->dirty[b >> 6] & (1ULL << (b & 63)))) continue;
+            bucketZero(ps, m, b);
+            unsigned slot = p * 256 + b;
+            unsigned char from[3] = {(unsigned char)(slot >> 16), (unsigned char)(slot >> 8),
+                                     (unsigned char)slot};
+            for (storeIterSeekBucket(it, (const char *)from); storeIterValid(it);
+                 storeIterNext(it)) {
+                size_t kl, vl;
+                const char *k = storeIterKey(it, &kl);
+                if (kl < KEY_PREFIX_LEN || memcmp(k, from, 3) != 0) break;
+                const char *v = storeIterValue(it, &vl);
+                bucketAdd(ps, m, k, kl, v, vl, &rec);
+            }
+        }
+    }
+    memset(ps->dirty, 0, sizeof(ps->dirty));
+    ps->ndirty = 0;
+    storeIterFree(it);
+    recordFree(&rec);
+}
 
-static merkle *treeOf(unsigned partition) {
-    if (!trees[partition]) trees[partition] = zcalloc(sizeof(merkle));
+static void refreshAll(void) {
+    for (int p = 0; p < server.ring_partitions; p++) refresh((unsigned)p);
+}
+
+/* Forgets partition p's figures: they are computed again when asked for. */
+static void forget(unsigned p) {
+    pstate *ps = stateOf(p);
+    if (ps->known) treesBuilt--;
+    ps->known = 0;
+    trees[p]->built = 0;
+    memset(ps->dirty, 0, sizeof(ps->dirty));
+    ps->ndirty = 0;
+}
+
+/* Partition p holds nothing any more (its range was deleted, committed). */
+static void setEmpty(unsigned p) {
+    pstate *ps = stateOf(p);
+    for (unsigned b = 0; b < MERKLE_LEAVES; b++) bucketZero(ps, trees[p], b);
+    memset(ps->dirty, 0, sizeof(ps->dirty));
+    ps->ndirty = 0;
+    if (!ps->known) treesBuilt++;
+    ps->known = 1;
+    trees[p]->built = 1;
+}
+
+long long dbKeys(int db) {
+    refreshAll();
+    long long n = 0;
+    for (int p = 0; p < server.ring_partitions; p++)
+        if (pst[p]) n += pst[p]->tot[db].keys;
+    return n;
+}
+
+long long dbExpires(int db) {
+    refreshAll();
+    long long n = 0;
+    for (int p = 0; p < server.ring_partitions; p++)
+        if (pst[p]) n += pst[p]->tot[db].expires;
+    return n;
+}
+
+long long dbPartitionKeys(int db, unsigned partition) {
+    refresh(partition);
+    return pst[partition]->tot[db].keys;
+}
+
+long long dbPartitionBytes(unsigned partition) {
+    if (partition >= (unsigned)server.ring_partitions) return 0;
+    refresh(partition);
+    return pst[partition]->bytes > 0 ? pst[partition]->bytes : 0;
+}
+
+merkle *dbTree(unsigned partition) {
+    refresh(partition);
     return trees[partition];
 }
 
-/* A write replaced oldraw by (rec, rlen) for skey: O(1) leaf update. A tree
- * not built yet is left alone: its build scans the committed data. Returns
- * what was XORed into the leaf (0: nothing). */
-static uint64_t treeChanged(unsigned partition, unsigned bucket, const char *skey, size_t sklen,
-                            const storeValue *oldraw, const char *rec, size_t rlen) {
-    merkle *m = trees[partition];
-    if (!m || !m->built) return 0;
-    uint64_t o = oldraw && oldraw->ptr ? merkleEntry(skey, sklen, oldraw->ptr, oldraw->len) : 0;
-    uint64_t n = rec ? merkleEntry(skey, sklen, rec, rlen) : 0;
-    merkleUpdate(m, bucket, o, n);
-    return o ^ n;
-}
-
-merkle *dbTree(unsigned partition) { return trees[partition]; }
 long long dbTreesBuilt(void) { return treesBuilt; }
 
-/* Computes partition's tree from the stored records (the pending batch is
- * committed first by the iterator). */
 void dbTreeBuild(unsigned partition) {
-    storeCommit(); /* settle the journal before the leaves are cleared */
-    merkle *m = treeOf(partition);
-    memset(m->leaf, 0, sizeof(m->leaf));
-    unsigned char from[3] = {(unsigned char)(partition >> 8), (unsigned char)partition, 0};
-    storeIter *it = storeIterCreate(CF_DATA);
-    for (storeIterSeek(it, (const char *)from, 3); storeIterValid(it); storeIterNext(it)) {
-        size_t kl, vl;
-        const char *k = storeIterKey(it, &kl);
-        unsigned slot;
-        if (keyDecode(k, kl, &slot, NULL, NULL, NULL) != C_OK || (slot >> 8) != partition) break;
-        const char *v = storeIterValue(it, &vl);
-        merkleUpdate(m, slot & 0xff, 0, merkleEntry(k, kl, v, vl));
-    }
-    storeIterFree(it);
-    if (!m->built) treesBuilt++;
-    m->built = 1;
+    forget(partition);
+    refresh(partition);
+}
+
+/* Partition p's data was removed (handoff): its figures too. */
+void dbPartitionDropped(unsigned p) {
+    storeCommit();
+    setEmpty(p);
 }
 
 /* The (key, entry) list of one bucket, sorted by storage key. */
@@ -297,50 +276,161 @@ void dbBucketKeys(unsigned partition, unsigned bucket, buf *out) {
     storeIterFree(it);
 }
 
-#define META_TREES_CLEAN "trees_clean"
-#define META_TREE_PREFIX "tree:"
+/* ------------------------------------------------------- saved figures */
 
-/* On a clean shutdown the trees are saved with a marker; a start that
- * finds the marker loads them and removes it at once, so after a crash the
- * trees are rebuilt from the data instead of trusted. */
-void dbTreesSave(void) {
-    saveCounts();
-    for (int p = 0; p < server.ring_partitions; p++) {
-        if (!trees[p] || !trees[p]->built) continue;
-        char k[8];
-        memcpy(k, META_TREE_PREFIX, 5);
-        k[5] = (char)(p >> 8);
-        k[6] = (char)p;
-        storePut(CF_META, k, 7, (const char *)trees[p]->leaf, sizeof(trees[p]->leaf));
-    }
-    storePut(CF_META, META_TREES_CLEAN, strlen(META_TREES_CLEAN), "1", 1);
-    storeCommit();
+static void stateKey(unsigned p, char *k) {
+    memcpy(k, META_DSTATE_PREFIX, 4);
+    k[4] = (char)(p >> 8);
+    k[5] = (char)p;
 }
 
-static void treesLoad(void) {
-    storeValue v;
-    int clean = storeGet(CF_META, META_TREES_CLEAN, strlen(META_TREES_CLEAN), &v) > 0;
-    if (clean) storeValueFree(&v);
-    storeIter *it = storeIterCreate(CF_META);
-    for (storeIterSeek(it, META_TREE_PREFIX, 5); storeIterValid(it); storeIterNext(it)) {
-        size_t kl, vl;
-        const char *k = storeIterKey(it, &kl);
-        if (kl != 7 || memcmp(k, META_TREE_PREFIX, 5) != 0) break;
-        unsigned p = ((unsigned)(unsigned char)k[5] << 8) | (unsigned char)k[6];
-        const char *val = storeIterValue(it, &vl);
-        if (clean && p < (unsigned)server.ring_partitions && vl == sizeof(((merkle *)0)->leaf)) {
-            merkle *m = treeOf(p);
-            memcpy(m->leaf, val, vl);
-            m->built = 1;
-            treesBuilt++;
+/* At a clean shutdown: the figures of every partition computed once, as
+ * they are (nothing is scanned: a dirty bucket is saved as dirty). Per
+ * partition: the 256 leaves (8 bytes LE each), the dirty bitmap (32 bytes),
+ * 256 varint byte counts, then per db with keys: varint db, 256 x (varint
+ * keys, varint expires). */
+void dbTreesSave(void) {
+    buf b;
+    bufInit(&b);
+    for (int p = 0; p < server.ring_partitions; p++) {
+        pstate *ps = pst[p];
+        if (!ps || !ps->known) continue;
+        bufClear(&b);
+        for (int i = 0; i < MERKLE_LEAVES; i++) {
+            unsigned char e[8];
+            for (int j = 0; j < 8; j++) e[j] = (unsigned char)(trees[p]->leaf[i] >> (8 * j));
+            bufAppend(&b, e, 8);
         }
-        storeDelete(CF_META, k, kl);
+        for (int i = 0; i < MERKLE_LEAVES / 64; i++) {
+            unsigned char e[8];
+            for (int j = 0; j < 8; j++) e[j] = (unsigned char)(ps->dirty[i] >> (8 * j));
+            bufAppend(&b, e, 8);
+        }
+        for (int i = 0; i < MERKLE_LEAVES; i++)
+            varintPut(&b, (uint64_t)(ps->bbytes[i] < 0 ? 0 : ps->bbytes[i]));
+        for (int d = 0; d < server.databases; d++) {
+            if (!ps->bc[d] || !ps->tot[d].keys) continue;
+            varintPut(&b, (uint64_t)d);
+            for (int i = 0; i < MERKLE_LEAVES; i++) {
+                varintPut(&b, ps->bc[d][i].keys);
+                varintPut(&b, ps->bc[d][i].expires);
+            }
+        }
+        char k[6];
+        stateKey((unsigned)p, k);
+        storePut(CF_META, k, 6, b.ptr, b.len);
     }
-    storeIterFree(it);
-    if (clean) storeDelete(CF_META, META_TREES_CLEAN, strlen(META_TREES_CLEAN));
+    storePut(CF_META, META_DSTATE_CLEAN, strlen(META_DSTATE_CLEAN), "1", 1);
     storeCommit();
-    serverLog(LL_NOTICE, "%s", clean ? "Merkle trees loaded from the last clean shutdown"
-                                     : "Merkle trees will be rebuilt from the stored data");
+    bufFree(&b);
+}
+
+/* Loads one partition's saved figures; C_ERR if malformed (then the
+ * partition stays unknown). */
+static int loadState(unsigned p, const unsigned char *v, size_t vl) {
+    if (vl < 8 * MERKLE_LEAVES + MERKLE_LEAVES / 8) return C_ERR;
+    pstate *ps = stateOf(p);
+    merkle *m = trees[p];
+    for (int i = 0; i < MERKLE_LEAVES; i++) {
+        uint64_t x = 0;
+        for (int j = 7; j >= 0; j--) x = (x << 8) | v[8 * i + j];
+        m->leaf[i] = x;
+    }
+    size_t off = 8 * MERKLE_LEAVES;
+    ps->ndirty = 0;
+    for (int i = 0; i < MERKLE_LEAVES / 64; i++, off += 8) {
+        uint64_t x = 0;
+        for (int j = 7; j >= 0; j--) x = (x << 8) | v[off + (size_t)j];
+        ps->dirty[i] = x;
+        ps->ndirty += __builtin_popcountll(x);
+    }
+    for (int i = 0; i < MERKLE_LEAVES; i++) {
+        uint64_t x;
+        long u = varintGet(v + off, vl - off, &x);
+        if (u < 0) return C_ERR;
+        off += (size_t)u;
+        ps->bbytes[i] = (long long)x;
+        ps->bytes += (long long)x;
+    }
+    while (off < vl) {
+        uint64_t d, k, e;
+        long u = varintGet(v + off, vl - off, &d);
+        if (u < 0 || d >= (uint64_t)server.databases) return C_ERR;
+        off += (size_t)u;
+        bcount *bc = bcountOf(ps, (int)d);
+        for (int i = 0; i < MERKLE_LEAVES; i++) {
+            if ((u = varintGet(v + off, vl - off, &k)) < 0) return C_ERR;
+            off += (size_t)u;
+            if ((u = varintGet(v + off, vl - off, &e)) < 0) return C_ERR;
+            off += (size_t)u;
+            bc[i].keys = (uint32_t)k;
+            bc[i].expires = (uint32_t)e;
+            ps->tot[d].keys += (long long)k;
+            ps->tot[d].expires += (long long)e;
+        }
+    }
+    ps->known = 1;
+    m->built = 1;
+    treesBuilt++;
+    return C_OK;
+}
+
+/* The figures saved by the last clean shutdown, if it was the last thing
+ * this data directory saw; the saved copy is removed either way. Older
+ * formats (counters and trees apart) are removed too: computed again. */
+static void statesLoad(void) {
+    storeValue mv;
+    int clean = storeGet(CF_META, META_DSTATE_CLEAN, strlen(META_DSTATE_CLEAN), &mv) > 0;
+    if (clean) storeValueFree(&mv);
+    static const char *prefixes[] = {META_DSTATE_PREFIX, "cnt:", "tree:"};
+    long loaded = 0;
+    for (int i = 0; i < 3; i++) {
+        size_t pl = strlen(prefixes[i]);
+        storeIter *it = storeIterCreate(CF_META);
+        for (storeIterSeek(it, prefixes[i], pl); storeIterValid(it); storeIterNext(it)) {
+            size_t kl, vl;
+            const char *k = storeIterKey(it, &kl);
+            if (kl != pl + 2 || memcmp(k, prefixes[i], pl) != 0) break;
+            storeDelete(CF_META, k, kl);
+            unsigned p = ((unsigned)(unsigned char)k[pl] << 8) | (unsigned char)k[pl + 1];
+            if (i != 0 || !clean || p >= (unsigned)server.ring_partitions) continue;
+            const unsigned char *v = (const unsigned char *)storeIterValue(it, &vl);
+            if (loadState(p, v, vl) == C_OK) {
+                loaded++;
+            } else {
+                forget(p);
+                serverLog(LL_WARNING, "Saved figures of partition %u are malformed: computed "
+                          "from the data when needed", p);
+            }
+        }
+        storeIterFree(it);
+    }
+    if (clean) storeDelete(CF_META, META_DSTATE_CLEAN, strlen(META_DSTATE_CLEAN));
+    storeDelete(CF_META, "counts_clean", strlen("counts_clean"));
+    storeDelete(CF_META, "trees_clean", strlen("trees_clean"));
+    storeCommit();
+    if (clean)
+        serverLog(LL_NOTICE, "Key counts and Merkle trees of %ld partitions loaded from the last "
+                  "clean shutdown", loaded);
+    else
+        serverLog(LL_NOTICE, "Key counts and Merkle trees will be computed from the stored data "
+                  "(no clean shutdown before)");
+}
+
+void dbInit(void) {
+    pst = zcalloc(sizeof(pstate *) * (size_t)server.ring_partitions);
+    trees = zcalloc(sizeof(merkle *) * (size_t)server.ring_partitions);
+    statesLoad();
+}
+
+/* ------------------------------------------------------------------ records */
+
+static int64_t liveMinExpire(const record *r) {
+    int64_t m = 0;
+    for (int i = 0; i < r->n; i++)
+        if (!r->v[i].tombstone && r->v[i].expire && (m == 0 || r->v[i].expire < m))
+            m = r->v[i].expire;
+    return m;
 }
 
 static void expireKey(buf *out, int64_t when, const char *skey, size_t sklen) {
@@ -351,35 +441,21 @@ static void expireKey(buf *out, int64_t when, const char *skey, size_t sklen) {
     bufAppend(out, skey, sklen);
 }
 
-/* Writes new over old for storage key skey, keeping counters and the expiry
- * index in step. */
-static void writeRecord(const char *skey, size_t sklen, const record *old, const storeValue *oldraw,
-                        const record *nw, dbWriteCb *cb, void *pd, buf *encout) {
+/* Writes nw over old for storage key skey (a read-modify-write: the
+ * coordinator, active expiry), keeping the expiry index in step. */
+static void writeRecord(const char *skey, size_t sklen, const record *old, const record *nw,
+                        dbWriteCb *cb, void *pd, buf *encout) {
     unsigned slot;
-    int db;
-    keyDecode(skey, sklen, &slot, &db, NULL, NULL);
-    unsigned partition = slot >> 8;
-
+    keyDecode(skey, sklen, &slot, NULL, NULL, NULL);
     buf b;
     bufInit(&b);
     recordEncode(nw, &b);
     storePut(CF_DATA, skey, sklen, b.ptr, b.len);
-    undoEntry u = {partition, slot & 0xff, 0, db, 0, 0, 0};
-    u.leaf = treeChanged(partition, slot & 0xff, skey, sklen, oldraw, b.ptr, b.len);
-    u.bytes = (long long)(sklen + b.len) -
-              (oldraw && oldraw->ptr ? (long long)(sklen + oldraw->len) : 0);
-    pbytes[partition] += u.bytes;
-
-    int was = present(old), is = present(nw);
-    int wasx = was && recordNewest(old)->expire, isx = is && recordNewest(nw)->expire;
-    if (was != is || wasx != isx) {
-        counts *c = countsOf(partition);
-        u.keys = is - was;
-        u.expires = isx - wasx;
-        c[db].keys += u.keys;
-        c[db].expires += u.expires;
+    if (encout) {
+        bufClear(encout);
+        bufAppend(encout, b.ptr, b.len);
     }
-    undoAdd(&u);
+    markDirty(slot);
     int64_t oe = liveMinExpire(old), ne = liveMinExpire(nw);
     if (oe != ne) {
         if (oe) {
@@ -390,10 +466,6 @@ static void writeRecord(const char *skey, size_t sklen, const record *old, const
             expireKey(&b, ne, skey, sklen);
             storePut(CF_EXPIRES, b.ptr, b.len, "", 0);
         }
-    }
-    if (encout) {
-        bufClear(encout);
-        recordEncode(nw, encout);
     }
     bufFree(&b);
     if (cb) storeAfterCommit(cb, pd);
@@ -434,14 +506,6 @@ int dbReadRaw(int db, const char *key, size_t klen, storeValue *out) {
     return found;
 }
 
-long long dbPartitionBytes(unsigned partition) {
-    return partition < (unsigned)server.ring_partitions && pbytes[partition] > 0 ? pbytes[partition] : 0;
-}
-
-long long dbPartitionKeys(int db, unsigned partition) {
-    return pcounts[partition] ? pcounts[partition][db].keys : 0;
-}
-
 /* max-siblings: the oldest beyond it go, counted and logged. */
 static void capSiblings(record *r) {
     int dropped = recordCapSiblings(r, (int)server.max_siblings);
@@ -452,36 +516,36 @@ static void capSiblings(record *r) {
     }
 }
 
-static void okNow(dbWriteCb *cb, void *pd) {
-    if (cb) cb(1, NULL, pd);
-}
-
-int dbApply(int db, const char *key, size_t klen, const record *incoming, dbWriteCb *cb,
-            void *pd) {
-    buf sk;
-    bufInit(&sk);
-    keyEncode(&sk, server.qbits, db, key, klen);
-    record old, nw;
-    recordInit(&old);
-    recordInit(&nw);
-    storeValue hold;
-    int found = readSkey(sk.ptr, sk.len, &old, &hold);
-    if (found < 0) {
-        bufFree(&sk);
-        return C_ERR;
+int dbApply(int db, const char *key, size_t klen, const record *incoming, const char *enc,
+            size_t enclen, dbWriteCb *cb, void *pd) {
+    unsigned char sk[KEY_PREFIX_LEN + 256];
+    buf skb;
+    bufInit(&skb);
+    const char *skey;
+    size_t sklen = KEY_PREFIX_LEN + klen;
+    if (sklen <= sizeof(sk)) { /* no allocation for the usual key */
+        keySlotPrefix(sk, keySlot(keyHash(db, key, klen), server.qbits), db);
+        memcpy(sk + KEY_PREFIX_LEN, key, klen);
+        skey = (const char *)sk;
+    } else {
+        keyEncode(&skb, server.qbits, db, key, klen);
+        skey = skb.ptr;
     }
     for (int i = 0; i < incoming->n; i++) clockObserve(incoming->v[i].counter);
-    recordMerge(&nw, &old, 0);
-    int changed = recordMerge(&nw, incoming, 0);
-    if (changed) {
-        capSiblings(&nw);
-        writeRecord(sk.ptr, sk.len, &old, &hold, &nw, cb, pd, NULL);
+    storeMerge(CF_DATA, skey, sklen, enc, enclen);
+    unsigned slot;
+    keyDecode(skey, sklen, &slot, NULL, NULL, NULL);
+    markDirty(slot);
+    int64_t ne = liveMinExpire(incoming);
+    if (ne) {
+        buf b;
+        bufInit(&b);
+        expireKey(&b, ne, skey, sklen);
+        storePut(CF_EXPIRES, b.ptr, b.len, "", 0);
+        bufFree(&b);
     }
-    recordFree(&old);
-    recordFree(&nw);
-    storeValueFree(&hold);
-    bufFree(&sk);
-    if (!changed) okNow(cb, pd);
+    bufFree(&skb);
+    if (cb) storeAfterCommit(cb, pd);
     return C_OK;
 }
 
@@ -515,6 +579,9 @@ int dbCoordinate(int db, const char *key, size_t klen, const writeOp *op, buf *r
     vclockPrune(&v->past, (int)server.vclock_max_entries, server.actor);
     v->actor = server.actor;
     v->counter = clockNext();
+    /* a context entry at or past the new dot was never observed (beyond
+     * the horizon): kept, it would cover dots not written yet, for good */
+    versionClampPast(v);
     v->tombstone = op->tombstone;
     v->expire = op->expire;
     v->val = op->tombstone ? NULL : op->val;
@@ -524,7 +591,7 @@ int dbCoordinate(int db, const char *key, size_t klen, const writeOp *op, buf *r
     recordMerge(&nw, &old, 0);
     recordAdd(&nw, v, 0);
     capSiblings(&nw);
-    writeRecord(sk.ptr, sk.len, &old, &hold, &nw, cb, pd, recout);
+    writeRecord(sk.ptr, sk.len, &old, &nw, cb, pd, recout);
     versionFree(&nv);
     recordFree(&old);
     recordFree(&nw);
@@ -630,25 +697,20 @@ int dbFlush(int db) {
         /* One db among others: its keys are spread over every slot, and a
          * range deletion per slot leaves thousands of range tombstones that
          * every later iterator and seek pays for. Point deletions instead
-         * (O(keys), as in Redis), trees and byte counts kept in step. */
+         * (O(keys), as in Redis), each marking its bucket dirty. */
         storeIter *it = storeIterCreate(CF_DATA);
         unsigned long long slot = 0;
         long s, n = 0;
         while ((s = seekSlot(it, slot, nslots, db)) >= 0) {
-            unsigned p = (unsigned)s >> 8;
             for (; storeIterValid(it); storeIterNext(it)) {
-                size_t kl, vl;
+                size_t kl;
                 const char *k = storeIterKey(it, &kl);
                 unsigned ks;
                 int kd;
                 if (keyDecode(k, kl, &ks, &kd, NULL, NULL) != C_OK || ks != (unsigned)s || kd != db)
                     break;
-                const char *v = storeIterValue(it, &vl);
-                if (trees[p] && trees[p]->built)
-                    merkleUpdate(trees[p], (unsigned)s & 0xff, merkleEntry(k, kl, v, vl), 0);
-                pbytes[p] -= (long long)(kl + vl);
-                if (pbytes[p] < 0) pbytes[p] = 0;
                 storeDelete(CF_DATA, k, kl);
+                markDirty(ks);
                 /* the iterator reads its own snapshot: committing is safe */
                 if (++n % 4096 == 0 && storeCommit() != C_OK) rc = C_ERR;
             }
@@ -664,34 +726,12 @@ int dbFlush(int db) {
         }
         storeIterFree(it);
     }
-    for (int p = 0; p < server.ring_partitions; p++) {
-        if (db < 0 || !others) pbytes[p] = 0; /* (one db's keys were counted off above) */
-        if (!pcounts[p]) continue;
-        for (int d = 0; d < server.databases; d++) {
-            if (db >= 0 && d != db) continue;
-            if (pcounts[p][d].keys || pcounts[p][d].expires) {
-                pcounts[p][d].keys = pcounts[p][d].expires = 0;
-            }
-        }
-    }
-    /* trees: everything gone (one db's keys were taken out one by one) */
-    for (int p = 0; p < server.ring_partitions; p++) {
-        if (!trees[p] || !trees[p]->built) continue;
-        if (db < 0 || !others) memset(trees[p]->leaf, 0, sizeof(trees[p]->leaf));
-    }
     if (storeCommit() != C_OK) rc = C_ERR;
-    if (rc != C_OK) {
-        /* some of it may be deleted and some not (a full disk): count
-         * again from what is stored, and build the trees again when used */
-        for (int p = 0; p < server.ring_partitions; p++) {
-            pbytes[p] = 0;
-            if (pcounts[p]) memset(pcounts[p], 0, sizeof(counts) * (size_t)server.databases);
-            if (trees[p] && trees[p]->built) {
-                trees[p]->built = 0;
-                treesBuilt--;
-            }
-        }
-        countFromData();
+    for (int p = 0; p < server.ring_partitions; p++) {
+        /* some of it may be deleted and some not (a full disk): computed
+         * again from what is stored, when asked for */
+        if (rc != C_OK) forget((unsigned)p);
+        else if (db < 0 || !others) setEmpty((unsigned)p);
     }
     return rc;
 }
@@ -721,8 +761,18 @@ void dbActiveExpireCycle(long long budget_us) {
         storeValue hold;
         int found = readSkey(skey, sklen, &old, &hold);
         if (found < 0) break;
-        if (!found || liveMinExpire(&old) != when) {
-            storeDelete(CF_EXPIRES, k, kl); /* stale entry */
+        int64_t m = found ? liveMinExpire(&old) : 0;
+        if (m != when) {
+            /* an early entry (a blind write's, or a sibling's since
+             * superseded): gone, or moved to the record's earliest expiry */
+            storeDelete(CF_EXPIRES, k, kl);
+            if (m) {
+                buf b;
+                bufInit(&b);
+                expireKey(&b, m, skey, sklen);
+                storePut(CF_EXPIRES, b.ptr, b.len, "", 0);
+                bufFree(&b);
+            }
         } else {
             recordClear(&nw);
             recordMerge(&nw, &old, 0);
@@ -737,7 +787,7 @@ void dbActiveExpireCycle(long long budget_us) {
                     server.stat.expiredkeys++;
                 }
             }
-            writeRecord(skey, sklen, &old, &hold, &nw, NULL, NULL, NULL);
+            writeRecord(skey, sklen, &old, &nw, NULL, NULL, NULL);
         }
         storeValueFree(&hold);
         if ((++done & 31) == 0 && ustime() - start > budget_us) break;

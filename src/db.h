@@ -1,16 +1,13 @@
-/* db.h -- this node's own keyspace on top of store.c: reading and merging
- * records, creating versions (the version-coordinator step), key counters,
- * the expiry index and active expiry, and scans of local keys.
- *
- * Every local write goes through db.c's writeRecord, which keeps three
- * things in step inside the same RocksDB batch: the record, the expiry
- * index entry, and the per-(partition, db) key counters behind DBSIZE and
- * INFO keyspace.
+/* db.h -- this node's own keyspace on top of store.c: reading records,
+ * creating versions (the version-coordinator step), storing incoming
+ * records blind (every other write path), the derived state (key counts,
+ * stored bytes, Merkle leaves: kept lazily per bucket, see db.c), the expiry
+ * index and active expiry, and scans of local keys.
  *
  * API:
  *   dbInit()                                counters and Merkle trees loaded
  *   dbRead(db, key, rec, hold)              1 found, 0 absent, -1 storage error
- *   dbApply(db, key, incoming, cb, pd)      merge versions in (replica path)
+ *   dbApply(db, key, incoming, enc, cb, pd) merge a record in, blind (replica path)
  *   dbCoordinate(db, key, op, newv, cb, pd) create a version here and store it
  *   dbKeys(db) / dbExpires(db)              live key counts (this node)
  *   dbFlush(db)                             drop a db (-1 = all)
@@ -42,16 +39,19 @@ void dbInit(void);
 int dbRead(int db, const char *key, size_t klen, record *rec, storeValue *hold);
 /* The stored record's bytes as they are (for a replica's answer). */
 int dbReadRaw(int db, const char *key, size_t klen, storeValue *out);
-/* Keys of db in one partition (this node's copy). */
+/* Keys of db in one partition (this node's copy; its dirty buckets are
+ * counted first). */
 long long dbPartitionKeys(int db, unsigned partition);
-/* Bytes stored for a partition (keys and records, tombstones included):
- * kept in step with writes, an estimate once compaction purges tombstones. */
+/* Bytes stored for a partition (keys and records as stored, tombstones
+ * included; its dirty buckets are counted first). */
 long long dbPartitionBytes(unsigned partition);
-/* Merges incoming into the stored record; if that changes it, writes it.
- * cb runs after the write is durable (or at once with ok if nothing
- * changed). Returns C_ERR on a storage error (cb not called). */
-int dbApply(int db, const char *key, size_t klen, const record *incoming, dbWriteCb *cb,
-            void *pd);
+/* Merges incoming (decoded: enc, its encoding, borrowed) into the stored
+ * record without reading it: enc becomes a merge operand (store.c), the
+ * key's bucket is marked dirty, an expiry of incoming gets its index entry.
+ * cb runs once the batch is durable (WAL and memtable), with ok = 0 if the
+ * store refused it. Returns C_OK (cb will be called). */
+int dbApply(int db, const char *key, size_t klen, const record *incoming, const char *enc,
+            size_t enclen, dbWriteCb *cb, void *pd);
 /* The version coordinator's step: reads the local record, makes a version
  * with a fresh dot over op->ctx (or over all local versions), merges it in
  * and writes. *rec receives the encoding of the whole resulting record (all
@@ -60,6 +60,7 @@ int dbApply(int db, const char *key, size_t klen, const record *incoming, dbWrit
  * beside). Returns C_ERR on a storage error (cb not called). */
 int dbCoordinate(int db, const char *key, size_t klen, const writeOp *op, buf *rec,
                  dbWriteCb *cb, void *pd);
+/* Live key counts (this node), every dirty bucket counted first. */
 long long dbKeys(int db);
 long long dbExpires(int db);
 int dbFlush(int db);
@@ -80,11 +81,13 @@ void dbActiveExpireCycle(long long budget_us);
 
 /* ---- Merkle trees (merkle.h), one per partition ---- */
 struct merkle;
-struct merkle *dbTree(unsigned partition);   /* NULL if never touched */
-void dbTreeBuild(unsigned partition);        /* (re)compute from the data */
-long long dbTreesBuilt(void);
+/* The partition's tree, its dirty buckets computed first (never NULL; the
+ * leaves are valid until the next write). */
+struct merkle *dbTree(unsigned partition);
+void dbTreeBuild(unsigned partition);        /* compute all of it from the data again */
+long long dbTreesBuilt(void);                /* partitions whose figures are computed */
 void dbBucketKeys(unsigned partition, unsigned bucket, buf *out); /* AAE key list */
-void dbTreesSave(void);                      /* clean shutdown */
+void dbTreesSave(void);                      /* clean shutdown: trees and counts saved */
 void dbPartitionDropped(unsigned partition); /* after its range was deleted */
 
 #endif

@@ -163,7 +163,7 @@ static void batchAnswered(const busResult *res, void *pd) {
         recordInit(&rec);
         if (keyDecode(sk->str, sk->len, NULL, &db, &key, &klen) == C_OK &&
             recordDecode(&rec, rv->str, rv->len) == C_OK && rec.n > 0)
-            dbApply(db, key, klen, &rec, NULL, NULL);
+            dbApply(db, key, klen, &rec, rv->str, rv->len, NULL, NULL);
         recordFree(&rec);
         x->keys++;
         x->bytes += (long long)(sk->len + rv->len);

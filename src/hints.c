@@ -258,7 +258,7 @@ static void sendTo(hintSend *h, int m, int db, const char *key, size_t klen, con
                    const char *enc, size_t elen) {
     h->pending++;
     if (m == gossipSelf()) {
-        if (dbApply(db, key, klen, rec, sendStoredHere, h) != C_OK) sendStoredHere(0, NULL, h);
+        if (dbApply(db, key, klen, rec, enc, elen, sendStoredHere, h) != C_OK) sendStoredHere(0, NULL, h);
         return;
     }
     if (!gossipMemberReachable(m)) {

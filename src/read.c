@@ -33,6 +33,7 @@
 #include "read.h"
 
 #include <event2/event.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "busargs.h"
@@ -282,7 +283,12 @@ static void readAskSome(readOp *op, int ask) {
 }
 
 void readStart(request *r, int db, const char *key, size_t klen, coordCallback *cb, void *pd) {
-    readOp *op = zcalloc(sizeof(*op));
+    /* the 64 targets and digests (3 KB) are not zeroed: targetsJoint and
+     * targetAddFallback write each target they add, and a digest is read
+     * only for a target that answered (readGot wrote it) */
+    readOp *op = zmalloc(sizeof(*op));
+    memset(op, 0, offsetof(readOp, t));
+    op->retry = NULL;
     op->r = r;
     op->cb = cb;
     op->pd = pd;

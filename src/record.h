@@ -11,16 +11,28 @@
  * the next 8 bits. So one partition, and one Merkle bucket, are each one
  * contiguous key range, and a SCAN cursor can walk (partition, bucket) slots.
  *
+ * A record is a join-semilattice state: besides its versions it keeps seen,
+ * the join of every past merged into it (and of the dots a sibling cap
+ * dropped). A version whose dot seen covers is gone for good. recordMerge
+ * is the join: associative, commutative and idempotent for any inputs (see
+ * record.c), which is what lets a replica store an incoming record blind,
+ * as a RocksDB merge operand, and RocksDB merge them in any grouping.
+ *
  * Record encoding (all versions of a key, one RocksDB value):
- *   u8 format (=1), varint count, then per version:
+ *   u8 format, [vclock seen if format 2], varint count, then per version:
  *   u8 flags (1 tombstone, 2 has expiry), u64 actor LE, varint counter,
  *   [varint expire_ms], vclock past, varint vlen, value bytes.
+ * Format 1 when seen is exactly the join of the versions' pasts (nearly
+ * always: decoding computes it), format 2 otherwise. Equal records encode to
+ * equal bytes (digests and Merkle entries rely on it).
  *
  * API:
  *   keyHash/keyPartition/keyBucket/keySlot, keyEncode/keyDecode
  *   recordInit/recordFree/recordClear, recordDecode/recordEncode
  *   recordAdd(rec, version)      merge one version in (drops what it obsoletes)
- *   recordMerge(dst, src)        merge a whole record in
+ *   recordMerge(dst, src)        merge a whole record in (the join)
+ *   recordMergeEncoded(base, ops) the join of encodings (RocksDB's merge operator)
+ *   recordCapSiblings(rec, max)  the version coordinator's cap: seen covers the oldest
  *   recordContext(rec, vc)       join of all histories: the causal context
  *   recordNewest(rec)            the sibling plain GET shows (highest HLC)
  *   versionLive(v, now)          not a tombstone, not expired
@@ -38,7 +50,8 @@
 #include "util.h"
 #include "vclock.h"
 
-#define RECORD_FORMAT 1
+#define RECORD_FORMAT 1      /* seen = the join of the pasts, not stored */
+#define RECORD_FORMAT_SEEN 2 /* seen stored before the versions */
 #define KEY_PREFIX_LEN 4 /* partition u16 + bucket u8 + db u8 */
 
 #define VF_TOMBSTONE 1
@@ -56,9 +69,11 @@ typedef struct version {
 } version;
 
 typedef struct record {
-    int n;      /* versions used */
-    int cap;    /* versions allocated */
-    version *v; /* owned array; each entry's past is owned */
+    int n;       /* versions used */
+    int cap;     /* versions allocated */
+    version *v;  /* owned array; each entry's past is owned */
+    vclock seen; /* dots known superseded: covers every version's past, never a
+                  * kept version's dot; owned */
 } record;
 
 /* ---- keys ---- */
@@ -108,9 +123,32 @@ void recordEncode(const record *r, buf *out);
 /* Merge version v (copied; its value copied too if copyval) into r.
  * Returns 1 if r changed. */
 int recordAdd(record *r, const version *v, int copyval);
+/* dst = dst join src (src's values copied if copyval, else borrowed).
+ * Returns 1 if dst changed. */
 int recordMerge(record *dst, const record *src, int copyval);
-/* Drop the oldest siblings (by HLC) beyond max. Returns how many. */
+/* The join of a stored value (base, NULL for none) and n merge operands,
+ * all record encodings, as one canonical encoding into out (cleared).
+ * Malformed inputs are left out; returns how many there were. Pure and
+ * thread safe: RocksDB's merge operator (full and partial) and the store's
+ * view of its uncommitted batch call it. */
+int recordMergeEncoded(const char *base, size_t blen, const char *const *ops,
+                       const size_t *lens, int n, buf *out);
+/* Drop the oldest siblings (by HLC) beyond max, by raising seen over their
+ * dots, so that every replica that merges this record drops them too and
+ * no copy brings them back. Only a version coordinator caps (merges do
+ * not: a cap inside the merge would make it order dependent). Returns how
+ * many were dropped. */
 int recordCapSiblings(record *r, int max);
+/* Same dot, different copies: <0, 0, >0. The greater wins a merge; a
+ * tombstone beats the live copy (an expiry turned it into one), the rest
+ * only orders garbage (one dot is written once) deterministically. */
+int versionPayloadCmp(const version *a, const version *b);
+/* Drops the past's entries at or above v's own counter: a version
+ * coordinator's clock is past every dot it observed, so such an entry comes
+ * from a client's implausible context; kept, it would cover dots not yet
+ * written (its own among them) for good, through seen. */
+void versionClampPast(version *v);
+/* seen joined with every version's history: what a write over r saw. */
 void recordContext(const record *r, vclock *out);
 /* The version plain GET shows: highest counter (ties: highest actor).
  * NULL if the record is empty. */

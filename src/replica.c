@@ -11,7 +11,8 @@
  * API: replicaInit (coord.c); see replica.h.
  *
  * GET answers at once. PUT answers when dbApply's commit is done
- * (putApplied). COORD hands the write to write.c, which answers. CMD
+ * (putApplied): the record is stored blind, as a merge operand, with no
+ * read. COORD hands the write to write.c, which answers. CMD
  * builds a request with no client and this file's hooks (request.h),
  * takes the keys' locks (requestLockKeys; if another request holds one,
  * cmdGranted runs it later, unless its sender gave up meanwhile), runs the
@@ -69,7 +70,8 @@ static void putHandler(busReq *req) {
         return;
     }
     handoffNoteWrite(keyPartition(keyHash(db, req->argv[3], req->lens[3]), server.qbits));
-    if (dbApply(db, req->argv[3], req->lens[3], &rec, putApplied, req) != C_OK)
+    if (dbApply(db, req->argv[3], req->lens[3], &rec, req->argv[4], req->lens[4], putApplied,
+                req) != C_OK)
         busReplyError(req, "storage failed");
     recordFree(&rec);
 }

@@ -6,6 +6,8 @@
  *   meta     node identity, clock high-water mark, key counters
  *   expires  [expire ms u64 BE][data key] -> "" : the active-expiry index
  *   hints    [owner id len u8][owner id][data key] -> [stored ms u64][record]
+ *   clock    the clock's high-water mark only (server.c), written with every
+ *            batch that issued or observed a timestamp
  *
  * Write health (health.state), one transition per function:
  *
@@ -32,7 +34,9 @@
  * nothing is probed (as Redis's MISCONF, until the operator acts).
  *
  * Invariants: `batch` holds exactly the writes made since the last commit,
- * and the overlay holds the last value (or delete) of each key it wrote;
+ * and the overlay holds, for each key it wrote, what a read must see: the
+ * last value or delete (merged with the merges after it), or the join of
+ * its merge operands when the batch only merged into the stored value;
  * `commit_ev` is active whenever they are non-empty. No RocksDB call that
  * may touch the WAL file (a write, FlushWAL, a memtable switch by a flush
  * or a manual compaction) runs on two threads at once: they hold walLock.
@@ -56,7 +60,8 @@
 #include <xxhash.h>
 #include "server.h"
 
-static const char *cfnames[CF_COUNT + 1] = {"data", "meta", "expires", "hints", "default"};
+static const char *cfnames[CF_COUNT + 1] = {"data",  "meta",  "expires",
+                                            "hints", "clock", "default"};
 
 typedef struct pendingCb {
     storeCommitCb *cb;
@@ -120,13 +125,19 @@ static char syncErr[200];            /* the failed sync's error, under walLock *
 /* --------------------------------------------------------------- overlay */
 
 /* What the current batch wrote, by (column family, key): storeGet must see
- * it before it is committed (a pipeline's INCR after INCR). A hash table
+ * it before it is committed (a pipeline's INCR after INCR). A merge over a
+ * value or a delete of the batch is merged at once (the value is known); a
+ * merge over what is stored stays an operand, merged with the stored value
+ * when read (storeGet), as RocksDB will. A hash table
  * cleared at every commit; cheaper than RocksDB's indexed batch, whose
  * skiplist comparisons cost as much as the memtable's. */
+enum { OV_PUT = 0, OV_DELETE, OV_MERGE };
+
 typedef struct overlayEntry {
     uint64_t hash;   /* 0 = empty slot */
     int cf;
-    int deleted;     /* a delete: no value */
+    int kind;        /* OV_PUT: the value; OV_DELETE: none; OV_MERGE: an operand
+                      * (the join of this batch's merges) over what is stored */
     size_t key;      /* offset of the key in ov.arena */
     size_t klen;
     size_t val;      /* offset of the value in ov.arena */
@@ -176,7 +187,8 @@ static void overlayResize(size_t size) {
     zfree(oldidx);
 }
 
-static overlayEntry *overlayFind(int cf, const char *key, size_t klen, int create) {
+static overlayEntry *overlayFind(int cf, const char *key, size_t klen, int create,
+                                 int *created) {
     if (!ov.size) {
         if (!create) return NULL;
         overlayResize(1024);
@@ -193,6 +205,7 @@ static overlayEntry *overlayFind(int cf, const char *key, size_t klen, int creat
     }
     if (!create) return NULL;
     overlayEntry *e = &ov.slots[j];
+    if (created) *created = 1;
     e->hash = h;
     e->cf = cf;
     e->key = overlayStash(key, klen);
@@ -203,12 +216,45 @@ static overlayEntry *overlayFind(int cf, const char *key, size_t klen, int creat
 
 static void overlaySet(int cf, const char *key, size_t klen, const char *val, size_t vlen,
                        int deleted) {
-    overlayEntry *e = overlayFind(cf, key, klen, 1);
+    overlayEntry *e = overlayFind(cf, key, klen, 1, NULL);
     /* a key written twice in a batch leaves its first value in the arena
      * until the commit */
     e->val = deleted ? 0 : overlayStash(val, vlen);
     e->vlen = deleted ? 0 : vlen;
-    e->deleted = deleted;
+    e->kind = deleted ? OV_DELETE : OV_PUT;
+}
+
+static buf mergeScratch; /* the loop thread's merge output, reused */
+
+/* A merge operand for a key of the data column family. */
+static void overlayMerge(int cf, const char *key, size_t klen, const char *op, size_t oplen) {
+    int created = 0;
+    overlayEntry *e = overlayFind(cf, key, klen, 1, &created);
+    if (created) {
+        e->kind = OV_MERGE;
+        e->val = overlayStash(op, oplen);
+        e->vlen = oplen;
+        return;
+    }
+    /* the inputs point into the arena: merge into the scratch, then stash */
+    const char *ops[2];
+    size_t lens[2];
+    int n = 0;
+    const char *base = NULL;
+    size_t blen = 0;
+    if (e->kind == OV_PUT) {
+        base = ov.arena.ptr + e->val;
+        blen = e->vlen;
+    } else if (e->kind == OV_MERGE) {
+        ops[n] = ov.arena.ptr + e->val;
+        lens[n++] = e->vlen;
+    } /* OV_DELETE: over nothing, so the result is a value */
+    ops[n] = op;
+    lens[n++] = oplen;
+    recordMergeEncoded(base, blen, ops, lens, n, &mergeScratch);
+    if (e->kind == OV_DELETE) e->kind = OV_PUT;
+    e->val = overlayStash(mergeScratch.ptr, mergeScratch.len);
+    e->vlen = mergeScratch.len;
 }
 
 static void overlayClear(void) {
@@ -382,7 +428,9 @@ static void probeWrite(void) {
  * turns a removal above the bottom level into a deletion marker, so an older
  * value below can not resurface. Expired values are turned into tombstones
  * by the active expiry of db.c (which keeps the key counters exact); this
- * filter then collects them. */
+ * filter then collects them. RocksDB shows it stored values only, never
+ * merge operands (kept): a key written by merges is seen here once a
+ * compaction has merged its operands into a value, a compaction later. */
 static unsigned char dataFilter(void *state, int level, const char *key, size_t klen,
                                 const char *val, size_t vlen, char **nv, size_t *nvlen,
                                 unsigned char *changed) {
@@ -420,6 +468,64 @@ static void dataFilterDestroy(void *state) { UNUSED(state); }
 static const char *dataFilterName(void *state) {
     UNUSED(state);
     return "ringkv.tombstones";
+}
+
+/* ------------------------------------------------------------ merge operator */
+
+#define MAX_SUCCESSIVE_MERGES 8
+
+/* The data column family's merge operator: a replica stores what it is sent
+ * as a merge operand, without reading (see db.c), and RocksDB merges the
+ * operands with the stored value on reads, flushes and compactions, in
+ * whatever order and grouping it meets them. recordMergeEncoded is the
+ * record join (associative, commutative, idempotent: tests/unit/
+ * test_merge.c), so every grouping gives the same record, and the full and
+ * the partial merge are the same function. It runs on RocksDB's threads
+ * (reads on the loop thread, compactions on background ones): it is pure,
+ * and counts malformed operands (left out) in an atomic. */
+static _Atomic unsigned long long mergeMalformed;
+
+static char *mergeOut(buf *out, int bad, unsigned char *success, size_t *newlen) {
+    if (bad) atomic_fetch_add(&mergeMalformed, (unsigned long long)bad);
+    *success = 1;
+    *newlen = out->len;
+    return out->ptr; /* released by mergeDeleteValue */
+}
+
+static char *mergeFull(void *state, const char *key, size_t klen, const char *existing,
+                       size_t elen, const char *const *ops, const size_t *lens, int n,
+                       unsigned char *success, size_t *newlen) {
+    UNUSED(state);
+    UNUSED(key);
+    UNUSED(klen);
+    buf out;
+    bufInit(&out);
+    int bad = recordMergeEncoded(existing, elen, ops, lens, n, &out);
+    return mergeOut(&out, bad, success, newlen);
+}
+
+static char *mergePartial(void *state, const char *key, size_t klen, const char *const *ops,
+                          const size_t *lens, int n, unsigned char *success, size_t *newlen) {
+    UNUSED(state);
+    UNUSED(key);
+    UNUSED(klen);
+    buf out;
+    bufInit(&out);
+    int bad = recordMergeEncoded(NULL, 0, ops, lens, n, &out);
+    return mergeOut(&out, bad, success, newlen);
+}
+
+static void mergeDeleteValue(void *state, const char *value, size_t len) {
+    UNUSED(state);
+    UNUSED(len);
+    zfree((void *)value);
+}
+
+static void mergeDestroy(void *state) { UNUSED(state); }
+
+static const char *mergeName(void *state) {
+    UNUSED(state);
+    return "ringkv.record.join";
 }
 
 /* ---------------------------------------------------------------- commit */
@@ -539,25 +645,39 @@ void storeCron(void) {
 
 /* ------------------------------------------------------------ reads, writes */
 
+/* A copy of p in memory storeValueFree releases (rocksdb_free, i.e. free). */
+static char *valueCopy(const char *p, size_t len) {
+    char *c = malloc(len ? len : 1);
+    if (!c) abort();
+    memcpy(c, p, len);
+    return c;
+}
+
 int storeGet(int cf, const char *key, size_t klen, storeValue *v) {
     char *err = NULL;
     size_t vlen = 0;
     char *val;
-    overlayEntry *o = st.batch_ops ? overlayFind(cf, key, klen, 0) : NULL;
-    if (o) { /* written in this iteration, not committed yet */
-        if (o->deleted) {
+    overlayEntry *o = st.batch_ops ? overlayFind(cf, key, klen, 0, NULL) : NULL;
+    if (o && o->kind != OV_MERGE) { /* written in this iteration, not committed yet */
+        if (o->kind == OV_DELETE) {
             v->ptr = NULL;
             v->len = 0;
             return 0;
         }
-        v->ptr = malloc(o->vlen ? o->vlen : 1); /* freed by rocksdb_free, i.e. free() */
-        if (!v->ptr) abort();
-        memcpy(v->ptr, ov.arena.ptr + o->val, o->vlen);
+        v->ptr = valueCopy(ov.arena.ptr + o->val, o->vlen);
         v->len = o->vlen;
         return 1;
     }
     val = rocksdb_get_cf(st.db, st.ropts, st.cf[cf], key, klen, &vlen, &err);
     if (checkErr(err, "get") != C_OK) return -1;
+    if (o) { /* this batch's merge operand over what is stored */
+        const char *op = ov.arena.ptr + o->val;
+        recordMergeEncoded(val, vlen, &op, &o->vlen, 1, &mergeScratch);
+        if (val) rocksdb_free(val);
+        v->ptr = valueCopy(mergeScratch.ptr, mergeScratch.len);
+        v->len = mergeScratch.len;
+        return 1;
+    }
     v->ptr = val;
     v->len = vlen;
     return val != NULL;
@@ -572,6 +692,13 @@ void storeValueFree(storeValue *v) {
 void storePut(int cf, const char *key, size_t klen, const char *val, size_t vlen) {
     rocksdb_writebatch_put_cf(st.batch, st.cf[cf], key, klen, val, vlen);
     overlaySet(cf, key, klen, val, vlen, 0);
+    st.batch_ops++;
+    armCommit();
+}
+
+void storeMerge(int cf, const char *key, size_t klen, const char *op, size_t oplen) {
+    rocksdb_writebatch_merge_cf(st.batch, st.cf[cf], key, klen, op, oplen);
+    overlayMerge(cf, key, klen, op, oplen);
     st.batch_ops++;
     armCommit();
 }
@@ -695,7 +822,29 @@ static rocksdb_options_t *cfOptions(int cf) {
         rocksdb_options_set_blob_compression_type(o, rocksdb_lz4_compression);
         rocksdb_options_set_enable_blob_gc(o, 1);
         rocksdb_options_set_compaction_filter(o, st.cfilter);
+        /* Replicas write merge operands (the record join, above). A key
+         * written often collects operands in the memtable until a flush,
+         * and every read of it merges them all: after this many in a row
+         * the next merge reads the key, merges and writes a value instead
+         * (each merge looks the key up in the memtable to count). The
+         * options own the operator (a shared_ptr in the C API). */
+        rocksdb_options_set_merge_operator(
+            o, rocksdb_mergeoperator_create(NULL, mergeDestroy, mergeFull, mergePartial,
+                                            mergeDeleteValue, mergeName));
+        rocksdb_options_set_max_successive_merges(o, MAX_SUCCESSIVE_MERGES);
     } else {
+        if (cf == CF_CLOCK) {
+            /* The clock mark rides in every batch: one key written
+             * thousands of times a second. In the meta family each put added
+             * an entry to a skiplist that also held everything else written
+             * to meta since the start (a restart's and a ring change's
+             * hundreds of deletions), and a put cost 8-12k instructions
+             * (callgrind), a sixth of a replica's write. Alone in its family
+             * and updated in place, the memtable holds one entry. Nothing
+             * reads this family through a snapshot or an iterator (what
+             * in-place updates give up). */
+            rocksdb_options_set_inplace_update_support(o, 1);
+        }
         /* never above memtable-size: RocksDB resumes after a full disk once
          * the largest write buffer fits in the free space (st.reserve) */
         long long wb = 8 << 20;
@@ -732,6 +881,12 @@ int storeOpen(const char *path, char **errout) {
      * partitioning them instead cost a third of the throughput at 1M keys. */
     rocksdb_block_based_options_set_cache_index_and_filter_blocks(st.bbto, 0);
     rocksdb_block_based_options_set_format_version(st.bbto, 5);
+    /* Data blocks carry a small hash of their keys: a point lookup (the
+     * coordinator's read before its write, a GET) finds its key without the
+     * binary search and its key comparisons; scans still binary search. */
+    rocksdb_block_based_options_set_data_block_index_type(
+        st.bbto, rocksdb_block_based_table_data_block_index_type_binary_search_and_hash);
+    rocksdb_block_based_options_set_data_block_hash_ratio(st.bbto, 0.75);
     st.cfilter = rocksdb_compactionfilter_create(NULL, dataFilterDestroy, dataFilter, dataFilterName);
 
     st.dbopts = rocksdb_options_create();
@@ -921,6 +1076,7 @@ void storeInfo(buf *out) {
     bufPrintf(out, "storage_last_outage_ms:%lld\r\n", health.last_outage_ms);
     bufPrintf(out, "disk_free_bytes:%llu\r\n", freeBytes());
     bufPrintf(out, "disk_resume_free_bytes:%llu\r\n", st.reserve);
+    bufPrintf(out, "merge_operands_malformed:%llu\r\n", atomic_load(&mergeMalformed));
     bufPrintf(out, "last_error:%s\r\n", st.lasterr[0] ? st.lasterr : "none");
     if (stats) rocksdb_free(stats);
 }

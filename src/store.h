@@ -1,7 +1,7 @@
 /* store.h -- RocksDB under ringkv: column families, the write batch of the
  * event-loop iteration (group commit), reads that see it, iterators, stats.
  *
- * Write path: storePut/storeDelete add to the batch of the current event-loop
+ * Write path: storePut/storeMerge/storeDelete add to the batch of the current event-loop
  * iteration (a RocksDB WriteBatch, mirrored in a hash table so that storeGet
  * sees it at once). The
  * batch is written once, at the end of the iteration, as one RocksDB write:
@@ -20,6 +20,9 @@
  *   storeOpen/storeClose
  *   storeGet(cf, key, &value)          1 found, 0 absent, -1 error
  *   storePut/storeDelete(cf, ...)      into the current batch
+ *   storeMerge(CF_DATA, key, record)   a record merged into the stored one (a
+ *                                      merge operand: no read; RocksDB joins it
+ *                                      with the record join, record.h)
  *   storeAfterCommit(cb, pd)           run cb once the batch is durable
  *   storeBeforeCommit(fn)              fn adds to each batch before it is written
  *   storeCommit()                      write the batch now
@@ -49,7 +52,7 @@
 
 #include "util.h"
 
-enum { CF_DATA = 0, CF_META, CF_EXPIRES, CF_HINTS, CF_COUNT };
+enum { CF_DATA = 0, CF_META, CF_EXPIRES, CF_HINTS, CF_CLOCK, CF_COUNT };
 
 typedef struct storeValue {
     char *ptr;  /* value bytes, owned: release with storeValueFree */
@@ -70,6 +73,10 @@ int storeGet(int cf, const char *key, size_t klen, storeValue *v);
 void storeValueFree(storeValue *v);
 void storePut(int cf, const char *key, size_t klen, const char *val, size_t vlen);
 void storeDelete(int cf, const char *key, size_t klen);
+/* A merge operand (an encoded record) for key; CF_DATA only. storeGet in the
+ * same batch sees the merged record; durable like a put (WAL and memtable)
+ * once the batch commits. */
+void storeMerge(int cf, const char *key, size_t klen, const char *op, size_t oplen);
 void storeAfterCommit(storeCommitCb *cb, void *pd);
 /* fn runs at each commit of a non-empty batch, before it is written, and
  * may add to it (the server's clock mark rides in every batch). */

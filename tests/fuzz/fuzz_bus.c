@@ -3,13 +3,13 @@
  * Byte 0 bit 0 chooses the part; the rest is the part's input.
  *
  * (a) + (c), bit 0 clear: bytes 1-2 are a cut point, the rest a byte stream
- *   a peer sends on a bus connection, fed in two chunks to hiredis's
- *   redisReader as bus.c does (redisReaderFeed, then redisReaderGetReply
- *   until it has nothing; an error closes the connection). Every reply is
- *   walked (types known, strings NUL-terminated at len, ASan sees every
- *   byte read). The one change to the reader: arrays over 2^20 elements
- *   are refused (see cappedCreateArray). Then each message goes where
- *   bus.c sends it:
+ *   a peer sends on a bus connection, fed in two chunks to the reader
+ *   bus.c uses (busreader.c: hiredis's parser with our reply objects and
+ *   its cap on arrays) as bus.c does (redisReaderFeed, then
+ *   redisReaderGetReply until it has nothing; an error closes the
+ *   connection). Every reply is walked (types known, strings NUL-terminated
+ *   at len, ASan sees every byte read) and freed with busFreeReply. Then
+ *   each message goes where bus.c sends it:
  *     - as an inbound request on a connection past HELLO and AUTH
  *       (dispatch): an array of two or more strings;
  *       "GOSSIP" goes to gossip.c's real gossipHandler, which must answer
@@ -38,6 +38,7 @@
 #include <string.h>
 
 #include "gossip.c" /* src/ is on the include path */
+#include "busreader.h"
 #include "merkle.h"
 #include "record.h"
 
@@ -252,32 +253,9 @@ static void asReply(redisReply *rep) {
     }
 }
 
-/* hiredis allocates an array's element table when it reads the "*N"
- * header, before any element has arrived: "*2147483647\r\n" reserves 16 GB.
- * In the server that is address space (the pages are zero until written);
- * under ASan it is 2 GB of shadow memory, past the fuzzer's memory limit.
- * So the reader here refuses arrays of more than 2^20 elements, the way
- * hiredis refuses an allocation that fails (an "Out of memory" error, the
- * connection closes), and everything else goes through hiredis unchanged. */
-#define FUZZ_MAX_ELEMENTS (1 << 20)
-static redisReplyObjectFunctions cappedFns;
-static void *(*hiredisCreateArray)(const redisReadTask *, int);
-
-static void *cappedCreateArray(const redisReadTask *t, int n) {
-    if (n > FUZZ_MAX_ELEMENTS) return NULL;
-    return hiredisCreateArray(t, n);
-}
-
 static void fuzzStream(const char *data, size_t len, size_t cut) {
     gossipReset();
-    redisReader *rd = redisReaderCreate();
-    if (!hiredisCreateArray) {
-        cappedFns = *rd->fn;
-        hiredisCreateArray = cappedFns.createArray;
-        cappedFns.createArray = cappedCreateArray;
-    }
-    rd->fn = &cappedFns;
-    rd->maxbuf = 0; /* as bus.c */
+    redisReader *rd = busReaderCreate(); /* bus.c's reader */
     size_t from = 0;
     for (int c = 0; c < 2; c++) {
         size_t to = c == 0 ? cut : len;
@@ -301,7 +279,7 @@ static void fuzzStream(const char *data, size_t len, size_t cut) {
             walkReply(rep, 0);
             asRequest(rep);
             asReply(rep);
-            freeReplyObject(rep);
+            busFreeReply(rep);
         }
         if (closed) break;
     }

@@ -5,10 +5,13 @@
  *
  * Every input goes to all three. Checked:
  *   recordDecode -- on success: the record's invariants (dots sorted and
- *     distinct, no zero counter, clocks sorted, values inside the input);
- *     x = encode(decode(input)) is no longer than the input, equals it when
+ *     distinct, no zero counter, clocks sorted, values inside the input, seen
+ *     covering every past and no kept dot);
+ *     x = encode(decode(input)) is no longer than the input (but for seen,
+ *     when what decoding dropped leaves something in it), equals it when
  *     the input was canonical, and decode(x) encodes to x again (a fixpoint:
- *     replicas that re-encode agree byte for byte); recordDigest is stable
+ *     replicas that re-encode agree byte for byte), and so is the merge
+ *     operator's merge of the input with itself; recordDigest is stable
  *     and the same for both; merging the record into a copy of itself
  *     changes nothing; the record normalized by merging it into an empty one
  *     is a fixpoint of merging too, and equals the record when no sibling
@@ -63,7 +66,13 @@ static void fuzzRecord(const char *data, size_t size) {
         recordFree(&r);
         return;
     }
-    int canonical = 1;    /* encoding it gives back the input */
+    /* encoding it gives back the input: format 1 with nothing dropped by
+     * decoding (a version covered by its own past; a format 2 input may
+     * hold a seen that decoding completes) and no bytes under a tombstone */
+    uint64_t count = 0;
+    int canonical = (unsigned char)data[0] == RECORD_FORMAT &&
+                    varintGet((const unsigned char *)data + 1, size - 1, &count) > 0 &&
+                    count == (uint64_t)r.n;
     int antichain = 1;    /* no sibling obsoletes another */
     for (int i = 0; i < r.n; i++) {
         const version *v = &r.v[i];
@@ -78,6 +87,8 @@ static void fuzzRecord(const char *data, size_t size) {
         if (v->tombstone && v->vlen) canonical = 0;
         for (int j = 0; j < r.n; j++)
             if (j != i && versionObsoletes(v, &r.v[j])) antichain = 0;
+        CHECK(vclockDescends(&r.seen, &v->past));
+        CHECK(vclockGet(&r.seen, v->actor) < v->counter);
     }
 
     /* encode / decode fixpoint */
@@ -85,7 +96,11 @@ static void fuzzRecord(const char *data, size_t size) {
     bufInit(&e1);
     bufInit(&e2);
     encodeTo(&r, &e1);
-    CHECK(e1.len <= size);
+    /* no longer than the input, but for seen: a version dropped because
+     * another's past covers it leaves its own past in seen, stored when the
+     * kept versions' pasts do not add up to it (format 2) */
+    CHECK(e1.len <= size || (e1.ptr[0] == RECORD_FORMAT_SEEN &&
+                             e1.len <= size + 10 + 18 * (size_t)r.seen.n));
     if (canonical && e1.len == size) CHECK(!memcmp(e1.ptr, data, size));
     record r2;
     recordInit(&r2);
@@ -102,11 +117,24 @@ static void fuzzRecord(const char *data, size_t size) {
     encodeTo(&r2, &e2);
     CHECK(bufEqual(&e1, &e2));
 
+    /* the merge operator (recordMergeEncoded, whose fast path copies an
+     * operand it takes for canonical): the input merged with itself is its
+     * canonical form, as a base and operand and as two operands */
+    buf mo;
+    bufInit(&mo);
+    const char *ops2[2] = {data, data};
+    size_t lens2[2] = {size, size};
+    CHECK(recordMergeEncoded(data, size, ops2, lens2, 1, &mo) == 0);
+    CHECK(bufEqual(&mo, &e1));
+    CHECK(recordMergeEncoded(NULL, 0, ops2, lens2, 2, &mo) == 0);
+    CHECK(bufEqual(&mo, &e1));
+    bufFree(&mo);
+
     /* digest */
     uint64_t d = recordDigest(&r);
     CHECK(d == recordDigest(&r));
     CHECK(d == recordDigest(&r2));
-    CHECK((d == 0) == (r.n == 0));
+    CHECK((d == 0) == (r.n == 0 && r.seen.n == 0)); /* seen alone is a state too */
 
     /* merging with itself */
     record c;
@@ -121,8 +149,10 @@ static void fuzzRecord(const char *data, size_t size) {
     record m, mc;
     recordInit(&m);
     recordInit(&mc);
-    CHECK(recordMerge(&m, &r, 1) == (r.n > 0));
-    CHECK(recordMerge(&mc, &m, 1) == (m.n > 0));
+    /* a record with no version may still carry seen (format 2, or its
+     * versions covered by their own pasts): merging it in is a change */
+    CHECK(recordMerge(&m, &r, 1) == (r.n > 0 || r.seen.n > 0));
+    CHECK(recordMerge(&mc, &m, 1) == (m.n > 0 || m.seen.n > 0));
     CHECK(recordMerge(&m, &mc, 1) == 0);
     CHECK(recordMerge(&mc, &m, 0) == 0);
     buf em;
@@ -159,6 +189,7 @@ static void fuzzRecord(const char *data, size_t size) {
     CHECK(me >= 0);
     bufClear(&t);
     recordFormat(&r, 1000, &t);
+    checkClock(&r.seen);
     int before = mc.n;
     int dropped = recordCapSiblings(&mc, 1);
     CHECK(mc.n == (before ? 1 : 0) && dropped == (before ? before - 1 : 0));
