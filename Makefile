@@ -42,7 +42,7 @@ $(SERVER): $(OBJ) $(TYPES_OBJ) src/server.o
 # goes through a callback its caller passed. So no engine file may include,
 # directly or through another header (the compiler's -MM list), a header of
 # the layers above it: commands, connections and requests, coordination.
-ENGINE = db store clock vclock record merkle ring gossip bus bushandshake busauth busargs \
+ENGINE = db store clock vclock record merkle ring gossip bus bushandshake busauth busargs busreader \
 	hints aae handoff
 ABOVE_ENGINE = client request commands multi info metrics http keylock t_[a-z]* \
 	coord read write forward replica clusterops target quorum
