@@ -15,7 +15,7 @@ nodes). Each group keeps a prefix of its own so that groups can run at once:
   tests/cluster, tests/soak  127.0.2.11..  (RINGKV_CLUSTER_NET changes it)
   tests/clients              127.0.3.11.., .21.., .31..  (one range per class)
   tests/web                  127.0.4.11..
-  tests/fault                127.0.0.11..  (fixed: its iptables rules name them)
+  tests/fault                127.0.0.11..  (RINGKV_FAULT_NET changes it)
   tests/e2e                  127.0.0.1 (one server, no cluster)
   tests/netns                10.213.0.x in namespaces of its own (netbed.NsCluster)
 
@@ -94,7 +94,9 @@ TMP_PARENT = os.environ.get("RINGKV_TEST_TMP") or None
 CLUSTER_NET = os.environ.get("RINGKV_CLUSTER_NET", "127.0.2.")
 CLIENTS_NET = "127.0.3."    # tests/clients: first 11, 21, 31 (one range per class)
 WEB_NET = "127.0.4."        # tests/web
-FAULT_NET = "127.0.0."      # tests/fault: 127.0.0.11.., named by its iptables rules
+# tests/fault: 127.0.0.11..; its iptables rules name each cut's bus port, so
+# a second fault run on another prefix (a long one beside make test) is safe.
+FAULT_NET = os.environ.get("RINGKV_FAULT_NET", "127.0.0.")
 
 # Timings that make failure detection take about 2.5 seconds instead of the
 # production defaults' 5+. Not tighter: on a loaded 2-core machine (other test
@@ -697,9 +699,31 @@ class Cluster:
                    "the bus to drain (bus_requests_pending 0 everywhere)")
 
     def wait_hints_drained(self, timeout=30.0):
-        wait_until(lambda: all(int(self.info(i, "hints").get("hints_pending", "0")) == 0
-                               for i in self.live()), timeout, "hints_pending 0 everywhere",
-                   interval=0.2)
+        try:
+            wait_until(lambda: all(int(self.info(i, "hints").get("hints_pending", "0")) == 0
+                                   for i in self.live()), timeout, "hints_pending 0 everywhere",
+                       interval=0.2)
+        except AssertionError as e:
+            raise AssertionError("%s; %s" % (e, self.hints_report())) from None
+
+    def hints_report(self):
+        """Who still holds hints for whom, and how each holder sees those
+        owners (RING NODES health and status): what a stuck hint needs."""
+        out = []
+        for i in self.live():
+            try:
+                h = self.info(i, "hints")
+                owners = {k[len("hints_for_"):]: v for k, v in h.items()
+                          if k.startswith("hints_for_")}
+                if not owners:
+                    continue
+                seen = {l.id: "%s %s" % (l.health, l.status) for l in self.ring_nodes(i)}
+                out.append("node %d holds %s" % (i, ", ".join(
+                    "%s for %s (%s)" % (n, o[:8], seen.get(o, "not a member"))
+                    for o, n in owners.items())))
+            except Exception as e:  # noqa: BLE001 -- a report, best effort
+                out.append("node %d: %s" % (i, e))
+        return "; ".join(out) or "no holder found"
 
 
 # ------------------------------------------------------------------- tests
