@@ -321,7 +321,7 @@ class BlindWrites(ClusterTest):
         up holding none of the deleted keys, and the live ones intact."""
         c = self.new_cluster(3, replication=3, tombstone_grace=1, memtable_size="2mb",
                              anti_entropy_interval=0)
-        r = c.node(0)
+        r = c.client(0)
         p = r.pipeline(transaction=False)
         for i in range(300):
             p.set("dead:%d" % i, "x" * 50)
@@ -333,7 +333,7 @@ class BlindWrites(ClusterTest):
         self.assertEqual(p.execute(), [1] * 300)
 
         def held(n):
-            p = c.node(n).pipeline(transaction=False)
+            p = c.client(n).pipeline(transaction=False)
             for i in range(300):
                 p.execute_command("RING", "LOCAL", "dead:%d" % i)
             return sum(1 for x in p.execute() if x)
@@ -354,7 +354,7 @@ class BlindWrites(ClusterTest):
 
         c.wait_until(collected, 120, "every node to collect the old tombstones")
         for n in range(3):
-            p = c.node(n).pipeline(transaction=False)
+            p = c.client(n).pipeline(transaction=False)
             for i in range(300):
                 p.execute_command("RING", "LOCAL", "live:%d" % i)
             self.assertEqual([x[0][0] if x else None for x in p.execute()],
