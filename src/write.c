@@ -149,9 +149,13 @@ static void putAcked(const busResult *res, void *pd) {
 
 /* Called by db.c / hints.c once this node's own write is committed. */
 static void putLocalAcked(int ok, const char *err, void *pd) {
+    if (ok) {
+        putResult(pd, 1, NULL);
+        return;
+    }
     char e[160];
     snprintf(e, sizeof(e), "local storage: %s", err ? err : "failed");
-    putResult(pd, ok, ok ? NULL : e);
+    putResult(pd, 0, e);
 }
 
 /* PUT db key record, or for a fallback HPUT owner db key record. */

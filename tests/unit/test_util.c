@@ -8,6 +8,7 @@
 #include <criterion/criterion.h>
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -80,6 +81,33 @@ Test(string2ll, roundtrip_with_ll2string) {
     char b[32];
     cr_assert_eq(ll2string(b, sizeof(b), LLONG_MIN), 20);
     cr_assert_str_eq(b, "-9223372036854775808");
+}
+
+Test(ll2string, matches_printf_and_refuses_short_buffers) {
+    unsigned long long x = 88172645463325252ULL; /* xorshift: every length and sign */
+    for (int i = 0; i < 200000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        long long v = (long long)(x >> (i % 64));
+        if (i & 1) v = -v;
+        char want[32], got[32];
+        int wl = snprintf(want, sizeof(want), "%lld", v);
+        cr_assert_eq(ll2string(got, sizeof(got), v), wl);
+        cr_assert_str_eq(got, want);
+        cr_assert_eq(ll2string(got, (size_t)wl, v), 0, "no room for the NUL");
+        cr_assert_eq(got[0], '\0');
+        cr_assert_eq(ll2string(got, (size_t)wl + 1, v), wl);
+        cr_assert_str_eq(got, want);
+    }
+    long long edges[] = {0, 9, 10, 99, 100, 999, 1000, 9999, 10000, 99999, 100000,
+                         LLONG_MAX, LLONG_MIN, LLONG_MIN + 1};
+    for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
+        char want[32], got[32];
+        snprintf(want, sizeof(want), "%lld", edges[i]);
+        ll2string(got, sizeof(got), edges[i]);
+        cr_assert_str_eq(got, want);
+    }
 }
 
 Test(string2ull, bounds) {
