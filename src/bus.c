@@ -89,6 +89,23 @@ static long long nowMs(void) { return (long long)(monotonic_us() / 1000); }
 
 size_t busPending(void) { return bus.npending; }
 
+/* Reads the decimal digits at s (up to end) into *out: returns where they
+ * stop, or NULL when there is none or the number overflows. Request ids
+ * and their "id.sent.timeout.hlc" tokens are read on every message; glibc's
+ * strtoull (locale, sign, base) was 450 instructions a number. */
+static const char *readDecimal(const char *s, const char *end, unsigned long long *out) {
+    unsigned long long v = 0;
+    const char *p = s;
+    for (; p < end && *p >= '0' && *p <= '9'; p++) {
+        unsigned d = (unsigned)(*p - '0');
+        if (v > (ULLONG_MAX - d) / 10) return NULL;
+        v = v * 10 + d;
+    }
+    if (p == s) return NULL;
+    *out = v;
+    return p;
+}
+
 static redisReader *newReader(void) {
     redisReader *r = busReaderCreate(); /* busreader.h: our reply objects, capped arrays */
     if (!r) abort();
@@ -264,7 +281,8 @@ static void linkRead(struct bufferevent *bev, void *arg) {
         if (rep->type == REDIS_REPLY_ARRAY && rep->elements >= 3 &&
             rep->element[0]->type == REDIS_REPLY_STRING && !strcmp(rep->element[0]->str, "REPLY") &&
             rep->element[1]->type == REDIS_REPLY_STRING) {
-            unsigned long long id = strtoull(rep->element[1]->str, NULL, 10);
+            unsigned long long id = 0;
+            readDecimal(rep->element[1]->str, rep->element[1]->str + rep->element[1]->len, &id);
             pending *p = tableFind(id);
             if (p) {
                 const char *status = rep->element[2]->str;
@@ -609,15 +627,17 @@ void busConnCloseSoon(busConn *c) {
 /* Reads "id.sent.timeout.hlc" (argv[1]): sets r->deadline (our monotonic
  * ms, 0 = unknown) and moves our clock up to the sender's. */
 static void readIdToken(busConn *c, busReq *r) {
+    const char *end = r->argv[1] + r->lens[1];
     const char *p = memchr(r->argv[1], '.', r->lens[1]);
     if (!p) return;
-    char *e;
-    long long sent = strtoll(p + 1, &e, 10);
-    if (*e != '.') return;
-    long long timeout = strtoll(e + 1, &e, 10);
-    if (*e != '.') return;
-    unsigned long long hlc = strtoull(e + 1, &e, 10);
-    if (sent < 0 || sent > LLONG_MAX / 4 || timeout <= 0 || timeout > 86400000LL) return;
+    unsigned long long usent, utimeout, hlc;
+    const char *e = readDecimal(p + 1, end, &usent);
+    if (!e || e == end || *e != '.') return;
+    e = readDecimal(e + 1, end, &utimeout);
+    if (!e || e == end || *e != '.') return;
+    int has_hlc = readDecimal(e + 1, end, &hlc) != NULL;
+    if (usent > (unsigned long long)LLONG_MAX / 4 || utimeout == 0 || utimeout > 86400000ULL) return;
+    long long sent = (long long)usent, timeout = (long long)utimeout;
     long long now = nowMs();
     long long cand = now - sent;
     if (!c->has_off) {
@@ -633,7 +653,7 @@ static void readIdToken(busConn *c, busReq *r) {
     }
     long long off = c->off[0] < c->off[1] ? c->off[0] : c->off[1];
     r->deadline = sent + off + timeout;
-    if (hlcPhysicalMs(hlc) <= (uint64_t)serverNowMs() + HLC_MAX_AHEAD_MS)
+    if (has_hlc && hlcPhysicalMs(hlc) <= (uint64_t)serverNowMs() + HLC_MAX_AHEAD_MS)
         clockObserve(hlc);
 }
 
