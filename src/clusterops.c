@@ -364,6 +364,7 @@ void clusteropsCount(request *r, int db, clusteropsCountCallback *cb, void *pd) 
     for (int m = 0; m < op->nm; m++) {
         if (m == gossipSelf()) {
             op->counts[m] = zmalloc(sizeof(long long) * q);
+            dbRecount();
             for (size_t p = 0; p < q; p++) op->counts[m][p] = dbPartitionKeys(db, (unsigned)p);
         } else if (targetReachable(m)) {
             busArgs args; /* COUNT db */
@@ -385,6 +386,7 @@ static void countHandler(busReq *req) {
     }
     size_t q = (size_t)server.ring_partitions;
     unsigned char *b = zmalloc(q * 8);
+    dbRecount();
     for (size_t p = 0; p < q; p++) {
         uint64_t v = (uint64_t)dbPartitionKeys(db, (unsigned)p);
         for (int k = 0; k < 8; k++) b[p * 8 + (size_t)k] = (unsigned char)(v >> (8 * k));

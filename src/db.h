@@ -9,7 +9,7 @@
  *   dbRead(db, key, rec, hold)              1 found, 0 absent, -1 storage error
  *   dbApply(db, key, incoming, enc, cb, pd) merge a record in, blind (replica path)
  *   dbCoordinate(db, key, op, newv, cb, pd) create a version here and store it
- *   dbKeys(db) / dbExpires(db)              live key counts (this node)
+ *   dbKeys(db) / dbExpires(db)              live key counts (this node; dbRecount)
  *   dbFlush(db)                             drop a db (-1 = all)
  *   dbScan(db, cursor, count, fn, pd)       walk keys by slot (SCAN cursor)
  *   dbActiveExpireCycle()                   turn expired versions into tombstones
@@ -39,9 +39,17 @@ void dbInit(void);
 int dbRead(int db, const char *key, size_t klen, record *rec, storeValue *hold);
 /* The stored record's bytes as they are (for a replica's answer). */
 int dbReadRaw(int db, const char *key, size_t klen, storeValue *out);
-/* Keys of db in one partition (this node's copy; its dirty buckets are
- * counted first). */
+/* Keys of db in one partition (this node's copy) as last counted: call
+ * dbRecount first. */
 long long dbPartitionKeys(int db, unsigned partition);
+/* Recounts the buckets written since the last look, for at most 100 ms
+ * (what is left stays as counted before; the cron goes on with it), and
+ * every partition never counted, whole. */
+void dbRecount(void);
+/* The cron's share of that work: at most budget_us. */
+void dbRecountCycle(long long budget_us);
+/* Buckets whose figures are not counted yet (INFO: 0 when they are exact). */
+long long dbDirtyBuckets(void);
 /* Bytes stored for a partition (keys and records as stored, tombstones
  * included; its dirty buckets are counted first). */
 long long dbPartitionBytes(unsigned partition);
@@ -60,7 +68,8 @@ int dbApply(int db, const char *key, size_t klen, const record *incoming, const 
  * beside). Returns C_ERR on a storage error (cb not called). */
 int dbCoordinate(int db, const char *key, size_t klen, const writeOp *op, buf *rec,
                  dbWriteCb *cb, void *pd);
-/* Live key counts (this node), every dirty bucket counted first. */
+/* Live key counts (this node), after a dbRecount: exact unless more was
+ * written since the last look than 100 ms of recounting covers. */
 long long dbKeys(int db);
 long long dbExpires(int db);
 int dbFlush(int db);

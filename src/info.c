@@ -143,6 +143,8 @@ void infoCommand(request *r) {
         bufPrintf(&o, "evicted_keys:0\r\n");
         bufPrintf(&o, "keyspace_hits:%lld\r\n", server.stat.keyspace_hits);
         bufPrintf(&o, "keyspace_misses:%lld\r\n", server.stat.keyspace_misses);
+        /* buckets written since DBSIZE's figures were last counted (0: exact) */
+        bufPrintf(&o, "keyspace_uncounted_buckets:%lld\r\n", dbDirtyBuckets());
         bufPrintf(&o, "total_error_replies:%lld\r\n", server.stat.total_error_replies);
         bufPrintf(&o, "siblings_dropped:%lld\r\n", server.stat.siblings_dropped);
         bufPrintf(&o, "client_query_buffer_limit_disconnections:%lld\r\n",

@@ -136,6 +136,7 @@ static void cron(evutil_socket_t fd, short what, void *arg) {
     infoTrackOps();
     /* active expiry: at most a quarter of the cron period */
     dbActiveExpireCycle(250000 / server.hz);
+    dbRecountCycle(10000 / server.hz); /* 1% of a core: DBSIZE's figures catch up */
     if (server.cronloops % persec == 0) {
         clientsCron();
         storeCron(); /* wal-fsync changes, WAL sync failures, a full disk's resume */

@@ -12,7 +12,7 @@ import unittest
 
 import redis
 
-from harness import RedisOracle, RingKV, encode
+from harness import RedisOracle, RingKV, encode, wait_for
 from test_commands import SAME, SYNTAX, OracleCase, arity
 
 
@@ -503,6 +503,32 @@ class _Fresh:
 class _FreshOracle(_Fresh):
     def __init__(self):
         self.rk = RedisOracle()
+
+
+class KeyCounts(unittest.TestCase):
+    def test_dbsize_after_a_burst_of_writes_catches_up_by_itself(self):
+        """A write only marks its bucket; the buckets are counted again by the
+        cron and, for at most 100 ms, by DBSIZE itself. After 150,000 writes
+        DBSIZE answers at once with what is counted, never more than was
+        written, and is exact again a few seconds later with nobody asking
+        (INFO stats keyspace_uncounted_buckets back to 0)."""
+        with _Fresh(["--replication", "1"]) as rk:
+            r = rk.client()
+            n = 150000
+            for start in range(0, n, 10000):
+                p = r.pipeline(transaction=False)
+                for i in range(start, start + 10000):
+                    p.set("burst:%d" % i, "v")
+                p.execute()
+            first = r.dbsize()
+            self.assertGreater(first, 0)
+            self.assertLessEqual(first, n)
+            uncounted = lambda: int(r.info("stats")["keyspace_uncounted_buckets"])
+            self.assertTrue(wait_for(lambda: uncounted() == 0, 60),
+                            "the cron counted every bucket (left: %d)" % uncounted())
+            self.assertEqual(r.dbsize(), n)
+            self.assertEqual(r.info("keyspace")["db0"]["keys"], n)
+            print("\n    DBSIZE right after %d writes: %d; then %d" % (n, first, r.dbsize()))
 
 
 class Shutdown(unittest.TestCase):
