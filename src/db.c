@@ -262,7 +262,6 @@ static void setEmpty(unsigned p) {
 }
 
 long long dbKeys(int db) {
-    recount(RECOUNT_BUDGET_US, 1);
     long long n = 0;
     for (int p = 0; p < server.ring_partitions; p++)
         if (pst[p]) n += pst[p]->tot[db].keys;
@@ -270,7 +269,6 @@ long long dbKeys(int db) {
 }
 
 long long dbExpires(int db) {
-    recount(RECOUNT_BUDGET_US, 1);
     long long n = 0;
     for (int p = 0; p < server.ring_partitions; p++)
         if (pst[p]) n += pst[p]->tot[db].expires;

@@ -68,8 +68,9 @@ int dbApply(int db, const char *key, size_t klen, const record *incoming, const 
  * beside). Returns C_ERR on a storage error (cb not called). */
 int dbCoordinate(int db, const char *key, size_t klen, const writeOp *op, buf *rec,
                  dbWriteCb *cb, void *pd);
-/* Live key counts (this node), after a dbRecount: exact unless more was
- * written since the last look than 100 ms of recounting covers. */
+/* Live key counts (this node) as last counted: call dbRecount first (once
+ * for all dbs); exact unless more was written since the last look than
+ * 100 ms of recounting covers. */
 long long dbKeys(int db);
 long long dbExpires(int db);
 int dbFlush(int db);

@@ -170,6 +170,7 @@ void infoCommand(request *r) {
     }
     if (wants("keyspace", argc, argv, 1)) {
         bufPrintf(&o, "%s# Keyspace\r\n", sections++ ? "\r\n" : "");
+        dbRecount(); /* once, at most 100 ms */
         for (int d = 0; d < server.databases; d++) {
             long long k = dbKeys(d);
             if (k > 0) bufPrintf(&o, "db%d:keys=%lld,expires=%lld,avg_ttl=0\r\n", d, k, dbExpires(d));
