@@ -14,8 +14,9 @@
  * until active expiry turns it into a tombstone a moment later) and keys
  * with an expiry. A write only marks its bucket dirty: it does not know
  * what it replaced (a blind write never reads it). Whoever needs the figures
- * -- an anti-entropy exchange (dbTree), DBSIZE and INFO keyspace (dbKeys,
- * dbPartitionKeys), RING PLAN (dbPartitionBytes), a transfer -- recomputes
+ * -- an anti-entropy exchange (dbTree), RING PLAN (dbPartitionBytes), a
+ * transfer, FLUSHDB (which must know exactly whether other dbs hold keys);
+ * DBSIZE and INFO keyspace (dbRecount) within 100 ms, the cron the rest -- recomputes
  * the dirty buckets of the partitions it asks about from the stored data
  * first (refresh), as Riak's AAE keeps dirty segments. The cost follows
  * what was written since the last look, bounded by the data; the answers
@@ -42,6 +43,7 @@
  * nothing older can come back. */
 #include "db.h"
 
+#include <limits.h>
 #include <string.h>
 
 #include "clock.h"
@@ -725,9 +727,15 @@ int dbFlush(int db) {
     unsigned long long nslots = (unsigned long long)server.ring_partitions * 256;
     int rc = C_OK;
     int others = 0;
-    if (db >= 0)
+    if (db >= 0) {
+        /* Whether another db holds keys decides between deleting everything
+         * and deleting this db's keys one by one: it must be exact, never
+         * the bounded recount of DBSIZE (an uncounted bucket of db 0 would
+         * read as "db 0 is empty", and FLUSHDB of db 3 would delete it). */
+        recount(LLONG_MAX, 1);
         for (int d = 0; d < server.databases; d++)
             if (d != db && (dbKeys(d) > 0)) others = 1;
+    }
     if (db < 0 || !others) {
         /* Everything goes: two range deletions, then compaction frees the
          * space. Tombstones of other dbs go too (nothing else is stored). */
