@@ -487,6 +487,16 @@ static void expireKey(buf *out, int64_t when, const char *skey, size_t sklen) {
     bufAppend(out, skey, sklen);
 }
 
+/* Adds (put) or removes (del) skey's expiry-index entry at when. */
+static void expiryIndex(int put, int64_t when, const char *skey, size_t sklen) {
+    buf b;
+    bufInit(&b);
+    expireKey(&b, when, skey, sklen);
+    if (put) storePut(CF_EXPIRES, b.ptr, b.len, "", 0);
+    else storeDelete(CF_EXPIRES, b.ptr, b.len);
+    bufFree(&b);
+}
+
 /* Writes nw over old for storage key skey (a read-modify-write: the
  * coordinator, active expiry), keeping the expiry index in step. */
 static void writeRecord(const char *skey, size_t sklen, const record *old, const record *nw,
@@ -504,14 +514,8 @@ static void writeRecord(const char *skey, size_t sklen, const record *old, const
     markDirty(slot);
     int64_t oe = liveMinExpire(old), ne = liveMinExpire(nw);
     if (oe != ne) {
-        if (oe) {
-            expireKey(&b, oe, skey, sklen);
-            storeDelete(CF_EXPIRES, b.ptr, b.len);
-        }
-        if (ne) {
-            expireKey(&b, ne, skey, sklen);
-            storePut(CF_EXPIRES, b.ptr, b.len, "", 0);
-        }
+        if (oe) expiryIndex(0, oe, skey, sklen);
+        if (ne) expiryIndex(1, ne, skey, sklen);
     }
     bufFree(&b);
     if (cb) storeAfterCommit(cb, pd);
@@ -583,13 +587,7 @@ int dbApply(int db, const char *key, size_t klen, const record *incoming, const 
     keyDecode(skey, sklen, &slot, NULL, NULL, NULL);
     markDirty(slot);
     int64_t ne = liveMinExpire(incoming);
-    if (ne) {
-        buf b;
-        bufInit(&b);
-        expireKey(&b, ne, skey, sklen);
-        storePut(CF_EXPIRES, b.ptr, b.len, "", 0);
-        bufFree(&b);
-    }
+    if (ne) expiryIndex(1, ne, skey, sklen);
     bufFree(&skb);
     if (cb) storeAfterCommit(cb, pd);
     return C_OK;
@@ -818,13 +816,7 @@ void dbActiveExpireCycle(long long budget_us) {
             /* an early entry (a blind write's, or a sibling's since
              * superseded): gone, or moved to the record's earliest expiry */
             storeDelete(CF_EXPIRES, k, kl);
-            if (m) {
-                buf b;
-                bufInit(&b);
-                expireKey(&b, m, skey, sklen);
-                storePut(CF_EXPIRES, b.ptr, b.len, "", 0);
-                bufFree(&b);
-            }
+            if (m) expiryIndex(1, m, skey, sklen);
         } else {
             recordClear(&nw);
             recordMerge(&nw, &old, 0);
