@@ -162,22 +162,29 @@ static int clockEqual(const vclock *a, const vclock *b) {
     return 1;
 }
 
-int versionPayloadCmp(const version *a, const version *b) {
-    if (a->tombstone != b->tombstone) return a->tombstone ? 1 : -1;
-    if (a->expire != b->expire) return a->expire < b->expire ? -1 : 1;
-    size_t al = a->tombstone ? 0 : a->vlen, bl = b->tombstone ? 0 : b->vlen;
+/* The payload order of versionPayloadCmp, on the fields of either version
+ * type (a decoded version, or one parsed in place by the merge's fast path). */
+static int payloadCmp(int at, int64_t ae, const void *av, size_t al, const vcEntry *ap, int apn,
+                      int bt, int64_t be, const void *bv, size_t bl, const vcEntry *bp, int bpn) {
+    if (at != bt) return at ? 1 : -1;
+    if (ae != be) return ae < be ? -1 : 1;
+    if (at) al = bl = 0;
     if (al != bl) return al < bl ? -1 : 1;
     if (al) {
-        int c = memcmp(a->val, b->val, al);
+        int c = memcmp(av, bv, al);
         if (c) return c < 0 ? -1 : 1;
     }
-    if (a->past.n != b->past.n) return a->past.n < b->past.n ? -1 : 1;
-    for (int i = 0; i < a->past.n; i++) {
-        const vcEntry *x = &a->past.e[i], *y = &b->past.e[i];
-        if (x->actor != y->actor) return x->actor < y->actor ? -1 : 1;
-        if (x->counter != y->counter) return x->counter < y->counter ? -1 : 1;
+    if (apn != bpn) return apn < bpn ? -1 : 1;
+    for (int i = 0; i < apn; i++) {
+        if (ap[i].actor != bp[i].actor) return ap[i].actor < bp[i].actor ? -1 : 1;
+        if (ap[i].counter != bp[i].counter) return ap[i].counter < bp[i].counter ? -1 : 1;
     }
     return 0;
+}
+
+int versionPayloadCmp(const version *a, const version *b) {
+    return payloadCmp(a->tombstone, a->expire, a->val, a->vlen, a->past.e, a->past.n,
+                      b->tombstone, b->expire, b->val, b->vlen, b->past.e, b->past.n);
 }
 
 /* Drops the versions seen covers; returns how many. */
@@ -634,21 +641,8 @@ static int lightParse(const char *data, size_t len, lightRecord *r) {
 
 /* versionPayloadCmp on parsed versions. */
 static int lightPayloadCmp(const lightVersion *a, const lightVersion *b) {
-    if (a->tombstone != b->tombstone) return a->tombstone ? 1 : -1;
-    if (a->expire != b->expire) return a->expire < b->expire ? -1 : 1;
-    size_t al = a->tombstone ? 0 : a->vlen, bl = b->tombstone ? 0 : b->vlen;
-    if (al != bl) return al < bl ? -1 : 1;
-    if (al) {
-        int c = memcmp(a->val, b->val, al);
-        if (c) return c < 0 ? -1 : 1;
-    }
-    if (a->past.n != b->past.n) return a->past.n < b->past.n ? -1 : 1;
-    for (int i = 0; i < a->past.n; i++) {
-        const vcEntry *x = &a->past.e[i], *y = &b->past.e[i];
-        if (x->actor != y->actor) return x->actor < y->actor ? -1 : 1;
-        if (x->counter != y->counter) return x->counter < y->counter ? -1 : 1;
-    }
-    return 0;
+    return payloadCmp(a->tombstone, (int64_t)a->expire, a->val, a->vlen, a->past.e, a->past.n,
+                      b->tombstone, (int64_t)b->expire, b->val, b->vlen, b->past.e, b->past.n);
 }
 
 /* Merging y into x changes nothing: x's seen covers y's, and every version
