@@ -87,7 +87,11 @@ class FaultTest(ClusterTest):
 
 
 class HintedHandoff(FaultTest):
-    def test_write_all_with_an_owner_down_is_hinted_and_delivered(self):
+    def hinted_write(self):
+        """4 nodes, sloppy, N=3: one owner of a key killed and seen down,
+        then the key written at WRITE ALL through another owner, so the
+        node outside the preference list keeps a hint.
+        -> (cluster, key, owners, down, fallback, via, fallback's hints before)"""
         c = self.cluster(4, quorum_mode="sloppy", replication=3, anti_entropy_interval=0)
         key, owners = self.key_with_owners(c, lambda o: True)
         down = owners[1]
@@ -98,6 +102,10 @@ class HintedHandoff(FaultTest):
         before = self.hints(c, fallback)
         r = c.with_level(via, [["SET", key, "hinted"]], write="ALL")[0]
         self.assertEqual(r, True, "WRITE ALL with one owner down, sloppy mode: %r" % (r,))
+        return c, key, owners, down, fallback, via, before
+
+    def test_write_all_with_an_owner_down_is_hinted_and_delivered(self):
+        c, key, owners, down, fallback, via, before = self.hinted_write()
         h = self.hints(c, fallback)
         self.assertGreater(h["hints_pending"], 0, "the fallback (node %d) keeps a hint" % fallback)
         self.assertEqual(h.get("hints_for_fault-n%d" % down), 1, h)
@@ -119,15 +127,7 @@ class HintedHandoff(FaultTest):
         killed, then forgotten) never takes it: the fallback stores it on the
         key's owners of the new ring instead (found by the fault suite's
         membership phase in sloppy mode: hints pending for ever)."""
-        c = self.cluster(4, quorum_mode="sloppy", replication=3, anti_entropy_interval=0)
-        key, owners = self.key_with_owners(c, lambda o: True)
-        down = owners[1]
-        fallback = ({0, 1, 2, 3} - set(owners)).pop()
-        via = owners[0]
-        c.kill9(down)
-        c.wait_seen_down(down)
-        r = c.with_level(via, [["SET", key, "hinted"]], write="ALL")[0]
-        self.assertEqual(r, True)
+        c, key, owners, down, fallback, via, _ = self.hinted_write()
         self.assertEqual(self.hints(c, fallback).get("hints_for_fault-n%d" % down), 1)
         c.gone.add(down)
         self.assertEqual(c.cmd(via, "RING", "FORGET", c.nodes[down].id), "OK")
