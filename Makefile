@@ -18,7 +18,7 @@ SERVER = src/ringkv-server
 # src/types/: the pure merge cores of the data types (one state per file)
 TYPES_OBJ = $(patsubst %.c,%.o,$(wildcard src/types/*.c))
 PURE = src/util.o src/resp.o src/vclock.o src/record.o src/quorum.o src/merkle.o src/keylock.o \
-	$(TYPES_OBJ)
+	src/collkey.o src/collbatch.o $(TYPES_OBJ)
 
 .PHONY: all deps test unit e2e redis-tests run stop clean fault bench clients web netns netns-long netns-build \
 	soak soak-short layering
@@ -28,8 +28,8 @@ all: deps $(SERVER)
 deps:
 	@bash deps/install.sh
 
-src/%.o: src/%.c src/*.h
-	$(CC) $(CFLAGS_ALL) -c $< -o $@
+src/%.o: src/%.c src/*.h src/types/*.h
+	$(CC) $(CFLAGS_ALL) -Isrc -c $< -o $@
 
 src/types/%.o: src/types/%.c src/*.h src/types/*.h
 	$(CC) $(CFLAGS_ALL) -Isrc -c $< -o $@

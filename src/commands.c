@@ -20,8 +20,12 @@
 #include "multi.h"
 #include "t_cluster.h"
 #include "t_keyspace.h"
+#include "t_hash.h"
+#include "t_hll.h"
 #include "t_server.h"
+#include "t_set.h"
 #include "t_string.h"
+#include "t_zset.h"
 
 #define W CMD_WRITE
 #define R CMD_READONLY
@@ -120,7 +124,7 @@ static command table[] = {
 
 /* ------------------------------------------------------------------ lookup */
 
-#define LOOKUP_SIZE 512 /* power of two, > 2x the table */
+#define LOOKUP_SIZE 1024 /* power of two, > 2x the commands */
 static command *lookupTable[LOOKUP_SIZE];
 
 static unsigned nameHash(const char *s, size_t len) {
@@ -129,8 +133,30 @@ static unsigned nameHash(const char *s, size_t len) {
     return h & (LOOKUP_SIZE - 1);
 }
 
+/* Every command: this file's table, then each data-type module's own table
+ * (t_set.c, t_hash.c, t_zset.c, t_hll.c: a command there is one row in its
+ * module), copied into one array at start. */
+static command *all;
+static int nall;
+
+static void gather(const command *t) {
+    int n = 0;
+    while (t[n].name) n++;
+    all = zrealloc(all, sizeof(command) * (size_t)(nall + n + 1));
+    memcpy(all + nall, t, sizeof(command) * (size_t)n);
+    nall += n;
+    memset(&all[nall], 0, sizeof(command));
+}
+
 void commandsInit(void) {
-    for (command *c = table; c->name; c++) {
+    if (!all) {
+        gather(table);
+        gather(setCommandTable);
+        gather(hashCommandTable);
+        gather(zsetCommandTable);
+        gather(hllCommandTable);
+    }
+    for (command *c = all; c->name; c++) {
         unsigned h = nameHash(c->name, strlen(c->name));
         while (lookupTable[h]) h = (h + 1) & (LOOKUP_SIZE - 1);
         lookupTable[h] = c;
@@ -172,11 +198,11 @@ int commandKeys(const command *c, int argc, char **argv, int *idx, int *mode) {
 }
 
 command *commandTableAt(int i) {
-    if (i < 0 || i >= (int)(sizeof(table) / sizeof(table[0])) - 1) return NULL;
-    return &table[i];
+    if (i < 0 || i >= nall) return NULL;
+    return &all[i];
 }
 
-static int tableLen(void) { return (int)(sizeof(table) / sizeof(table[0])) - 1; }
+static int tableLen(void) { return nall; }
 
 /* The subcommands the container commands know, with Redis 7.0's arity, so
  * that a known subcommand called with arguments its handler did not accept
@@ -577,7 +603,7 @@ void commandCommand(request *r) {
     int n = tableLen();
     if (r->argc == 1) {
         addReplyArrayLen(r, n);
-        for (int i = 0; i < n; i++) addCommandInfo(r, &table[i]);
+        for (int i = 0; i < n; i++) addCommandInfo(r, &all[i]);
         return;
     }
     const char *sub = r->argv[1];
@@ -586,7 +612,7 @@ void commandCommand(request *r) {
     } else if (!strcasecmp(sub, "info")) {
         if (r->argc == 2) {
             addReplyArrayLen(r, n);
-            for (int i = 0; i < n; i++) addCommandInfo(r, &table[i]);
+            for (int i = 0; i < n; i++) addCommandInfo(r, &all[i]);
             return;
         }
         addReplyArrayLen(r, r->argc - 2);
@@ -595,7 +621,7 @@ void commandCommand(request *r) {
     } else if (!strcasecmp(sub, "docs")) {
         if (r->argc == 2) {
             addReplyMapLen(r, n);
-            for (int i = 0; i < n; i++) addCommandDocs(r, &table[i]);
+            for (int i = 0; i < n; i++) addCommandDocs(r, &all[i]);
             return;
         }
         int found = 0;
@@ -608,7 +634,7 @@ void commandCommand(request *r) {
         }
     } else if (!strcasecmp(sub, "list") && r->argc == 2) {
         addReplyArrayLen(r, n);
-        for (int i = 0; i < n; i++) addReplyBulkCString(r, table[i].name);
+        for (int i = 0; i < n; i++) addReplyBulkCString(r, all[i].name);
     } else if (!strcasecmp(sub, "getkeys") && r->argc >= 4) {
         command *c = commandLookup(r->argv[2], r->argvlen[2]);
         int argc = r->argc - 2;

@@ -56,6 +56,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collbatch.h"
+#include "collkey.h"
 #include "record.h"
 #include <xxhash.h>
 #include "server.h"
@@ -251,7 +253,7 @@ static void overlayMerge(int cf, const char *key, size_t klen, const char *op, s
     } /* OV_DELETE: over nothing, so the result is a value */
     ops[n] = op;
     lens[n++] = oplen;
-    recordMergeEncoded(base, blen, ops, lens, n, &mergeScratch);
+    collMergeEncoded(collKeyKind(key, klen), base, blen, ops, lens, n, &mergeScratch);
     if (e->kind == OV_DELETE) e->kind = OV_PUT;
     e->val = overlayStash(mergeScratch.ptr, mergeScratch.len);
     e->vlen = mergeScratch.len;
@@ -477,9 +479,11 @@ static const char *dataFilterName(void *state) {
 /* The data column family's merge operator: a replica stores what it is sent
  * as a merge operand, without reading (see db.c), and RocksDB merges the
  * operands with the stored value on reads, flushes and compactions, in
- * whatever order and grouping it meets them. recordMergeEncoded is the
- * record join (associative, commutative, idempotent: tests/unit/
- * test_merge.c), so every grouping gives the same record, and the full and
+ * whatever order and grouping it meets them. collMergeEncoded is the join
+ * of the key's kind of state (collkey.h: a string's record, a collection's
+ * metadata, element or sketch; each associative, commutative, idempotent:
+ * tests/unit/test_merge.c and the types' tests), so every grouping gives the
+ * same state, and the full and
  * the partial merge are the same function. It runs on RocksDB's threads
  * (reads on the loop thread, compactions on background ones): it is pure,
  * and counts malformed operands (left out) in an atomic. */
@@ -496,22 +500,18 @@ static char *mergeFull(void *state, const char *key, size_t klen, const char *ex
                        size_t elen, const char *const *ops, const size_t *lens, int n,
                        unsigned char *success, size_t *newlen) {
     UNUSED(state);
-    UNUSED(key);
-    UNUSED(klen);
     buf out;
     bufInit(&out);
-    int bad = recordMergeEncoded(existing, elen, ops, lens, n, &out);
+    int bad = collMergeEncoded(collKeyKind(key, klen), existing, elen, ops, lens, n, &out);
     return mergeOut(&out, bad, success, newlen);
 }
 
 static char *mergePartial(void *state, const char *key, size_t klen, const char *const *ops,
                           const size_t *lens, int n, unsigned char *success, size_t *newlen) {
     UNUSED(state);
-    UNUSED(key);
-    UNUSED(klen);
     buf out;
     bufInit(&out);
-    int bad = recordMergeEncoded(NULL, 0, ops, lens, n, &out);
+    int bad = collMergeEncoded(collKeyKind(key, klen), NULL, 0, ops, lens, n, &out);
     return mergeOut(&out, bad, success, newlen);
 }
 
@@ -672,7 +672,7 @@ int storeGet(int cf, const char *key, size_t klen, storeValue *v) {
     if (checkErr(err, "get") != C_OK) return -1;
     if (o) { /* this batch's merge operand over what is stored */
         const char *op = ov.arena.ptr + o->val;
-        recordMergeEncoded(val, vlen, &op, &o->vlen, 1, &mergeScratch);
+        collMergeEncoded(collKeyKind(key, klen), val, vlen, &op, &o->vlen, 1, &mergeScratch);
         if (val) rocksdb_free(val);
         v->ptr = valueCopy(mergeScratch.ptr, mergeScratch.len);
         v->len = mergeScratch.len;

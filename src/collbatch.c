@@ -1,0 +1,91 @@
+/* collbatch.c -- collection batches and merges by kind. See collbatch.h. */
+#include "collbatch.h"
+
+#include "collkey.h"
+#include "record.h"
+#include "types/field.h"
+#include "types/hll.h"
+#include "types/keymeta.h"
+
+void collBatchAppend(buf *out, int kind, const char *elem, size_t elen, const char *state,
+                     size_t slen) {
+    tcPutU8(out, (uint8_t)kind);
+    tcPutVarint(out, elen);
+    if (elen) bufAppend(out, elem, elen);
+    tcPutVarint(out, slen);
+    bufAppend(out, state, slen);
+}
+
+int collBatchNext(tcReader *rd, collEntry *e) {
+    if (!rd->err && rd->off == rd->len) return 0;
+    uint8_t kind;
+    uint64_t elen, slen;
+    const unsigned char *ep = NULL, *sp = NULL;
+    tcU8(rd, &kind);
+    tcVarint(rd, &elen);
+    if (elen > tcLeft(rd)) return -1;
+    tcBytes(rd, (size_t)elen, &ep);
+    tcVarint(rd, &slen);
+    if (slen > tcLeft(rd)) return -1;
+    tcBytes(rd, (size_t)slen, &sp);
+    if (rd->err) return -1;
+    if (kind != COLLKEY_META && kind != COLLKEY_HLL && kind != COLLKEY_ELEM) return -1;
+    if (kind != COLLKEY_ELEM && elen) return -1;
+    e->kind = kind;
+    e->elem = (const char *)ep;
+    e->elen = (size_t)elen;
+    e->state = (const char *)sp;
+    e->slen = (size_t)slen;
+    /* a state that does not decode would be left out of every merge: refuse
+     * the batch instead of acknowledging what will not be stored */
+    buf out;
+    bufInit(&out);
+    int bad = collMergeEncoded(kind, NULL, 0, &e->state, &e->slen, 1, &out);
+    bufFree(&out);
+    return bad ? -1 : 1;
+}
+
+/* One kind's state handled through four functions. */
+#define MERGE_BODY(T, init, decode, merge, encode, fr)                                \
+    T acc, in;                                                                        \
+    init(&acc);                                                                       \
+    init(&in);                                                                        \
+    int bad = 0;                                                                      \
+    if (base && decode(&acc, base, blen) != C_OK) bad++; /* decode left acc empty */  \
+    for (int i = 0; i < n; i++) {                                                     \
+        if (decode(&in, ops[i], lens[i]) != C_OK) {                                   \
+            bad++;                                                                    \
+            continue;                                                                 \
+        }                                                                             \
+        merge(&acc, &in);                                                             \
+    }                                                                                 \
+    bufClear(out);                                                                    \
+    encode(&acc, out);                                                                \
+    fr(&acc);                                                                         \
+    fr(&in);                                                                          \
+    return bad;
+
+static int mergeMeta(const char *base, size_t blen, const char *const *ops, const size_t *lens,
+                     int n, buf *out) {
+    MERGE_BODY(keymeta, keymetaInit, keymetaDecode, keymetaMerge, keymetaEncode, keymetaFree)
+}
+
+static int mergeField(const char *base, size_t blen, const char *const *ops, const size_t *lens,
+                      int n, buf *out) {
+    MERGE_BODY(field, fieldInit, fieldDecode, fieldMerge, fieldEncode, fieldFree)
+}
+
+static int mergeHll(const char *base, size_t blen, const char *const *ops, const size_t *lens,
+                    int n, buf *out) {
+    MERGE_BODY(hll, hllInit, hllDecode, hllMerge, hllEncode, hllFree)
+}
+
+int collMergeEncoded(int kind, const char *base, size_t blen, const char *const *ops,
+                     const size_t *lens, int n, buf *out) {
+    switch (kind) {
+    case COLLKEY_META: return mergeMeta(base, blen, ops, lens, n, out);
+    case COLLKEY_ELEM: return mergeField(base, blen, ops, lens, n, out);
+    case COLLKEY_HLL: return mergeHll(base, blen, ops, lens, n, out);
+    default: return recordMergeEncoded(base, blen, ops, lens, n, out);
+    }
+}

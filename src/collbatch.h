@@ -1,0 +1,45 @@
+/* collbatch.h -- the byte formats of collection writes: a batch of deltas
+ * (what a coordinator sends its replicas for one command), and the merge
+ * of stored states by kind (what RocksDB's merge operator calls). Pure: no
+ * I/O, no globals; thread safe (the merge runs on RocksDB's threads).
+ *
+ * Batch: a sequence of entries, each
+ *   u8 kind (COLLKEY_META, COLLKEY_HLL, COLLKEY_ELEM),
+ *   varint elen, element bytes (empty unless ELEM),
+ *   varint slen, the delta state's encoding (keymeta, hll or field).
+ * A replica turns each entry into one merge operand on its storage key
+ * (collkey.h), all in one RocksDB write batch, so a command's deltas land
+ * together or not at all.
+ *
+ * API:
+ *   collBatchAppend(out, kind, elem, elen, state, slen)
+ *   collBatchNext(rd, &entry)        1 an entry, 0 the end, -1 malformed
+ *   collMergeEncoded(kind, base, blen, ops, lens, n, out)   the join, by kind
+ */
+#ifndef RINGKV_COLLBATCH_H
+#define RINGKV_COLLBATCH_H
+
+#include <stddef.h>
+
+#include "types/tcodec.h"
+#include "util.h"
+
+typedef struct collEntry {
+    int kind;            /* COLLKEY_* */
+    const char *elem;    /* borrowed from the batch */
+    size_t elen;
+    const char *state;   /* borrowed from the batch */
+    size_t slen;
+} collEntry;
+
+void collBatchAppend(buf *out, int kind, const char *elem, size_t elen, const char *state,
+                     size_t slen);
+/* rd over the batch's bytes. Checks the kind and that the state decodes. */
+int collBatchNext(tcReader *rd, collEntry *e);
+/* The join of a stored value (base; NULL for none) and n operands, all
+ * encodings of kind's state, as one canonical encoding into out (cleared).
+ * Malformed inputs are left out; returns how many there were. */
+int collMergeEncoded(int kind, const char *base, size_t blen, const char *const *ops,
+                     const size_t *lens, int n, buf *out);
+
+#endif
