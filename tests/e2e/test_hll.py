@@ -164,10 +164,6 @@ class HyperLogLog(OracleCase):
             ("ZADD hll 1 m", WRONGTYPE),
         ])
 
-    # Known gap: the string commands (t_string.c) do not check a key's
-    # collection type yet, so GET of an HLL key answers nil instead of
-    # WRONGTYPE. Remove this decorator once they do.
-    @unittest.expectedFailure
     def test_an_hll_is_not_a_string_in_ringkv(self):
         """Redis's HLL is a string (GET returns its bytes); ringkv's is its own
         type, so string commands on it are WRONGTYPE and change nothing."""
