@@ -949,8 +949,10 @@ static void sintercardCommand(request *r) {
 #define R CMD_READONLY
 #define F CMD_FAST
 
-/* Arity, flags and key positions as Redis 7.0's COMMAND reports them
- * (SINTERCARD's keys are movable: 0 0 0). */
+/* Arity, flags and key positions as Redis 7.0's COMMAND reports them.
+ * SINTERCARD's keys are movable (COMMAND says 0 0 0), so commandKeys finds
+ * none to lock: CMD_BARRIER at least starts it after the client's earlier
+ * commands (a pipelined SADD then SINTERCARD sees the add). */
 command setCommandTable[] = {
     {"sadd", saddCommand, -3, W | F, 1, 1, 1, "set", "1.0.0", "Add one or more members to a set", "key member [member ...]", 0, 0, 0, 0},
     {"srem", sremCommand, -3, W | F, 1, 1, 1, "set", "1.0.0", "Remove one or more members from a set", "key member [member ...]", 0, 0, 0, 0},
@@ -962,7 +964,7 @@ command setCommandTable[] = {
     {"srandmember", srandmemberCommand, -2, R, 1, 1, 1, "set", "1.0.0", "Get one or multiple random members from a set", "key [count]", 0, 0, 0, 0},
     {"smove", smoveCommand, 4, W | F, 1, 2, 1, "set", "1.0.0", "Move a member from one set to another", "source destination member", 0, 0, 0, 0},
     {"sinter", sinterCommand, -2, R, 1, -1, 1, "set", "1.0.0", "Intersect multiple sets", "key [key ...]", 0, 0, 0, 0},
-    {"sintercard", sintercardCommand, -3, R, 0, 0, 0, "set", "7.0.0", "Intersect multiple sets and return the cardinality of the result", "numkeys key [key ...] [LIMIT limit]", 0, 0, 0, 0},
+    {"sintercard", sintercardCommand, -3, R | CMD_BARRIER, 0, 0, 0, "set", "7.0.0", "Intersect multiple sets and return the cardinality of the result", "numkeys key [key ...] [LIMIT limit]", 0, 0, 0, 0},
     {"sinterstore", sinterstoreCommand, -3, W, 1, -1, 1, "set", "1.0.0", "Intersect multiple sets and store the resulting set in a key", "destination key [key ...]", 0, 0, 0, 0},
     {"sunion", sunionCommand, -2, R, 1, -1, 1, "set", "1.0.0", "Add multiple sets", "key [key ...]", 0, 0, 0, 0},
     {"sunionstore", sunionstoreCommand, -3, W, 1, -1, 1, "set", "1.0.0", "Add multiple sets and store the resulting set in a key", "destination key [key ...]", 0, 0, 0, 0},
