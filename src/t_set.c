@@ -8,9 +8,11 @@
  * not see survives. A member is present while collElemLive says so.
  *
  * Every handler is a continuation chain, as in t_string.c:
- *   1. collRead the key(s): COLL_READ_NAMED for the members a command names
- *      (SADD, SREM, SISMEMBER, SMISMEMBER, SMOVE), COLL_READ_ALL when it needs
- *      the whole set (SCARD, SMEMBERS, SPOP, SRANDMEMBER, SSCAN, the algebra),
+ *   1. collRead the key(s): COLL_READ_FIELDS for the members a command adds
+ *      or looks up (SADD, SISMEMBER, SMISMEMBER, SMOVE's destination),
+ *      COLL_READ_NAMED for those it removes (SREM, SMOVE's source: its probe
+ *      tells whether the set is left empty), COLL_READ_ALL when it needs the
+ *      whole set (SCARD, SMEMBERS, SPOP, SRANDMEMBER, SSCAN, the algebra),
  *      COLL_READ_META for a *STORE destination (only its DEL context);
  *   2. the read's callback checks the type (WRONGTYPE), computes the reply
  *      and the deltas of one collBatch per key written, with one dot per
@@ -31,7 +33,9 @@
  *               two writes, no isolation across the two keys (as DEL k1 k2)
  *   *STORE      collBatchDel over what the destination held + the SADD of
  *               the result, one batch on the destination (Redis overwrites
- *               it whatever its type); an empty result only deletes
+ *               it whatever its type), and a tombstone over the string
+ *               versions it read if it held a string; an empty result only
+ *               deletes
  *
  * Multi-key commands read their keys in parallel, each read holding one
  * pending count on the request; each answer is copied (viewDup: a collView
@@ -62,6 +66,7 @@
 #include "coll.h"
 #include "commands.h"
 #include "server.h"
+#include "t_string.h"
 
 /* ----------------------------------------------------------------- state */
 
@@ -372,7 +377,7 @@ static void saddRead(request *r, const collView *v, const char *err, void *pd) {
 }
 
 static void saddCommand(request *r) {
-    collRead(r, r->db, r->argv[1], r->argvlen[1], COLL_READ_NAMED, r->argv + 2, r->argvlen + 2,
+    collRead(r, r->db, r->argv[1], r->argvlen[1], COLL_READ_FIELDS, r->argv + 2, r->argvlen + 2,
              r->argc - 2, saddRead, NULL);
 }
 
@@ -432,7 +437,7 @@ static void sismemberRead(request *r, const collView *v, const char *err, void *
 }
 
 static void sismemberCommand(request *r) {
-    collRead(r, r->db, r->argv[1], r->argvlen[1], COLL_READ_NAMED, r->argv + 2, r->argvlen + 2, 1,
+    collRead(r, r->db, r->argv[1], r->argvlen[1], COLL_READ_FIELDS, r->argv + 2, r->argvlen + 2, 1,
              sismemberRead, NULL);
 }
 
@@ -449,7 +454,7 @@ static void smismemberRead(request *r, const collView *v, const char *err, void 
 }
 
 static void smismemberCommand(request *r) {
-    collRead(r, r->db, r->argv[1], r->argvlen[1], COLL_READ_NAMED, r->argv + 2, r->argvlen + 2,
+    collRead(r, r->db, r->argv[1], r->argvlen[1], COLL_READ_FIELDS, r->argv + 2, r->argvlen + 2,
              r->argc - 2, smismemberRead, NULL);
 }
 
@@ -718,7 +723,7 @@ static setState *multiNew(request *r, int n, void (*then)(request *, setState *)
 }
 
 /* Reads key i (argv[ai]) in mode; ni, when not 0, is the argv index of the
- * one element named (COLL_READ_NAMED). */
+ * one element named (COLL_READ_NAMED, COLL_READ_FIELDS). */
 static void multiReadKey(request *r, int i, int ai, int mode, int ni) {
     collRead(r, r->db, r->argv[ai], r->argvlen[ai], mode, ni ? r->argv + ni : NULL,
              ni ? r->argvlen + ni : NULL, ni ? 1 : 0, multiReadOne, (void *)(intptr_t)i);
@@ -726,8 +731,9 @@ static void multiReadKey(request *r, int i, int ai, int mode, int ni) {
 
 /* ----------------------------------------------------------------- SMOVE */
 
-/* SMOVE source destination member: views[0] the source, views[1] the
- * destination, each read with the member named. */
+/* SMOVE source destination member: views[0] the source (the member named,
+ * and the probe that tells whether it is the last), views[1] the
+ * destination (the member only). */
 static void smoveAfterReads(request *r, setState *s) {
     const collView *src = s->views[0], *dst = s->views[1];
     const char *m = r->argv[3];
@@ -781,13 +787,13 @@ static void smoveSameRead(request *r, const collView *v, const char *err, void *
 
 static void smoveCommand(request *r) {
     if (sameArg(r, 1, 2)) {
-        collRead(r, r->db, r->argv[1], r->argvlen[1], COLL_READ_NAMED, r->argv + 3,
+        collRead(r, r->db, r->argv[1], r->argvlen[1], COLL_READ_FIELDS, r->argv + 3,
                  r->argvlen + 3, 1, smoveSameRead, NULL);
         return;
     }
     multiNew(r, 2, smoveAfterReads);
     multiReadKey(r, 0, 1, COLL_READ_NAMED, 3);
-    multiReadKey(r, 1, 2, COLL_READ_NAMED, 3);
+    multiReadKey(r, 1, 2, COLL_READ_FIELDS, 3);
 }
 
 /* ------------------------------------------ SINTER / SUNION / SDIFF (+STORE) */
@@ -885,7 +891,15 @@ static void algebraAfterReads(request *r, setState *s) {
             collBatchDel(&b, dst, seq);
             if (n) collBatchTouch(&b, dst, KT_SET, seq);
             for (long i = 0; i < n; i++) batchAdd(&b, res[i]->name, res[i]->len, seq);
-            setWriteOne(r, s, dkey, dlen, &b);
+            setWritesBegin(s);
+            /* a string there goes too (a tombstone over the versions read),
+             * or it would show again once the set is emptied */
+            if (recordVisible(&dst->str, dst->now_ms)) {
+                s->writes++;
+                writeValue(r, r->db, dkey, dlen, NULL, 0, 1, 0, &dst->str, setWriteDone, s);
+            }
+            setWrite(r, s, dkey, dlen, &b);
+            setWritesEnd(r, s);
             collBatchFree(&b);
         }
     }
