@@ -406,6 +406,22 @@ class SetCommands(OracleCase):
                 problems.append("%s\n    ringkv: %r\n    redis:  %r" % (line, x, y))
         self.assertEqual(problems, [], "\n".join(problems))
 
+    def test_pipeline_and_multi(self):
+        """Pipelined set commands answer in order, each seeing the ones
+        before it (SINTERCARD too, whose keys are not locked); inside
+        MULTI/EXEC as well."""
+        script = [("SADD", "p", "1", "2"), ("SINTERCARD", "1", "p"), ("SUNIONSTORE", "q", "p"),
+                  ("SCARD", "q"), ("SMOVE", "p", "q", "1"), ("SINTERCARD", "2", "p", "q"),
+                  ("SREM", "p", "2"), ("EXISTS", "p"), ("SINTERCARD", "1", "p"),
+                  ("MULTI",), ("SADD", "m", "a"), ("SMEMBERS", "m"), ("SPOP", "m", "5"),
+                  ("SADD", "m", "b"), ("SINTERCARD", "1", "m"), ("EXEC",)]
+        replies = []
+        for conn in (self.a, self.b):
+            conn.send(b"".join(encode(*cmd) for cmd in script))
+            replies.append([conn.read_reply() for _ in script])
+        self.assertEqual(replies[0], replies[1])
+        self.assertEqual(replies[0][-1], [1, [b"a"], [b"a"], 1, 1])
+
     def test_command_info_and_docs(self):
         """COMMAND INFO gives Redis's arity, flags and key positions for
         every set command; COMMAND DOCS its group and summary."""
