@@ -186,7 +186,7 @@ static void delAfterRead(request *r, multiRead *m) {
         m->pr.ll++;
         delKey(r, m, i, 1 + i);
     }
-    coordResult ok = {1, NULL, NULL};
+    coordResult ok = {1, NULL, NULL, 0};
     writeThenReply(r, &ok, &m->pr);
 }
 
@@ -396,7 +396,7 @@ static void renameAfterRead(request *r, multiRead *m) {
     writeValueThenReply(r, &m->pr, r->db, r->argv[2], r->argvlen[2], src->val, src->vlen, 0,
                         src->expire, &m->recs[1]);
     writeValueThenReply(r, &m->pr, r->db, r->argv[1], r->argvlen[1], NULL, 0, 1, 0, &m->recs[0]);
-    coordResult ok = {1, NULL, NULL};
+    coordResult ok = {1, NULL, NULL, 0};
     writeThenReply(r, &ok, &m->pr);
 }
 
