@@ -169,7 +169,7 @@ static void setWrite(request *r, setState *s, const char *key, size_t klen, cons
 }
 
 static void setWritesEnd(request *r, setState *s) {
-    coordResult ok = {1, NULL, NULL};
+    coordResult ok = {.ok = 1};
     setWriteDone(r, &ok, s);
 }
 
