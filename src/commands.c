@@ -324,6 +324,11 @@ static void addCategories(request *r, const command *c) {
     else if (!strcmp(c->group, "bitmap")) names[n++] = "@bitmap";
     else if (!strcmp(c->group, "generic")) names[n++] = "@keyspace";
     else if (!strcmp(c->group, "connection")) names[n++] = "@connection";
+    else if (!strcmp(c->group, "set")) names[n++] = "@set";
+    else if (!strcmp(c->group, "hash")) names[n++] = "@hash";
+    else if (!strcmp(c->group, "sorted-set")) names[n++] = "@sortedset";
+    else if (!strcmp(c->group, "hyperloglog")) names[n++] = "@hyperloglog";
+    else if (!strcmp(c->group, "geo")) names[n++] = "@geo";
     if (c->flags & CMD_FAST) names[n++] = "@fast";
     else names[n++] = "@slow";
     if (c->flags & CMD_ADMIN) names[n++] = "@admin";
