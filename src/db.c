@@ -136,13 +136,7 @@ static void bucketZero(pstate *ps, merkle *m, unsigned b) {
 static int present(const record *r) {
     const version *v = recordNewest(r);
     if (v && !v->tombstone) return 1;
-    if (!r->ctr) return 0;
-    /* a key only INCR wrote: its contributions */
-    causalRemoval kr;
-    strctrRemoval(r, serverNowMs(), &kr);
-    counterTotal t;
-    counterSum(r->ctr, &kr, &t);
-    return t.live > 0;
+    return r->ctr && strctrLive(r, serverNowMs()); /* a key only INCR wrote */
 }
 
 /* Adds one stored key (k, v) of partition ps to its bucket's figures. */

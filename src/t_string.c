@@ -1199,11 +1199,15 @@ static void vgetDone(request *r, const coordResult *res, void *pd) {
     int live = 0;
     for (int i = 0; i < res->rec->n; i++)
         if (versionLive(&res->rec->v[i], now)) live++;
+    /* INCR's contributions show on the newest sibling, as GET shows them
+     * (or alone, for a key only INCR wrote) */
+    const version *view = stringView(res->rec);
     /* [context, value...]: live siblings newest first; nil when none */
     addReplyArrayLen(r, 1 + (live ? live : 1));
     addReplyBulk(r, enc.ptr ? enc.ptr : "", enc.len);
     if (!live) {
-        addReplyNull(r);
+        if (view) addReplyBulk(r, view->val, view->vlen);
+        else addReplyNull(r);
     } else {
         int *order = zmalloc(sizeof(int) * (size_t)res->rec->n);
         int n = 0;
@@ -1215,7 +1219,11 @@ static void vgetDone(request *r, const coordResult *res, void *pd) {
                 order[y] = order[y - 1];
                 order[y - 1] = t;
             }
-        for (int i = 0; i < n; i++) addReplyBulk(r, res->rec->v[order[i]].val, res->rec->v[order[i]].vlen);
+        for (int i = 0; i < n; i++) {
+            const version *v = &res->rec->v[order[i]];
+            if (i == 0 && view && view != v) v = view;
+            addReplyBulk(r, v->val, v->vlen);
+        }
         zfree(order);
     }
     bufFree(&enc);

@@ -8,6 +8,16 @@ void strctrRemoval(const record *r, long long now_ms, causalRemoval *kr) {
     if (v && v->expire && now_ms > v->expire) kr->floor = causalFloorOfMs(v->expire);
 }
 
+int strctrLive(const record *r, long long now_ms) {
+    if (recordVisible(r, now_ms)) return 1;
+    if (!r->ctr) return 0;
+    causalRemoval kr;
+    strctrRemoval(r, now_ms, &kr);
+    counterTotal t;
+    counterSum(r->ctr, &kr, &t);
+    return t.live > 0;
+}
+
 int strctrRead(const record *r, const counter *c, long long now_ms, buf *out) {
     causalRemoval kr;
     strctrRemoval(r, now_ms, &kr);

@@ -24,6 +24,7 @@
  * API:
  *   strctrRemoval(r, now, &kr)          the expiry the record implies
  *   strctrRead(r, c, now, out)          NUM_* and GET's text
+ *   strctrLive(r, now)                  the key exists as a string
  *   strctrDeltaIncrBy(delta, r, c, now, actor, seq, inc, &result)
  *   strctrDeltaIncrByFloat(delta, r, c, now, actor, seq, inc, out)
  *   strctrDeltaClear(delta, r, c, now)  the counter half of SET/DEL's delta
@@ -41,6 +42,8 @@
 
 void strctrRemoval(const record *r, long long now_ms, causalRemoval *kr);
 int strctrRead(const record *r, const counter *c, long long now_ms, buf *out);
+/* The key exists as a string: a visible version or a live contribution. */
+int strctrLive(const record *r, long long now_ms);
 /* NUMERR_*; on NUMERR_OK delta is the increment and *result GET's value after it. */
 int strctrDeltaIncrBy(counter *delta, const record *r, const counter *c, long long now_ms,
                       uint64_t actor, uint64_t seq, long long inc, long long *result);
