@@ -47,6 +47,8 @@
 #include <string.h>
 
 #include "clock.h"
+#include "collbatch.h"
+#include "collkey.h"
 #include "merkle.h"
 #include "server.h"
 
@@ -70,13 +72,19 @@ typedef struct pstate {
     bcount **bc;                    /* [db] -> bcount[256], allocated on first key */
     counts *tot;                    /* [db] sums over the buckets */
     long long bytes;                /* sum of bbytes */
+    /* a collection's element keys (collkey.h), kept as they are written
+     * (dbApplyRaw reads, merges, puts), so that a bucket holding a large
+     * collection is not read whole at each recount: */
+    uint64_t xelem[MERKLE_LEAVES];  /* XOR of their Merkle entries, part of leaf */
+    long long ebytes[MERKLE_LEAVES]; /* their bytes, part of bbytes */
+    int etouched;                   /* changed in the store's pending batch */
 } pstate;
 
 static pstate **pst;          /* [partition], allocated on first use */
 static merkle **trees;        /* [partition] its leaves; built = pst known */
 static long long treesBuilt;  /* partitions whose figures are computed */
 
-#define META_DSTATE_PREFIX "dst:"
+#define META_DSTATE_PREFIX "ds2:"
 #define META_DSTATE_CLEAN "dstate_clean"
 
 static pstate *stateOf(unsigned p) {
@@ -149,6 +157,16 @@ static void bucketAdd(pstate *ps, merkle *m, const char *k, size_t kl, const cha
     }
 }
 
+/* One element key's entry and bytes in (or out of: its entry again and
+ * negative bytes) bucket b's figures. */
+static void elemAdd(pstate *ps, merkle *m, unsigned b, uint64_t entry, long long bytes) {
+    ps->xelem[b] ^= entry;
+    m->leaf[b] ^= entry;
+    ps->ebytes[b] += bytes;
+    ps->bbytes[b] += bytes;
+    ps->bytes += bytes;
+}
+
 /* Computes partition p's dirty buckets (all, if it was never computed)
  * from the stored data. */
 static void refresh(unsigned p) {
@@ -159,7 +177,11 @@ static void refresh(unsigned p) {
     recordInit(&rec);
     storeIter *it = storeIterCreate(CF_DATA); /* commits the pending batch */
     if (!ps->known) {
-        for (unsigned b = 0; b < MERKLE_LEAVES; b++) bucketZero(ps, m, b);
+        for (unsigned b = 0; b < MERKLE_LEAVES; b++) {
+            bucketZero(ps, m, b);
+            ps->xelem[b] = 0;
+            ps->ebytes[b] = 0;
+        }
         unsigned char from[3] = {(unsigned char)(p >> 8), (unsigned char)p, 0};
         for (storeIterSeek(it, (const char *)from, 3); storeIterValid(it); storeIterNext(it)) {
             size_t kl, vl;
@@ -167,7 +189,10 @@ static void refresh(unsigned p) {
             if (kl < KEY_PREFIX_LEN || ((unsigned)(unsigned char)k[0] << 8 | (unsigned char)k[1]) != p)
                 break;
             const char *v = storeIterValue(it, &vl);
-            bucketAdd(ps, m, k, kl, v, vl, &rec);
+            if (collKeyKind(k, kl) == COLLKEY_ELEM)
+                elemAdd(ps, m, (unsigned char)k[2], merkleEntry(k, kl, v, vl), (long long)(kl + vl));
+            else
+                bucketAdd(ps, m, k, kl, v, vl, &rec);
         }
         ps->known = 1;
         m->built = 1;
@@ -176,6 +201,10 @@ static void refresh(unsigned p) {
         for (unsigned b = 0; b < MERKLE_LEAVES; b++) {
             if (!(ps->dirty[b >> 6] & (1ULL << (b & 63)))) continue;
             bucketZero(ps, m, b);
+            /* the elements' part is kept as they are written */
+            m->leaf[b] ^= ps->xelem[b];
+            ps->bbytes[b] += ps->ebytes[b];
+            ps->bytes += ps->ebytes[b];
             unsigned slot = p * 256 + b;
             unsigned char from[3] = {(unsigned char)(slot >> 16), (unsigned char)(slot >> 8),
                                      (unsigned char)slot};
@@ -184,6 +213,7 @@ static void refresh(unsigned p) {
                 size_t kl, vl;
                 const char *k = storeIterKey(it, &kl);
                 if (kl < KEY_PREFIX_LEN || memcmp(k, from, 3) != 0) break;
+                if (collKeyKind(k, kl) == COLLKEY_ELEM) break; /* they come last */
                 const char *v = storeIterValue(it, &vl);
                 bucketAdd(ps, m, k, kl, v, vl, &rec);
             }
@@ -255,7 +285,11 @@ static void forget(unsigned p) {
 /* Partition p holds nothing any more (its range was deleted, committed). */
 static void setEmpty(unsigned p) {
     pstate *ps = stateOf(p);
-    for (unsigned b = 0; b < MERKLE_LEAVES; b++) bucketZero(ps, trees[p], b);
+    for (unsigned b = 0; b < MERKLE_LEAVES; b++) {
+        bucketZero(ps, trees[p], b);
+        ps->xelem[b] = 0;
+        ps->ebytes[b] = 0;
+    }
     memset(ps->dirty, 0, sizeof(ps->dirty));
     ps->ndirty = 0;
     if (!ps->known) treesBuilt++;
@@ -354,6 +388,12 @@ void dbTreesSave(void) {
         }
         for (int i = 0; i < MERKLE_LEAVES; i++)
             varintPut(&b, (uint64_t)(ps->bbytes[i] < 0 ? 0 : ps->bbytes[i]));
+        for (int i = 0; i < MERKLE_LEAVES; i++) {
+            unsigned char e[8];
+            for (int j = 0; j < 8; j++) e[j] = (unsigned char)(ps->xelem[i] >> (8 * j));
+            bufAppend(&b, e, 8);
+            varintPut(&b, (uint64_t)(ps->ebytes[i] < 0 ? 0 : ps->ebytes[i]));
+        }
         for (int d = 0; d < server.databases; d++) {
             if (!ps->bc[d] || !ps->tot[d].keys) continue;
             varintPut(&b, (uint64_t)d);
@@ -398,6 +438,17 @@ static int loadState(unsigned p, const unsigned char *v, size_t vl) {
         ps->bbytes[i] = (long long)x;
         ps->bytes += (long long)x;
     }
+    for (int i = 0; i < MERKLE_LEAVES; i++) {
+        uint64_t x = 0;
+        if (vl - off < 8) return C_ERR;
+        for (int j = 7; j >= 0; j--) x = (x << 8) | v[off + (size_t)j];
+        off += 8;
+        ps->xelem[i] = x;
+        long u = varintGet(v + off, vl - off, &x);
+        if (u < 0) return C_ERR;
+        off += (size_t)u;
+        ps->ebytes[i] = (long long)x;
+    }
     while (off < vl) {
         uint64_t d, k, e;
         long u = varintGet(v + off, vl - off, &d);
@@ -428,9 +479,9 @@ static void statesLoad(void) {
     storeValue mv;
     int clean = storeGet(CF_META, META_DSTATE_CLEAN, strlen(META_DSTATE_CLEAN), &mv) > 0;
     if (clean) storeValueFree(&mv);
-    static const char *prefixes[] = {META_DSTATE_PREFIX, "cnt:", "tree:"};
+    static const char *prefixes[] = {META_DSTATE_PREFIX, "dst:", "cnt:", "tree:"};
     long loaded = 0;
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++) {
         size_t pl = strlen(prefixes[i]);
         storeIter *it = storeIterCreate(CF_META);
         for (storeIterSeek(it, prefixes[i], pl); storeIterValid(it); storeIterNext(it)) {
@@ -463,10 +514,13 @@ static void statesLoad(void) {
                   "(no clean shutdown before)");
 }
 
+static void elemsWritten(int ok);
+
 void dbInit(void) {
     pst = zcalloc(sizeof(pstate *) * (size_t)server.ring_partitions);
     trees = zcalloc(sizeof(merkle *) * (size_t)server.ring_partitions);
     statesLoad();
+    storeOnWrite(elemsWritten);
 }
 
 /* ------------------------------------------------------------------ records */
@@ -589,6 +643,74 @@ int dbApply(int db, const char *key, size_t klen, const record *incoming, const 
     int64_t ne = liveMinExpire(incoming);
     if (ne) expiryIndex(1, ne, skey, sklen);
     bufFree(&skb);
+    if (cb) storeAfterCommit(cb, pd);
+    return C_OK;
+}
+
+/* An element key is read, merged and put (not a merge operand), and its
+ * Merkle entry and bytes replaced in its bucket's figures at once: its
+ * bucket is not marked dirty, so a recount reads the bucket's records and
+ * metadata, never a large collection's elements (see the file comment). */
+static pstate **etouched; /* partitions with elements changed in the pending batch */
+static int netouched;
+
+static int elemWrite(unsigned slot, const char *skey, size_t sklen, const char *val,
+                     size_t vlen) {
+    storeValue old;
+    int found = storeGet(CF_DATA, skey, sklen, &old);
+    if (found < 0) return C_ERR;
+    buf nw;
+    bufInit(&nw);
+    if (collMergeEncoded(COLLKEY_ELEM, found ? old.ptr : NULL, found ? old.len : 0, &val, &vlen, 1,
+                         &nw) != 0) {
+        bufFree(&nw);
+        if (found) storeValueFree(&old);
+        return C_ERR;
+    }
+    storePut(CF_DATA, skey, sklen, nw.ptr, nw.len);
+    pstate *ps = stateOf(slot >> 8);
+    if (ps->known) {
+        unsigned b = slot & 0xff;
+        merkle *m = trees[slot >> 8];
+        if (found) elemAdd(ps, m, b, merkleEntry(skey, sklen, old.ptr, old.len), -(long long)(sklen + old.len));
+        elemAdd(ps, m, b, merkleEntry(skey, sklen, nw.ptr, nw.len), (long long)(sklen + nw.len));
+        if (!ps->etouched) {
+            ps->etouched = 1;
+            etouched = zrealloc(etouched, sizeof(pstate *) * (size_t)(netouched + 1));
+            etouched[netouched++] = ps;
+        }
+    }
+    marksMade++;
+    bufFree(&nw);
+    if (found) storeValueFree(&old);
+    return C_OK;
+}
+
+/* After each batch (storeOnWrite): a refused one stored none of the
+ * elements whose figures elemWrite changed, so their partitions are
+ * computed from the data again. */
+static void elemsWritten(int ok) {
+    for (int i = 0; i < netouched; i++) {
+        etouched[i]->etouched = 0;
+        if (!ok)
+            for (unsigned p = 0; p < (unsigned)server.ring_partitions; p++)
+                if (pst[p] == etouched[i]) forget(p);
+    }
+    netouched = 0;
+}
+
+int dbApplyRaw(const char *skey, size_t sklen, const char *val, size_t vlen, dbWriteCb *cb,
+               void *pd) {
+    unsigned slot;
+    int kind = collKeyKind(skey, sklen);
+    if (kind <= COLLKEY_RECORD || keyDecode(skey, sklen, &slot, NULL, NULL, NULL) != C_OK)
+        return C_ERR;
+    if (kind != COLLKEY_ELEM) {
+        storeMerge(CF_DATA, skey, sklen, val, vlen);
+        markDirty(slot);
+    } else if (elemWrite(slot, skey, sklen, val, vlen) != C_OK) {
+        return C_ERR;
+    }
     if (cb) storeAfterCommit(cb, pd);
     return C_OK;
 }

@@ -24,6 +24,8 @@
 #include <string.h>
 
 #include "busargs.h"
+#include "collkey.h"
+#include "collstore.h"
 #include "commands.h"
 #include "db.h"
 #include "handoff.h"
@@ -74,6 +76,73 @@ static void putHandler(busReq *req) {
                 req) != C_OK)
         busReplyError(req, "storage failed");
     recordFree(&rec);
+}
+
+/* TPUT db key batch: a collection's deltas (collbatch.h), merged in blind;
+ * answered once durable. */
+static void tputHandler(busReq *req) {
+    int db = req->argc >= 5 ? busArgDb(req, 2) : -1;
+    if (db < 0) {
+        busReplyError(req, "TPUT malformed");
+        return;
+    }
+    handoffNoteWrite(keyPartition(keyHash(db, req->argv[3], req->lens[3]), server.qbits));
+    if (collStoreApply(db, req->argv[3], req->lens[3], req->argv[4], req->lens[4], putApplied,
+                       req) != C_OK)
+        busReplyError(req, "TPUT malformed batch");
+}
+
+/* TREAD db key mode [name ...] -> this node's answer (collstore.h). */
+static void treadHandler(busReq *req) {
+    int db = req->argc >= 5 ? busArgDb(req, 2) : -1;
+    long long mode;
+    if (db < 0 || !string2ll(req->argv[4], req->lens[4], &mode) || mode < COLL_READ_META ||
+        mode > COLL_READ_FIELDS) {
+        busReplyError(req, "TREAD malformed");
+        return;
+    }
+    buf ans;
+    bufInit(&ans);
+    if (collStoreRead(db, req->argv[3], req->lens[3], (int)mode, req->argv + 5, req->lens + 5,
+                      req->argc - 5, &ans) != C_OK) {
+        bufFree(&ans);
+        busReplyError(req, "storage read failed");
+        return;
+    }
+    busArgs args;
+    busArgsInit(&args);
+    busArgsBytes(&args, ans.ptr, ans.len);
+    busArgsReply(&args, req);
+    bufFree(&ans);
+}
+
+/* RGET skey -> "1" value | "0": a collection's stored state by its storage
+ * key (anti-entropy's fetch). */
+static void rgetHandler(busReq *req) {
+    if (req->argc < 3 || collKeyKind(req->argv[2], req->lens[2]) <= COLLKEY_RECORD) {
+        busReplyError(req, "RGET malformed");
+        return;
+    }
+    storeValue v;
+    int found = storeGet(CF_DATA, req->argv[2], req->lens[2], &v);
+    if (found < 0) {
+        busReplyError(req, "storage read failed");
+        return;
+    }
+    busArgs args;
+    busArgsInit(&args);
+    busArgsStr(&args, found ? "1" : "0");
+    if (found) busArgsBytes(&args, v.ptr, v.len);
+    busArgsReply(&args, req);
+    if (found) storeValueFree(&v);
+}
+
+/* RPUT skey state: a collection's state merged in blind (anti-entropy's
+ * push); answered once durable. */
+static void rputHandler(busReq *req) {
+    if (req->argc < 4 || dbApplyRaw(req->argv[2], req->lens[2], req->argv[3], req->lens[3],
+                                    putApplied, req) != C_OK)
+        busReplyError(req, "RPUT malformed");
 }
 
 static void coordHandler(busReq *req) {
@@ -169,4 +238,8 @@ void replicaInit(void) {
     busRegister("GET", getHandler);
     busRegister("PUT", putHandler);
     busRegister("COORD", coordHandler);
+    busRegister("TPUT", tputHandler);
+    busRegister("TREAD", treadHandler);
+    busRegister("RGET", rgetHandler);
+    busRegister("RPUT", rputHandler);
 }
