@@ -560,6 +560,12 @@ static int scanItemCmp(const void *a, const void *b) {
 static void hscanAfterRead(request *r, const collView *v, const char *err, void *pd) {
     UNUSED(pd);
     if (readFailed(r, v, err)) return;
+    if (collTypeOf(v) < 0) { /* an absent key: Redis's empty scan, options unread */
+        addReplyArrayLen(r, 2);
+        addReplyBulk(r, "0", 1);
+        addReplyArrayLen(r, 0);
+        return;
+    }
     unsigned long long cursor;
     string2ull(r->argv[2], r->argvlen[2], &cursor); /* checked by the handler */
     long long count = 10;
