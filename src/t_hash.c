@@ -19,10 +19,11 @@
  *     -> collWrite -> writeThenReply (t_string.c): the prepared reply once
  *            the write level acknowledged the batch, else the write's error.
  *
- * Which elements a command reads: the ones it names (COLL_READ_NAMED: HGET,
- * HMGET, HEXISTS, HSTRLEN and every write; the read also says whether any
- * other field lives, which is how HDEL knows it empties the key), or all of
- * them (COLL_READ_ALL: HLEN, HKEYS, HVALS, HGETALL, HRANDFIELD, HSCAN).
+ * Which elements a command reads: the ones it names (COLL_READ_FIELDS:
+ * HGET, HMGET, HEXISTS, HSTRLEN, HSET, HSETNX, HMSET and the increments;
+ * COLL_READ_NAMED for HDEL, whose read also says whether any other field
+ * lives, which is how it knows it empties the key), or all of them
+ * (COLL_READ_ALL: HLEN, HKEYS, HVALS, HGETALL, HRANDFIELD, HSCAN).
  * Single-key writes run at the key's version coordinator (forward.c), so
  * HSETNX and the increments read and write without a concurrent command of
  * the key in between, as in Redis.
@@ -62,9 +63,11 @@
 
 /* ------------------------------------------------------------- helpers */
 
-/* Reads argv[1]'s fields argv[first], argv[first+step]... (NAMED). The
- * name tables are copied by collRead, so they are freed here. */
-static void readFields(request *r, int first, int step, collReadCb *cb, void *pd) {
+/* Reads argv[1]'s fields argv[first], argv[first+step]... with mode
+ * (COLL_READ_FIELDS, or COLL_READ_NAMED when the command must know whether
+ * other fields live). The name tables are copied by collRead, so they are
+ * freed here. */
+static void readNamed(request *r, int mode, int first, int step, collReadCb *cb, void *pd) {
     int n = 0;
     for (int j = first; j < r->argc; j += step) n++;
     char **names = zmalloc(sizeof(char *) * (size_t)(n ? n : 1));
@@ -73,9 +76,14 @@ static void readFields(request *r, int first, int step, collReadCb *cb, void *pd
         names[i] = r->argv[j];
         lens[i] = r->argvlen[j];
     }
-    collRead(r, r->db, r->argv[1], r->argvlen[1], COLL_READ_NAMED, names, lens, n, cb, pd);
+    collRead(r, r->db, r->argv[1], r->argvlen[1], mode, names, lens, n, cb, pd);
     zfree(names);
     zfree(lens);
+}
+
+/* The fields alone: adds, increments and lookups need nothing else. */
+static void readFields(request *r, int first, int step, collReadCb *cb, void *pd) {
+    readNamed(r, COLL_READ_FIELDS, first, step, cb, pd);
 }
 
 static void readAll(request *r, collReadCb *cb, void *pd) {
@@ -287,7 +295,9 @@ static void hdelAfterRead(request *r, const collView *v, const char *err, void *
     collBatchFree(&b);
 }
 
-static void hdelCommand(request *r) { readFields(r, 2, 1, hdelAfterRead, NULL); }
+static void hdelCommand(request *r) {
+    readNamed(r, COLL_READ_NAMED, 2, 1, hdelAfterRead, NULL);
+}
 
 /* ---------------------------------------------- HINCRBY HINCRBYFLOAT */
 
