@@ -141,9 +141,7 @@ static void writeThen(request *r, const collBatch *b, int kind, long long ll, co
     collWrite(r, r->db, r->argv[1], r->argvlen[1], b, writeThenReply, pr);
 }
 
-/* Distinct names among argv[first], argv[first+step]...: the argv index of
- * the last occurrence of each (a repeated HSET field takes its last value,
- * as in Redis), in out (room for all), returns how many. */
+/* argv indexes by their bytes, then by position. */
 static int argCmp(const void *a, const void *b, void *arg) {
     request *r = arg;
     int i = *(const int *)a, j = *(const int *)b;
@@ -154,6 +152,9 @@ static int argCmp(const void *a, const void *b, void *arg) {
     return i < j ? -1 : (i > j);
 }
 
+/* Distinct names among argv[first], argv[first+step]...: the argv index of
+ * the last occurrence of each (a repeated HSET field takes its last value,
+ * as in Redis), in out (room for all), returns how many. */
 static int distinctArgs(request *r, int first, int step, int *out) {
     int n = 0;
     for (int j = first; j < r->argc; j += step) out[n++] = j;
