@@ -49,6 +49,7 @@
 #include "clock.h"
 #include "collbatch.h"
 #include "collkey.h"
+#include "types/keymeta.h"
 #include "merkle.h"
 #include "server.h"
 
@@ -146,6 +147,23 @@ static void bucketAdd(pstate *ps, merkle *m, const char *k, size_t kl, const cha
     m->leaf[b] ^= merkleEntry(k, kl, v, vl);
     ps->bbytes[b] += (long long)(kl + vl);
     ps->bytes += (long long)(kl + vl);
+    if (collKeyKind(k, kl) == COLLKEY_META) {
+        /* a collection key counts while some type of it may live (an
+         * emptied one is deleted by the command that emptied it) */
+        keymeta m;
+        keymetaInit(&m);
+        int live = 0;
+        if (keymetaDecode(&m, v, vl) == C_OK)
+            for (int t = KT_SET; t <= KT_HLL && !live; t++)
+                live = keymetaTypeMayLive(&m, t, serverNowMs());
+        keymetaFree(&m);
+        db &= 0x0f;
+        if (!live || db >= server.databases) return;
+        bcount *bc = bcountOf(ps, db);
+        bc[b].keys++;
+        ps->tot[db].keys++;
+        return;
+    }
     if (db >= server.databases || recordDecode(scratch, v, vl) != C_OK || !present(scratch))
         return;
     bcount *bc = bcountOf(ps, db);
@@ -846,7 +864,7 @@ unsigned long long dbScanEx(int db, unsigned long long cursor, unsigned long lon
 int dbFlush(int db) {
     unsigned long long nslots = (unsigned long long)server.ring_partitions * 256;
     int rc = C_OK;
-    int others = 0;
+    int others = 0, elemsDeleted = 0;
     if (db >= 0) {
         /* Whether another db holds keys decides between deleting everything
          * and deleting this db's keys one by one: it must be exact, never
@@ -870,26 +888,35 @@ int dbFlush(int db) {
          * range deletion per slot leaves thousands of range tombstones that
          * every later iterator and seek pays for. Point deletions instead
          * (O(keys), as in Redis), each marking its bucket dirty. */
-        storeIter *it = storeIterCreate(CF_DATA);
-        unsigned long long slot = 0;
-        long s, n = 0;
-        while ((s = seekSlot(it, slot, nslots, db)) >= 0) {
-            for (; storeIterValid(it); storeIterNext(it)) {
-                size_t kl;
-                const char *k = storeIterKey(it, &kl);
-                unsigned ks;
-                int kd;
-                if (keyDecode(k, kl, &ks, &kd, NULL, NULL) != C_OK || ks != (unsigned)s || kd != db)
-                    break;
-                storeDelete(CF_DATA, k, kl);
-                markDirty(ks);
-                /* the iterator reads its own snapshot: committing is safe */
-                if (++n % 4096 == 0 && storeCommit() != C_OK) rc = C_ERR;
+        /* the db's records, then its collections' metadata, sketches and
+         * elements (collkey.h: the same db in the low bits of the 4th byte) */
+        static const int kindBytes[] = {0x00, 0x80, 0xA0, 0xC0};
+        long n = 0;
+        for (int kb = 0; kb < 4; kb++) {
+            int dbyte = kindBytes[kb] | db;
+            storeIter *it = storeIterCreate(CF_DATA);
+            unsigned long long slot = 0;
+            long s;
+            while ((s = seekSlot(it, slot, nslots, dbyte)) >= 0) {
+                for (; storeIterValid(it); storeIterNext(it)) {
+                    size_t kl;
+                    const char *k = storeIterKey(it, &kl);
+                    unsigned ks;
+                    int kd;
+                    if (keyDecode(k, kl, &ks, &kd, NULL, NULL) != C_OK || ks != (unsigned)s ||
+                        kd != dbyte)
+                        break;
+                    storeDelete(CF_DATA, k, kl);
+                    markDirty(ks);
+                    if (kb == 3) elemsDeleted = 1;
+                    /* the iterator reads its own snapshot: committing is safe */
+                    if (++n % 4096 == 0 && storeCommit() != C_OK) rc = C_ERR;
+                }
+                slot = (unsigned long long)s + 1;
             }
-            slot = (unsigned long long)s + 1;
+            storeIterFree(it);
         }
-        storeIterFree(it);
-        it = storeIterCreate(CF_EXPIRES);
+        storeIter *it = storeIterCreate(CF_EXPIRES);
         for (storeIterSeekFirst(it); storeIterValid(it); storeIterNext(it)) {
             size_t kl;
             const char *k = storeIterKey(it, &kl);
@@ -902,7 +929,7 @@ int dbFlush(int db) {
     for (int p = 0; p < server.ring_partitions; p++) {
         /* some of it may be deleted and some not (a full disk): computed
          * again from what is stored, when asked for */
-        if (rc != C_OK) forget((unsigned)p);
+        if (rc != C_OK || elemsDeleted) forget((unsigned)p);
         else if (db < 0 || !others) setEmpty((unsigned)p);
     }
     return rc;
