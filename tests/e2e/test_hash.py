@@ -11,7 +11,7 @@ Covers: HSET HSETNX HMSET HGET HMGET HDEL HEXISTS HLEN HSTRLEN HKEYS HVALS
 HGETALL HINCRBY HINCRBYFLOAT HRANDFIELD HSCAN: replies, every error and its
 order of checks, WRONGTYPE against a string key (and nothing written), numbers
 formatted as Redis formats them, an emptied hash deleted, RESP3 replies,
-COMMAND INFO rows, a hash across a restart.
+COMMAND INFO rows, expiry, a hash across a restart.
 """
 import shlex
 import unittest
@@ -410,6 +410,36 @@ class HashCommands(tc.OracleCase):
             if cursor == b"0":
                 break
         self.assertEqual(keep - seen, set())
+
+    def test_expiry(self):
+        """A hash's TTL is the key's: writes to its fields keep it, it goes
+        with the whole hash, and what is written after it fired is a new
+        hash without a TTL."""
+        self.run_script([
+            ("HSET h a 1 b 2", 2),
+            ("EXPIRE h 100", 1),
+            ("HSET h c 3", 1),
+            ("HINCRBY h a 1", 2),
+            ("HINCRBYFLOAT h a 0.5", b"2.5"),
+            ("HDEL h b", 1),
+            ("HSETNX h d 4", 1),
+            ("TTL h", 100),
+            ("PEXPIRE h 300", 1),
+            "SLEEP 0.6",
+            ("HGET h a", None),
+            ("HLEN h", 0),
+            ("HGETALL h", []),
+            ("HEXISTS h c", 0),
+            ("EXISTS h", 0),
+            ("HSCAN h 0", [b"0", []]),
+            ("HRANDFIELD h", None),
+            ("HINCRBY h a 1", 1),  # from 0: the old value went with the key
+            ("HGETALL h", [b"a", b"1"]),
+            ("TTL h", -1),
+            ("HSET h x y", 1),
+            ("PERSIST h", 0),
+            ("HLEN h", 2),
+        ])
 
     def test_command_info_rows(self):
         """COMMAND INFO gives Redis's arity and key positions for each."""
