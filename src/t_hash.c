@@ -51,6 +51,8 @@
 #include <strings.h>
 #include <xxhash.h>
 
+#include <event2/buffer.h>
+
 #include "coll.h"
 #include "t_string.h"
 #include "types/hash.h"
@@ -497,9 +499,15 @@ static void hrandfieldAfterRead(request *r, const collView *v, const char *err, 
         unsigned long c = s->count < 0 ? (unsigned long)-s->count : 1;
         long long len = (long long)c;
         addReplyArrayLen(r, s->withvalues && r->proto == 2 ? len * 2 : len);
-        while (c--) {
+        for (unsigned long k = 0; k < c; k++) {
             const collElem *e = &v->el[idx[rngNext(&rng) % (uint64_t)n]];
             hrandReplyOne(r, v, e, s->withvalues, &t);
+            /* as Redis: a reply past the client's hard output limit stops
+             * here (the connection is closed for it), so HRANDFIELD h
+             * -9223372036854775807 cannot take the server's memory */
+            if ((k & 1023) == 1023 && server.obuf_hard &&
+                evbuffer_get_length(r->out) > (size_t)server.obuf_hard)
+                break;
         }
     } else {
         int take = s->count >= n ? n : (int)s->count;

@@ -340,6 +340,25 @@ class HashCommands(tc.OracleCase):
         self.assertEqual(a.cmd("HRANDFIELD", "one", -2, "WITHVALUES"),
                          [b"only", b"x", b"only", b"x"])
 
+    def restore_obuf_limit(self):
+        with self.rk.raw() as c:
+            c.cmd("CONFIG", "SET", "client-output-buffer-limit", "normal 1gb 256mb 60")
+
+    def test_hrandfield_huge_negative_count_stops_at_the_output_limit(self):
+        """HRANDFIELD h -9223372036854775807 is valid (Redis accepts it); as in
+        Redis, the reply stops once it passes the client's hard output limit
+        and that client is disconnected; the server and others carry on."""
+        a = self.a
+        self.assertEqual(a.cmd("CONFIG", "SET", "client-output-buffer-limit",
+                               "normal 4mb 0 0"), "+OK")
+        self.addCleanup(self.restore_obuf_limit)
+        a.cmd("HSET", "h", "f", "v")
+        a.send(encode("HRANDFIELD", "h", "-9223372036854775807"))
+        self.assertTrue(a.closed_by_peer(timeout=60))
+        with self.rk.raw() as other:
+            self.assertEqual(other.cmd("PING"), "+PONG")
+            self.assertEqual(other.cmd("HRANDFIELD", "h", -3), [b"f", b"f", b"f"])
+
     def test_hscan(self):
         self.run_script([
             ("HSCAN nokey 0", [b"0", []]),
