@@ -358,11 +358,12 @@ void pttlCommand(request *r) { ttlGeneric(r, 1, 0); }
 void expiretimeCommand(request *r) { ttlGeneric(r, 0, 1); }
 void pexpiretimeCommand(request *r) { ttlGeneric(r, 1, 1); }
 
+/* TYPE's answer for KT_*: HyperLogLog is a string in Redis, here too. */
+static const char *typeNames[] = {"string", "set", "hash", "zset", "string", "list"};
+
 static void typeAfterRead(request *r, multiRead *m) {
-    /* HyperLogLog is a string in Redis: TYPE says so here too */
-    static const char *names[] = {"string", "set", "hash", "zset", "string", "list"};
     int t = keyType(m, 0);
-    addReplyStatus(r, t < 0 ? "none" : names[t]);
+    addReplyStatus(r, t < 0 ? "none" : typeNames[t]);
 }
 
 void typeCommand(request *r) { readArgsFrom(r, 1, typeAfterRead); }
@@ -453,11 +454,21 @@ void copyCommand(request *r) {
 /* KEYS, SCAN, RANDOMKEY, DBSIZE and FLUSH* go through clusterops.c's
  * whole-cluster operations. */
 
-static void replyKeys(request *r, const clusteropsKeys *k) {
-    addReplyArrayLen(r, k->n);
+/* SCAN ... TYPE name keeps the keys whose TYPE answer is name (Redis 7.0:
+ * a name no type has matches nothing, without an error). */
+#define SCAN_ANYTYPE NULL
+
+static int typeMatches(int t, const char *name) {
+    return !name || !strcasecmp(typeNames[t], name);
+}
+
+static void replyKeys(request *r, const clusteropsKeys *k, const char *type) {
+    long n = 0;
+    for (long i = 0; i < k->n; i++) n += typeMatches(k->types[i], type);
+    addReplyArrayLen(r, n);
     size_t off = 0;
     for (long i = 0; i < k->n; i++) {
-        addReplyBulk(r, k->bytes.ptr + off, k->lens[i]);
+        if (typeMatches(k->types[i], type)) addReplyBulk(r, k->bytes.ptr + off, k->lens[i]);
         off += k->lens[i];
     }
 }
@@ -465,14 +476,15 @@ static void replyKeys(request *r, const clusteropsKeys *k) {
 static void keysDone(request *r, const clusteropsScanResult *res, void *pd) {
     UNUSED(pd);
     if (!res->ok) addReplyError(r, res->err);
-    else replyKeys(r, res->keys);
+    else replyKeys(r, res->keys, SCAN_ANYTYPE);
 }
 
 void keysCommand(request *r) {
     clusteropsScan(r, r->db, 0, LONG_MAX, r->argv[1], r->argvlen[1], keysDone, NULL);
 }
 
-/* pd: 1 if TYPE asked for something other than string */
+/* pd: the TYPE name (argv, borrowed: the request outlives the scan), or
+ * NULL for every type */
 static void scanDone(request *r, const clusteropsScanResult *res, void *pd) {
     if (!res->ok) {
         addReplyError(r, res->err);
@@ -482,8 +494,7 @@ static void scanDone(request *r, const clusteropsScanResult *res, void *pd) {
     snprintf(cb, sizeof(cb), "%llu", res->next);
     addReplyArrayLen(r, 2);
     addReplyBulkCString(r, cb);
-    if (pd) addReplyArrayLen(r, 0); /* only strings exist */
-    else replyKeys(r, res->keys);
+    replyKeys(r, res->keys, pd);
 }
 
 void scanCommand(request *r) {
@@ -495,7 +506,7 @@ void scanCommand(request *r) {
     long long count = 10;
     const char *pat = NULL;
     size_t patlen = 0;
-    int typeok = 1;
+    const char *type = SCAN_ANYTYPE;
     for (int j = 2; j < r->argc; j++) {
         int more = j + 1 < r->argc;
         if (argIs(r, j, "count") && more) {
@@ -508,13 +519,13 @@ void scanCommand(request *r) {
             pat = r->argv[++j];
             patlen = r->argvlen[j];
         } else if (argIs(r, j, "type") && more) {
-            typeok = !strcasecmp(r->argv[++j], "string");
+            type = r->argv[++j];
         } else {
             addReplyError(r, ERR_SYNTAX);
             return;
         }
     }
-    clusteropsScan(r, r->db, cursor, (long)count, pat, patlen, scanDone, typeok ? NULL : (void *)1);
+    clusteropsScan(r, r->db, cursor, (long)count, pat, patlen, scanDone, (void *)type);
 }
 
 /* RANDOMKEY: the first key from a random cursor on, wrapping once. */
