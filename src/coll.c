@@ -394,7 +394,7 @@ void collBatchDel(collBatch *b, const collView *v, uint64_t seq) {
 void collWrite(request *r, int db, const char *key, size_t klen, const collBatch *b,
                coordCallback *cb, void *pd) {
     if (!b->n) {
-        coordResult ok = {1, NULL, NULL};
+        coordResult ok = {1, NULL, NULL, 0};
         cb(r, &ok, pd);
         return;
     }

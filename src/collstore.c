@@ -146,6 +146,17 @@ int collStoreApply(int db, const char *key, size_t klen, const char *batch, size
     return C_OK;
 }
 
+int collStoreHasMeta(int db, const char *key, size_t klen) {
+    buf sk;
+    bufInit(&sk);
+    collKeyEncode(&sk, server.qbits, COLLKEY_META, db, key, klen, NULL, 0);
+    storeValue v;
+    int found = storeGet(CF_DATA, sk.ptr, sk.len, &v);
+    if (found > 0) storeValueFree(&v);
+    bufFree(&sk);
+    return found > 0;
+}
+
 int collAnswerInit(collAnswer *a, const char *p, size_t len) {
     uint64_t l;
     const unsigned char *b;

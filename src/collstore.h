@@ -14,6 +14,7 @@
  * API:
  *   collStoreRead(db, key, klen, mode, names, lens, n, out)   C_OK / C_ERR (storage)
  *   collStoreApply(db, key, klen, batch, blen, cb, pd)        C_ERR: malformed batch
+ *   collStoreHasMeta(db, key, klen)                          a collection's metadata is here
  *   collAnswerNext / collAnswerInit                          decoding an answer */
 #ifndef RINGKV_COLLSTORE_H
 #define RINGKV_COLLSTORE_H
@@ -39,6 +40,11 @@ int collStoreRead(int db, const char *key, size_t klen, int mode, const char *co
  * (cb not called). */
 int collStoreApply(int db, const char *key, size_t klen, const char *batch, size_t blen,
                    dbWriteCb *cb, void *pd);
+
+/* 1 when this node stores metadata of a collection at (db, key): a string
+ * read that finds no record says so, and the command then reads the
+ * collection to answer WRONGTYPE (collstore.c). */
+int collStoreHasMeta(int db, const char *key, size_t klen);
 
 /* A decoded answer's header; elements follow in rd. Pointers borrow the
  * answer's bytes. */

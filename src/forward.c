@@ -70,7 +70,7 @@ static void forwardTry(forwardOp *op);
 
 /* Answers the client and frees op. */
 static void forwardDone(forwardOp *op, int ok, const char *err) {
-    coordResult res = {ok, err, NULL};
+    coordResult res = {ok, err, NULL, 0};
     op->cb(op->r, &res, op->pd);
     requestRelease(op->r);
     forwardFree(op);

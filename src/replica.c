@@ -49,7 +49,8 @@ static void getHandler(busReq *req) {
     }
     busArgs args;
     busArgsInit(&args);
-    busArgsStr(&args, found ? "1" : "0");
+    /* "2": no record, but a collection's metadata (coord.h's coll) */
+    busArgsStr(&args, found ? "1" : collStoreHasMeta(db, req->argv[3], req->lens[3]) ? "2" : "0");
     if (found) busArgsBytes(&args, v.ptr, v.len);
     busArgsReply(&args, req);
     if (found) storeValueFree(&v);

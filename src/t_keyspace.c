@@ -195,7 +195,7 @@ static void delAfterRead(request *r, multiRead *m) {
         m->pr.ll++;
         delKey(r, m, i, 1 + i);
     }
-    coordResult ok = {1, NULL, NULL};
+    coordResult ok = {1, NULL, NULL, 0};
     writeThenReply(r, &ok, &m->pr);
 }
 
@@ -601,7 +601,7 @@ static void transferWrite(request *r, multiRead *m, const dumpImage *img, long l
     m->pr.remaining = 1; /* held while the writes go out */
     writeImage(r, m, XF_DB(m), 1, XF_ARG(m), img, expire);
     if (flags & XF_DELSRC) delKeyIn(r, m, r->db, 0, 1);
-    coordResult ok = {1, NULL, NULL};
+    coordResult ok = {1, NULL, NULL, 0};
     writeThenReply(r, &ok, &m->pr);
 }
 
@@ -739,7 +739,7 @@ static void restoreAfterRead(request *r, multiRead *m) {
     m->pr.remaining = 1;
     writeImage(r, m, r->db, 0, 1, &img, expire);
     dumpImageFree(&img);
-    coordResult ok = {1, NULL, NULL};
+    coordResult ok = {1, NULL, NULL, 0};
     writeThenReply(r, &ok, &m->pr);
 }
 

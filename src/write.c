@@ -106,7 +106,7 @@ static void putAnswer(putOp *op, int ok, const char *err) {
     request *r = op->r;
     op->r = NULL;
     metricsCoord(1, op->level, ustime() - op->start_us, ok);
-    coordResult res = {ok, err, NULL};
+    coordResult res = {ok, err, NULL, 0};
     op->cb(r, &res, op->pd);
     requestRelease(r);
 }
