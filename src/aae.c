@@ -136,7 +136,7 @@ static void fetched(const busResult *res, void *pd) {
         record rec;
         recordInit(&rec);
         if (recordDecode(&rec, reply->element[4]->str, reply->element[4]->len) == C_OK &&
-            rec.n > 0 &&
+            (rec.n > 0 || rec.ctr) &&
             dbApply(f->db, f->key.ptr ? f->key.ptr : "", f->key.len, &rec, reply->element[4]->str,
                     reply->element[4]->len, appliedLocal, x) == C_OK)
             later = 1; /* appliedLocal runs (maybe already ran) */

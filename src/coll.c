@@ -37,6 +37,7 @@
 #include "gossip.h"
 #include "metrics.h"
 #include "target.h"
+#include "types/strctr.h"
 #include "write.h"
 
 typedef struct collReadOp {
@@ -304,12 +305,8 @@ static int collEmpty(const collView *v) {
 int collTypeOf(const collView *v) {
     keymetaCand c[KT_MAX + 1];
     int n = 0;
-    const version *sv = recordVisible(&v->str, v->now_ms);
-    c[n].type = KT_STRING;
-    c[n].live = sv != NULL;
-    c[n].last.ts = sv ? sv->counter : 0;
-    c[n].last.actor = sv ? sv->actor : 0;
-    n++;
+    static const counter none;
+    strctrCandidate(&v->str, v->str.ctr ? v->str.ctr : &none, v->now_ms, &c[n++]);
     for (int t = KT_SET; t <= KT_HLL; t++) {
         c[n].type = t;
         c[n].live = keymetaTypeMayLive(&v->meta, t, v->now_ms);

@@ -50,6 +50,7 @@
 #include "collbatch.h"
 #include "collkey.h"
 #include "types/keymeta.h"
+#include "types/strctr.h"
 #include "merkle.h"
 #include "server.h"
 
@@ -134,7 +135,14 @@ static void bucketZero(pstate *ps, merkle *m, unsigned b) {
 
 static int present(const record *r) {
     const version *v = recordNewest(r);
-    return v && !v->tombstone;
+    if (v && !v->tombstone) return 1;
+    if (!r->ctr) return 0;
+    /* a key only INCR wrote: its contributions */
+    causalRemoval kr;
+    strctrRemoval(r, serverNowMs(), &kr);
+    counterTotal t;
+    counterSum(r->ctr, &kr, &t);
+    return t.live > 0;
 }
 
 /* Adds one stored key (k, v) of partition ps to its bucket's figures. */
@@ -169,7 +177,8 @@ static void bucketAdd(pstate *ps, merkle *m, const char *k, size_t kl, const cha
     bcount *bc = bcountOf(ps, db);
     bc[b].keys++;
     ps->tot[db].keys++;
-    if (recordNewest(scratch)->expire) {
+    const version *nv = recordNewest(scratch);
+    if (nv && !nv->tombstone && nv->expire) { /* (a key only INCR wrote has none) */
         bc[b].expires++;
         ps->tot[db].expires++;
     }
@@ -755,6 +764,23 @@ int dbCoordinate(int db, const char *key, size_t klen, const writeOp *op, buf *r
         for (int i = 0; i < op->ctx->n; i++)
             if (op->ctx->e[i].counter < horizon) clockObserve(op->ctx->e[i].counter);
 
+    if (op->incr) { /* a counter contribution: merged in, no version */
+        counter d;
+        counterInit(&d);
+        int ok = counterDecode(&d, op->val, op->vlen) == C_OK;
+        if (ok) {
+            recordMerge(&nw, &old, 0);
+            counterMerge(recordCounter(&nw), &d);
+            writeRecord(sk.ptr, sk.len, &old, &nw, cb, pd, recout);
+        }
+        counterFree(&d);
+        recordFree(&old);
+        recordFree(&nw);
+        storeValueFree(&hold);
+        bufFree(&sk);
+        return ok ? C_OK : C_ERR;
+    }
+
     version nv;
     versionInit(&nv);
     version *v = &nv;
@@ -774,6 +800,15 @@ int dbCoordinate(int db, const char *key, size_t klen, const writeOp *op, buf *r
 
     recordMerge(&nw, &old, 0);
     recordAdd(&nw, v, 0);
+    if (old.ctr) {
+        /* a write over a counted string (SET, DEL, APPEND...) clears the
+         * contributions it observed; one made concurrently survives */
+        counter d;
+        counterInit(&d);
+        strctrDeltaClear(&d, &old, old.ctr, serverNowMs());
+        counterMerge(recordCounter(&nw), &d);
+        counterFree(&d);
+    }
     capSiblings(&nw);
     writeRecord(sk.ptr, sk.len, &old, &nw, cb, pd, recout);
     versionFree(&nv);

@@ -165,7 +165,7 @@ static void batchAnswered(const busResult *res, void *pd) {
         if (collKeyKind(sk->str, sk->len) > COLLKEY_RECORD) /* a collection's state */
             dbApplyRaw(sk->str, sk->len, rv->str, rv->len, NULL, NULL);
         else if (keyDecode(sk->str, sk->len, NULL, &db, &key, &klen) == C_OK &&
-                 recordDecode(&rec, rv->str, rv->len) == C_OK && rec.n > 0)
+                 recordDecode(&rec, rv->str, rv->len) == C_OK && (rec.n > 0 || rec.ctr))
             dbApply(db, key, klen, &rec, rv->str, rv->len, NULL, NULL);
         recordFree(&rec);
         x->keys++;

@@ -76,7 +76,7 @@ static void readFree(readOp *op) {
 /* Every answer is in: home replicas that returned something else than the
  * merge get it. Fallbacks are left alone (their hint goes to the owner). */
 static void readRepair(readOp *op) {
-    if (op->merged.n == 0 || quorumCount(op->t, op->n, QUORUM_OK) < 2)
+    if ((op->merged.n == 0 && !op->merged.ctr) || quorumCount(op->t, op->n, QUORUM_OK) < 2)
         return; /* one answer: nothing to compare */
     uint64_t want = recordDigest(&op->merged);
     buf enc;

@@ -67,7 +67,7 @@ static void putHandler(busReq *req) {
     int db = req->argc >= 5 ? busArgDb(req, 2) : -1;
     record rec;
     recordInit(&rec);
-    if (db < 0 || recordDecode(&rec, req->argv[4], req->lens[4]) != C_OK || rec.n == 0) {
+    if (db < 0 || recordDecode(&rec, req->argv[4], req->lens[4]) != C_OK || (rec.n == 0 && !rec.ctr)) {
         recordFree(&rec);
         busReplyError(req, "PUT malformed");
         return;
@@ -150,12 +150,14 @@ static void coordHandler(busReq *req) {
     /* COORD id db key W flags expire ctx value */
     int db = req->argc >= 9 ? busArgDb(req, 2) : -1;
     long long need, expire;
-    if (db < 0 || !string2ll(req->argv[4], req->lens[4], &need) || req->lens[5] != 2 ||
+    if (db < 0 || !string2ll(req->argv[4], req->lens[4], &need) || req->lens[5] < 2 ||
+        req->lens[5] > 3 ||
         !string2ll(req->argv[6], req->lens[6], &expire)) {
         busReplyError(req, "COORD malformed");
         return;
     }
     int tombstone = req->argv[5][0] == '1', hasctx = req->argv[5][1] == '1';
+    int incr = req->lens[5] == 3 && req->argv[5][2] == '1';
     vclock ctx;
     vclockInit(&ctx);
     if (hasctx && req->lens[7] &&
@@ -165,7 +167,7 @@ static void coordHandler(busReq *req) {
         return;
     }
     /* the client's level, evaluated here */
-    writeOp op = {req->argv[8], req->lens[8], tombstone, expire, hasctx ? &ctx : NULL};
+    writeOp op = {req->argv[8], req->lens[8], tombstone, expire, hasctx ? &ctx : NULL, incr};
     writeCoordinateFor(req, db, req->argv[3], req->lens[3], (int)need, &op);
     vclockFree(&ctx);
 }

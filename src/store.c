@@ -446,7 +446,7 @@ static unsigned char dataFilter(void *state, int level, const char *key, size_t 
     record r;
     recordInit(&r);
     int drop = 0;
-    if (recordDecode(&r, val, vlen) == C_OK && r.n > 0) {
+    if (recordDecode(&r, val, vlen) == C_OK && r.n > 0 && !r.ctr) { /* counters stay */
         long long now = mstime();
         long long grace = atomic_load(&tombstone_grace_ms);
         drop = 1;

@@ -137,7 +137,8 @@ static void readArgsFrom(request *r, int first, void (*fn)(request *, multiRead 
     zfree(idx);
 }
 
-static const version *visible(const record *rec) { return recordVisible(rec, serverNowMs()); }
+/* What a read of the string shows (counter contributions included). */
+static const version *visible(const record *rec) { return stringView(rec); }
 
 /* What key i reads as: KT_* (a string also when only the record read saw
  * it, e.g. from a hint), or -1. */

@@ -23,8 +23,10 @@
 #include <strings.h>
 
 #include "commands.h"
+#include "clock.h"
 #include "coll.h"
 #include "coord.h"
+#include "types/strctr.h"
 
 /* ------------------------------------------------------------- helpers */
 
@@ -73,8 +75,41 @@ static void readTyped(request *r, coordCallback *cb, void *pd) {
     coordRead(r, r->db, r->argv[1], r->argvlen[1], typedReadDone, t);
 }
 
-const version *liveVersion(const coordResult *res) {
-    return res->rec ? recordVisible(res->rec, serverNowMs()) : NULL;
+const version *liveVersion(const coordResult *res) { return stringView(res->rec); }
+
+/* The version a read shows, counter contributions included (strctr.h):
+ * the newest live version, or, when increments no SET observed live, a
+ * version made up with the number as its value (over the live version's
+ * dot and expiry, or none: a key only INCR wrote). The made-up one lives
+ * in static storage until the next call (two slots: a command may look at
+ * two keys at once); the event loop is the only caller. */
+const version *stringView(const record *rec) {
+    static version made[2];
+    static buf text[2];
+    static int next;
+    if (!rec) return NULL;
+    long long now = serverNowMs();
+    const version *v = recordVisible(rec, now);
+    if (!rec->ctr) return v;
+    int slot = next;
+    next ^= 1;
+    bufClear(&text[slot]);
+    int kind = strctrRead(rec, rec->ctr, now, &text[slot]);
+    if (kind == NUM_ABSENT) return NULL;
+    if (kind == NUM_STRING) return v;
+    version *m = &made[slot];
+    if (v) {
+        *m = *v; /* shares v's past: read only */
+    } else {
+        memset(m, 0, sizeof(*m));
+        for (int i = 0; i < rec->ctr->n; i++)
+            if (rec->ctr->s[i].seq > m->counter) m->counter = rec->ctr->s[i].seq;
+    }
+    m->val = text[slot].ptr ? text[slot].ptr : "";
+    m->vlen = text[slot].len;
+    m->ownval = 0;
+    m->tombstone = 0;
+    return m;
 }
 
 int parseExpireArg(request *r, int i, int unit_ms, int absolute, long long *when) {
@@ -97,7 +132,7 @@ bad:
 
 void writeValue(request *r, int db, const char *key, size_t klen, const char *val, size_t vlen,
                 int tombstone, long long expire, const record *ctxrec, coordCallback *cb, void *pd) {
-    writeOp op = {val, vlen, tombstone, expire, NULL};
+    writeOp op = {val, vlen, tombstone, expire, NULL, 0};
     vclock ctx;
     vclockInit(&ctx);
     if (ctxrec) {
@@ -582,31 +617,63 @@ static long long incrAmount(request *r) {
     return by;
 }
 
-static int incrFn(request *r, const version *old, buf *nv, pendingReply *pr) {
-    long long cur = 0, by = incrAmount(r);
-    if (old && !string2ll(old->val, old->vlen, &cur)) {
-        addReplyError(r, ERR_NOT_INT);
-        return 0;
+/* INCR, DECR, INCRBY, DECRBY, INCRBYFLOAT: a counter contribution of this
+ * node (types/strctr.h), not a new version, so that increments made through
+ * different coordinators during a failure add up instead of one replacing
+ * the other (docs/types.md). The reply is what GET shows after it. The
+ * command runs at the key's version coordinator (forward.c), which reads
+ * its own copy among the read level's: it always sees its own earlier
+ * contributions, so its running total only grows. */
+static const counter noCounter; /* a record without contributions reads through this */
+
+static void incrAfterRead(request *r, const coordResult *res, void *pd) {
+    int isfloat = pd != NULL;
+    if (!res->ok) {
+        addReplyError(r, res->err);
+        return;
     }
-    if ((by < 0 && cur < 0 && by < LLONG_MIN - cur) || (by > 0 && cur > 0 && by > LLONG_MAX - cur)) {
-        addReplyError(r, ERR_OVERFLOW);
-        return 0;
+    const record *rec = res->rec;
+    const counter *c = rec->ctr ? rec->ctr : &noCounter;
+    long long now = serverNowMs();
+    counter delta;
+    counterInit(&delta);
+    pendingReply *pr = pendingReplyNew(r, isfloat ? PR_BULK : PR_INT);
+    int rc;
+    if (isfloat) {
+        long double by;
+        string2ld(r->argv[2], r->argvlen[2], &by); /* checked before the read */
+        rc = strctrDeltaIncrByFloat(&delta, rec, c, now, server.actor, clockNext(), by, &pr->bulk);
+    } else {
+        rc = strctrDeltaIncrBy(&delta, rec, c, now, server.actor, clockNext(), incrAmount(r),
+                               &pr->ll);
     }
-    cur += by;
-    char b[32];
-    int l = ll2string(b, sizeof(b), cur);
-    bufAppend(nv, b, (size_t)l);
-    pr->ll = cur;
-    return 1;
+    switch (rc) {
+    case NUMERR_OK: {
+        buf enc;
+        bufInit(&enc);
+        counterEncode(&delta, &enc);
+        writeOp op = {enc.ptr, enc.len, 0, 0, NULL, 1};
+        pr->remaining++;
+        coordWrite(r, r->db, r->argv[1], r->argvlen[1], &op, writeThenReply, pr);
+        bufFree(&enc);
+        break;
+    }
+    case NUMERR_NOTINT: addReplyError(r, ERR_NOT_INT); break;
+    case NUMERR_NOTFLOAT: addReplyError(r, ERR_NOT_FLOAT); break;
+    case NUMERR_OVERFLOW: addReplyError(r, ERR_OVERFLOW); break;
+    case NUMERR_NANINF: addReplyError(r, "increment would produce NaN or Infinity"); break;
+    default: addReplyError(r, "ERR this node's clock is behind its own counter entry"); break;
+    }
+    counterFree(&delta);
 }
 
-void incrCommand(request *r) { rmw(r, incrFn); }
-void decrCommand(request *r) { rmw(r, incrFn); }
+void incrCommand(request *r) { readTyped(r, incrAfterRead, NULL); }
+void decrCommand(request *r) { readTyped(r, incrAfterRead, NULL); }
 
 void incrbyCommand(request *r) {
     long long by;
     if (getLongLongFromArg(r, 2, &by, NULL) != C_OK) return;
-    rmw(r, incrFn);
+    readTyped(r, incrAfterRead, NULL);
 }
 
 void decrbyCommand(request *r) {
@@ -616,33 +683,13 @@ void decrbyCommand(request *r) {
         addReplyError(r, "decrement would overflow");
         return;
     }
-    rmw(r, incrFn);
-}
-
-static int incrbyfloatFn(request *r, const version *old, buf *nv, pendingReply *pr) {
-    long double cur = 0, by;
-    string2ld(r->argv[2], r->argvlen[2], &by);
-    if (old && !string2ld(old->val, old->vlen, &cur)) {
-        addReplyError(r, ERR_NOT_FLOAT);
-        return 0;
-    }
-    cur += by;
-    if (isnan(cur) || isinf(cur)) {
-        addReplyError(r, "increment would produce NaN or Infinity");
-        return 0;
-    }
-    char b[5120];
-    int l = ld2string(b, sizeof(b), cur);
-    bufAppend(nv, b, (size_t)l);
-    pr->kind = PR_BULK;
-    bufAppend(&pr->bulk, b, (size_t)l);
-    return 1;
+    readTyped(r, incrAfterRead, NULL);
 }
 
 void incrbyfloatCommand(request *r) {
     long double by;
     if (getLongDoubleFromArg(r, 2, &by, NULL) != C_OK) return;
-    rmw(r, incrbyfloatFn);
+    readTyped(r, incrAfterRead, (void *)1);
 }
 
 /* -------------------------------------------------- plain reads of a value */
@@ -1177,7 +1224,7 @@ void vsetCommand(request *r) {
     }
     pendingReply *pr = pendingReplyNew(r, PR_OK);
     pr->remaining = 1;
-    writeOp op = {r->argv[3], r->argvlen[3], 0, 0, &ctx};
+    writeOp op = {r->argv[3], r->argvlen[3], 0, 0, &ctx, 0};
     coordWrite(r, r->db, r->argv[1], r->argvlen[1], &op, writeThenReply, pr);
     vclockFree(&ctx);
 }
