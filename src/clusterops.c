@@ -43,6 +43,7 @@
 #include "gossip.h"
 #include "target.h"
 #include "types/keymeta.h"
+#include "types/strctr.h"
 #include "types/tcodec.h"
 
 /* ------------------------------------------------------------------- SCAN */
@@ -81,20 +82,17 @@ static void keysAdd(clusteropsKeys *k, const char *key, size_t klen, int type) {
     bufAppend(&k->bytes, key, klen);
 }
 
-/* What a key reads as from its merged string record and metadata, or -1:
- * coll.c's type rule (collTypeOf) on what a scan has. A scan reads no
+/* What a key reads as from its merged string record (counter contributions
+ * included) and metadata, or -1: coll.c's type rule (collTypeOf) on what a
+ * scan has. A scan reads no
  * elements, so a collection counts while its metadata says it may live;
  * the commands that empty a collection delete it (Redis deletes an emptied
  * key), which the metadata then shows. */
 static int scanKeyType(const record *rec, const keymeta *m, long long now) {
     keymetaCand c[KT_MAX + 1];
     int n = 0;
-    const version *sv = recordVisible(rec, now);
-    c[n].type = KT_STRING;
-    c[n].live = sv != NULL;
-    c[n].last.ts = sv ? sv->counter : 0;
-    c[n].last.actor = sv ? sv->actor : 0;
-    n++;
+    static const counter none;
+    strctrCandidate(rec, rec->ctr ? rec->ctr : &none, now, &c[n++]);
     for (int t = KT_SET; t <= KT_HLL; t++) {
         c[n].type = t;
         c[n].live = keymetaTypeMayLive(m, t, now);
@@ -319,6 +317,7 @@ static int scanCollectReply(const char *key, size_t klen, const record *rec, con
     s->lens[s->n++] = klen;
     bufAppend(&s->data, key, klen);
     record hdr; /* the versions without their values: enough to merge and decide */
+    hdr.ctr = rec->ctr; /* borrowed: a key only INCR wrote lives by its counter */
     hdr.n = rec->n;
     hdr.cap = rec->n;
     hdr.v = zmalloc(sizeof(version) * (size_t)(rec->n ? rec->n : 1));

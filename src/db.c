@@ -904,7 +904,12 @@ unsigned long long dbScanEx(int db, unsigned long long cursor, unsigned long lon
                 int r;
                 if (k == 0) {
                     if (recordDecode(&rec, v, vl) != C_OK) continue;
-                    if (!dead && !recordVisible(&rec, now)) continue;
+                    if (!dead) { /* live: a version, or counter contributions */
+                        static const counter none;
+                        keymetaCand c;
+                        strctrCandidate(&rec, rec.ctr ? rec.ctr : &none, now, &c);
+                        if (!c.live) continue;
+                    }
                     seen++;
                     r = fn(key, klen, &rec, NULL, pd);
                 } else {

@@ -545,8 +545,12 @@ static void imageCollRead(request *r, const collView *v, const char *err, void *
         fn(r, m, NULL, 0);
         return;
     }
-    if (t == KT_STRING) {
-        const version *sv = recordVisible(&v->str, v->now_ms);
+    if (t == KT_STRING) { /* it became a string since the first read */
+        const version *sv = stringView(&v->str);
+        if (!sv) {
+            fn(r, m, NULL, 0);
+            return;
+        }
         dumpImage img;
         imageFromString(&img, sv);
         fn(r, m, &img, sv->expire);
@@ -577,6 +581,10 @@ static void withImage(request *r, multiRead *m, imageFn *fn) {
         fn(r, m, NULL, 0);
     } else if (t == KT_STRING) {
         const version *sv = visible(&m->recs[0]);
+        if (!sv) { /* the collection read saw a string the record read did not */
+            imageRead(r, m, KT_SET, 0);
+            return;
+        }
         dumpImage img;
         imageFromString(&img, sv);
         fn(r, m, &img, sv->expire);

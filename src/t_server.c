@@ -14,6 +14,7 @@
 #include "config.h"
 #include "info.h"
 #include "multi.h"
+#include "t_string.h"
 
 void pingCommand(request *r) {
     if (r->argc > 2) {
@@ -500,7 +501,11 @@ static void objectRead(request *r, const collView *v, const char *err, void *pd)
         addReplyNull(r);
         return;
     }
-    const version *sv = t == KT_STRING ? recordVisible(&v->str, v->now_ms) : NULL;
+    const version *sv = t == KT_STRING ? stringView(&v->str) : NULL;
+    if (t == KT_STRING && !sv) {
+        addReplyNull(r);
+        return;
+    }
     long long ival = 0;
     int isint = 0;
     const char *enc;
