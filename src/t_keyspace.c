@@ -682,7 +682,7 @@ void moveCommand(request *r) {
     /* Redis: not an integer, then out of range, then the same db */
     if (getLongLongFromArg(r, 2, &d, NULL) != C_OK) return;
     if (d < INT_MIN || d > INT_MAX) {
-        addReplyError(r, ERR_NOT_INT);
+        addReplyError(r, "value is out of range, value must between -2147483648 and 2147483647");
         return;
     }
     if (dbArg(r, 2, &dstdb) != C_OK) return;
