@@ -681,20 +681,50 @@ int dbApply(int db, const char *key, size_t klen, const record *incoming, const 
 static pstate **etouched; /* partitions with elements changed in the pending batch */
 static int netouched;
 
+/* Reads skey's state, merges val (a state of kind) into it and puts the
+ * result; old (found: 1) keeps what was stored, nw the result. C_ERR, nothing
+ * put, on a storage error or a malformed val. */
+static int mergePut(int kind, const char *skey, size_t sklen, const char *val, size_t vlen,
+                    storeValue *old, int *found, buf *nw) {
+    *found = storeGet(CF_DATA, skey, sklen, old);
+    if (*found < 0) return C_ERR;
+    if (collMergeEncoded(kind, *found ? old->ptr : NULL, *found ? old->len : 0, &val, &vlen, 1,
+                         nw) != 0) {
+        if (*found) storeValueFree(old);
+        return C_ERR;
+    }
+    storePut(CF_DATA, skey, sklen, nw->ptr, nw->len);
+    return C_OK;
+}
+
+/* A HyperLogLog sketch is read, merged and put too: as merge operands,
+ * every read of a busy sketch decoded and merged 16 KB per node chain per
+ * operand (measured: PFCOUNT 12x slower than Redis after 3,000 PFADDs). */
+static int sketchWrite(unsigned slot, const char *skey, size_t sklen, const char *val,
+                       size_t vlen) {
+    storeValue old;
+    int found;
+    buf nw;
+    bufInit(&nw);
+    int rc = mergePut(COLLKEY_HLL, skey, sklen, val, vlen, &old, &found, &nw);
+    if (rc == C_OK) {
+        markDirty(slot);
+        if (found) storeValueFree(&old);
+    }
+    bufFree(&nw);
+    return rc;
+}
+
 static int elemWrite(unsigned slot, const char *skey, size_t sklen, const char *val,
                      size_t vlen) {
     storeValue old;
-    int found = storeGet(CF_DATA, skey, sklen, &old);
-    if (found < 0) return C_ERR;
+    int found;
     buf nw;
     bufInit(&nw);
-    if (collMergeEncoded(COLLKEY_ELEM, found ? old.ptr : NULL, found ? old.len : 0, &val, &vlen, 1,
-                         &nw) != 0) {
+    if (mergePut(COLLKEY_ELEM, skey, sklen, val, vlen, &old, &found, &nw) != C_OK) {
         bufFree(&nw);
-        if (found) storeValueFree(&old);
         return C_ERR;
     }
-    storePut(CF_DATA, skey, sklen, nw.ptr, nw.len);
     pstate *ps = stateOf(slot >> 8);
     if (ps->known) {
         unsigned b = slot & 0xff;
@@ -732,10 +762,11 @@ int dbApplyRaw(const char *skey, size_t sklen, const char *val, size_t vlen, dbW
     int kind = collKeyKind(skey, sklen);
     if (kind <= COLLKEY_RECORD || keyDecode(skey, sklen, &slot, NULL, NULL, NULL) != C_OK)
         return C_ERR;
-    if (kind != COLLKEY_ELEM) {
+    if (kind == COLLKEY_META) {
         storeMerge(CF_DATA, skey, sklen, val, vlen);
         markDirty(slot);
-    } else if (elemWrite(slot, skey, sklen, val, vlen) != C_OK) {
+    } else if ((kind == COLLKEY_HLL ? sketchWrite : elemWrite)(slot, skey, sklen, val, vlen) !=
+               C_OK) {
         return C_ERR;
     }
     if (cb) storeAfterCommit(cb, pd);

@@ -19,17 +19,11 @@
  *   - collMergeEncoded joins each kind with that kind's merge (metadata,
  *     sketch, element, string record), equal to decoding and merging, with
  *     or without a base, idempotent, and counts (and leaves out) an operand
- *     of another kind.
- *
- * collkey.o and collbatch.o are pure but not in the Makefile's UNIT_OBJ
- * yet, so their sources are compiled in here. TODO: once UNIT_OBJ lists
- * src/collkey.o and src/collbatch.o, drop the two #includes below. */
+ *     of another kind. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/collbatch.c"
-#include "../../src/collkey.c"
 #include "collbatch.h"
 #include "collkey.h"
 #include "record.h"
