@@ -945,7 +945,9 @@ command keyspaceCommandTable[] = {
     {"dump", dumpCommand, 2, R, 1, 1, 1, "generic", "2.6.0", "Return a serialized version of the value stored at the specified key.", "key", 0, 0, 0, 0},
     {"restore", restoreCommand, -4, W, 1, 1, 1, "generic", "2.6.0", "Create a key using the provided serialized value, previously obtained using DUMP.",
      "key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]", 0, 0, 0, 0},
-    {"object", objectCommand, -2, R, 2, 2, 1, "generic", "2.2.3", "A container for object introspection commands", "subcommand [arg [arg ...]]", 0, 0, 0, 0},
+    /* a container, as in Redis: no key positions of its own (its subcommands
+     * name the key), so it waits for the client's earlier commands instead */
+    {"object", objectCommand, -2, R | CMD_BARRIER, 0, 0, 0, "generic", "2.2.3", "A container for object introspection commands", "", 0, 0, 0, 0},
     {NULL, NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, 0, 0, 0, 0},
 };
 
