@@ -1,15 +1,19 @@
 /* t_keyspace.c -- key and keyspace commands: DEL, EXISTS, the EXPIRE and
- * TTL families, TYPE, RENAME, COPY, KEYS, SCAN, RANDOMKEY, DBSIZE, FLUSHDB,
- * FLUSHALL, SELECT.
+ * TTL families, TYPE, RENAME, COPY, MOVE, DUMP, RESTORE, KEYS, SCAN,
+ * RANDOMKEY, DBSIZE, FLUSHDB, FLUSHALL, SELECT; each acts on string keys and
+ * on collection keys (sets, hashes, sorted sets, HyperLogLog: coll.h).
  *
- * Deleting writes a tombstone version with the context that was read, so a
- * delete supersedes exactly what it saw. Changing an expiry writes a new
- * version with the same value and the new absolute expiry. Multi-key
- * commands (DEL k1 k2, RENAME, COPY) act key by key: there is no isolation
- * across keys (README says so).
+ * Deleting a string writes a tombstone version with the context that was
+ * read, so a delete supersedes exactly what it saw; deleting a collection
+ * writes a DEL into its metadata (keymeta.h), O(1) whatever its size.
+ * Changing an expiry writes a new version with the same value and the new
+ * absolute expiry, or the collection's expiry register. Multi-key commands
+ * (DEL k1 k2, RENAME, COPY) act key by key: there is no isolation across
+ * keys (README says so). RENAME, COPY, MOVE and RESTORE write the
+ * destination as a fresh key from an image of the value (dump.h): see
+ * their section.
  *
- * KEYS/SCAN/DBSIZE/FLUSH* act on this node's keyspace; the cluster issue
- * widens them to the whole cluster. */
+ * KEYS/SCAN/RANDOMKEY/DBSIZE/FLUSH* span the cluster (clusterops.c). */
 #include "t_keyspace.h"
 
 #include <limits.h>
@@ -394,7 +398,13 @@ void typeCommand(request *r) { readArgsFrom(r, 1, typeAfterRead); }
  * Reading a collection's image takes a second read (COLL_READ_ALL, or
  * COLL_READ_HLL for a sketch): the first (multiRead) tells the type. If the
  * key changed type in between, the read is made again with the right mode
- * (a few times at most: then the command fails, as a read at quorum would). */
+ * (a few times at most: then the command fails, as a read at quorum would).
+ *
+ * TODO: the destination's batch holds every element, so a collection of
+ * millions of elements is one write of that size (in memory here, one bus
+ * message per replica). Writing it in chunks needs the destination hidden
+ * until the last one lands (a creation stamp the chunks carry, made live by
+ * the last), which coll.h has no way to say yet. */
 
 #define XF_NX 1        /* only when the destination does not exist */
 #define XF_DELSRC 2    /* the source goes (RENAME, MOVE) */
