@@ -33,6 +33,7 @@ SKIPLIST=$HERE/skiplist.txt
 TIMEOUT=${RINGKV_REDIS_TESTS_TIMEOUT:-600}
 UNITS=(unit/type/string unit/type/incr unit/expire)
 UNITS+=(unit/type/hash)
+UNITS+=(unit/keyspace)
 UNITS+=(unit/hyperloglog)
 UNITS+=(unit/type/set)
 
