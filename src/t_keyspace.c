@@ -958,6 +958,7 @@ command keyspaceCommandTable[] = {
     /* a container, as in Redis: no key positions of its own (its subcommands
      * name the key), so it waits for the client's earlier commands instead */
     {"object", objectCommand, -2, R | CMD_BARRIER, 0, 0, 0, "generic", "2.2.3", "A container for object introspection commands", "", 0, 0, 0, 0},
+    {"memory", memoryCommand, -2, R | CMD_BARRIER, 0, 0, 0, "server", "4.0.0", "A container for memory diagnostics commands", "", 0, 0, 0, 0},
     {NULL, NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, 0, 0, 0, 0},
 };
 

@@ -19,5 +19,6 @@ void shutdownCommand(request *r);
 void functionCommand(request *r);
 void configCommand(request *r);
 void objectCommand(request *r);
+void memoryCommand(request *r);
 
 #endif
