@@ -117,6 +117,10 @@ static zitem *viewSorted(const collView *v, long *n) {
     return it;
 }
 
+/* The score a ZADD or a *STORE writes: -0 as 0, which is what Redis reads
+ * back from the listpack that holds a small sorted set. */
+static double storedScore(double d) { return d == 0 ? 0.0 : d; }
+
 /* The type the key reads as, for a sorted-set command: replies WRONGTYPE
  * and returns -2 for another type, else KT_ZSET or -1 (absent). */
 static int zsetViewType(request *r, const collView *v) {
@@ -405,7 +409,8 @@ static void zaddAfterRead(request *r, const collView *v, const char *err, void *
                 zaddMember *g = &m[grp[j]];
                 if (!g->changed) continue;
                 g->changed = 0; /* once per member */
-                zsetDeltaAdd(&delta, g->e ? &g->e->f : &none, server.actor, seq, g->score);
+                zsetDeltaAdd(&delta, g->e ? &g->e->f : &none, server.actor, seq,
+                             storedScore(g->score));
                 collBatchField(&b, r->argv[idx[j]], r->argvlen[idx[j]], &delta);
             }
             fieldFree(&delta);
@@ -785,7 +790,7 @@ static void storeAfterDst(request *r, const collView *v, const char *err, void *
         fieldInit(&none);
         for (long k = 0; k < s->res.n; k++) {
             const zitem *x = &s->res.it[k];
-            zsetDeltaAdd(&delta, &none, server.actor, seq, x->score);
+            zsetDeltaAdd(&delta, &none, server.actor, seq, storedScore(x->score));
             collBatchField(&b, x->ele, x->len, &delta);
         }
         fieldFree(&delta);
@@ -1044,7 +1049,7 @@ static void zrandAfterRead(request *r, const collView *v, const char *err, void 
             if (ws) addReplyDouble(r, x->score);
         }
     } else if (count >= (unsigned long long)n) {
-        replySpan(r, it, 0, n, 1, ws, nested); /* the whole set, in its order */
+        replySpan(r, it, n - 1, n, -1, ws, nested); /* the whole set, as Redis walks it */
     } else {
         /* distinct members: the first count of a partial shuffle */
         for (long k = 0; k < (long)count; k++) {
@@ -1190,6 +1195,10 @@ static void zdiffstoreCommand(request *r) { setopGeneric(r, 1, ZOP_DIFF, 0); }
  * returned. Never 0 (the cursor that starts and ends a scan). */
 static uint64_t scanPlace(const char *p, size_t len) { return (XXH3_64bits(p, len) >> 1) + 1; }
 
+/* Redis returns a sorted set of up to 128 members (its listpack size) in
+ * one reply, whatever the COUNT. */
+#define ZSCAN_SMALL 128
+
 typedef struct scanEntry {
     uint64_t place;
     const zitem *x;
@@ -1241,14 +1250,21 @@ static void zscanAfterRead(request *r, const collView *v, const char *err, void 
     long n;
     zitem *it = viewItems(v, KT_ZSET, &n);
     scanEntry *e = zmalloc(sizeof(scanEntry) * (size_t)(n ? n : 1));
-    for (long i = 0; i < n; i++) e[i] = (scanEntry){scanPlace(it[i].ele, it[i].len), &it[i]};
-    qsort(e, (size_t)n, sizeof(scanEntry), scanEntryCmp);
-    uint64_t cursor = (uint64_t)s->count;
-    long i = 0;
-    while (i < n && e[i].place < cursor) i++;
-    long end = i;
-    while (end < n && (end - i < count || e[end].place == e[end - 1].place)) end++;
-    uint64_t next = end < n ? e[end].place : 0;
+    uint64_t cursor = (uint64_t)s->count, next = 0;
+    long i = 0, end = n;
+    if (cursor == 0 && n <= ZSCAN_SMALL) {
+        /* a small set at once, in its order, as Redis returns a listpack */
+        zitemSort(it, n);
+        for (long k = 0; k < n; k++) e[k] = (scanEntry){0, &it[k]};
+    } else {
+        for (long k = 0; k < n; k++) e[k] = (scanEntry){scanPlace(it[k].ele, it[k].len), &it[k]};
+        qsort(e, (size_t)n, sizeof(scanEntry), scanEntryCmp);
+        while (i < n && e[i].place < cursor) i++;
+        /* COUNT members, and the whole of a run of equal places */
+        end = i;
+        while (end < n && (end - i < count || e[end].place == e[end - 1].place)) end++;
+        next = end < n ? e[end].place : 0;
+    }
     long keep = 0;
     for (long k = i; k < end; k++)
         if (!pat || stringmatchlen(pat, (int)patlen, e[k].x->ele, (int)e[k].x->len, 0)) keep++;
