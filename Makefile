@@ -43,16 +43,16 @@ $(SERVER): $(OBJ) $(TYPES_OBJ) src/server.o
 # directly or through another header (the compiler's -MM list), a header of
 # the layers above it: commands, connections and requests, coordination.
 ENGINE = db store clock vclock record merkle ring gossip bus bushandshake busauth busargs busreader \
-	hints aae handoff
+	hints aae handoff collkey collbatch collstore
 ABOVE_ENGINE = client request commands multi info metrics http keylock t_[a-z]* \
-	coord read write forward replica clusterops target quorum
+	coord read write forward replica clusterops target quorum coll
 
 empty :=
 ABOVE_RE = $(subst $(empty) $(empty),|,$(strip $(ABOVE_ENGINE)))
 
 layering:
 	@bad=0; for f in $(ENGINE); do \
-	  deps=$$($(CC) -MM -D_GNU_SOURCE src/$$f.c) || exit 1; \
+	  deps=$$($(CC) -MM -D_GNU_SOURCE -Isrc src/$$f.c) || exit 1; \
 	  up=$$(echo "$$deps" | tr ' \\' '\n\n' | grep -E '^src/($(ABOVE_RE))\.h$$' | tr '\n' ' '); \
 	  if [ -n "$$up" ]; then echo "layering: src/$$f.c includes $$up(above the engine)"; bad=1; fi; \
 	done; \
@@ -64,7 +64,7 @@ UNIT_TESTS = $(patsubst tests/unit/%.c,tests/unit/%,$(wildcard tests/unit/test_*
 # Unit tests cover the pure modules: they link only those (no sockets, no
 # RocksDB), plus the server struct config.c writes into.
 UNIT_OBJ = src/util.o src/log.o src/resp.o src/vclock.o src/record.o src/config.o src/ring.o \
-	src/busauth.o src/quorum.o src/merkle.o src/keylock.o $(TYPES_OBJ)
+	src/busauth.o src/quorum.o src/merkle.o src/keylock.o src/collkey.o src/collbatch.o $(TYPES_OBJ)
 
 tests/unit/test_%: tests/unit/test_%.c tests/unit/stub_server.c $(UNIT_OBJ) src/*.h src/types/*.h \
 	$(wildcard tests/unit/*.h)

@@ -8,7 +8,9 @@
  * (GET) to merge here. Records travel whole, clocks included; each side
  * merges, so nothing is "overwritten by the newest" and a concurrent
  * sibling always survives. The work grows with the difference, not with
- * the data.
+ * the data. A collection's states (metadata, elements, sketch: collkey.h)
+ * are keys of the same buckets; a differing one moves by its storage key
+ * (RPUT, RGET) and is merged by its own join on arrival.
  *
  * A pass runs an exchange for every partition this node replicates with
  * every other reachable replica of it, one at a time: every
@@ -33,6 +35,7 @@
 
 #include "bus.h"
 #include "busargs.h"
+#include "collkey.h"
 #include "db.h"
 #include "gossip.h"
 #include "merkle.h"
@@ -133,7 +136,7 @@ static void fetched(const busResult *res, void *pd) {
         record rec;
         recordInit(&rec);
         if (recordDecode(&rec, reply->element[4]->str, reply->element[4]->len) == C_OK &&
-            rec.n > 0 &&
+            (rec.n > 0 || rec.ctr) &&
             dbApply(f->db, f->key.ptr ? f->key.ptr : "", f->key.len, &rec, reply->element[4]->str,
                     reply->element[4]->len, appliedLocal, x) == C_OK)
             later = 1; /* appliedLocal runs (maybe already ran) */
@@ -142,6 +145,65 @@ static void fetched(const busResult *res, void *pd) {
     bufFree(&f->key);
     zfree(f);
     if (!later) moveDone(x);
+}
+
+/* Called by bus.c with the peer's answer to RGET: "0", or "1" and the
+ * state, merged here. */
+typedef struct fetchState {
+    exchange *x;
+    buf skey; /* the storage key asked for */
+} fetchState;
+
+static void fetchedState(const busResult *res, void *pd) {
+    fetchState *f = pd;
+    exchange *x = f->x;
+    const redisReply *reply = res->reply;
+    int later = 0;
+    if (res->status != BUS_OK) {
+        x->failed = 1;
+    } else if (reply->elements >= 5 && reply->element[3]->len == 1 &&
+               reply->element[3]->str[0] == '1') {
+        if (dbApplyRaw(f->skey.ptr, f->skey.len, reply->element[4]->str, reply->element[4]->len,
+                       appliedLocal, x) == C_OK)
+            later = 1; /* appliedLocal runs (maybe already ran) */
+        else
+            x->failed = 1;
+    }
+    bufFree(&f->skey);
+    zfree(f);
+    if (!later) moveDone(x);
+}
+
+/* One differing collection state (metadata, element, sketch: collkey.h),
+ * moved by its storage key: ours to the peer (RPUT), theirs to us (RGET);
+ * each side merges it with what it holds. */
+static void diffState(exchange *x, const merkleKey *mine, const merkleKey *theirs) {
+    if (mine) {
+        storeValue v;
+        if (storeGet(CF_DATA, mine->skey, mine->sklen, &v) > 0) {
+            busArgs args; /* RPUT skey state */
+            busArgsInit(&args);
+            busArgsStr(&args, "RPUT");
+            busArgsBytes(&args, mine->skey, mine->sklen);
+            busArgsBytes(&args, v.ptr, v.len);
+            x->ops++;
+            a.bytes_sent += (long long)v.len;
+            busArgsSend(&args, gossipMemberLink(x->peer), pushed, x, 0);
+            storeValueFree(&v);
+        }
+    }
+    if (theirs && !x->push) {
+        busArgs args; /* RGET skey */
+        busArgsInit(&args);
+        busArgsStr(&args, "RGET");
+        busArgsBytes(&args, theirs->skey, theirs->sklen);
+        x->ops++;
+        fetchState *f = zmalloc(sizeof(*f));
+        f->x = x;
+        bufInit(&f->skey);
+        bufAppend(&f->skey, theirs->skey, theirs->sklen);
+        busArgsSend(&args, gossipMemberLink(x->peer), fetchedState, f, 0);
+    }
 }
 
 /* One differing key: ours to the peer, theirs to us. */
@@ -157,6 +219,10 @@ static void diffKey(const merkleKey *mine, const merkleKey *theirs, void *pd) {
     a.keys_repaired++;
     if (!x->push) a.pass_keys++;
     a.budget--;
+    if (collKeyKind(k->skey, k->sklen) > COLLKEY_RECORD) {
+        diffState(x, mine, theirs);
+        return;
+    }
     if (mine) {
         storeValue v;
         if (dbReadRaw(db, key, klen, &v) > 0) {

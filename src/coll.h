@@ -9,7 +9,7 @@
  *      (for the type rule), and the elements it names, or all of them,
  *      from the read level's replicas, merged (every state is a join, so
  *      the merge of any replicas' answers is a valid state);
- *   2. computes its reply and the deltas (src/types/*: the smallest states
+ *   2. computes its reply and the deltas (src/types/: the smallest states
  *      that, merged in, have the command's effect) into a collBatch;
  *   3. writes the batch (collWrite): this node merges it in, the other
  *      replicas are sent exactly the batch (one field for an HSET, never the
@@ -19,7 +19,9 @@
  * the whole command there, as for INCR), so a key's commands see each
  * other's effects in order while nothing fails.
  *
- * Reads with COLL_READ_NAMED also probe for other live elements, so that a
+ * Modes (collstore.h): COLL_READ_FIELDS reads the named elements (adds,
+ * lookups); COLL_READ_ALL every element; COLL_READ_META none; COLL_READ_HLL
+ * the sketch. Reads with COLL_READ_NAMED also probe for other live elements, so that a
  * command that removes can tell whether the key is now empty (Redis deletes
  * an emptied collection): v->more says at least one element that was not
  * named lives, v->complete that every element the replicas hold was seen.
@@ -40,16 +42,12 @@
 #ifndef RINGKV_COLL_H
 #define RINGKV_COLL_H
 
+#include "collstore.h"
 #include "coord.h"
 #include "types/field.h"
 #include "types/hll.h"
 #include "types/keymeta.h"
 
-/* What collRead fetches besides the metadata and the string record. */
-#define COLL_READ_META 0  /* no element */
-#define COLL_READ_NAMED 1 /* the named elements, and a probe for others */
-#define COLL_READ_ALL 2   /* every element */
-#define COLL_READ_HLL 3   /* the HyperLogLog sketch */
 
 typedef struct collElem {
     char *name;  /* element bytes (member, field), owned */

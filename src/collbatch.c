@@ -18,8 +18,8 @@ void collBatchAppend(buf *out, int kind, const char *elem, size_t elen, const ch
 
 int collBatchNext(tcReader *rd, collEntry *e) {
     if (!rd->err && rd->off == rd->len) return 0;
-    uint8_t kind;
-    uint64_t elen, slen;
+    uint8_t kind = 0;
+    uint64_t elen = 0, slen = 0;
     const unsigned char *ep = NULL, *sp = NULL;
     tcU8(rd, &kind);
     tcVarint(rd, &elen);

@@ -29,6 +29,8 @@ typedef struct coordResult {
     int ok;            /* 1 on success */
     const char *err;   /* on failure: the error to reply (e.g. "-NOQUORUM ...") */
     const record *rec; /* reads: the merged versions (empty if absent) */
+    int coll;          /* reads: a replica with no record holds a collection's
+                        * metadata there (the command may answer WRONGTYPE) */
 } coordResult;
 
 typedef void coordCallback(request *r, const coordResult *res, void *pd);

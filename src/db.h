@@ -8,6 +8,7 @@
  *   dbInit()                                counters and Merkle trees loaded
  *   dbRead(db, key, rec, hold)              1 found, 0 absent, -1 storage error
  *   dbApply(db, key, incoming, enc, cb, pd) merge a record in, blind (replica path)
+ *   dbApplyRaw(skey, val, cb, pd)           merge a collection's state in, blind
  *   dbCoordinate(db, key, op, newv, cb, pd) create a version here and store it
  *   dbKeys(db) / dbExpires(db)              live key counts (this node; dbRecount)
  *   dbFlush(db)                             drop a db (-1 = all)
@@ -29,6 +30,8 @@ typedef struct writeOp {
     int tombstone;       /* a delete */
     int64_t expire;      /* absolute expiry in unix ms, 0 = none */
     const vclock *ctx;   /* causal context: NULL = over every version stored here */
+    int incr;            /* val is an encoded counter delta (INCR family, types/strctr.h):
+                          * merged into the record's counter, no version made */
 } writeOp;
 
 typedef void dbWriteCb(int ok, const char *err, void *pd);
@@ -60,6 +63,12 @@ long long dbPartitionBytes(unsigned partition);
  * store refused it. Returns C_OK (cb will be called). */
 int dbApply(int db, const char *key, size_t klen, const record *incoming, const char *enc,
             size_t enclen, dbWriteCb *cb, void *pd);
+/* Merges a collection's state (val: the encoding of the state its storage
+ * key skey holds, collkey.h) into what is stored, blind, and marks the
+ * bucket dirty; cb (may be NULL) runs once the batch is durable. C_ERR
+ * (nothing done, cb not called) when skey is not a collection's key. */
+int dbApplyRaw(const char *skey, size_t sklen, const char *val, size_t vlen, dbWriteCb *cb,
+               void *pd);
 /* The version coordinator's step: reads the local record, makes a version
  * with a fresh dot over op->ctx (or over all local versions), merges it in
  * and writes. *rec receives the encoding of the whole resulting record (all

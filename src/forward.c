@@ -5,7 +5,8 @@
  * API: forwardWrite (coord.c), forwardCommand (client.c); see forward.h.
  * The other side of both requests is replica.c.
  *
- * COORD db key W flags expire ctx value -> OK once W replicas acked.
+ * COORD db key W flags expire ctx value -> OK once W replicas acked; flags
+ * are tombstone, context, counter delta ('0'/'1' each).
  * A forwardOp tries the candidates in preference order:
  *
  *   forwardWrite --> forwardTry: the next reachable candidate
@@ -51,6 +52,7 @@ typedef struct forwardOp {
     char *val;         /* owned; NULL for a tombstone */
     size_t vlen;
     int tombstone;
+    int incr;          /* val is a counter delta (writeOp.incr) */
     int64_t expire;
     int hasctx;        /* ctx is the client's causal context */
     vclock ctx;
@@ -70,7 +72,7 @@ static void forwardTry(forwardOp *op);
 
 /* Answers the client and frees op. */
 static void forwardDone(forwardOp *op, int ok, const char *err) {
-    coordResult res = {ok, err, NULL};
+    coordResult res = {ok, err, NULL, 0};
     op->cb(op->r, &res, op->pd);
     requestRelease(op->r);
     forwardFree(op);
@@ -116,7 +118,7 @@ static void forwardAnswered(const busResult *res, void *pd) {
 
 /* COORD db key W flags expire ctx value */
 static void forwardSend(forwardOp *op, int m) {
-    char flags[3] = {op->tombstone ? '1' : '0', op->hasctx ? '1' : '0', '\0'};
+    char flags[4] = {op->tombstone ? '1' : '0', op->hasctx ? '1' : '0', op->incr ? '1' : '0', '\0'};
     buf ctx;
     bufInit(&ctx);
     if (op->hasctx) vclockEncode(&op->ctx, &ctx);
@@ -166,7 +168,7 @@ static void forwardTry(forwardOp *op) {
         if (m == gossipSelf()) {
             /* every replica before us is unreachable: we coordinate */
             writeOp w = {op->val, op->vlen, op->tombstone, op->expire,
-                         op->hasctx ? &op->ctx : NULL};
+                         op->hasctx ? &op->ctx : NULL, op->incr};
             writeCoordinate(op->r, op->db, op->key, op->klen, op->level, &w, op->cb, op->pd);
             forwardFree(op);
             return;
@@ -193,6 +195,7 @@ void forwardWrite(request *r, int db, const char *key, size_t klen, int level,
     op->val = w->tombstone ? NULL : zmemdup(w->val ? w->val : "", w->vlen);
     op->vlen = w->tombstone ? 0 : w->vlen;
     op->tombstone = w->tombstone;
+    op->incr = w->incr;
     op->expire = w->expire;
     vclockInit(&op->ctx);
     if (w->ctx) {

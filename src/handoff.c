@@ -44,6 +44,7 @@
 #include "aae.h"
 #include "bus.h"
 #include "busargs.h"
+#include "collkey.h"
 #include "db.h"
 #include "gossip.h"
 #include "server.h"
@@ -161,8 +162,10 @@ static void batchAnswered(const busResult *res, void *pd) {
         size_t klen;
         record rec;
         recordInit(&rec);
-        if (keyDecode(sk->str, sk->len, NULL, &db, &key, &klen) == C_OK &&
-            recordDecode(&rec, rv->str, rv->len) == C_OK && rec.n > 0)
+        if (collKeyKind(sk->str, sk->len) > COLLKEY_RECORD) /* a collection's state */
+            dbApplyRaw(sk->str, sk->len, rv->str, rv->len, NULL, NULL);
+        else if (keyDecode(sk->str, sk->len, NULL, &db, &key, &klen) == C_OK &&
+                 recordDecode(&rec, rv->str, rv->len) == C_OK && (rec.n > 0 || rec.ctr))
             dbApply(db, key, klen, &rec, rv->str, rv->len, NULL, NULL);
         recordFree(&rec);
         x->keys++;

@@ -167,7 +167,7 @@ static void hputHandler(busReq *req) {
     record rec;
     recordInit(&rec);
     if (db < 0 || req->lens[2] < 1 || req->lens[2] > 40 ||
-        recordDecode(&rec, req->argv[5], req->lens[5]) != C_OK || rec.n == 0) {
+        recordDecode(&rec, req->argv[5], req->lens[5]) != C_OK || (rec.n == 0 && !rec.ctr)) {
         recordFree(&rec);
         busReplyError(req, "HPUT malformed");
         return;

@@ -38,6 +38,7 @@
 
 #include "busargs.h"
 #include "clock.h"
+#include "collstore.h"
 #include "gossip.h"
 #include "hints.h"
 #include "metrics.h"
@@ -59,6 +60,7 @@ typedef struct readOp {
     record merged;       /* the merge of the answers; values owned */
     long long start_us;  /* for the latency histogram */
     struct event *retry; /* read-retry-ms: asks the held-back ones */
+    int coll;            /* a replica said it holds a collection's metadata (coord.h) */
 } readOp;
 
 static void readAsk(readOp *op, int i);
@@ -74,7 +76,7 @@ static void readFree(readOp *op) {
 /* Every answer is in: home replicas that returned something else than the
  * merge get it. Fallbacks are left alone (their hint goes to the owner). */
 static void readRepair(readOp *op) {
-    if (op->merged.n == 0 || quorumCount(op->t, op->n, QUORUM_OK) < 2)
+    if ((op->merged.n == 0 && !op->merged.ctr) || quorumCount(op->t, op->n, QUORUM_OK) < 2)
         return; /* one answer: nothing to compare */
     uint64_t want = recordDigest(&op->merged);
     buf enc;
@@ -90,7 +92,7 @@ static void readRepair(readOp *op) {
 
 /* Answers the client: the merge, or the verdict's error. */
 static void readAnswer(readOp *op, const quorumVerdict *v) {
-    coordResult res = {v->status == QUORUM_MET, NULL, &op->merged};
+    coordResult res = {v->status == QUORUM_MET, NULL, &op->merged, op->coll};
     char err[160];
     if (!res.ok) {
         res.err = quorumError(v, "answered", NULL, err, sizeof(err));
@@ -180,7 +182,10 @@ static void readAnswered(const busResult *res, void *pd) {
     record rec;
     recordInit(&rec);
     if (ok && reply->elements >= 4 && reply->element[3]->len == 1 &&
-        (reply->element[3]->str[0] == '0' ||
+        reply->element[3]->str[0] == '2')
+        op->coll = 1;
+    if (ok && reply->elements >= 4 && reply->element[3]->len == 1 &&
+        (reply->element[3]->str[0] == '0' || reply->element[3]->str[0] == '2' ||
          (reply->element[3]->str[0] == '1' && reply->elements >= 5 &&
           recordDecode(&rec, reply->element[4]->str, reply->element[4]->len) == C_OK))) {
         for (int j = 0; j < rec.n; j++) clockObserve(rec.v[j].counter);
@@ -212,6 +217,7 @@ static void readLocal(readOp *op, int i) {
             found = -1;
         }
         digest = found > 0 ? recordDigestRaw(hold.ptr, hold.len) : 0;
+        if (found == 0 && collStoreHasMeta(op->db, op->key, op->klen)) op->coll = 1;
     } else {
         found = hintsRead(targetMemberId(t->owner), op->db, op->key, op->klen, &rec, &hold);
         digest = found > 0 ? recordDigest(&rec) : 0;
@@ -289,6 +295,7 @@ void readStart(request *r, int db, const char *key, size_t klen, coordCallback *
     readOp *op = zmalloc(sizeof(*op));
     memset(op, 0, offsetof(readOp, t));
     op->retry = NULL;
+    op->coll = 0;
     op->r = r;
     op->cb = cb;
     op->pd = pd;

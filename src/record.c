@@ -10,6 +10,8 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "types/counter.h"
+
 /* ------------------------------------------------------------------- keys */
 
 uint64_t keyHash(int db, const char *key, size_t klen) {
@@ -102,6 +104,7 @@ static int dotCmp(const version *a, const version *b) {
  * stops covering a dot its predecessor's past covered.) */
 
 void recordInit(record *r) {
+    r->ctr = NULL;
     r->n = 0;
     r->cap = 0;
     r->v = NULL;
@@ -112,7 +115,23 @@ void recordClear(record *r) {
     for (int i = 0; i < r->n; i++) versionFree(&r->v[i]);
     r->n = 0;
     vclockClear(&r->seen);
+    if (r->ctr) {
+        counterFree(r->ctr);
+        zfree(r->ctr);
+        r->ctr = NULL;
+    }
 }
+
+counter *recordCounter(record *r) {
+    if (!r->ctr) {
+        r->ctr = zmalloc(sizeof(counter));
+        counterInit(r->ctr);
+    }
+    return r->ctr;
+}
+
+/* No contribution and no floor: as good as no counter (not encoded). */
+static int counterEmpty(const counter *c) { return !c || (c->n == 0 && c->floor == 0); }
 
 void recordFree(record *r) {
     recordClear(r);
@@ -226,9 +245,11 @@ int recordAdd(record *r, const version *v, int copyval) {
 }
 
 int recordMerge(record *dst, const record *src, int copyval) {
+    int ctrchanged = 0;
+    if (!counterEmpty(src->ctr)) ctrchanged = counterMerge(recordCounter(dst), src->ctr);
     int grew = clockJoin(&dst->seen, &src->seen);
     for (int i = 0; i < src->n; i++) grew |= clockJoin(&dst->seen, &src->v[i].past);
-    int changed = grew;
+    int changed = grew | ctrchanged;
     if (grew) dropCovered(dst);
     for (int i = 0; i < src->n; i++)
         if (!covered(&dst->seen, &src->v[i])) changed |= putVersion(dst, &src->v[i], copyval);
@@ -380,7 +401,8 @@ void recordEncode(const record *r, buf *out) {
     }
     bufReserve(out, max);
     unsigned char *start = (unsigned char *)out->ptr + out->len, *p = start;
-    *p++ = seen ? RECORD_FORMAT_SEEN : RECORD_FORMAT;
+    int ctr = !counterEmpty(r->ctr);
+    *p++ = (unsigned char)((seen ? RECORD_FORMAT_SEEN : RECORD_FORMAT) | (ctr ? RECORD_FLAG_CTR : 0));
     if (seen) p = rawClock(p, seen);
     p = rawVarint(p, (uint64_t)n);
     for (int i = 0; i < r->n; i++) {
@@ -400,17 +422,20 @@ void recordEncode(const record *r, buf *out) {
     }
     out->len += (size_t)(p - start);
     out->ptr[out->len] = '\0';
+    if (ctr) counterEncode(r->ctr, out);
     vclockFree(&whole);
 }
 
 int recordDecode(record *r, const char *data, size_t len) {
     const unsigned char *p = (const unsigned char *)data;
     recordClear(r);
-    if (len < 2 || (p[0] != RECORD_FORMAT && p[0] != RECORD_FORMAT_SEEN)) return C_ERR;
+    if (len < 2) return C_ERR;
+    int fmt = p[0] & ~RECORD_FLAG_CTR, hasctr = (p[0] & RECORD_FLAG_CTR) != 0;
+    if (fmt != RECORD_FORMAT && fmt != RECORD_FORMAT_SEEN) return C_ERR;
     size_t off = 1;
     uint64_t n, x;
     long u;
-    if (p[0] == RECORD_FORMAT_SEEN) {
+    if (fmt == RECORD_FORMAT_SEEN) {
         if ((u = vclockDecode(&r->seen, p + off, len - off)) < 0) goto bad;
         off += (size_t)u;
     }
@@ -441,6 +466,11 @@ int recordDecode(record *r, const char *data, size_t len) {
         v->vlen = (size_t)x;
         off += (size_t)x;
         if (i > 0 && dotCmp(&r->v[i - 1], v) >= 0) goto bad;
+    }
+    if (hasctr) { /* the rest is the counter, never an empty one */
+        if (counterDecode(recordCounter(r), p + off, len - off) != C_OK || counterEmpty(r->ctr))
+            goto bad;
+        off = len;
     }
     if (off != len) goto bad;
     /* seen holds every past (format 1 leaves it to be computed), and a
@@ -689,7 +719,7 @@ int recordMergeEncoded(const char *base, size_t blen, const char *const *ops,
     int bad = 0;
     if (base && recordDecode(&acc, base, blen) != C_OK) bad++;
     for (int i = 0; i < n; i++) {
-        record *into = acc.n || acc.seen.n ? &one : &acc; /* the first straight in */
+        record *into = acc.n || acc.seen.n || acc.ctr ? &one : &acc; /* the first straight in */
         if (recordDecode(into, ops[i], lens[i]) != C_OK) {
             bad++;
             continue;
@@ -704,7 +734,7 @@ int recordMergeEncoded(const char *base, size_t blen, const char *const *ops,
 }
 
 uint64_t recordDigest(const record *r) {
-    if (r->n == 0 && r->seen.n == 0) return 0;
+    if (r->n == 0 && r->seen.n == 0 && counterEmpty(r->ctr)) return 0;
     buf b;
     bufInit(&b);
     recordEncode(r, &b);

@@ -24,7 +24,11 @@
  *   [varint expire_ms], vclock past, varint vlen, value bytes.
  * Format 1 when seen is exactly the join of the versions' pasts (nearly
  * always: decoding computes it), format 2 otherwise. Equal records encode to
- * equal bytes (digests and Merkle entries rely on it).
+ * equal bytes (digests and Merkle entries rely on it). A string that INCR
+ * wrote also holds counter contributions (types/counter.h): the format byte
+ * then has RECORD_FLAG_CTR, and the counter's encoding follows the
+ * versions; the join merges it with counterMerge (a join too), so every
+ * path that moves records moves it.
  *
  * API:
  *   keyHash/keyPartition/keyBucket/keySlot, keyEncode/keyDecode
@@ -52,6 +56,7 @@
 
 #define RECORD_FORMAT 1      /* seen = the join of the pasts, not stored */
 #define RECORD_FORMAT_SEEN 2 /* seen stored before the versions */
+#define RECORD_FLAG_CTR 0x10 /* in the format byte: counter contributions follow the versions */
 #define KEY_PREFIX_LEN 4 /* partition u16 + bucket u8 + db u8 */
 
 #define VF_TOMBSTONE 1
@@ -69,6 +74,8 @@ typedef struct version {
 } version;
 
 typedef struct record {
+    struct counter *ctr; /* a string's counter contributions (INCR family,
+                          * types/strctr.h), owned; NULL = none */
     int n;       /* versions used */
     int cap;     /* versions allocated */
     version *v;  /* owned array; each entry's past is owned */
@@ -115,6 +122,8 @@ void versionHistory(const version *v, vclock *out);
 void recordInit(record *r);
 void recordFree(record *r);
 void recordClear(record *r);
+/* r's counter, created empty if it has none (owned by r). */
+struct counter *recordCounter(record *r);
 /* Decode; values point into p, which must outlive the record (or call
  * recordOwnValues). Returns C_ERR on malformed input. */
 int recordDecode(record *r, const char *p, size_t len);

@@ -24,6 +24,8 @@
 #include <string.h>
 
 #include "busargs.h"
+#include "collkey.h"
+#include "collstore.h"
 #include "commands.h"
 #include "db.h"
 #include "handoff.h"
@@ -47,7 +49,8 @@ static void getHandler(busReq *req) {
     }
     busArgs args;
     busArgsInit(&args);
-    busArgsStr(&args, found ? "1" : "0");
+    /* "2": no record, but a collection's metadata (coord.h's coll) */
+    busArgsStr(&args, found ? "1" : collStoreHasMeta(db, req->argv[3], req->lens[3]) ? "2" : "0");
     if (found) busArgsBytes(&args, v.ptr, v.len);
     busArgsReply(&args, req);
     if (found) storeValueFree(&v);
@@ -64,7 +67,7 @@ static void putHandler(busReq *req) {
     int db = req->argc >= 5 ? busArgDb(req, 2) : -1;
     record rec;
     recordInit(&rec);
-    if (db < 0 || recordDecode(&rec, req->argv[4], req->lens[4]) != C_OK || rec.n == 0) {
+    if (db < 0 || recordDecode(&rec, req->argv[4], req->lens[4]) != C_OK || (rec.n == 0 && !rec.ctr)) {
         recordFree(&rec);
         busReplyError(req, "PUT malformed");
         return;
@@ -76,16 +79,85 @@ static void putHandler(busReq *req) {
     recordFree(&rec);
 }
 
+/* TPUT db key batch: a collection's deltas (collbatch.h), merged in blind;
+ * answered once durable. */
+static void tputHandler(busReq *req) {
+    int db = req->argc >= 5 ? busArgDb(req, 2) : -1;
+    if (db < 0) {
+        busReplyError(req, "TPUT malformed");
+        return;
+    }
+    handoffNoteWrite(keyPartition(keyHash(db, req->argv[3], req->lens[3]), server.qbits));
+    if (collStoreApply(db, req->argv[3], req->lens[3], req->argv[4], req->lens[4], putApplied,
+                       req) != C_OK)
+        busReplyError(req, "TPUT malformed batch");
+}
+
+/* TREAD db key mode [name ...] -> this node's answer (collstore.h). */
+static void treadHandler(busReq *req) {
+    int db = req->argc >= 5 ? busArgDb(req, 2) : -1;
+    long long mode;
+    if (db < 0 || !string2ll(req->argv[4], req->lens[4], &mode) || mode < COLL_READ_META ||
+        mode > COLL_READ_FIELDS) {
+        busReplyError(req, "TREAD malformed");
+        return;
+    }
+    buf ans;
+    bufInit(&ans);
+    if (collStoreRead(db, req->argv[3], req->lens[3], (int)mode, req->argv + 5, req->lens + 5,
+                      req->argc - 5, &ans) != C_OK) {
+        bufFree(&ans);
+        busReplyError(req, "storage read failed");
+        return;
+    }
+    busArgs args;
+    busArgsInit(&args);
+    busArgsBytes(&args, ans.ptr, ans.len);
+    busArgsReply(&args, req);
+    bufFree(&ans);
+}
+
+/* RGET skey -> "1" value | "0": a collection's stored state by its storage
+ * key (anti-entropy's fetch). */
+static void rgetHandler(busReq *req) {
+    if (req->argc < 3 || collKeyKind(req->argv[2], req->lens[2]) <= COLLKEY_RECORD) {
+        busReplyError(req, "RGET malformed");
+        return;
+    }
+    storeValue v;
+    int found = storeGet(CF_DATA, req->argv[2], req->lens[2], &v);
+    if (found < 0) {
+        busReplyError(req, "storage read failed");
+        return;
+    }
+    busArgs args;
+    busArgsInit(&args);
+    busArgsStr(&args, found ? "1" : "0");
+    if (found) busArgsBytes(&args, v.ptr, v.len);
+    busArgsReply(&args, req);
+    if (found) storeValueFree(&v);
+}
+
+/* RPUT skey state: a collection's state merged in blind (anti-entropy's
+ * push); answered once durable. */
+static void rputHandler(busReq *req) {
+    if (req->argc < 4 || dbApplyRaw(req->argv[2], req->lens[2], req->argv[3], req->lens[3],
+                                    putApplied, req) != C_OK)
+        busReplyError(req, "RPUT malformed");
+}
+
 static void coordHandler(busReq *req) {
     /* COORD id db key W flags expire ctx value */
     int db = req->argc >= 9 ? busArgDb(req, 2) : -1;
     long long need, expire;
-    if (db < 0 || !string2ll(req->argv[4], req->lens[4], &need) || req->lens[5] != 2 ||
+    if (db < 0 || !string2ll(req->argv[4], req->lens[4], &need) || req->lens[5] < 2 ||
+        req->lens[5] > 3 ||
         !string2ll(req->argv[6], req->lens[6], &expire)) {
         busReplyError(req, "COORD malformed");
         return;
     }
     int tombstone = req->argv[5][0] == '1', hasctx = req->argv[5][1] == '1';
+    int incr = req->lens[5] == 3 && req->argv[5][2] == '1';
     vclock ctx;
     vclockInit(&ctx);
     if (hasctx && req->lens[7] &&
@@ -95,7 +167,7 @@ static void coordHandler(busReq *req) {
         return;
     }
     /* the client's level, evaluated here */
-    writeOp op = {req->argv[8], req->lens[8], tombstone, expire, hasctx ? &ctx : NULL};
+    writeOp op = {req->argv[8], req->lens[8], tombstone, expire, hasctx ? &ctx : NULL, incr};
     writeCoordinateFor(req, db, req->argv[3], req->lens[3], (int)need, &op);
     vclockFree(&ctx);
 }
@@ -169,4 +241,8 @@ void replicaInit(void) {
     busRegister("GET", getHandler);
     busRegister("PUT", putHandler);
     busRegister("COORD", coordHandler);
+    busRegister("TPUT", tputHandler);
+    busRegister("TREAD", treadHandler);
+    busRegister("RGET", rgetHandler);
+    busRegister("RPUT", rputHandler);
 }

@@ -146,7 +146,7 @@ static void ringLocal(request *r) {
     buf t;
     bufInit(&t);
     for (int i = 0; i < rec.n; i++) {
-        record one = {1, 1, &rec.v[i], {0, 0, NULL}}; /* borrows the version */
+        record one = {NULL, 1, 1, &rec.v[i], {0, 0, NULL}}; /* borrows the version */
         bufClear(&t);
         recordFormat(&one, now, &t);
         addReplyArrayLen(r, 2);

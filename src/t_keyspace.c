@@ -18,7 +18,9 @@
 #include <strings.h>
 
 #include "client.h"
+#include "clock.h"
 #include "clusterops.h"
+#include "coll.h"
 #include "commands.h"
 #include "t_string.h"
 
@@ -27,19 +29,29 @@
 /* Reads argv[first..] (every step-th) and calls fn with all records. */
 typedef struct multiRead {
     pendingReply pr;   /* first: freed as a pendingReply by freeMultiRead */
-    int n, done;
+    int n, done;       /* keys; reads answered (two per key: record, collection) */
     record *recs;      /* owned copies, values owned */
+    int *type;         /* per key: KT_* it reads as (coll.h's type rule), -1 absent */
+    keymeta *meta;     /* per key: a collection's merged metadata */
+    long long now;     /* when the collection reads were merged */
     void (*fn)(request *r, struct multiRead *m);
     long long aux;     /* command specific */
 } multiRead;
 
 static void freeMultiRead(void *p) {
     multiRead *m = p;
-    for (int i = 0; i < m->n; i++) recordFree(&m->recs[i]);
+    for (int i = 0; i < m->n; i++) {
+        recordFree(&m->recs[i]);
+        keymetaFree(&m->meta[i]);
+    }
     zfree(m->recs);
+    zfree(m->type);
+    zfree(m->meta);
     bufFree(&m->pr.bulk);
     zfree(m);
 }
+
+static void multiReadDone(request *r, multiRead *m);
 
 static void multiReadOne(request *r, const coordResult *res, void *pd) {
     multiRead *m = r->state;
@@ -49,7 +61,25 @@ static void multiReadOne(request *r, const coordResult *res, void *pd) {
     } else {
         recordMerge(&m->recs[i], res->rec, 1);
     }
-    if (++m->done < m->n) return;
+    multiReadDone(r, m);
+}
+
+/* Called by coll.c with key i's collection view. */
+static void multiCollOne(request *r, const collView *v, const char *err, void *pd) {
+    multiRead *m = r->state;
+    int i = (int)(intptr_t)pd;
+    if (!v) {
+        if (!m->pr.err[0]) snprintf(m->pr.err, sizeof(m->pr.err), "%s", err);
+    } else {
+        m->type[i] = collTypeOf(v);
+        keymetaCopy(&m->meta[i], &v->meta);
+        m->now = v->now_ms;
+    }
+    multiReadDone(r, m);
+}
+
+static void multiReadDone(request *r, multiRead *m) {
+    if (++m->done < 2 * m->n) return;
     if (m->pr.err[0]) {
         addReplyError(r, m->pr.err);
         return;
@@ -66,16 +96,26 @@ static multiRead *multiReadNew(request *r, int n, void (*fn)(request *, multiRea
     m->fn = fn;
     m->aux = aux;
     m->recs = zcalloc(sizeof(record) * (size_t)n);
-    for (int i = 0; i < n; i++) recordInit(&m->recs[i]);
+    m->type = zmalloc(sizeof(int) * (size_t)n);
+    m->meta = zmalloc(sizeof(keymeta) * (size_t)n);
+    for (int i = 0; i < n; i++) {
+        recordInit(&m->recs[i]);
+        keymetaInit(&m->meta[i]);
+        m->type[i] = -1;
+    }
     return m;
 }
 
 /* Reads the keys argv[keyidx[i]] (in db dbs[i], or r->db if dbs is NULL);
  * m->fn runs once every read has answered. */
 static void multiReadStart(request *r, multiRead *m, const int *keyidx, const int *dbs) {
-    for (int i = 0; i < m->n; i++)
-        coordRead(r, dbs ? dbs[i] : r->db, r->argv[keyidx[i]], r->argvlen[keyidx[i]],
-                  multiReadOne, (void *)(intptr_t)i);
+    for (int i = 0; i < m->n; i++) {
+        int db = dbs ? dbs[i] : r->db;
+        coordRead(r, db, r->argv[keyidx[i]], r->argvlen[keyidx[i]], multiReadOne,
+                  (void *)(intptr_t)i);
+        collRead(r, db, r->argv[keyidx[i]], r->argvlen[keyidx[i]], COLL_READ_NAMED, NULL, NULL, 0,
+                 multiCollOne, (void *)(intptr_t)i);
+    }
 }
 
 static void readKeys(request *r, const int *keyidx, const int *dbs, int n,
@@ -91,7 +131,43 @@ static void readArgsFrom(request *r, int first, void (*fn)(request *, multiRead 
     zfree(idx);
 }
 
-static const version *visible(const record *rec) { return recordVisible(rec, serverNowMs()); }
+/* What a read of the string shows (counter contributions included). */
+static const version *visible(const record *rec) { return stringView(rec); }
+
+/* What key i reads as: KT_* (a string also when only the record read saw
+ * it, e.g. from a hint), or -1. */
+static int keyType(const multiRead *m, int i) {
+    if (m->type[i] >= 0) return m->type[i];
+    return visible(&m->recs[i]) ? KT_STRING : -1;
+}
+
+/* Key i is a collection: its string record, if any, is hidden. */
+static int isColl(const multiRead *m, int i) { return keyType(m, i) > KT_STRING; }
+
+/* Adds a write of key i's collection metadata (a DEL, an expiry) to the
+ * pending reply. */
+static void collMetaWrite(request *r, multiRead *m, int db, int i, int argi, const keymeta *d) {
+    collBatch b;
+    collBatchInit(&b);
+    collBatchMeta(&b, d);
+    m->pr.remaining++;
+    collWrite(r, db, r->argv[argi], r->argvlen[argi], &b, writeThenReply, &m->pr);
+    collBatchFree(&b);
+}
+
+/* DEL of everything key i held (its collection, and a hidden string). */
+static void delKey(request *r, multiRead *m, int i, int argi) {
+    if (visible(&m->recs[i]))
+        writeValueThenReply(r, &m->pr, r->db, r->argv[argi], r->argvlen[argi], NULL, 0, 1, 0,
+                            &m->recs[i]);
+    if (m->meta[i].clock.n) {
+        keymeta d;
+        keymetaInit(&d);
+        keymetaDeltaDel(&d, &m->meta[i], m->now, server.actor, clockNext());
+        collMetaWrite(r, m, r->db, i, argi, &d);
+        keymetaFree(&d);
+    }
+}
 
 /* ------------------------------------------------------ DEL / EXISTS */
 
@@ -100,7 +176,7 @@ static void delAfterRead(request *r, multiRead *m) {
     m->pr.ll = 0;
     m->pr.remaining = 1;
     for (int i = 0; i < m->n; i++) {
-        if (!visible(&m->recs[i])) continue;
+        if (keyType(m, i) < 0) continue;
         /* a key named twice is deleted (and counted) once */
         int dup = 0;
         for (int j = 0; j < i; j++)
@@ -109,10 +185,9 @@ static void delAfterRead(request *r, multiRead *m) {
                 dup = 1;
         if (dup) continue;
         m->pr.ll++;
-        writeValueThenReply(r, &m->pr, r->db, r->argv[1 + i], r->argvlen[1 + i], NULL, 0, 1, 0,
-                            &m->recs[i]);
+        delKey(r, m, i, 1 + i);
     }
-    coordResult ok = {1, NULL, NULL};
+    coordResult ok = {1, NULL, NULL, 0};
     writeThenReply(r, &ok, &m->pr);
 }
 
@@ -121,7 +196,7 @@ void delCommand(request *r) { readArgsFrom(r, 1, delAfterRead); }
 static void existsAfterRead(request *r, multiRead *m) {
     long long n = 0;
     for (int i = 0; i < m->n; i++)
-        if (visible(&m->recs[i])) n++;
+        if (keyType(m, i) >= 0) n++;
     addReplyInteger(r, n);
 }
 
@@ -136,14 +211,19 @@ void touchCommand(request *r) { readArgsFrom(r, 1, existsAfterRead); }
 #define EXP_LT 8
 
 static void expireAfterRead(request *r, multiRead *m) {
-    const version *v = visible(&m->recs[0]);
+    const version *v = isColl(m, 0) ? NULL : visible(&m->recs[0]);
     long long when = m->aux;
     int flags = (int)m->pr.ll;
-    if (!v) {
+    if (!v && !isColl(m, 0)) {
         addReplyInteger(r, 0);
         return;
     }
-    long long cur = v->expire ? v->expire : -1;
+    long long cur = -1;
+    if (v && v->expire) cur = v->expire;
+    if (!v) {
+        long long ttl = keymetaTTL(&m->meta[0], m->now);
+        if (ttl >= 0) cur = m->now + ttl;
+    }
     if (((flags & EXP_NX) && cur != -1) || ((flags & EXP_XX) && cur == -1) ||
         ((flags & EXP_GT) && (cur == -1 || when <= cur)) ||
         ((flags & EXP_LT) && cur != -1 && when >= cur)) {
@@ -152,6 +232,17 @@ static void expireAfterRead(request *r, multiRead *m) {
     }
     m->pr.kind = PR_INT;
     m->pr.ll = 1;
+    if (!v) { /* a collection: its expiry register, or a DEL when already past */
+        keymeta d;
+        keymetaInit(&d);
+        if (when <= serverNowMs())
+            keymetaDeltaDel(&d, &m->meta[0], m->now, server.actor, clockNext());
+        else
+            keymetaDeltaExpire(&d, &m->meta[0], m->now, server.actor, clockNext(), when);
+        collMetaWrite(r, m, r->db, 0, 1, &d); /* the reply goes when it is written */
+        keymetaFree(&d);
+        return;
+    }
     if (when <= serverNowMs()) /* already in the past: the key is deleted */
         writeValueThenReply(r, &m->pr, r->db, r->argv[1], r->argvlen[1], NULL, 0, 1, 0,
                             &m->recs[0]);
@@ -204,6 +295,20 @@ void expireatCommand(request *r) { expireGeneric(r, 0, 0); }
 void pexpireatCommand(request *r) { expireGeneric(r, 0, 1); }
 
 static void persistAfterRead(request *r, multiRead *m) {
+    if (isColl(m, 0)) {
+        if (keymetaTTL(&m->meta[0], m->now) < 0) {
+            addReplyInteger(r, 0);
+            return;
+        }
+        m->pr.kind = PR_INT;
+        m->pr.ll = 1;
+        keymeta d;
+        keymetaInit(&d);
+        keymetaDeltaExpire(&d, &m->meta[0], m->now, server.actor, clockNext(), 0);
+        collMetaWrite(r, m, r->db, 0, 1, &d); /* the reply goes when it is written */
+        keymetaFree(&d);
+        return;
+    }
     const version *v = visible(&m->recs[0]);
     if (!v || !v->expire) {
         addReplyInteger(r, 0);
@@ -219,8 +324,18 @@ void persistCommand(request *r) { readArgsFrom(r, 1, persistAfterRead); }
 
 /* aux: bit 0 = milliseconds, bit 1 = absolute */
 static void ttlAfterRead(request *r, multiRead *m) {
-    const version *v = visible(&m->recs[0]);
+    const version *v = isColl(m, 0) ? NULL : visible(&m->recs[0]);
     int ms = m->aux & 1, absolute = (m->aux & 2) != 0;
+    if (isColl(m, 0)) {
+        long long left = keymetaTTL(&m->meta[0], m->now);
+        if (left < 0) {
+            addReplyInteger(r, -1);
+            return;
+        }
+        long long ttl = absolute ? m->now + left : left;
+        addReplyInteger(r, ms ? ttl : (absolute ? ttl / 1000 : (ttl + 500) / 1000));
+        return;
+    }
     if (!v) {
         addReplyInteger(r, -2);
         return;
@@ -245,7 +360,10 @@ void expiretimeCommand(request *r) { ttlGeneric(r, 0, 1); }
 void pexpiretimeCommand(request *r) { ttlGeneric(r, 1, 1); }
 
 static void typeAfterRead(request *r, multiRead *m) {
-    addReplyStatus(r, visible(&m->recs[0]) ? "string" : "none");
+    /* HyperLogLog is a string in Redis: TYPE says so here too */
+    static const char *names[] = {"string", "set", "hash", "zset", "string", "list"};
+    int t = keyType(m, 0);
+    addReplyStatus(r, t < 0 ? "none" : names[t]);
 }
 
 void typeCommand(request *r) { readArgsFrom(r, 1, typeAfterRead); }
@@ -279,7 +397,7 @@ static void renameAfterRead(request *r, multiRead *m) {
     writeValueThenReply(r, &m->pr, r->db, r->argv[2], r->argvlen[2], src->val, src->vlen, 0,
                         src->expire, &m->recs[1]);
     writeValueThenReply(r, &m->pr, r->db, r->argv[1], r->argvlen[1], NULL, 0, 1, 0, &m->recs[0]);
-    coordResult ok = {1, NULL, NULL};
+    coordResult ok = {1, NULL, NULL, 0};
     writeThenReply(r, &ok, &m->pr);
 }
 

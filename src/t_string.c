@@ -8,8 +8,9 @@
  * lost update; plain SET/MSET write over whatever the version coordinator
  * holds (see README "What a plain SET does").
  *
- * Semantics and error texts follow Redis 7.0. A value is a byte string; the
- * only type is string, so WRONGTYPE never happens.
+ * Semantics and error texts follow Redis 7.0. A value is a byte string; a
+ * command that reads a key holding a collection answers WRONGTYPE
+ * (readTyped).
  *
  * API: the *Command handlers in commands.h, plus the shared helpers
  * parseExpireArg / liveVersion / writeValue used by t_keyspace.c. */
@@ -22,12 +23,93 @@
 #include <strings.h>
 
 #include "commands.h"
+#include "clock.h"
+#include "coll.h"
 #include "coord.h"
+#include "types/strctr.h"
 
 /* ------------------------------------------------------------- helpers */
 
-const version *liveVersion(const coordResult *res) {
-    return res->rec ? recordVisible(res->rec, serverNowMs()) : NULL;
+/* A string command's read of argv[1]: coordRead, and when no record lives
+ * there but a replica holds a collection's metadata (res->coll), the
+ * collection is read too: a live collection answers WRONGTYPE, as Redis
+ * does, instead of cb. Only a miss pays for the second read. (A string
+ * that lives is taken as it is: a collection can hide it only if written
+ * concurrently with it, docs/types.md's type rule.) */
+typedef struct typedRead {
+    coordCallback *cb; /* the command's continuation */
+    void *pd;          /* its private data */
+    record rec;        /* the record read (no live version; tombstones matter to writes) */
+} typedRead;
+
+static void typedReadColl(request *r, const collView *v, const char *err, void *pd) {
+    typedRead *t = pd;
+    if (!v) {
+        addReplyError(r, err);
+    } else if (collTypeOf(v) > KT_STRING) {
+        addReplyError(r, ERR_WRONGTYPE);
+    } else {
+        coordResult res = {1, NULL, &t->rec, 0};
+        t->cb(r, &res, t->pd);
+    }
+    recordFree(&t->rec);
+    zfree(t);
+}
+
+static void typedReadDone(request *r, const coordResult *res, void *pd) {
+    typedRead *t = pd;
+    if (!res->ok || !res->coll || liveVersion(res)) {
+        t->cb(r, res, t->pd);
+        zfree(t);
+        return;
+    }
+    recordInit(&t->rec);
+    recordMerge(&t->rec, res->rec, 1);
+    collRead(r, r->db, r->argv[1], r->argvlen[1], COLL_READ_NAMED, NULL, NULL, 0, typedReadColl, t);
+}
+
+static void readTyped(request *r, coordCallback *cb, void *pd) {
+    typedRead *t = zmalloc(sizeof(*t));
+    t->cb = cb;
+    t->pd = pd;
+    coordRead(r, r->db, r->argv[1], r->argvlen[1], typedReadDone, t);
+}
+
+const version *liveVersion(const coordResult *res) { return stringView(res->rec); }
+
+/* The version a read shows, counter contributions included (strctr.h):
+ * the newest live version, or, when increments no SET observed live, a
+ * version made up with the number as its value (over the live version's
+ * dot and expiry, or none: a key only INCR wrote). The made-up one lives
+ * in static storage until the next call (two slots: a command may look at
+ * two keys at once); the event loop is the only caller. */
+const version *stringView(const record *rec) {
+    static version made[2];
+    static buf text[2];
+    static int next;
+    if (!rec) return NULL;
+    long long now = serverNowMs();
+    const version *v = recordVisible(rec, now);
+    if (!rec->ctr) return v;
+    int slot = next;
+    next ^= 1;
+    bufClear(&text[slot]);
+    int kind = strctrRead(rec, rec->ctr, now, &text[slot]);
+    if (kind == NUM_ABSENT) return NULL;
+    if (kind == NUM_STRING) return v;
+    version *m = &made[slot];
+    if (v) {
+        *m = *v; /* shares v's past: read only */
+    } else {
+        memset(m, 0, sizeof(*m));
+        for (int i = 0; i < rec->ctr->n; i++)
+            if (rec->ctr->s[i].seq > m->counter) m->counter = rec->ctr->s[i].seq;
+    }
+    m->val = text[slot].ptr ? text[slot].ptr : "";
+    m->vlen = text[slot].len;
+    m->ownval = 0;
+    m->tombstone = 0;
+    return m;
 }
 
 int parseExpireArg(request *r, int i, int unit_ms, int absolute, long long *when) {
@@ -50,7 +132,7 @@ bad:
 
 void writeValue(request *r, int db, const char *key, size_t klen, const char *val, size_t vlen,
                 int tombstone, long long expire, const record *ctxrec, coordCallback *cb, void *pd) {
-    writeOp op = {val, vlen, tombstone, expire, NULL};
+    writeOp op = {val, vlen, tombstone, expire, NULL, 0};
     vclock ctx;
     vclockInit(&ctx);
     if (ctxrec) {
@@ -115,7 +197,7 @@ static void getDone(request *r, const coordResult *res, void *pd) {
     else addReplyNull(r);
 }
 
-void getCommand(request *r) { coordRead(r, r->db, r->argv[1], r->argvlen[1], getDone, NULL); }
+void getCommand(request *r) { readTyped(r, getDone, NULL); }
 
 /* ----------------------------------------------------------------- SET */
 
@@ -222,7 +304,8 @@ static void setGeneric(request *r, int flags, long long expire, int vi, int okin
                             r->argvlen[vi], 0, expire, NULL);
         return;
     }
-    coordRead(r, r->db, r->argv[1], r->argvlen[1], setAfterRead, s);
+    if (flags & SET_GET) readTyped(r, setAfterRead, s);
+    else coordRead(r, r->db, r->argv[1], r->argvlen[1], setAfterRead, s);
 }
 
 void setCommand(request *r) {
@@ -267,7 +350,7 @@ static void getdelAfterRead(request *r, const coordResult *res, void *pd) {
 }
 
 void getdelCommand(request *r) {
-    coordRead(r, r->db, r->argv[1], r->argvlen[1], getdelAfterRead, NULL);
+    readTyped(r, getdelAfterRead, NULL);
 }
 
 typedef struct getexState {
@@ -305,7 +388,7 @@ void getexCommand(request *r) {
     bufInit(&g->pr.bulk);
     g->pr.kind = PR_BULK;
     if (parseStringOptions(r, 2, 0, &g->flags, &g->expire) != C_OK) return;
-    coordRead(r, r->db, r->argv[1], r->argvlen[1], getexAfterRead, g);
+    readTyped(r, getexAfterRead, g);
 }
 
 /* ------------------------------------------------------------ MGET/MSET */
@@ -372,7 +455,7 @@ void msetCommand(request *r) {
     for (int i = 1; i < r->argc; i += 2)
         writeValueThenReply(r, pr, r->db, r->argv[i], r->argvlen[i], r->argv[i + 1],
                             r->argvlen[i + 1], 0, 0, NULL);
-    coordResult ok = {1, NULL, NULL};
+    coordResult ok = {1, NULL, NULL, 0};
     writeThenReply(r, &ok, pr);
 }
 
@@ -417,7 +500,7 @@ static void msetnxOne(request *r, const coordResult *res, void *pd) {
         writeValueThenReply(r, &m->pr, r->db, r->argv[ki], r->argvlen[ki], r->argv[ki + 1],
                             r->argvlen[ki + 1], 0, 0, &m->recs[k]);
     }
-    coordResult ok = {1, NULL, NULL};
+    coordResult ok = {1, NULL, NULL, 0};
     writeThenReply(r, &ok, &m->pr);
 }
 
@@ -462,7 +545,7 @@ static void rmwAfterRead(request *r, const coordResult *res, void *pd) {
 }
 
 static void rmw(request *r, rmwFn *fn) {
-    coordRead(r, r->db, r->argv[1], r->argvlen[1], rmwAfterRead, (void *)fn);
+    readTyped(r, rmwAfterRead, (void *)fn);
 }
 
 /* base + add bytes would be the new length; base >= 0. Compared without
@@ -534,31 +617,63 @@ static long long incrAmount(request *r) {
     return by;
 }
 
-static int incrFn(request *r, const version *old, buf *nv, pendingReply *pr) {
-    long long cur = 0, by = incrAmount(r);
-    if (old && !string2ll(old->val, old->vlen, &cur)) {
-        addReplyError(r, ERR_NOT_INT);
-        return 0;
+/* INCR, DECR, INCRBY, DECRBY, INCRBYFLOAT: a counter contribution of this
+ * node (types/strctr.h), not a new version, so that increments made through
+ * different coordinators during a failure add up instead of one replacing
+ * the other (docs/types.md). The reply is what GET shows after it. The
+ * command runs at the key's version coordinator (forward.c), which reads
+ * its own copy among the read level's: it always sees its own earlier
+ * contributions, so its running total only grows. */
+static const counter noCounter; /* a record without contributions reads through this */
+
+static void incrAfterRead(request *r, const coordResult *res, void *pd) {
+    int isfloat = pd != NULL;
+    if (!res->ok) {
+        addReplyError(r, res->err);
+        return;
     }
-    if ((by < 0 && cur < 0 && by < LLONG_MIN - cur) || (by > 0 && cur > 0 && by > LLONG_MAX - cur)) {
-        addReplyError(r, ERR_OVERFLOW);
-        return 0;
+    const record *rec = res->rec;
+    const counter *c = rec->ctr ? rec->ctr : &noCounter;
+    long long now = serverNowMs();
+    counter delta;
+    counterInit(&delta);
+    pendingReply *pr = pendingReplyNew(r, isfloat ? PR_BULK : PR_INT);
+    int rc;
+    if (isfloat) {
+        long double by;
+        string2ld(r->argv[2], r->argvlen[2], &by); /* checked before the read */
+        rc = strctrDeltaIncrByFloat(&delta, rec, c, now, server.actor, clockNext(), by, &pr->bulk);
+    } else {
+        rc = strctrDeltaIncrBy(&delta, rec, c, now, server.actor, clockNext(), incrAmount(r),
+                               &pr->ll);
     }
-    cur += by;
-    char b[32];
-    int l = ll2string(b, sizeof(b), cur);
-    bufAppend(nv, b, (size_t)l);
-    pr->ll = cur;
-    return 1;
+    switch (rc) {
+    case NUMERR_OK: {
+        buf enc;
+        bufInit(&enc);
+        counterEncode(&delta, &enc);
+        writeOp op = {enc.ptr, enc.len, 0, 0, NULL, 1};
+        pr->remaining++;
+        coordWrite(r, r->db, r->argv[1], r->argvlen[1], &op, writeThenReply, pr);
+        bufFree(&enc);
+        break;
+    }
+    case NUMERR_NOTINT: addReplyError(r, ERR_NOT_INT); break;
+    case NUMERR_NOTFLOAT: addReplyError(r, ERR_NOT_FLOAT); break;
+    case NUMERR_OVERFLOW: addReplyError(r, ERR_OVERFLOW); break;
+    case NUMERR_NANINF: addReplyError(r, "increment would produce NaN or Infinity"); break;
+    default: addReplyError(r, "ERR this node's clock is behind its own counter entry"); break;
+    }
+    counterFree(&delta);
 }
 
-void incrCommand(request *r) { rmw(r, incrFn); }
-void decrCommand(request *r) { rmw(r, incrFn); }
+void incrCommand(request *r) { readTyped(r, incrAfterRead, NULL); }
+void decrCommand(request *r) { readTyped(r, incrAfterRead, NULL); }
 
 void incrbyCommand(request *r) {
     long long by;
     if (getLongLongFromArg(r, 2, &by, NULL) != C_OK) return;
-    rmw(r, incrFn);
+    readTyped(r, incrAfterRead, NULL);
 }
 
 void decrbyCommand(request *r) {
@@ -568,33 +683,13 @@ void decrbyCommand(request *r) {
         addReplyError(r, "decrement would overflow");
         return;
     }
-    rmw(r, incrFn);
-}
-
-static int incrbyfloatFn(request *r, const version *old, buf *nv, pendingReply *pr) {
-    long double cur = 0, by;
-    string2ld(r->argv[2], r->argvlen[2], &by);
-    if (old && !string2ld(old->val, old->vlen, &cur)) {
-        addReplyError(r, ERR_NOT_FLOAT);
-        return 0;
-    }
-    cur += by;
-    if (isnan(cur) || isinf(cur)) {
-        addReplyError(r, "increment would produce NaN or Infinity");
-        return 0;
-    }
-    char b[5120];
-    int l = ld2string(b, sizeof(b), cur);
-    bufAppend(nv, b, (size_t)l);
-    pr->kind = PR_BULK;
-    bufAppend(&pr->bulk, b, (size_t)l);
-    return 1;
+    readTyped(r, incrAfterRead, NULL);
 }
 
 void incrbyfloatCommand(request *r) {
     long double by;
     if (getLongDoubleFromArg(r, 2, &by, NULL) != C_OK) return;
-    rmw(r, incrbyfloatFn);
+    readTyped(r, incrAfterRead, (void *)1);
 }
 
 /* -------------------------------------------------- plain reads of a value */
@@ -611,7 +706,7 @@ static void readAfter(request *r, const coordResult *res, void *pd) {
 }
 
 static void readValue(request *r, readFn *fn) {
-    coordRead(r, r->db, r->argv[1], r->argvlen[1], readAfter, (void *)fn);
+    readTyped(r, readAfter, (void *)fn);
 }
 
 static void strlenFn(request *r, const version *v) { addReplyInteger(r, v ? (long long)v->vlen : 0); }
@@ -1129,7 +1224,7 @@ void vsetCommand(request *r) {
     }
     pendingReply *pr = pendingReplyNew(r, PR_OK);
     pr->remaining = 1;
-    writeOp op = {r->argv[3], r->argvlen[3], 0, 0, &ctx};
+    writeOp op = {r->argv[3], r->argvlen[3], 0, 0, &ctx, 0};
     coordWrite(r, r->db, r->argv[1], r->argvlen[1], &op, writeThenReply, pr);
     vclockFree(&ctx);
 }

@@ -6,6 +6,7 @@
  * API:
  *   the *Command handlers below (rows of commands.c's table)
  *   liveVersion(res)               the version GET shows, NULL if none
+ *   stringView(rec)                the same for a record (counter contributions added)
  *   parseExpireArg(r, i, ms, abs)  Redis's rules for EX/PX/EXAT/PXAT values
  *   writeValue(...)                one coordWrite, context from a read record
  *   pendingReplyNew / writeValueThenReply / writeThenReply / sendPendingReply
@@ -33,6 +34,9 @@ typedef struct pendingReply {
 #define PR_NULL 3
 
 const version *liveVersion(const coordResult *res);
+/* The version a read of rec shows, counter contributions added (valid until
+ * the next call but one). */
+const version *stringView(const record *rec);
 int parseExpireArg(request *r, int i, int unit_ms, int absolute, long long *when);
 void writeValue(request *r, int db, const char *key, size_t klen, const char *val, size_t vlen,
                 int tombstone, long long expire, const record *ctxrec, coordCallback *cb, void *pd);

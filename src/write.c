@@ -36,6 +36,7 @@
 #include <string.h>
 
 #include "busargs.h"
+#include "collstore.h"
 #include "gossip.h"
 #include "hints.h"
 #include "metrics.h"
@@ -56,7 +57,8 @@ typedef struct putOp {
     quorumTarget t[QUORUM_MAX_TARGETS];
     long long start_us;  /* for the latency histogram */
     char lasterr[160];   /* the last failure, for the error text */
-    buf rec;           /* the record sent to replicas (kept for fallbacks) */
+    buf rec;           /* the record sent to replicas (kept for fallbacks), or the batch */
+    int batch;         /* rec is a collection batch (collbatch.h): TPUT, no fallback */
 } putOp;
 
 static void putSend(putOp *op, int i);
@@ -64,6 +66,9 @@ static void putSend(putOp *op, int i);
 static long forPeers; /* COORD writes coordinated here and not answered yet */
 
 long writeForPeersInFlight(void) { return forPeers; }
+
+static void sendRest(busArgs *a, int member, const char *owner, int db, const char *key,
+                     size_t klen, const buf *rec, busReplyCb *cb, void *pd);
 
 static putOp *putNew(int db, const char *key, size_t klen, int level) {
     /* the 64 targets (2.5 KB) are not zeroed: targetsJoint and
@@ -73,6 +78,7 @@ static putOp *putNew(int db, const char *key, size_t klen, int level) {
     memset(op, 0, offsetof(putOp, t));
     op->lasterr[0] = '\0';
     bufInit(&op->rec);
+    op->batch = 0;
     op->db = db;
     op->key = zmemdup(key, klen);
     op->klen = klen;
@@ -100,7 +106,7 @@ static void putAnswer(putOp *op, int ok, const char *err) {
     request *r = op->r;
     op->r = NULL;
     metricsCoord(1, op->level, ustime() - op->start_us, ok);
-    coordResult res = {ok, err, NULL};
+    coordResult res = {ok, err, NULL, 0};
     op->cb(r, &res, op->pd);
     requestRelease(r);
 }
@@ -134,7 +140,7 @@ static void putResult(targetRef *ref, int ok, const char *err) {
     } else {
         snprintf(op->lasterr, sizeof(op->lasterr), "%s", err && err[0] ? err : "failed");
         /* a replica that timed out or failed: a fallback keeps a hint */
-        if (!op->answered && op->t[i].owner < 0 && op->rec.len) {
+        if (!op->answered && op->t[i].owner < 0 && op->rec.len && !op->batch) {
             int f = targetAddFallback(op->db, op->key, op->klen, op->t, &op->n, i);
             if (f >= 0) putSend(op, f);
         }
@@ -164,11 +170,25 @@ static void sendPut(int member, const char *owner, int db, const char *key, size
     busArgs args;
     busArgsInit(&args);
     busArgsStr(&args, owner ? "HPUT" : "PUT");
-    if (owner) busArgsStr(&args, owner);
-    busArgsInt(&args, db);
-    busArgsBytes(&args, key, klen);
-    busArgsBytes(&args, rec->ptr, rec->len);
-    busArgsSend(&args, targetLink(member), cb, pd, 0);
+    sendRest(&args, member, owner, db, key, klen, rec, cb, pd);
+}
+
+/* TPUT db key batch: a collection's deltas. */
+static void sendBatch(int member, int db, const char *key, size_t klen, const buf *b,
+                      busReplyCb *cb, void *pd) {
+    busArgs args;
+    busArgsInit(&args);
+    busArgsStr(&args, "TPUT");
+    sendRest(&args, member, NULL, db, key, klen, b, cb, pd);
+}
+
+static void sendRest(busArgs *a, int member, const char *owner, int db, const char *key,
+                     size_t klen, const buf *rec, busReplyCb *cb, void *pd) {
+    if (owner) busArgsStr(a, owner);
+    busArgsInt(a, db);
+    busArgsBytes(a, key, klen);
+    busArgsBytes(a, rec->ptr, rec->len);
+    busArgsSend(a, targetLink(member), cb, pd, 0);
 }
 
 static void ignoreReply(const busResult *res, void *pd) {
@@ -216,6 +236,7 @@ static void putSend(putOp *op, int i) {
     quorumTarget *t = &op->t[i];
     if (t->owner < 0 && !targetReachable(t->member)) {
         quorumResult(t, 0);
+        if (op->batch) return; /* no hints for collections */
         int f = targetAddFallback(op->db, op->key, op->klen, op->t, &op->n, i);
         if (f >= 0) putSend(op, f);
         return;
@@ -223,7 +244,8 @@ static void putSend(putOp *op, int i) {
     targetRef *ref = targetRefNew(op, i);
     op->outstanding++;
     const char *owner = t->owner < 0 ? NULL : targetMemberId(t->owner);
-    if (owner && t->member == gossipSelf()) putHintHere(op, owner, ref);
+    if (op->batch) sendBatch(t->member, op->db, op->key, op->klen, &op->rec, putAcked, ref);
+    else if (owner && t->member == gossipSelf()) putHintHere(op, owner, ref);
     else sendPut(t->member, owner, op->db, op->key, op->klen, &op->rec, putAcked, ref);
 }
 
@@ -259,6 +281,48 @@ static void writeHere(putOp *op, const writeOp *w) {
         if (i != self) putSend(op, i);
     op->outstanding--;
     putProgress(op);
+}
+
+/* Store the batch here if this node is a replica of the key, send it to
+ * the other replicas. A coordinator that is no replica of the key (a
+ * multi-key command's destination) only sends: a collection's deltas carry
+ * their own dots, whoever makes them. */
+static void writeBatchHere(putOp *op) {
+    int self = -1;
+    for (int i = 0; i < op->n; i++)
+        if (op->t[i].member == gossipSelf()) self = i;
+    op->outstanding++; /* hold op while sending: an answer may come at once */
+    if (self >= 0) {
+        targetRef *ref = targetRefNew(op, self);
+        op->outstanding++;
+        if (!storeWritable() ||
+            collStoreApply(op->db, op->key, op->klen, op->rec.ptr, op->rec.len, putLocalAcked,
+                           ref) != C_OK) {
+            zfree(ref);
+            op->outstanding--;
+            snprintf(op->lasterr, sizeof(op->lasterr), "local storage: %s",
+                     storeWritable() ? "malformed batch" : storeWriteError());
+            for (int i = 0; i < op->n; i++) quorumResult(&op->t[i], 0);
+            op->outstanding--;
+            putProgress(op);
+            return;
+        }
+    }
+    for (int i = 0; i < op->n; i++)
+        if (i != self) putSend(op, i);
+    op->outstanding--;
+    putProgress(op);
+}
+
+void writeCoordinateBatch(request *r, int db, const char *key, size_t klen, int level,
+                          const char *batch, size_t blen, coordCallback *cb, void *pd) {
+    putOp *op = putNew(db, key, klen, level);
+    op->r = r;
+    op->cb = cb;
+    op->pd = pd;
+    op->batch = 1;
+    bufAppend(&op->rec, batch, blen);
+    writeBatchHere(op);
 }
 
 void writeCoordinate(request *r, int db, const char *key, size_t klen, int level,

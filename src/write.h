@@ -3,6 +3,7 @@
  * API:
  *   writeCoordinate(r, db, key, level, op, cb, pd)   for a client's request
  *   writeCoordinateFor(req, db, key, level, op)      for a COORD request
+ *   writeCoordinateBatch(r, db, key, level, batch, ...) a collection's deltas
  *   writeRepair(member, db, key, enc)                send a merged record */
 #ifndef RINGKV_WRITE_H
 #define RINGKV_WRITE_H
@@ -15,6 +16,11 @@
  * holds on r; key and op are copied. */
 void writeCoordinate(request *r, int db, const char *key, size_t klen, int level,
                      const writeOp *op, coordCallback *cb, void *pd);
+/* The same for a collection's batch of deltas (collbatch.h): stored here
+ * if this node replicates the key, sent to the other replicas as TPUT; no
+ * fallbacks. batch is copied. */
+void writeCoordinateBatch(request *r, int db, const char *key, size_t klen, int level,
+                          const char *batch, size_t blen, coordCallback *cb, void *pd);
 /* The same for a write another node forwarded: answers req (OK, or the
  * error), -NOTREPLICA at once if this node does not replicate the key. */
 void writeCoordinateFor(busReq *req, int db, const char *key, size_t klen, int level,

@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "record.h"
+#include "types/counter.h"
 
 #define A 0xA1A1A1A1A1A1A1A1ULL
 #define B 0xB2B2B2B2B2B2B2B2ULL
@@ -96,6 +97,23 @@ static void randomOperand(buf *out, int maxv, uint64_t maxc) {
     }
     if (rnd() % 6 == 0) vclockRaise(&r.seen, actors[rnd() % 4], 1 + rnd() % maxc);
     if (rnd() % 6 == 0) recordCapSiblings(&r, 1 + (int)(rnd() % 2));
+    if (rnd() % 3 == 0) { /* INCR's counter contributions beside the versions */
+        counter none, d;
+        counterInit(&none);
+        counterInit(&d);
+        int k = 1 + (int)(rnd() % 2);
+        for (int i = 0; i < k; i++) {
+            if (counterDeltaIncr(&d, &none, NULL, actors[rnd() % 4], 1 + rnd() % maxc,
+                                 (i128)(1 + rnd() % 5), 0) == C_OK)
+                counterMerge(recordCounter(&r), &d);
+        }
+        if (rnd() % 4 == 0) { /* a SET observed them: baselines */
+            counterDeltaClear(&d, recordCounter(&r));
+            counterMerge(recordCounter(&r), &d);
+        }
+        counterFree(&none);
+        counterFree(&d);
+    }
     bufClear(out);
     recordEncode(&r, out);
     recordFree(&r);
@@ -588,7 +606,8 @@ Test(merge, encoding_is_the_documented_layout) {
         vclockInit(&pasts);
         for (int i = 0; i < r.n; i++) vclockMerge(&pasts, &r.v[i].past);
         int fmt2 = vclockCompare(&pasts, &r.seen) != VC_EQUAL || pasts.n != r.seen.n;
-        unsigned char f = fmt2 ? RECORD_FORMAT_SEEN : RECORD_FORMAT;
+        unsigned char f = (unsigned char)((fmt2 ? RECORD_FORMAT_SEEN : RECORD_FORMAT) |
+                                          (r.ctr ? RECORD_FLAG_CTR : 0));
         bufAppend(&want, &f, 1);
         if (fmt2) vclockEncode(&r.seen, &want);
         varintPut(&want, (uint64_t)r.n);
@@ -607,6 +626,7 @@ Test(merge, encoding_is_the_documented_layout) {
             varintPut(&want, vlen);
             bufAppend(&want, v->val, vlen);
         }
+        if (r.ctr) counterEncode(r.ctr, &want); /* the counter last */
         recordEncode(&r, &got);
         assertSameBytes(&got, &want, "layout");
         assertSameBytes(&got, &op, "the operand decoded and encoded again");

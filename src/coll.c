@@ -1,0 +1,401 @@
+/* coll.c -- collection keys through the cluster: reads merged from the read
+ * level's replicas, writes of a command's batch of deltas. See coll.h.
+ *
+ * A read (collReadOp) asks every home replica of the key at once (this
+ * node's copy is read directly: collstore.c) for its answer: the string
+ * record, the metadata, the sketch and elements as the mode asks. Every
+ * answer merges into the view (all joins), and once the read level is met
+ * the callback gets the view. Answers after that are dropped: an element
+ * state a late replica lacks reaches it through anti-entropy (digests cover
+ * every element key).
+ *
+ * States of a collReadOp, and the function that moves it:
+ *
+ *   collRead --> ASKING: every home replica asked
+ *   ASKING --collReadProgress(verdict met)--> ANSWERED: collReadAnswer ran
+ *             the callback with the view (finished first: sorted, merged)
+ *   ASKING --collReadProgress(verdict lost)--> ANSWERED: the error
+ *   ANSWERED --collReadProgress(last answer in)--> collReadFree
+ *
+ * Invariants: op->outstanding counts the answers still to come plus a hold
+ * while asking; the callback runs exactly once. No fallbacks: a collection
+ * read or write needs its level among the key's home replicas (sloppy
+ * quorum's hints carry string records only, see the README).
+ *
+ * Writes go through write.c (writeCoordinateBatch), which stores the batch
+ * here when this node is a replica of the key and sends it to the others. */
+#include "coll.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "busargs.h"
+#include "clock.h"
+#include "collbatch.h"
+#include "collkey.h"
+#include "gossip.h"
+#include "metrics.h"
+#include "target.h"
+#include "types/strctr.h"
+#include "write.h"
+
+typedef struct collReadOp {
+    request *r;        /* the client's request; NULL once answered */
+    collReadCb *cb;    /* its continuation */
+    void *pd;          /* cb's private data */
+    int outstanding;   /* answers still to come, and a hold while asking */
+    int mode;          /* COLL_READ_* */
+    int level;         /* the read level */
+    int nnames;        /* elements named */
+    char **names;      /* owned copies */
+    size_t *lens;
+    int answers;       /* replicas that answered */
+    int incomplete;    /* a replica's answer was not complete */
+    collView v;        /* the merge so far; el unsorted, may repeat names */
+    int n;             /* targets */
+    quorumTarget t[QUORUM_MAX_TARGETS];
+    long long start_us;
+} collReadOp;
+
+static void collViewFree(collView *v) {
+    keymetaFree(&v->meta);
+    recordFree(&v->str);
+    hllFree(&v->sketch);
+    for (int i = 0; i < v->nel; i++) {
+        zfree(v->el[i].name);
+        fieldFree(&v->el[i].f);
+    }
+    zfree(v->el);
+}
+
+static void collReadFree(collReadOp *op) {
+    collViewFree(&op->v);
+    for (int i = 0; i < op->nnames; i++) zfree(op->names[i]);
+    zfree(op->names);
+    zfree(op->lens);
+    zfree(op);
+}
+
+static int elemCmp(const void *a, const void *b) {
+    const collElem *x = a, *y = b;
+    size_t l = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->name, y->name, l);
+    if (c) return c;
+    return x->len < y->len ? -1 : x->len > y->len;
+}
+
+/* Sorts the elements and merges those answered by several replicas. */
+static void collViewFinish(collReadOp *op) {
+    collView *v = &op->v;
+    if (op->mode == COLL_READ_NAMED || op->mode == COLL_READ_FIELDS) /* every named one is in */
+        for (int i = 0; i < op->nnames; i++) {
+            v->el = zrealloc(v->el, sizeof(collElem) * (size_t)(v->nel + 1));
+            collElem *e = &v->el[v->nel++];
+            e->name = zmemdup(op->names[i], op->lens[i]);
+            e->len = op->lens[i];
+            fieldInit(&e->f);
+        }
+    if (v->nel > 1) qsort(v->el, (size_t)v->nel, sizeof(collElem), elemCmp);
+    int w = 0;
+    for (int i = 0; i < v->nel; i++) {
+        if (w > 0 && !elemCmp(&v->el[w - 1], &v->el[i])) {
+            fieldMerge(&v->el[w - 1].f, &v->el[i].f);
+            zfree(v->el[i].name);
+            fieldFree(&v->el[i].f);
+            continue;
+        }
+        v->el[w++] = v->el[i];
+    }
+    v->nel = w;
+    v->now_ms = serverNowMs();
+    keymetaRemoval(&v->meta, v->now_ms, &v->kr);
+    v->complete = !op->incomplete && (op->mode == COLL_READ_NAMED || op->mode == COLL_READ_ALL);
+    /* the probe: a live element that was not named */
+    v->more = 0;
+    for (int i = 0; i < v->nel && !v->more; i++) {
+        if (!collElemLive(v, &v->el[i])) continue;
+        int named = 0;
+        for (int j = 0; j < op->nnames && !named; j++)
+            named = op->lens[j] == v->el[i].len && !memcmp(op->names[j], v->el[i].name, v->el[i].len);
+        if (!named) v->more = 1;
+    }
+    if (op->mode == COLL_READ_ALL) v->more = 0;
+    /* a dot this node makes next must be above every dot of the key: the
+     * last writer wins by HLC, and a later command must win */
+    for (int i = 0; i < v->meta.clock.n; i++) clockObserve(v->meta.clock.e[i].counter);
+    for (int i = 0; i < v->str.n; i++) clockObserve(v->str.v[i].counter);
+}
+
+static void collReadAnswer(collReadOp *op, const quorumVerdict *vd) {
+    request *r = op->r;
+    op->r = NULL;
+    metricsCoord(0, op->level, ustime() - op->start_us, vd->status == QUORUM_MET);
+    if (vd->status == QUORUM_MET) {
+        collViewFinish(op);
+        op->cb(r, &op->v, NULL, op->pd);
+    } else {
+        char err[320];
+        quorumError(vd, "answered", NULL, err, sizeof(err));
+        coordStats.noquorum++;
+        op->cb(r, NULL, err, op->pd);
+    }
+    requestRelease(r);
+}
+
+static void collReadProgress(collReadOp *op) {
+    if (op->r) {
+        quorumVerdict vd = targetEval(op->level, op->t, op->n);
+        if (vd.status != QUORUM_WAITING) collReadAnswer(op, &vd);
+    }
+    if (!op->r && op->outstanding == 0) collReadFree(op);
+}
+
+/* Merges one replica's answer into the view; C_ERR if it is malformed. */
+static int collReadMerge(collReadOp *op, const char *p, size_t len) {
+    collAnswer a;
+    if (collAnswerInit(&a, p, len) != C_OK) return C_ERR;
+    collView *v = &op->v;
+    int rc = C_OK;
+    if (a.strlen) {
+        record rec;
+        recordInit(&rec);
+        if (recordDecode(&rec, a.str, a.strlen) == C_OK) recordMerge(&v->str, &rec, 1);
+        else rc = C_ERR;
+        recordFree(&rec);
+    }
+    if (a.metalen) {
+        keymeta m;
+        keymetaInit(&m);
+        if (keymetaDecode(&m, a.meta, a.metalen) == C_OK) keymetaMerge(&v->meta, &m);
+        else rc = C_ERR;
+        keymetaFree(&m);
+    }
+    if (a.sketchlen) {
+        hll h;
+        hllInit(&h);
+        if (hllDecode(&h, a.sketch, a.sketchlen) == C_OK) hllMerge(&v->sketch, &h);
+        else rc = C_ERR;
+        hllFree(&h);
+    }
+    if (!(a.flags & COLL_ANS_COMPLETE)) op->incomplete = 1;
+    int named, k;
+    const char *e, *s;
+    size_t elen, slen;
+    if (a.n > (uint64_t)len) return C_ERR; /* each element takes bytes */
+    int limit = v->nel + (int)a.n;
+    v->el = zrealloc(v->el, sizeof(collElem) * (size_t)(limit + 1));
+    while ((k = collAnswerNext(&a, &named, &e, &elen, &s, &slen)) == 1) {
+        if (v->nel >= limit) { /* more than it announced */
+            rc = C_ERR;
+            break;
+        }
+        collElem *x = &v->el[v->nel];
+        fieldInit(&x->f);
+        if (fieldDecode(&x->f, s, slen) != C_OK) {
+            fieldFree(&x->f);
+            rc = C_ERR;
+            continue;
+        }
+        x->name = zmemdup(elen ? e : "", elen);
+        x->len = elen;
+        v->nel++;
+    }
+    if (k < 0) rc = C_ERR;
+    return rc;
+}
+
+/* Called by bus.c with a replica's answer to TREAD. */
+static void collReadAnswered(const busResult *res, void *pd) {
+    int i;
+    collReadOp *op = targetRefTake(pd, &i);
+    op->outstanding--;
+    const redisReply *reply = res->reply;
+    int ok = res->status == BUS_OK && reply->elements >= 4 &&
+             collReadMerge(op, reply->element[3]->str, reply->element[3]->len) == C_OK;
+    quorumResult(&op->t[i], ok);
+    collReadProgress(op);
+}
+
+static void collReadAsk(collReadOp *op, int i) {
+    quorumTarget *t = &op->t[i];
+    if (t->member == gossipSelf()) {
+        buf ans;
+        bufInit(&ans);
+        int ok = collStoreRead(op->v.db, op->v.key, op->v.klen, op->mode,
+                               (const char *const *)op->names, op->lens,
+                               op->nnames, &ans) == C_OK &&
+                 collReadMerge(op, ans.ptr, ans.len) == C_OK;
+        bufFree(&ans);
+        quorumResult(t, ok);
+        return;
+    }
+    if (!targetReachable(t->member)) {
+        quorumResult(t, 0);
+        return;
+    }
+    busArgs args; /* TREAD db key mode name... */
+    busArgsInit(&args);
+    busArgsStr(&args, "TREAD");
+    busArgsInt(&args, op->v.db);
+    busArgsBytes(&args, op->v.key, op->v.klen);
+    busArgsInt(&args, op->mode);
+    for (int j = 0; j < op->nnames; j++) busArgsBytes(&args, op->names[j], op->lens[j]);
+    op->outstanding++;
+    busArgsSend(&args, targetLink(t->member), collReadAnswered, targetRefNew(op, i), 0);
+}
+
+void collRead(request *r, int db, const char *key, size_t klen, int mode, char **names,
+              const size_t *lens, int n, collReadCb *cb, void *pd) {
+    collReadOp *op = zcalloc(sizeof(*op));
+    op->r = r;
+    op->cb = cb;
+    op->pd = pd;
+    op->mode = mode;
+    op->v.db = db;
+    op->v.key = key;
+    op->v.klen = klen;
+    keymetaInit(&op->v.meta);
+    recordInit(&op->v.str);
+    hllInit(&op->v.sketch);
+    if ((mode == COLL_READ_NAMED || mode == COLL_READ_FIELDS) && n > 0) {
+        op->nnames = n;
+        op->names = zmalloc(sizeof(char *) * (size_t)n);
+        op->lens = zmalloc(sizeof(size_t) * (size_t)n);
+        for (int i = 0; i < n; i++) {
+            op->names[i] = zmemdup(lens[i] ? names[i] : "", lens[i]);
+            op->lens[i] = lens[i];
+        }
+    }
+    op->n = targetsJoint(db, key, klen, op->t);
+    op->level = targetLevel(r, 0);
+    op->start_us = ustime();
+    r->pending++;
+    coordStats.reads++;
+    op->outstanding++; /* hold until every target was asked */
+    for (int i = 0; i < op->n; i++) collReadAsk(op, i);
+    op->outstanding--;
+    collReadProgress(op);
+}
+
+/* ------------------------------------------------------------ the view */
+
+collElem *collViewFind(const collView *v, const char *name, size_t len) {
+    collElem k;
+    k.name = (char *)name;
+    k.len = len;
+    return bsearch(&k, v->el, (size_t)v->nel, sizeof(collElem), elemCmp);
+}
+
+int collElemLive(const collView *v, const collElem *e) { return fieldLive(&e->f, &v->kr); }
+
+long long collLiveCount(const collView *v) {
+    long long n = 0;
+    for (int i = 0; i < v->nel; i++)
+        if (collElemLive(v, &v->el[i])) n++;
+    return n;
+}
+
+/* Whether the view shows no live element of the collection for sure. */
+static int collEmpty(const collView *v) {
+    if (!v->complete || v->more) return 0;
+    return collLiveCount(v) == 0;
+}
+
+int collTypeOf(const collView *v) {
+    keymetaCand c[KT_MAX + 1];
+    int n = 0;
+    static const counter none;
+    strctrCandidate(&v->str, v->str.ctr ? v->str.ctr : &none, v->now_ms, &c[n++]);
+    for (int t = KT_SET; t <= KT_HLL; t++) {
+        c[n].type = t;
+        c[n].live = keymetaTypeMayLive(&v->meta, t, v->now_ms);
+        /* an emptied collection (every element removed, no DEL recorded) */
+        if (c[n].live && t != KT_HLL && collEmpty(v)) c[n].live = 0;
+        c[n].last = keymetaTypeStamp(&v->meta, t);
+        n++;
+    }
+    int w = keymetaResolveType(c, n);
+    return w < 0 ? -1 : c[w].type;
+}
+
+int collCheckType(request *r, const collView *v, int type) {
+    int t = collTypeOf(v);
+    if (t < 0 || t == type) return 0;
+    addReplyError(r, ERR_WRONGTYPE);
+    return 1;
+}
+
+uint64_t collDot(void) { return clockNext(); }
+
+/* ------------------------------------------------------------ batches */
+
+void collBatchInit(collBatch *b) {
+    bufInit(&b->b);
+    b->n = 0;
+}
+
+void collBatchFree(collBatch *b) {
+    bufFree(&b->b);
+    b->n = 0;
+}
+
+void collBatchMeta(collBatch *b, const keymeta *delta) {
+    buf e;
+    bufInit(&e);
+    keymetaEncode(delta, &e);
+    collBatchAppend(&b->b, COLLKEY_META, NULL, 0, e.ptr, e.len);
+    b->n++;
+    bufFree(&e);
+}
+
+void collBatchField(collBatch *b, const char *name, size_t len, const field *delta) {
+    buf e;
+    bufInit(&e);
+    fieldEncode(delta, &e);
+    collBatchAppend(&b->b, COLLKEY_ELEM, name, len, e.ptr, e.len);
+    b->n++;
+    bufFree(&e);
+}
+
+void collBatchHll(collBatch *b, const hll *delta) {
+    buf e;
+    bufInit(&e);
+    hllEncode(delta, &e);
+    collBatchAppend(&b->b, COLLKEY_HLL, NULL, 0, e.ptr, e.len);
+    b->n++;
+    bufFree(&e);
+}
+
+void collBatchTouch(collBatch *b, const collView *v, int type, uint64_t seq) {
+    keymeta d;
+    keymetaInit(&d);
+    if (collTypeOf(v) == type)
+        keymetaDeltaWrite(&d, type, server.actor, seq);
+    else
+        keymetaDeltaCreate(&d, &v->meta, v->now_ms, type, server.actor, seq);
+    collBatchMeta(b, &d);
+    keymetaFree(&d);
+}
+
+void collBatchDel(collBatch *b, const collView *v, uint64_t seq) {
+    keymeta d;
+    keymetaInit(&d);
+    keymetaDeltaDel(&d, &v->meta, v->now_ms, server.actor, seq);
+    collBatchMeta(b, &d);
+    keymetaFree(&d);
+}
+
+/* ------------------------------------------------------------ writes */
+
+void collWrite(request *r, int db, const char *key, size_t klen, const collBatch *b,
+               coordCallback *cb, void *pd) {
+    if (!b->n) {
+        coordResult ok = {1, NULL, NULL, 0};
+        cb(r, &ok, pd);
+        return;
+    }
+    r->pending++;
+    coordStats.writes++;
+    writeCoordinateBatch(r, db, key, klen, targetLevel(r, 1), b->b.ptr, b->b.len, cb, pd);
+}

@@ -1,0 +1,114 @@
+"""Collections across replicas: what docs/types.md's table promises when
+the two sides of a partition write the same keys, then meet again (every
+replica reads the same merged state), and that a join moves a
+collection's elements with its key.
+
+The partition is made by killing nodes (as test_consistency.py does): only
+A runs while one side writes, only B and C while the other does, with
+CONSISTENCY ... ONE so that each side's writes are acknowledged alone, and
+no periodic anti-entropy, so that only RING REPAIR moves the states
+between replicas afterwards."""
+import time
+
+from ringtest import ClusterTest
+
+
+def local_read(c, i, *cmd):
+    """cmd through node i at READ ONE: its own copy (the read asks the
+    receiving node first and answers with the first reply)."""
+    return c.with_level(i, [cmd], read="ONE")[-1]
+
+
+class PartitionedWrites(ClusterTest):
+    def test_each_type_merges_as_the_table_says(self):
+        c = self.new_cluster(3, replication=3, quorum_mode="strict", anti_entropy_interval=0)
+        A, B, C = 0, 1, 2
+        a = c.client(A)
+        # before the partition, through A, every replica acknowledging
+        a.execute_command("CONSISTENCY", "WRITE", "ALL")
+        self.assertEqual(a.sadd("s", "x", "y"), 2)
+        self.assertEqual(a.hset("h", "f", "5"), 1)
+        self.assertEqual(a.hset("h", "g", "keep"), 1)
+        self.assertEqual(a.zadd("z", {"x": 4.1}), 1)
+        self.assertEqual(a.pfadd("p", "a", "b"), 1)
+        self.assertEqual(a.sadd("d", "x", "y"), 2)
+        a.close()
+
+        # side 1: A alone
+        c.kill9(B)
+        c.kill9(C)
+        c.wait_seen_down(B)
+        c.wait_seen_down(C)
+        side1 = [
+            ("SREM", "s", "x"),
+            ("HDEL", "h", "f"),
+            ("ZREM", "z", "x"),
+            ("PFADD", "p", "c"),
+            ("DEL", "d"),
+        ]
+        out = c.with_level(A, side1, read="ONE", write="ONE")
+        self.assertEqual(out[-5:], [1, 1, 1, 1, 1], out)
+
+        # side 2: B and C, A down; they never saw side 1
+        c.restart(B, wait=False)
+        c.restart(C)
+        c.kill9(A)
+        c.wait_seen_down(A)
+        side2 = [
+            ("SADD", "s", "x"),      # x is still a member here: 0 added
+            ("HINCRBY", "h", "f", 7),
+            ("ZINCRBY", "z", 2, "x"),
+            ("PFADD", "p", "b", "d"),
+            ("SADD", "d", "z"),
+        ]
+        out = c.with_level(B, side2, read="ONE", write="ONE")
+        self.assertEqual(out[-5:], [0, 12, "6.1", 1, 1], out)
+
+        # heal: every node up, anti-entropy once
+        c.restart(A)
+        c.wait_all_up()
+        for i in range(3):
+            c.repair(i)
+
+        for i in range(3):
+            self.assertEqual(sorted(local_read(c, i, "SMEMBERS", "s")), ["x", "y"], i)
+            # B added x concurrently with A's SREM: add wins
+            self.assertEqual(local_read(c, i, "HGET", "h", "f"), "7", i)
+            self.assertEqual(local_read(c, i, "HGET", "h", "g"), "keep", i)
+            # HDEL on one side, HINCRBY on the other: the increment alone
+            self.assertEqual(float(local_read(c, i, "ZSCORE", "z", "x")), 2.0, i)
+            self.assertEqual(local_read(c, i, "PFCOUNT", "p"), 4, i)
+            self.assertEqual(sorted(local_read(c, i, "SMEMBERS", "d")), ["z"], i)
+            self.assertEqual(local_read(c, i, "TYPE", "d"), "set", i)
+
+
+class Join(ClusterTest):
+    def test_a_join_moves_every_element_with_its_key(self):
+        c = self.new_cluster(3, replication=2)
+        cl = c.client(0)
+        keys = ["set%d" % k for k in range(40)]
+        p = cl.pipeline(transaction=False)
+        for k in keys:
+            p.sadd(k, *["m%d" % m for m in range(25)])
+            p.hset("h" + k, mapping={"f%d" % m: str(m) for m in range(10)})
+        p.execute()
+        cl.close()
+        new = c.add_node()
+        c.wait_until(lambda: all("transfers: none" in c.cmd(i, "RING", "STATUS")
+                                 for i in range(4)), 60, "transfers to end")
+        want = sorted("m%d" % m for m in range(25))
+        moved = 0
+        for k in keys:
+            owners = c.owners(k)
+            if new in owners:
+                moved += 1
+            for o in owners:
+                # each owner's own copy holds every element
+                self.assertEqual(sorted(local_read(c, o, "SMEMBERS", k)), want, (k, o))
+                self.assertEqual(local_read(c, o, "HGET", "h" + k, "f7"), "7", (k, o))
+        self.assertGreater(moved, 0, "the join moved none of the keys")
+
+
+if __name__ == "__main__":
+    import unittest
+    unittest.main()
