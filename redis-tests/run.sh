@@ -33,6 +33,7 @@ SKIPLIST=$HERE/skiplist.txt
 TIMEOUT=${RINGKV_REDIS_TESTS_TIMEOUT:-600}
 UNITS=(unit/type/string unit/type/incr unit/expire)
 UNITS+=(unit/hyperloglog)
+UNITS+=(unit/type/set)
 UNITS+=(unit/type/zset)
 
 SUDO=""
@@ -242,8 +243,11 @@ log "ringkv-server pid $SERVER_PID on 127.0.0.1:$PORT, data in $TMP/data"
 grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$SKIPLIST" |
     awk -F'|' '{ n = $2; gsub(/^[ \t]+|[ \t]+$/, "", n); if (n != "") print n }' >"$TMP/skipfile"
 
+# --baseport: runtest's own test server listens a little below it; a port
+# of this run's own keeps two runs on one machine (e.g. a developer's beside
+# CI) from colliding on the default.
 ARGS=(--host 127.0.0.1 --port "$PORT" --singledb --ignore-encoding --tags -needs:debug
-      --durable --timeout 120 --skipfile "$TMP/skipfile")
+      --durable --timeout 120 --skipfile "$TMP/skipfile" --baseport $((11000 + RANDOM % 14000)))
 for u in "${UNITS[@]}"; do ARGS+=(--single "$u"); done
 
 log "runtest ${ARGS[*]}"

@@ -174,8 +174,31 @@ command *commandLookup(const char *name, size_t len) {
     return NULL;
 }
 
+/* Commands whose keys follow a count argument (Redis's movable keys):
+ * numkeys is argv[numidx], the keys come after it; dest is a key before it
+ * (the *STORE commands' destination), 0 for none. */
+static const struct {
+    const char *name;
+    int numidx, dest;
+} numkeysCommands[] = {
+    {"sintercard", 1, 0}, {"zintercard", 1, 0}, {"zunion", 1, 0},      {"zinter", 1, 0},
+    {"zdiff", 1, 0},      {"zmpop", 1, 0},      {"zunionstore", 2, 1}, {"zinterstore", 2, 1},
+    {"zdiffstore", 2, 1},
+};
+
 int commandKeys(const command *c, int argc, char **argv, int *idx, int *mode) {
     int n = 0;
+    for (size_t k = 0; k < sizeof(numkeysCommands) / sizeof(numkeysCommands[0]); k++) {
+        if (strcmp(c->name, numkeysCommands[k].name)) continue;
+        int ni = numkeysCommands[k].numidx;
+        long long nk = 0;
+        if (numkeysCommands[k].dest && numkeysCommands[k].dest < argc)
+            idx[n++] = numkeysCommands[k].dest;
+        if (ni < argc && string2ll(argv[ni], strlen(argv[ni]), &nk) && nk > 0)
+            for (long long i = 0; i < nk && ni + 1 + i < argc; i++) idx[n++] = ni + 1 + (int)i;
+        *mode = (c->flags & CMD_READONLY) ? LOCK_READ : LOCK_EXCL;
+        return n;
+    }
     if (c->firstkey > 0 && c->firstkey < argc) {
         int last = c->lastkey < 0 ? argc + c->lastkey : c->lastkey;
         if (last >= argc) last = argc - 1;
@@ -301,6 +324,11 @@ static void addCategories(request *r, const command *c) {
     else if (!strcmp(c->group, "bitmap")) names[n++] = "@bitmap";
     else if (!strcmp(c->group, "generic")) names[n++] = "@keyspace";
     else if (!strcmp(c->group, "connection")) names[n++] = "@connection";
+    else if (!strcmp(c->group, "set")) names[n++] = "@set";
+    else if (!strcmp(c->group, "hash")) names[n++] = "@hash";
+    else if (!strcmp(c->group, "sorted-set")) names[n++] = "@sortedset";
+    else if (!strcmp(c->group, "hyperloglog")) names[n++] = "@hyperloglog";
+    else if (!strcmp(c->group, "geo")) names[n++] = "@geo";
     if (c->flags & CMD_FAST) names[n++] = "@fast";
     else names[n++] = "@slow";
     if (c->flags & CMD_ADMIN) names[n++] = "@admin";

@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +78,13 @@ static int applyPartitions(char *err, size_t errlen) {
  * `save` is accepted and ignored. */
 static char *compat_save;
 static int compat_appendonly;
+
+/* Redis's small-encoding thresholds (listpack, intset, ziplist, HLL sparse):
+ * ringkv keeps every collection per element in RocksDB, with no compact
+ * encoding to switch from, so they change nothing. They are accepted and
+ * reported as set, because applications and Redis's own test suite tune
+ * them (a CONFIG SET ringkv refused would stop them). */
+static long long compat_enc[16];
 
 /* Node ids, data center and rack names travel in gossip lines separated by
  * spaces: keep them to a safe alphabet. */
@@ -178,6 +186,22 @@ static option options[] = {
     {"vclock-max-entries", T_INT, &server.vclock_max_entries, "10", 2, 1000, NULL, 0, NULL},
     {"max-siblings", T_INT, &server.max_siblings, "100", 1, 100000, NULL, 0, NULL},
     {"save", T_STRING, &compat_save, "", 0, 0, NULL, 0, applySave},
+    {"set-max-intset-entries", T_INT, &compat_enc[0], "512", 0, LLONG_MAX, NULL, 0, NULL},
+    {"set-max-listpack-entries", T_INT, &compat_enc[1], "128", 0, LLONG_MAX, NULL, 0, NULL},
+    {"set-max-listpack-value", T_INT, &compat_enc[2], "64", 0, LLONG_MAX, NULL, 0, NULL},
+    {"hash-max-listpack-entries", T_INT, &compat_enc[3], "128", 0, LLONG_MAX, NULL, 0, NULL},
+    {"hash-max-listpack-value", T_INT, &compat_enc[4], "64", 0, LLONG_MAX, NULL, 0, NULL},
+    {"hash-max-ziplist-entries", T_INT, &compat_enc[5], "128", 0, LLONG_MAX, NULL, 0, NULL},
+    {"hash-max-ziplist-value", T_INT, &compat_enc[6], "64", 0, LLONG_MAX, NULL, 0, NULL},
+    {"zset-max-listpack-entries", T_INT, &compat_enc[7], "128", 0, LLONG_MAX, NULL, 0, NULL},
+    {"zset-max-listpack-value", T_INT, &compat_enc[8], "64", 0, LLONG_MAX, NULL, 0, NULL},
+    {"zset-max-ziplist-entries", T_INT, &compat_enc[9], "128", 0, LLONG_MAX, NULL, 0, NULL},
+    {"zset-max-ziplist-value", T_INT, &compat_enc[10], "64", 0, LLONG_MAX, NULL, 0, NULL},
+    {"hll-sparse-max-bytes", T_INT, &compat_enc[11], "3000", 0, LLONG_MAX, NULL, 0, NULL},
+    {"list-max-listpack-size", T_INT, &compat_enc[12], "-2", -5, LLONG_MAX, NULL, 0, NULL},
+    {"list-max-ziplist-size", T_INT, &compat_enc[13], "-2", -5, LLONG_MAX, NULL, 0, NULL},
+    {"list-compress-depth", T_INT, &compat_enc[14], "0", 0, LLONG_MAX, NULL, 0, NULL},
+    {"stream-node-max-entries", T_INT, &compat_enc[15], "100", 0, LLONG_MAX, NULL, 0, NULL},
     {"appendonly", T_BOOL, &compat_appendonly, "no", 0, 0, NULL, F_IMMUTABLE, applyAppendonly},
     {"debug-clock-offset-ms", T_INT, &server.debug_clock_offset_ms, "0",
      -((long long)1 << 40), (long long)1 << 40, NULL, 0, NULL},

@@ -58,8 +58,16 @@ int hashDeltaIncrByFloat(field *delta, const field *obs, const causalRemoval *kr
     int kind = hashFieldRead(obs, kr, out);
     long double want;
     int rc = numberIncrByFloat(out->ptr, out->len, kind != NUM_ABSENT, inc, &want);
-    if (rc == NUMERR_OK && fieldDeltaIncr(delta, obs, kr, actor, seq, 0, inc) != C_OK)
-        rc = NUMERR_CLOCK;
+    if (rc == NUMERR_OK) { /* the step that makes the field read as want (number.h) */
+        long double step = inc;
+        if (fieldLive(obs, kr)) {
+            const fieldVal *v = fieldValue(obs, kr);
+            counterTotal t;
+            counterSum(&obs->ctr, kr, &t);
+            step = numberFloatStep(v ? v->val : NULL, v ? v->len : 0, v != NULL, &t, want);
+        }
+        if (fieldDeltaIncr(delta, obs, kr, actor, seq, 0, step) != C_OK) rc = NUMERR_CLOCK;
+    }
     if (rc == NUMERR_OK) readAfter(obs, delta, kr, out);
     else bufClear(out);
     return rc;

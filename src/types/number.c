@@ -37,6 +37,19 @@ int numberRead(const char *base, size_t blen, int hasBase, const counterTotal *t
     return NUM_FLOAT;
 }
 
+long double numberExact(const char *base, size_t blen, int hasBase, const counterTotal *t) {
+    long long bi = 0;
+    long double bf = 0;
+    if (hasBase && !string2ll(base, blen, &bi)) string2ld(base, blen, &bf);
+    else bf = (long double)bi;
+    return bf + (long double)t->isum + t->fsum;
+}
+
+long double numberFloatStep(const char *base, size_t blen, int hasBase, const counterTotal *t,
+                            long double want) {
+    return want - numberExact(base, blen, hasBase, t);
+}
+
 int numberIncrBy(const char *text, size_t len, int present, long long inc, long long *result) {
     long long cur = 0;
     if (present && !string2ll(text, len, &cur)) return NUMERR_NOTINT;

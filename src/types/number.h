@@ -30,6 +30,7 @@
  *   numberRead(base, blen, hasBase, total, out)  NUM_* and the text in out
  *   numberIncrBy(text, len, present, inc, &result)        NUMERR_*
  *   numberIncrByFloat(text, len, present, inc, &result)   NUMERR_*
+ *   numberExact / numberFloatStep                  the unrounded value; INCRBYFLOAT's step
  */
 #ifndef RINGKV_NUMBER_H
 #define RINGKV_NUMBER_H
@@ -54,6 +55,16 @@
 
 /* out is cleared first; it receives the text (empty for NUM_ABSENT). */
 int numberRead(const char *base, size_t blen, int hasBase, const counterTotal *t, buf *out);
+/* The value base + contributions, unrounded (what numberRead prints). */
+long double numberExact(const char *base, size_t blen, int hasBase, const counterTotal *t);
+/* What an INCRBYFLOAT must add so that the value reads as want: Redis
+ * parses the value's 17-decimal text, adds, and stores the result's text,
+ * so a chain of increments is rounded at every step; adding the raw
+ * increments instead drifts from Redis in the last digits (10.5 + 0.1
+ * after a few steps read 10.60000000000000009). The step is want minus the
+ * unrounded value, so the sum reads as Redis's result. */
+long double numberFloatStep(const char *base, size_t blen, int hasBase, const counterTotal *t,
+                            long double want);
 /* text/len: what the value reads as (numberRead), present: it exists. */
 int numberIncrBy(const char *text, size_t len, int present, long long inc, long long *result);
 int numberIncrByFloat(const char *text, size_t len, int present, long double inc,

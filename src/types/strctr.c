@@ -61,8 +61,13 @@ int strctrDeltaIncrByFloat(counter *delta, const record *r, const counter *c, lo
     int rc = numberIncrByFloat(out->ptr, out->len, kind != NUM_ABSENT, inc, &want);
     causalRemoval kr;
     strctrRemoval(r, now_ms, &kr);
-    if (rc == NUMERR_OK && counterDeltaIncr(delta, c, &kr, actor, seq, 0, inc) != C_OK)
-        rc = NUMERR_CLOCK;
+    if (rc == NUMERR_OK) {
+        const version *v = recordVisible(r, now_ms);
+        counterTotal t;
+        counterSum(c, &kr, &t);
+        long double step = numberFloatStep(v ? v->val : NULL, v ? v->vlen : 0, v != NULL, &t, want);
+        if (counterDeltaIncr(delta, c, &kr, actor, seq, 0, step) != C_OK) rc = NUMERR_CLOCK;
+    }
     if (rc == NUMERR_OK) {
         foldExpiry(delta, r, now_ms);
         readAfter(r, c, delta, now_ms, out);
