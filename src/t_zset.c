@@ -11,8 +11,10 @@
  * There is no score index yet (docs/types.md): the commands that need
  * ranks, ranges or the smallest/largest members read every member
  * (COLL_READ_ALL), compute each live member's score and sort them in memory
- * as Redis orders them (zrange.c). The point commands (ZADD, ZINCRBY, ZREM,
- * ZSCORE, ZMSCORE) read only the members they name (COLL_READ_NAMED).
+ * as Redis orders them (zrange.c). The point commands read only the
+ * members they name: ZADD, ZINCRBY, ZSCORE and ZMSCORE those alone
+ * (COLL_READ_FIELDS), ZREM with the probe for other members that tells
+ * whether it empties the key (COLL_READ_NAMED).
  *
  * Emptied keys: Redis deletes a sorted set whose last member goes. A
  * command that removes members adds collBatchDel to its batch when no live
@@ -20,10 +22,11 @@
  * every stored element seen; an ALL read: none left).
  *
  * Multi-key commands (ZUNION, ZINTER, ZDIFF, ZINTERCARD, ZMPOP and the
- * *STORE forms) read their keys as MGET does, one collRead each; their
- * numkeys makes the key positions movable, so their rows carry CMD_BARRIER
- * (they start after the client's earlier commands). A *STORE replaces its
- * destination: a DEL of what it read of it, then the result's members.
+ * *STORE forms) read their keys as MGET does, one collRead each (their rows
+ * say firstkey 0 as Redis's COMMAND does; commands.c's commandKeys finds
+ * the keys after numkeys and locks them). A *STORE replaces its
+ * destination: a DEL of what it read of it (a string there included), then
+ * the result's members.
  *
  * Layout: shared helpers; ZADD/ZINCRBY; ZREM; point reads; ranges
  * (ZRANGE & co, ZRANGESTORE); pops (ZPOPMIN/MAX, ZMPOP); ZREMRANGEBY*;
@@ -34,6 +37,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <event2/buffer.h>
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
@@ -44,6 +48,7 @@
 #include <xxhash.h>
 
 #include "coll.h"
+#include "t_string.h"
 #include "types/zset.h"
 #include "zrange.h"
 
@@ -214,6 +219,8 @@ typedef struct zstate {
     zlist *src;         /* per key: its members in name order (copies) */
     int done;           /* keys read */
     int wrongtype;      /* a key held another type */
+    int writes;         /* writes not acknowledged yet */
+    char werr[320];     /* the first write error */
     char opterr[128];   /* an option error, replied after the keys' types are known */
     char err[320];      /* a read error */
 } zstate;
@@ -251,18 +258,20 @@ static void sendHeld(request *r, zstate *s) {
     }
 }
 
-/* collWrite's callback: the held reply once the write is acknowledged. */
+/* The callback of each write of a command (collWrite, writeValue): the
+ * held reply once the last is acknowledged, or the first error. */
 static void zwriteDone(request *r, const coordResult *res, void *pd) {
-    if (!res->ok) {
-        addReplyError(r, res->err);
-        return;
-    }
-    sendHeld(r, pd);
+    zstate *s = pd;
+    if (!res->ok && !s->werr[0]) snprintf(s->werr, sizeof(s->werr), "%s", res->err);
+    if (--s->writes > 0) return;
+    if (s->werr[0]) addReplyError(r, s->werr);
+    else sendHeld(r, s);
 }
 
 /* Writes b to argv[keyarg] and replies s's held reply when it is
  * acknowledged; frees b. */
 static void zwrite(request *r, zstate *s, int keyarg, collBatch *b) {
+    s->writes++;
     collWrite(r, r->db, r->argv[keyarg], r->argvlen[keyarg], b, zwriteDone, s);
     collBatchFree(b);
 }
@@ -515,7 +524,7 @@ static void zaddGeneric(request *r, int flags) {
         names[k] = r->argv[j + 1 + 2 * k];
         lens[k] = r->argvlen[j + 1 + 2 * k];
     }
-    collRead(r, r->db, r->argv[1], r->argvlen[1], COLL_READ_NAMED, names, lens, elements,
+    collRead(r, r->db, r->argv[1], r->argvlen[1], COLL_READ_FIELDS, names, lens, elements,
              zaddAfterRead, s);
     zfree(names);
     zfree(lens);
@@ -603,13 +612,13 @@ static void zscoreAfterRead(request *r, const collView *v, const char *err, void
 
 /* ZSCORE key member */
 static void zscoreCommand(request *r) {
-    collRead(r, r->db, r->argv[1], r->argvlen[1], COLL_READ_NAMED, r->argv + 2, r->argvlen + 2, 1,
+    collRead(r, r->db, r->argv[1], r->argvlen[1], COLL_READ_FIELDS, r->argv + 2, r->argvlen + 2, 1,
              zscoreAfterRead, NULL);
 }
 
 /* ZMSCORE key member [member ...]: a missing key reads as an empty set */
 static void zmscoreCommand(request *r) {
-    collRead(r, r->db, r->argv[1], r->argvlen[1], COLL_READ_NAMED, r->argv + 2, r->argvlen + 2,
+    collRead(r, r->db, r->argv[1], r->argvlen[1], COLL_READ_FIELDS, r->argv + 2, r->argvlen + 2,
              r->argc - 2, zscoreAfterRead, (void *)1);
 }
 
@@ -762,27 +771,27 @@ static void zrevrangebylexCommand(request *r) { zrangeGeneric(r, ZRT_LEX, ZDIR_R
 /* ------------------------------------------------------------ the STOREs */
 
 /* The destination was read: it becomes s->res (a DEL of what was read of
- * it, then each member), or goes when s->res is empty. Replies the count. */
+ * it, then each member), or goes when s->res is empty; whatever it held
+ * goes, a string too (as DEL does it: a tombstone over the versions read).
+ * Replies the count once every write is acknowledged. */
 static void storeAfterDst(request *r, const collView *v, const char *err, void *pd) {
     zstate *s = pd;
     if (err) {
         addReplyError(r, err);
         return;
     }
-    /* TODO: a destination that is a live string keeps its record (hidden
-     * by the newer sorted set, or still there when the result is empty):
-     * collBatchDel removes collection state only. */
-    int exists = collTypeOf(v) != -1;
     s->kind = HELD_INT;
     s->ll = s->res.n;
-    if (s->res.n == 0 && !exists) {
+    int hasmeta = v->meta.clock.n > 0;
+    int hasstr = recordVisible(&v->str, v->now_ms) != NULL;
+    if (s->res.n == 0 && !hasmeta && !hasstr) {
         sendHeld(r, s);
         return;
     }
     uint64_t seq = collDot();
     collBatch b;
     collBatchInit(&b);
-    if (exists) collBatchDel(&b, v, seq);
+    if (hasmeta) collBatchDel(&b, v, seq);
     if (s->res.n > 0) {
         collBatchTouch(&b, v, KT_ZSET, seq);
         field delta, none;
@@ -796,7 +805,15 @@ static void storeAfterDst(request *r, const collView *v, const char *err, void *
         fieldFree(&delta);
         fieldFree(&none);
     }
-    zwrite(r, s, s->dstidx, &b);
+    /* both writes are counted before either can complete */
+    s->writes = (b.n > 0) + hasstr;
+    if (b.n > 0) {
+        collWrite(r, r->db, r->argv[s->dstidx], r->argvlen[s->dstidx], &b, zwriteDone, s);
+    }
+    collBatchFree(&b);
+    if (hasstr)
+        writeValue(r, r->db, r->argv[s->dstidx], r->argvlen[s->dstidx], NULL, 0, 1, 0, &v->str,
+                   zwriteDone, s);
 }
 
 static void storeStart(request *r, zstate *s) {
@@ -1043,6 +1060,12 @@ static void zrandAfterRead(request *r, const collView *v, const char *err, void 
         /* with repetitions, in random order */
         addReplyArrayLen(r, ws && !nested ? (long long)count * 2 : (long long)count);
         for (unsigned long long k = 0; k < count; k++) {
+            /* as Redis: a reply past the client's hard output limit stops
+             * here (the connection is closed for it), so ZRANDMEMBER z
+             * -9223372036854775807 cannot take the server's memory */
+            if ((k & 1023) == 1023 && server.obuf_hard &&
+                evbuffer_get_length(r->out) > (size_t)server.obuf_hard)
+                break;
             const zitem *x = &it[zrandBelow(n)];
             if (nested) addReplyArrayLen(r, 2);
             addReplyBulk(r, x->ele, x->len);
@@ -1306,7 +1329,6 @@ static void zscanCommand(request *r) {
 #define W CMD_WRITE
 #define R CMD_READONLY
 #define F CMD_FAST
-#define B CMD_BARRIER
 #define SS "sorted-set"
 #define SETOP_OPTS "[WEIGHTS weight [weight ...]] [AGGREGATE SUM|MIN|MAX]"
 
@@ -1338,25 +1360,25 @@ command zsetCommandTable[] = {
      "key max min [LIMIT offset count]", 0, 0, 0, 0},
     {"zpopmin", zpopminCommand, -2, W | F, 1, 1, 1, SS, "5.0.0", "Remove and return members with the lowest scores in a sorted set", "key [count]", 0, 0, 0, 0},
     {"zpopmax", zpopmaxCommand, -2, W | F, 1, 1, 1, SS, "5.0.0", "Remove and return members with the highest scores in a sorted set", "key [count]", 0, 0, 0, 0},
-    {"zmpop", zmpopCommand, -4, W | B, 0, 0, 0, SS, "7.0.0", "Remove and return members with scores in a sorted set",
+    {"zmpop", zmpopCommand, -4, W, 0, 0, 0, SS, "7.0.0", "Remove and return members with scores in a sorted set",
      "numkeys key [key ...] MIN|MAX [COUNT count]", 0, 0, 0, 0},
     {"zrandmember", zrandmemberCommand, -2, R, 1, 1, 1, SS, "6.2.0", "Get one or multiple random elements from a sorted set",
      "key [count [WITHSCORES]]", 0, 0, 0, 0},
     {"zremrangebyrank", zremrangebyrankCommand, 4, W, 1, 1, 1, SS, "2.0.0", "Remove all members in a sorted set within the given indexes", "key start stop", 0, 0, 0, 0},
     {"zremrangebyscore", zremrangebyscoreCommand, 4, W, 1, 1, 1, SS, "1.2.0", "Remove all members in a sorted set within the given scores", "key min max", 0, 0, 0, 0},
     {"zremrangebylex", zremrangebylexCommand, 4, W, 1, 1, 1, SS, "2.8.9", "Remove all members in a sorted set between the given lexicographical range", "key min max", 0, 0, 0, 0},
-    {"zunion", zunionCommand, -3, R | B, 0, 0, 0, SS, "6.2.0", "Add multiple sorted sets",
+    {"zunion", zunionCommand, -3, R, 0, 0, 0, SS, "6.2.0", "Add multiple sorted sets",
      "numkeys key [key ...] " SETOP_OPTS " [WITHSCORES]", 0, 0, 0, 0},
-    {"zinter", zinterCommand, -3, R | B, 0, 0, 0, SS, "6.2.0", "Intersect multiple sorted sets",
+    {"zinter", zinterCommand, -3, R, 0, 0, 0, SS, "6.2.0", "Intersect multiple sorted sets",
      "numkeys key [key ...] " SETOP_OPTS " [WITHSCORES]", 0, 0, 0, 0},
-    {"zdiff", zdiffCommand, -3, R | B, 0, 0, 0, SS, "6.2.0", "Subtract multiple sorted sets", "numkeys key [key ...] [WITHSCORES]", 0, 0, 0, 0},
-    {"zunionstore", zunionstoreCommand, -4, W | B, 1, 1, 1, SS, "2.0.0", "Add multiple sorted sets and store the resulting sorted set in a new key",
+    {"zdiff", zdiffCommand, -3, R, 0, 0, 0, SS, "6.2.0", "Subtract multiple sorted sets", "numkeys key [key ...] [WITHSCORES]", 0, 0, 0, 0},
+    {"zunionstore", zunionstoreCommand, -4, W, 1, 1, 1, SS, "2.0.0", "Add multiple sorted sets and store the resulting sorted set in a new key",
      "destination numkeys key [key ...] " SETOP_OPTS, 0, 0, 0, 0},
-    {"zinterstore", zinterstoreCommand, -4, W | B, 1, 1, 1, SS, "2.0.0", "Intersect multiple sorted sets and store the resulting sorted set in a new key",
+    {"zinterstore", zinterstoreCommand, -4, W, 1, 1, 1, SS, "2.0.0", "Intersect multiple sorted sets and store the resulting sorted set in a new key",
      "destination numkeys key [key ...] " SETOP_OPTS, 0, 0, 0, 0},
-    {"zdiffstore", zdiffstoreCommand, -4, W | B, 1, 1, 1, SS, "6.2.0", "Subtract multiple sorted sets and store the resulting sorted set in a new key",
+    {"zdiffstore", zdiffstoreCommand, -4, W, 1, 1, 1, SS, "6.2.0", "Subtract multiple sorted sets and store the resulting sorted set in a new key",
      "destination numkeys key [key ...]", 0, 0, 0, 0},
-    {"zintercard", zintercardCommand, -3, R | B, 0, 0, 0, SS, "7.0.0", "Intersect multiple sorted sets and return the cardinality of the result",
+    {"zintercard", zintercardCommand, -3, R, 0, 0, 0, SS, "7.0.0", "Intersect multiple sorted sets and return the cardinality of the result",
      "numkeys key [key ...] [LIMIT limit]", 0, 0, 0, 0},
     {"zscan", zscanCommand, -3, R, 1, 1, 1, SS, "2.8.0", "Incrementally iterate sorted sets elements and associated scores",
      "key cursor [MATCH pattern] [COUNT count]", 0, 0, 0, 0},

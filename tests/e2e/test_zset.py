@@ -17,6 +17,7 @@ deletion of emptied keys, RESP3 replies, COMMAND INFO rows.
 """
 import unittest
 
+from harness import encode
 from test_commands import SAME, SYNTAX, NOTINT, OracleCase, arity
 
 NOTFLOAT = "-ERR value is not a valid float"
@@ -453,6 +454,25 @@ class RandomAndScan(OracleCase):
             seen.update(a.cmd("ZRANDMEMBER", "z", -5))
         self.assertEqual(seen, set(members))  # every member comes up
 
+    def restore_obuf_limit(self):
+        with self.rk.raw() as c:
+            c.cmd("CONFIG", "SET", "client-output-buffer-limit", "normal 1gb 256mb 60")
+
+    def test_zrandmember_huge_negative_count_stops_at_the_output_limit(self):
+        """ZRANDMEMBER z -9223372036854775807 is valid (Redis accepts it); as in
+        Redis, the reply stops once it passes the client's hard output limit
+        and that client is disconnected; the server and others carry on."""
+        a = self.a
+        self.assertEqual(a.cmd("CONFIG", "SET", "client-output-buffer-limit",
+                               "normal 4mb 0 0"), "+OK")
+        self.addCleanup(self.restore_obuf_limit)
+        a.cmd("ZADD", "z", 1, "m")
+        a.send(encode("ZRANDMEMBER", "z", "-9223372036854775807"))
+        self.assertTrue(a.closed_by_peer(timeout=60))
+        with self.rk.raw() as other:
+            self.assertEqual(other.cmd("PING"), "+PONG")
+            self.assertEqual(other.cmd("ZRANDMEMBER", "z", -3), [b"m", b"m", b"m"])
+
     def test_zscan(self):
         a = self.a
         # more members than Redis keeps in a listpack (128): a paged scan
@@ -489,6 +509,31 @@ class RandomAndScan(OracleCase):
 
 
 class TypesAndProtocol(OracleCase):
+    def test_pipelined_commands_see_each_other(self):
+        """A pipeline's sorted-set commands answer in order, each seeing the
+        ones before it (the numkeys commands' keys are locked too)."""
+        cmds = [("ZADD", "a", 1, "x", 2, "y"), ("ZADD", "b", 3, "y", 4, "z"),
+                ("ZUNIONSTORE", "c", 2, "a", "b"), ("ZRANGE", "c", 0, -1, "WITHSCORES"),
+                ("ZMPOP", 2, "nokey", "c", "MAX"), ("ZINTERCARD", 2, "a", "c"),
+                ("ZREM", "a", "x"), ("ZUNION", 2, "a", "b", "WITHSCORES"),
+                ("ZPOPMIN", "a"), ("EXISTS", "a"), ("ZDIFFSTORE", "d", 2, "c", "b"),
+                ("ZCARD", "d")]
+        replies = []
+        for conn in (self.a, self.b):
+            conn.send(b"".join(encode(*c) for c in cmds))
+            replies.append([conn.read_reply() for _ in cmds])
+        self.assertEqual(replies[0], replies[1])
+
+    def test_multi_exec(self):
+        self.run_script([
+            ("MULTI", "+OK"),
+            ("ZADD z 1 a 2 b", "+QUEUED"),
+            ("ZINCRBY z 5 a", "+QUEUED"),
+            ("ZRANGE z 0 -1 WITHSCORES", "+QUEUED"),
+            ("ZPOPMAX z", "+QUEUED"),
+            ("EXEC", [2, b"6", [b"b", b"2", b"a", b"6"], [b"a", b"6"]]),
+        ])
+
     def test_wrongtype(self):
         self.run_script(setup("SET s v", "ZADD z 1 a") + [
             ("ZADD s 1 a", WRONGTYPE),
