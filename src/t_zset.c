@@ -1356,7 +1356,7 @@ command zsetCommandTable[] = {
      "key max min [WITHSCORES] [LIMIT offset count]", 0, 0, 0, 0},
     {"zrangebylex", zrangebylexCommand, -4, R, 1, 1, 1, SS, "2.8.9", "Return a range of members in a sorted set, by lexicographical range",
      "key min max [LIMIT offset count]", 0, 0, 0, 0},
-    {"zrevrangebylex", zrevrangebylexCommand, -4, R, 1, 1, 1, SS, "2.8.9", "Return a range of members in a sorted set, by lexicographical range, ordered from higher to lower strings",
+    {"zrevrangebylex", zrevrangebylexCommand, -4, R, 1, 1, 1, SS, "2.8.9", "Return a range of members in a sorted set, by lexicographical range, ordered from higher to lower strings.",
      "key max min [LIMIT offset count]", 0, 0, 0, 0},
     {"zpopmin", zpopminCommand, -2, W | F, 1, 1, 1, SS, "5.0.0", "Remove and return members with the lowest scores in a sorted set", "key [count]", 0, 0, 0, 0},
     {"zpopmax", zpopmaxCommand, -2, W | F, 1, 1, 1, SS, "5.0.0", "Remove and return members with the highest scores in a sorted set", "key [count]", 0, 0, 0, 0},
