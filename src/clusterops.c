@@ -36,6 +36,7 @@
 #include "coord.h"
 #include "gossip.h"
 #include "target.h"
+#include "types/strctr.h"
 
 /* ------------------------------------------------------------------- SCAN */
 
@@ -137,7 +138,7 @@ static void scanPartitionDone(scanOp *op) {
         const char *k = op->names[i].ptr ? op->names[i].ptr : "";
         size_t kl = op->names[i].len;
         if (keySlot(keyHash(op->db, k, kl), server.qbits) >= op->next) continue;
-        if (recordVisible(&op->recs[i], now)) keysAdd(&op->keys, k, kl);
+        if (strctrLive(&op->recs[i], now)) keysAdd(&op->keys, k, kl);
     }
     scanSeenClear(op);
     op->cursor = op->next;
@@ -247,6 +248,7 @@ static int scanCollectReply(const char *key, size_t klen, const record *rec, voi
     hdr.cap = rec->n;
     hdr.v = zmalloc(sizeof(version) * (size_t)(rec->n ? rec->n : 1));
     hdr.seen = rec->seen; /* borrowed, as the versions' pasts are */
+    hdr.ctr = rec->ctr;   /* borrowed: a key only INCR wrote lives by it */
     for (int i = 0; i < rec->n; i++) {
         hdr.v[i] = rec->v[i];
         hdr.v[i].val = NULL;

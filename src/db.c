@@ -136,13 +136,7 @@ static void bucketZero(pstate *ps, merkle *m, unsigned b) {
 static int present(const record *r) {
     const version *v = recordNewest(r);
     if (v && !v->tombstone) return 1;
-    if (!r->ctr) return 0;
-    /* a key only INCR wrote: its contributions */
-    causalRemoval kr;
-    strctrRemoval(r, serverNowMs(), &kr);
-    counterTotal t;
-    counterSum(r->ctr, &kr, &t);
-    return t.live > 0;
+    return r->ctr && strctrLive(r, serverNowMs()); /* a key only INCR wrote */
 }
 
 /* Adds one stored key (k, v) of partition ps to its bucket's figures. */
@@ -795,10 +789,20 @@ int dbCoordinate(int db, const char *key, size_t klen, const writeOp *op, buf *r
         for (int i = 0; i < op->ctx->n; i++)
             if (op->ctx->e[i].counter < horizon) clockObserve(op->ctx->e[i].counter);
 
-    if (op->incr) { /* a counter contribution: merged in, no version */
+    if (op->incr) { /* an amount (svarint128 [ldouble]): this node's contribution, no version */
+        static const counter none;
+        tcReader rd;
+        i128 di = 0;
+        long double df = 0;
+        tcReaderInit(&rd, op->val, op->vlen);
+        tcSvarint128(&rd, &di);
+        if (tcLeft(&rd)) tcLdouble(&rd, &df);
         counter d;
         counterInit(&d);
-        int ok = counterDecode(&d, op->val, op->vlen) == C_OK;
+        for (int i = 0; i < old.n; i++) clockObserve(old.v[i].counter);
+        int ok = tcDone(&rd) == C_OK &&
+                 strctrDeltaAdd(&d, &old, old.ctr ? old.ctr : &none, serverNowMs(), server.actor,
+                                clockNext(), di, df) == C_OK;
         if (ok) {
             recordMerge(&nw, &old, 0);
             counterMerge(recordCounter(&nw), &d);

@@ -30,8 +30,9 @@ typedef struct writeOp {
     int tombstone;       /* a delete */
     int64_t expire;      /* absolute expiry in unix ms, 0 = none */
     const vclock *ctx;   /* causal context: NULL = over every version stored here */
-    int incr;            /* val is an encoded counter delta (INCR family, types/strctr.h):
-                          * merged into the record's counter, no version made */
+    int incr;            /* val is an increment (svarint128, then an optional ldouble:
+                          * types/tcodec.h) this node adds to its running total
+                          * (INCR family, types/strctr.h); no version made */
 } writeOp;
 
 typedef void dbWriteCb(int ok, const char *err, void *pd);

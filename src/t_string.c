@@ -27,6 +27,7 @@
 #include "coll.h"
 #include "coord.h"
 #include "types/strctr.h"
+#include "types/tcodec.h"
 
 /* ------------------------------------------------------------- helpers */
 
@@ -617,13 +618,14 @@ static long long incrAmount(request *r) {
     return by;
 }
 
-/* INCR, DECR, INCRBY, DECRBY, INCRBYFLOAT: a counter contribution of this
- * node (types/strctr.h), not a new version, so that increments made through
+/* INCR, DECR, INCRBY, DECRBY, INCRBYFLOAT: a counter contribution
+ * (types/strctr.h), not a new version, so that increments made through
  * different coordinators during a failure add up instead of one replacing
- * the other (docs/types.md). The reply is what GET shows after it. The
- * command runs at the key's version coordinator (forward.c), which reads
- * its own copy among the read level's: it always sees its own earlier
- * contributions, so its running total only grows. */
+ * the other (docs/types.md). The command checks the increment against what
+ * the read level's replicas hold and replies what GET shows after it; the
+ * write carries the amount, and the key's version coordinator adds it to
+ * its own running total from its own copy, which always holds its earlier
+ * contributions (db.c), so no total ever goes back. */
 static const counter noCounter; /* a record without contributions reads through this */
 
 static void incrAfterRead(request *r, const coordResult *res, void *pd) {
@@ -635,23 +637,31 @@ static void incrAfterRead(request *r, const coordResult *res, void *pd) {
     const record *rec = res->rec;
     const counter *c = rec->ctr ? rec->ctr : &noCounter;
     long long now = serverNowMs();
-    counter delta;
+    counter delta; /* what this read says the increment does: the reply */
     counterInit(&delta);
     pendingReply *pr = pendingReplyNew(r, isfloat ? PR_BULK : PR_INT);
+    i128 di = 0;
+    long double df = 0;
     int rc;
     if (isfloat) {
-        long double by;
+        long double by, want;
         string2ld(r->argv[2], r->argvlen[2], &by); /* checked before the read */
         rc = strctrDeltaIncrByFloat(&delta, rec, c, now, server.actor, clockNext(), by, &pr->bulk);
+        if (rc == NUMERR_OK && string2ld(pr->bulk.ptr, pr->bulk.len, &want))
+            df = strctrFloatStep(rec, c, now, want);
     } else {
-        rc = strctrDeltaIncrBy(&delta, rec, c, now, server.actor, clockNext(), incrAmount(r),
-                               &pr->ll);
+        long long by = incrAmount(r);
+        rc = strctrDeltaIncrBy(&delta, rec, c, now, server.actor, clockNext(), by, &pr->ll);
+        di = by;
     }
     switch (rc) {
     case NUMERR_OK: {
+        /* the amount goes to the version coordinator, which adds it to its
+         * own running total from its own copy (dbCoordinate) */
         buf enc;
         bufInit(&enc);
-        counterEncode(&delta, &enc);
+        tcPutSvarint128(&enc, di);
+        if (df != 0 && isfinite(df)) tcPutLdouble(&enc, df);
         writeOp op = {enc.ptr, enc.len, 0, 0, NULL, 1};
         pr->remaining++;
         coordWrite(r, r->db, r->argv[1], r->argvlen[1], &op, writeThenReply, pr);
@@ -1189,11 +1199,15 @@ static void vgetDone(request *r, const coordResult *res, void *pd) {
     int live = 0;
     for (int i = 0; i < res->rec->n; i++)
         if (versionLive(&res->rec->v[i], now)) live++;
+    /* INCR's contributions show on the newest sibling, as GET shows them
+     * (or alone, for a key only INCR wrote) */
+    const version *view = stringView(res->rec);
     /* [context, value...]: live siblings newest first; nil when none */
     addReplyArrayLen(r, 1 + (live ? live : 1));
     addReplyBulk(r, enc.ptr ? enc.ptr : "", enc.len);
     if (!live) {
-        addReplyNull(r);
+        if (view) addReplyBulk(r, view->val, view->vlen);
+        else addReplyNull(r);
     } else {
         int *order = zmalloc(sizeof(int) * (size_t)res->rec->n);
         int n = 0;
@@ -1205,7 +1219,11 @@ static void vgetDone(request *r, const coordResult *res, void *pd) {
                 order[y] = order[y - 1];
                 order[y - 1] = t;
             }
-        for (int i = 0; i < n; i++) addReplyBulk(r, res->rec->v[order[i]].val, res->rec->v[order[i]].vlen);
+        for (int i = 0; i < n; i++) {
+            const version *v = &res->rec->v[order[i]];
+            if (i == 0 && view && view != v) v = view;
+            addReplyBulk(r, v->val, v->vlen);
+        }
         zfree(order);
     }
     bufFree(&enc);

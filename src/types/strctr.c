@@ -8,6 +8,16 @@ void strctrRemoval(const record *r, long long now_ms, causalRemoval *kr) {
     if (v && v->expire && now_ms > v->expire) kr->floor = causalFloorOfMs(v->expire);
 }
 
+int strctrLive(const record *r, long long now_ms) {
+    if (recordVisible(r, now_ms)) return 1;
+    if (!r->ctr) return 0;
+    causalRemoval kr;
+    strctrRemoval(r, now_ms, &kr);
+    counterTotal t;
+    counterSum(r->ctr, &kr, &t);
+    return t.live > 0;
+}
+
 int strctrRead(const record *r, const counter *c, long long now_ms, buf *out) {
     causalRemoval kr;
     strctrRemoval(r, now_ms, &kr);
@@ -32,6 +42,25 @@ static void readAfter(const record *r, const counter *c, const counter *delta, l
     counterMerge(&after, delta);
     strctrRead(r, &after, now_ms, out);
     counterFree(&after);
+}
+
+long double strctrFloatStep(const record *r, const counter *c, long long now_ms,
+                            long double want) {
+    causalRemoval kr;
+    strctrRemoval(r, now_ms, &kr);
+    const version *v = recordVisible(r, now_ms);
+    counterTotal t;
+    counterSum(c, &kr, &t);
+    return numberFloatStep(v ? v->val : NULL, v ? v->vlen : 0, v != NULL, &t, want);
+}
+
+int strctrDeltaAdd(counter *delta, const record *r, const counter *c, long long now_ms,
+                   uint64_t actor, uint64_t seq, i128 di, long double df) {
+    causalRemoval kr;
+    strctrRemoval(r, now_ms, &kr);
+    if (counterDeltaIncr(delta, c, &kr, actor, seq, di, df) != C_OK) return C_ERR;
+    foldExpiry(delta, r, now_ms);
+    return C_OK;
 }
 
 int strctrDeltaIncrBy(counter *delta, const record *r, const counter *c, long long now_ms,
@@ -61,13 +90,9 @@ int strctrDeltaIncrByFloat(counter *delta, const record *r, const counter *c, lo
     int rc = numberIncrByFloat(out->ptr, out->len, kind != NUM_ABSENT, inc, &want);
     causalRemoval kr;
     strctrRemoval(r, now_ms, &kr);
-    if (rc == NUMERR_OK) {
-        const version *v = recordVisible(r, now_ms);
-        counterTotal t;
-        counterSum(c, &kr, &t);
-        long double step = numberFloatStep(v ? v->val : NULL, v ? v->vlen : 0, v != NULL, &t, want);
-        if (counterDeltaIncr(delta, c, &kr, actor, seq, 0, step) != C_OK) rc = NUMERR_CLOCK;
-    }
+    if (rc == NUMERR_OK &&
+        counterDeltaIncr(delta, c, &kr, actor, seq, 0, strctrFloatStep(r, c, now_ms, want)) != C_OK)
+        rc = NUMERR_CLOCK;
     if (rc == NUMERR_OK) {
         foldExpiry(delta, r, now_ms);
         readAfter(r, c, delta, now_ms, out);

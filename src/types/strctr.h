@@ -24,9 +24,12 @@
  * API:
  *   strctrRemoval(r, now, &kr)          the expiry the record implies
  *   strctrRead(r, c, now, out)          NUM_* and GET's text
+ *   strctrLive(r, now)                  the key exists as a string
  *   strctrDeltaIncrBy(delta, r, c, now, actor, seq, inc, &result)
  *   strctrDeltaIncrByFloat(delta, r, c, now, actor, seq, inc, out)
  *   strctrDeltaClear(delta, r, c, now)  the counter half of SET/DEL's delta
+ *   strctrDeltaAdd(delta, r, c, now, actor, seq, di, df)   an amount, at the coordinator
+ *   strctrFloatStep(r, c, now, want)    INCRBYFLOAT's amount
  *   strctrCandidate(r, c, now, &cand)   the key as a string for keymetaResolveType
  */
 #ifndef RINGKV_STRCTR_H
@@ -39,6 +42,8 @@
 
 void strctrRemoval(const record *r, long long now_ms, causalRemoval *kr);
 int strctrRead(const record *r, const counter *c, long long now_ms, buf *out);
+/* The key exists as a string: a visible version or a live contribution. */
+int strctrLive(const record *r, long long now_ms);
 /* NUMERR_*; on NUMERR_OK delta is the increment and *result GET's value after it. */
 int strctrDeltaIncrBy(counter *delta, const record *r, const counter *c, long long now_ms,
                       uint64_t actor, uint64_t seq, long long inc, long long *result);
@@ -46,6 +51,15 @@ int strctrDeltaIncrBy(counter *delta, const record *r, const counter *c, long lo
 int strctrDeltaIncrByFloat(counter *delta, const record *r, const counter *c, long long now_ms,
                            uint64_t actor, uint64_t seq, long double inc, buf *out);
 void strctrDeltaClear(counter *delta, const record *r, const counter *c, long long now_ms);
+/* An increment of (di, df) by actor at dot seq over what r and c hold: the
+ * version coordinator's step, which turns the amount a command computed into
+ * its own running total from its own copy (that copy always holds its earlier
+ * ones, so its total only grows). C_ERR: seq not above the actor's. */
+int strctrDeltaAdd(counter *delta, const record *r, const counter *c, long long now_ms,
+                   uint64_t actor, uint64_t seq, i128 di, long double df);
+/* What INCRBYFLOAT adds so that the value reads as want (number.h). */
+long double strctrFloatStep(const record *r, const counter *c, long long now_ms,
+                            long double want);
 void strctrCandidate(const record *r, const counter *c, long long now_ms, keymetaCand *cand);
 
 #endif

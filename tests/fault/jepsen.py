@@ -12,6 +12,11 @@ through random nodes while faults come and go:
   sets      Jepsen's Riak set test: writers add unique elements to a few
             shared keys: VGET, union of all siblings + the new element,
             VSET with the context; every acknowledged element is recorded
+  csets     SADD of unique elements to a few shared set keys through random
+            nodes, and SREM of some of them later; every acknowledged add and
+            remove is recorded, and every remove whose outcome is unknown
+  counters  INCRBY of a few shared keys through random nodes; the acknowledged
+            increments are summed, and those whose outcome is unknown
 Faults (one at a time, random victims): kill -9 and restart; SIGSTOP longer
 than fail-timeout then SIGCONT; iptables cuts (one node isolated, halves
 split, one-way cuts); a node wiped (data directory removed, same --node-id),
@@ -30,6 +35,10 @@ hints to drain and RING REPAIR on every node, the checker asserts:
       and every register reads back at least its last acknowledged value;
   (d) the union of the siblings of each set key (READ ALL) contains every
       acknowledged element;
+  (e) each csets key (SMEMBERS, READ ALL) holds every acknowledged SADD's
+      element that no SREM (acknowledged or not) removed;
+  (f) each counter (GET, READ ALL) is at least the sum of its acknowledged
+      increments and at most that plus the increments of unknown outcome;
   (b) strict mode only: no successful quorum read missed an acknowledged
       write: a read started after a write's ack that returned an older value
       (or nil) is a stale read. Registers are read with VGET: some sibling
@@ -87,6 +96,12 @@ class History:
         self.read_errors = 0
         self.sets = {}          # key -> set(elements acked)
         self.set_unacked = 0
+        self.cset_added = {}    # key -> set(elements whose SADD was acknowledged)
+        self.cset_removed = {}  # key -> set(elements an SREM was sent for, acked or not)
+        self.cset_unacked = 0
+        self.ctr_acked = {}     # key -> sum of acknowledged INCRBYs
+        self.ctr_unknown = {}   # key -> sum of INCRBYs of unknown outcome
+        self.ctr_ops = 0
         self.wipe_windows = []  # [t0, t1]
         self.t0 = now()
         self.events = []        # (t, fault description), for reports
@@ -114,6 +129,8 @@ class Workload:
         self.seed = seed
         self.reg_keys = ["reg%d" % i for i in range(4)]
         self.set_keys = ["set%d" % i for i in range(3)]
+        self.cset_keys = ["cset%d" % i for i in range(3)]
+        self.ctr_keys = ["ctr%d" % i for i in range(2)]
 
     def _clients(self, decode=True):
         """A thread's connections: node index -> client, made on first use
@@ -155,6 +172,10 @@ class Workload:
             self._run("reader%d" % t, self.reader, t)
         for t in range(3):
             self._run("set%d" % t, self.set_writer, t)
+        for t in range(2):
+            self._run("cset%d" % t, self.cset_writer, t)
+        for t in range(2):
+            self._run("ctr%d" % t, self.counter_writer, t)
 
     def finish(self):
         self.stop.set()
@@ -288,6 +309,66 @@ class Workload:
                         self.h.sets.setdefault(key, set()).add(elem)
                     else:
                         self.h.set_unacked += 1
+                if not ok:
+                    time.sleep(0.01)
+        finally:
+            self._close(cl)
+
+
+    def cset_writer(self, tid):
+        rnd = random.Random(self.seed * 100 + 40 + tid)
+        cl = self._clients()
+        seq = 0
+        mine = []  # (key, elem) this thread added (acked) and has not removed
+        try:
+            while not self.stop.is_set():
+                c = self._pick(cl, rnd)[1]
+                if mine and rnd.random() < 0.25:
+                    key, elem = mine.pop(rnd.randrange(len(mine)))
+                    with self.h.lock:  # before sending: an unknown outcome may remove it
+                        self.h.cset_removed.setdefault(key, set()).add(elem)
+                    try:
+                        c.srem(key, elem)
+                    except (redis.RedisError, OSError):
+                        with self.h.lock:
+                            self.h.cset_unacked += 1
+                        time.sleep(0.01)
+                    continue
+                key = self.cset_keys[rnd.randrange(len(self.cset_keys))]
+                seq += 1
+                elem = "%d.%d" % (tid, seq)
+                try:
+                    ok = c.sadd(key, elem) == 1
+                except (redis.RedisError, OSError):
+                    ok = False
+                with self.h.lock:
+                    if ok:
+                        self.h.cset_added.setdefault(key, set()).add(elem)
+                        mine.append((key, elem))
+                    else:
+                        self.h.cset_unacked += 1
+                if not ok:
+                    time.sleep(0.01)
+        finally:
+            self._close(cl)
+
+    def counter_writer(self, tid):
+        rnd = random.Random(self.seed * 100 + 50 + tid)
+        cl = self._clients()
+        try:
+            while not self.stop.is_set():
+                key = self.ctr_keys[rnd.randrange(len(self.ctr_keys))]
+                by = 1 + rnd.randrange(5)
+                c = self._pick(cl, rnd)[1]
+                try:
+                    c.incrby(key, by)
+                    ok = True
+                except (redis.RedisError, OSError):
+                    ok = False
+                with self.h.lock:
+                    self.h.ctr_ops += 1
+                    d = self.h.ctr_acked if ok else self.h.ctr_unknown
+                    d[key] = d.get(key, 0) + by
                 if not ok:
                     time.sleep(0.01)
         finally:
@@ -610,6 +691,48 @@ def check(c, hist, mode, rnd, sample=2000):
     counts["set_elements_lost"] = set_lost
     counts["set_unacked"] = hist.set_unacked
 
+    # (e) sets of SADD/SREM: every acknowledged element no SREM was sent for
+    cset_acked = cset_lost = cset_removed_present = 0
+    for k in sorted(set(hist.cset_added) | set(hist.cset_removed)):
+        added, removed = hist.cset_added.get(k, set()), hist.cset_removed.get(k, set())
+        r = c.with_level(mem[0], [["SMEMBERS", k]], read="ALL")[0]
+        if isinstance(r, Exception):
+            problems.append("set %s unreadable: %r" % (k, r))
+            cset_lost += len(added - removed)
+            continue
+        have = set(r)
+        keep = added - removed
+        cset_acked += len(keep)
+        missing = keep - have
+        cset_lost += len(missing)
+        cset_removed_present += len(removed & have)
+        if missing:
+            problems.append("SADD set %s: %d acknowledged elements lost, e.g. %s" %
+                            (k, len(missing), sorted(missing)[:10]))
+    counts["cset_elements_acked"] = cset_acked
+    counts["cset_elements_lost"] = cset_lost
+    counts["cset_removed_present"] = cset_removed_present
+
+    # (f) counters: acknowledged <= value <= acknowledged + unknown
+    ctr_off = 0
+    for k in sorted(set(hist.ctr_acked) | set(hist.ctr_unknown)):
+        lo = hist.ctr_acked.get(k, 0)
+        hi = lo + hist.ctr_unknown.get(k, 0)
+        r = c.with_level(mem[0], [["GET", k]], read="ALL")[0]
+        try:
+            v = int(r)
+        except (TypeError, ValueError):
+            problems.append("counter %s unreadable: %r" % (k, r))
+            ctr_off += 1
+            continue
+        if not lo <= v <= hi:
+            ctr_off += 1
+            problems.append("counter %s = %d, acknowledged increments sum to %d, with those of "
+                            "unknown outcome %d" % (k, v, lo, hi))
+    counts["counter_increments"] = hist.ctr_ops
+    counts["counter_acked_sum"] = sum(hist.ctr_acked.values())
+    counts["counters_off"] = ctr_off
+
     # (b) stale reads. Unique keys: GET must return the acknowledged value.
     # Registers (read with VGET): the read missed an acknowledged write when
     # no sibling is at least the last value acknowledged before the read
@@ -740,7 +863,8 @@ def run_mode(mode, cycles, hold, seed, kinds, calm, aae_interval):
         print("RESULT %s: acknowledged writes %d (unacknowledged %d), lost %d, unreadable %d, "
               "register acks %d lost %d, reads %d, stale reads %d%s (during a wipe window %d), "
               "older unacknowledged values read %d, LWW ties %d, keys compared %d, diverged replicas %d, "
-              "set elements acked %d lost %d "
+              "set elements acked %d lost %d, SADD set elements acked %d lost %d "
+              "(removed but present %d), INCRBY ops %d acked sum %d counters off %d "
               "(%.0fs)" % (
                   mode, counts["acked_writes"], counts["unacked_writes"], counts["lost"],
                   counts["unreadable"], counts["register_acks"], counts["register_lost"],
@@ -749,7 +873,10 @@ def run_mode(mode, cycles, hold, seed, kinds, calm, aae_interval):
                   counts["stale_reads_wiped_replica"], counts["reads_of_unacked_writes"], counts["lww_ties"],
                   counts["keys_compared"],
                   counts["diverged"], counts["set_elements_acked"],
-                  counts["set_elements_lost"], time.time() - t_start), flush=True)
+                  counts["set_elements_lost"], counts["cset_elements_acked"],
+                  counts["cset_elements_lost"], counts["cset_removed_present"],
+                  counts["counter_increments"], counts["counter_acked_sum"],
+                  counts["counters_off"], time.time() - t_start), flush=True)
         for p in problems:
             print("PROBLEM %s: %s" % (mode, p), flush=True)
         ok = not problems
