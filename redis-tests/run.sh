@@ -26,6 +26,7 @@
 # Env: RINGKV_SERVER (binary, default src/ringkv-server),
 #      RINGKV_REDIS_TESTS_TIMEOUT (seconds for the whole run, default 600),
 #      RINGKV_REDIS_TESTS_NODES (nodes of the cluster, default 3; 1: one server),
+#      RINGKV_REDIS_TESTS_UNITS (space-separated units instead of the list below),
 #      RINGKV_REDIS_TESTS_KEEP=1 keeps the temp dir (server logs, runtest log).
 set -uo pipefail
 
@@ -44,6 +45,8 @@ UNITS+=(unit/keyspace)
 UNITS+=(unit/hyperloglog)
 UNITS+=(unit/type/set)
 UNITS+=(unit/type/zset)
+# RINGKV_REDIS_TESTS_UNITS="unit/type/hash unit/keyspace" runs only those
+if [ -n "${RINGKV_REDIS_TESTS_UNITS:-}" ]; then read -r -a UNITS <<<"$RINGKV_REDIS_TESTS_UNITS"; fi
 
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO=sudo
