@@ -21,6 +21,7 @@
 #include "t_cluster.h"
 #include "t_keyspace.h"
 #include "t_hash.h"
+#include "t_geo.h"
 #include "t_hll.h"
 #include "t_server.h"
 #include "t_set.h"
@@ -156,6 +157,7 @@ void commandsInit(void) {
         gather(hashCommandTable);
         gather(zsetCommandTable);
         gather(hllCommandTable);
+        gather(geoCommandTable);
     }
     for (command *c = all; c->name; c++) {
         unsigned h = nameHash(c->name, strlen(c->name));
