@@ -64,7 +64,7 @@ UNIT_TESTS = $(patsubst tests/unit/%.c,tests/unit/%,$(wildcard tests/unit/test_*
 # Unit tests cover the pure modules: they link only those (no sockets, no
 # RocksDB), plus the server struct config.c writes into.
 UNIT_OBJ = src/util.o src/log.o src/resp.o src/vclock.o src/record.o src/config.o src/ring.o \
-	src/busauth.o src/quorum.o src/merkle.o src/keylock.o src/collkey.o src/collbatch.o $(TYPES_OBJ)
+	src/busauth.o src/quorum.o src/merkle.o src/keylock.o src/collkey.o src/collbatch.o src/geohash.o $(TYPES_OBJ)
 
 tests/unit/test_%: tests/unit/test_%.c tests/unit/stub_server.c $(UNIT_OBJ) src/*.h src/types/*.h \
 	$(wildcard tests/unit/*.h)
