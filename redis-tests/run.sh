@@ -45,6 +45,7 @@ UNITS+=(unit/keyspace)
 UNITS+=(unit/hyperloglog)
 UNITS+=(unit/type/set)
 UNITS+=(unit/type/zset)
+UNITS+=(unit/geo)
 # RINGKV_REDIS_TESTS_UNITS="unit/type/hash unit/keyspace" runs only those
 if [ -n "${RINGKV_REDIS_TESTS_UNITS:-}" ]; then read -r -a UNITS <<<"$RINGKV_REDIS_TESTS_UNITS"; fi
 
