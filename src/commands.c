@@ -464,8 +464,31 @@ static void emitArgs(request *r, span s);
 /* One argument node. optional/multiple come from the caller's syntax. */
 static void emitNode(request *r, span s, int optional, int multiple) {
     span alts[16], words[16];
-    int nalts = splitTop(s, '|', alts, 16);
     int fields = 2 + (optional || multiple ? 1 : 0);
+    /* "TOKEN a|b|c": a oneof behind its token (ZUNION's AGGREGATE SUM|MIN|MAX) */
+    if (splitTop(s, ' ', words, 16) == 2 && isToken(words[0])) {
+        int n = splitTop(words[1], '|', alts, 16);
+        if (n > 1) {
+            addReplyMapLen(r, fields + 2);
+            addReplyBulkCString(r, "name");
+            addLowerBulk(r, words[0]);
+            addReplyBulkCString(r, "type");
+            addReplyBulkCString(r, "oneof");
+            addReplyBulkCString(r, "token");
+            addSpanBulk(r, words[0]);
+            if (optional || multiple) {
+                addReplyBulkCString(r, "flags");
+                addReplyArrayLen(r, (optional ? 1 : 0) + (multiple ? 1 : 0));
+                if (optional) addReplyStatus(r, "optional");
+                if (multiple) addReplyStatus(r, "multiple");
+            }
+            addReplyBulkCString(r, "arguments");
+            addReplyArrayLen(r, n);
+            for (int i = 0; i < n; i++) emitNode(r, alts[i], 0, 0);
+            return;
+        }
+    }
+    int nalts = splitTop(s, '|', alts, 16);
     if (nalts > 1) {
         addReplyMapLen(r, fields + 1);
         addReplyBulkCString(r, "name");
