@@ -41,7 +41,8 @@ from testprocs import stop_proc, track
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CHECKS = ["ping", "strings", "binary", "large", "counters", "multikey", "expiry", "pipeline",
-          "transaction", "transaction_error", "transaction_abort", "watch", "errors", "scan",
+          "transaction", "transaction_error", "transaction_abort", "watch", "errors", "sets",
+          "hashes", "zsets", "hll", "types_pipeline", "types_transaction", "wrongtype", "scan",
           "reconnect_prepare", "reconnect"]
 PROGRAM_TIMEOUT = 180  # seconds for one library's whole run
 
