@@ -43,6 +43,7 @@ UNITS+=(unit/type/hash)
 UNITS+=(unit/keyspace)
 UNITS+=(unit/hyperloglog)
 UNITS+=(unit/type/set)
+UNITS+=(unit/type/zset)
 
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO=sudo
