@@ -32,6 +32,7 @@ SERVER_BIN=${RINGKV_SERVER:-$ROOT/src/ringkv-server}
 SKIPLIST=$HERE/skiplist.txt
 TIMEOUT=${RINGKV_REDIS_TESTS_TIMEOUT:-600}
 UNITS=(unit/type/string unit/type/incr unit/expire)
+UNITS+=(unit/bitfield)
 UNITS+=(unit/hyperloglog)
 UNITS+=(unit/type/set)
 
