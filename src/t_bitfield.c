@@ -361,7 +361,7 @@ static void bitfieldroCommand(request *r) { bitfieldGeneric(r, 1); }
 /* Arity, flags and key positions as Redis 7.0's COMMAND reports them. */
 command bitfieldCommandTable[] = {
     {"bitfield", bitfieldCommand, -2, CMD_WRITE, 1, 1, 1, "bitmap", "3.2.0", "Perform arbitrary bitfield integer operations on strings",
-     "key [GET encoding offset|[OVERFLOW WRAP|SAT|FAIL] SET encoding offset value|INCRBY encoding offset increment [GET encoding offset|[OVERFLOW WRAP|SAT|FAIL] SET encoding offset value|INCRBY encoding offset increment ...]]", 0, 0, 0, 0},
+     "key [GET encoding offset|[OVERFLOW WRAP|SAT|FAIL] SET encoding offset value|INCRBY encoding offset increment] [GET encoding offset|[OVERFLOW WRAP|SAT|FAIL] SET encoding offset value|INCRBY encoding offset increment ...]", 0, 0, 0, 0},
     {"bitfield_ro", bitfieldroCommand, -2, CMD_READONLY | CMD_FAST, 1, 1, 1, "bitmap", "6.0.0", "Perform arbitrary bitfield integer operations on strings. Read-only variant of BITFIELD",
      "key [GET encoding offset [GET encoding offset ...]]", 0, 0, 0, 0},
     {NULL, NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, 0, 0, 0, 0},
