@@ -3,7 +3,8 @@
 #
 # What: the Tcl suite from Debian's `redis` source package, in external mode
 # (`runtest --host --port`), for the units that cover what ringkv implements:
-# unit/type/string, unit/type/incr, unit/expire. Tests that need something
+# unit/type/string, unit/type/incr, unit/expire, unit/type/set, unit/type/hash,
+# unit/type/zset, unit/hyperloglog, unit/keyspace. Tests that need something
 # ringkv does not have (other data types, DEBUG, replication, AOF) are named in
 # redis-tests/skiplist.txt, each with its reason; everything else must pass.
 #
@@ -13,8 +14,10 @@
 #      redis-tests/.cache/ (gitignored; RINGKV_REDIS_SRC_CACHE overrides).
 #      dpkg-dev and a deb-src entry are added to the machine if missing (the
 #      deb-src entry copies the machine's own deb entries for its release).
-#   2. A fresh ringkv-server is started on a free 127.0.0.1 port with a
-#      temporary data dir; it is stopped by its PID on any exit (trap).
+#   2. A fresh 3-node cluster (RINGKV_REDIS_TESTS_NODES) is started on free
+#      127.0.0.1 ports, each node with a temporary data dir, replication 3;
+#      the suite talks to the first node, which coordinates through the
+#      others. Every node is stopped by its PID on any exit (trap).
 #   3. runtest runs in its own process group (it forks a Tcl client); that
 #      group is killed on exit too, so nothing is left behind.
 #   4. The pass/fail/skip counts are printed; the exit code is non-zero on any
@@ -22,7 +25,8 @@
 #
 # Env: RINGKV_SERVER (binary, default src/ringkv-server),
 #      RINGKV_REDIS_TESTS_TIMEOUT (seconds for the whole run, default 600),
-#      RINGKV_REDIS_TESTS_KEEP=1 keeps the temp dir (server log, runtest log).
+#      RINGKV_REDIS_TESTS_NODES (nodes of the cluster, default 3; 1: one server),
+#      RINGKV_REDIS_TESTS_KEEP=1 keeps the temp dir (server logs, runtest log).
 set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -31,10 +35,16 @@ CACHE=${RINGKV_REDIS_SRC_CACHE:-$HERE/.cache}
 SERVER_BIN=${RINGKV_SERVER:-$ROOT/src/ringkv-server}
 SKIPLIST=$HERE/skiplist.txt
 TIMEOUT=${RINGKV_REDIS_TESTS_TIMEOUT:-600}
+NODES=${RINGKV_REDIS_TESTS_NODES:-3}
+SERVER_PIDS=()
+SERVER_PID=""
 UNITS=(unit/type/string unit/type/incr unit/expire)
 UNITS+=(unit/bitfield)
+UNITS+=(unit/type/hash)
+UNITS+=(unit/keyspace)
 UNITS+=(unit/hyperloglog)
 UNITS+=(unit/type/set)
+UNITS+=(unit/type/zset)
 
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO=sudo
@@ -182,18 +192,20 @@ cleanup() {
         kill -KILL -- "-$RT_PID" 2>/dev/null
     fi
     [ -n "$TAIL_PID" ] && kill "$TAIL_PID" 2>/dev/null
-    if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill -TERM "$SERVER_PID" 2>/dev/null
+    for pid in "${SERVER_PIDS[@]}"; do
+        kill -0 "$pid" 2>/dev/null && kill -TERM "$pid" 2>/dev/null
+    done
+    for pid in "${SERVER_PIDS[@]}"; do
         for _ in $(seq 1 100); do
-            kill -0 "$SERVER_PID" 2>/dev/null || break
+            kill -0 "$pid" 2>/dev/null || break
             sleep 0.1
         done
-        if kill -0 "$SERVER_PID" 2>/dev/null; then
-            log "server $SERVER_PID did not stop on SIGTERM: SIGKILL"
-            kill -KILL "$SERVER_PID" 2>/dev/null
+        if kill -0 "$pid" 2>/dev/null; then
+            log "server $pid did not stop on SIGTERM: SIGKILL"
+            kill -KILL "$pid" 2>/dev/null
         fi
-        wait "$SERVER_PID" 2>/dev/null
-    fi
+        wait "$pid" 2>/dev/null
+    done
     if [ "$RESULT" -eq 0 ] && [ -z "${RINGKV_REDIS_TESTS_KEEP:-}" ]; then
         rm -rf "$TMP"
     else
@@ -204,38 +216,63 @@ cleanup() {
 trap cleanup EXIT
 trap 'RESULT=130; exit 130' INT TERM
 
-# A port P with P and P+10000 (the cluster bus) both free on 127.0.0.1.
-PORT=$(python3 - <<'EOF'
-import socket
-for _ in range(200):
+# NODES ports P, each with P+10000 (its cluster bus) free too, on 127.0.0.1.
+PORTS=$(NODES="$NODES" python3 - <<'EOF'
+import os, socket
+want, got, held = int(os.environ["NODES"]), [], []
+for _ in range(500):
+    if len(got) == want:
+        break
     a = socket.socket(); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
-    if p + 10000 > 65535:
+    if p + 10000 > 65535 or p in got or p + 10000 in got:
         a.close(); continue
     b = socket.socket()
     try:
         b.bind(("127.0.0.1", p + 10000))
     except OSError:
         a.close(); b.close(); continue
-    a.close(); b.close(); print(p); break
+    held += [a, b]; got.append(p)
+for x in held:
+    x.close()
+print(" ".join(map(str, got)))
 EOF
 ) || true
-[ -n "$PORT" ] || die "no free port"
+read -r -a PORTA <<<"$PORTS"
+[ "${#PORTA[@]}" -eq "$NODES" ] || die "no $NODES free ports"
+PORT=${PORTA[0]}
+SEEDS=$(printf '127.0.0.1:%s,' "${PORTA[@]}")
+SEEDS=${SEEDS%,}
 
-mkdir -p "$TMP/data"
-"$SERVER_BIN" --port "$PORT" --dir "$TMP/data" --logfile "$TMP/server.log" &
-SERVER_PID=$!
+# Every node on its own data directory and log, seeding each other: the
+# suite talks to the first, which coordinates through the others as any
+# node of a cluster does (N = NODES replicas, R = W = 2).
+for i in $(seq 0 $((NODES - 1))); do
+    mkdir -p "$TMP/data$i"
+    "$SERVER_BIN" --port "${PORTA[$i]}" --dir "$TMP/data$i" --logfile "$TMP/server$i.log" \
+        --seeds "$SEEDS" --replication "$NODES" &
+    SERVER_PIDS+=($!)
+done
+SERVER_PID=${SERVER_PIDS[0]}
 up=""
-for _ in $(seq 1 100); do
+for _ in $(seq 1 300); do
     kill -0 "$SERVER_PID" 2>/dev/null || break
-    if [ "$(redis-cli -h 127.0.0.1 -p "$PORT" ping 2>/dev/null)" = PONG ]; then up=1; break; fi
+    n=0
+    for p in "${PORTA[@]}"; do
+        st=$(redis-cli -h 127.0.0.1 -p "$p" RING STATUS 2>/dev/null) || true
+        case "$st" in *"transfers: none"*) n=$((n + 1)) ;; esac
+    done
+    nodes_up=$(redis-cli -h 127.0.0.1 -p "$PORT" RING INFO 2>/dev/null | tr -d '\r' |
+               awk -F: '$1 == "ring_nodes_up" { print $2 }')
+    if [ "$n" -eq "$NODES" ] && [ "${nodes_up:-0}" -eq "$NODES" ]; then up=1; break; fi
     sleep 0.1
 done
 if [ -z "$up" ]; then
-    log "ringkv-server did not come up on port $PORT"
-    tail -20 "$TMP/server.log" >&2 2>/dev/null
+    log "the $NODES ringkv-server nodes did not form a cluster on ports ${PORTA[*]}"
+    tail -20 "$TMP/server0.log" >&2 2>/dev/null
     exit 1
 fi
-log "ringkv-server pid $SERVER_PID on 127.0.0.1:$PORT, data in $TMP/data"
+ln -sf server0.log "$TMP/server.log"
+log "ringkv cluster of $NODES nodes (pids ${SERVER_PIDS[*]}) on 127.0.0.1 ports ${PORTA[*]}; the suite talks to $PORT"
 
 # ---- 3. the suite ----------------------------------------------------------
 

@@ -1,7 +1,13 @@
 /* clusterops.c -- the commands that span every partition: SCAN and KEYS,
  * DBSIZE, FLUSHDB and FLUSHALL, and the bus requests they send:
  *   SCAN db cursor end count [pattern] -> next, then (key, versions without
- *                                         values) pairs, tombstones included
+ *                                         values) pairs, tombstones included,
+ *                                         then, if the range holds collection
+ *                                         keys, one element: their metadata
+ *                                         (varint klen, key, varint mlen,
+ *                                         keymeta) back to back, dead ones
+ *                                         included (so the answer's length is
+ *                                         odd exactly when it has one)
  *   COUNT db                           -> keys per partition, 8 bytes LE each
  *   FLUSH db                           -> OK once flushed (db -1: all)
  *
@@ -36,7 +42,9 @@
 #include "coord.h"
 #include "gossip.h"
 #include "target.h"
+#include "types/keymeta.h"
 #include "types/strctr.h"
+#include "types/tcodec.h"
 
 /* ------------------------------------------------------------------- SCAN */
 
@@ -58,51 +66,81 @@ typedef struct scanOp {
     int answered;      /* replicas that answered */
     unsigned long long next; /* smallest cursor a replica stopped at */
     record *recs;      /* merged versions (headers) per key seen */
-    buf *names;        /* the keys, parallel to recs */
+    keymeta *metas;    /* merged collection metadata per key seen (empty: none) */
+    buf *names;        /* the keys, parallel to recs and metas */
     long nseen, capseen;
 } scanOp;
 
-static void keysAdd(clusteropsKeys *k, const char *key, size_t klen) {
+static void keysAdd(clusteropsKeys *k, const char *key, size_t klen, int type) {
     if (k->n == k->cap) {
         k->cap = k->cap ? k->cap * 2 : 64;
         k->lens = zrealloc(k->lens, sizeof(size_t) * (size_t)k->cap);
+        k->types = zrealloc(k->types, sizeof(int) * (size_t)k->cap);
     }
+    k->types[k->n] = type;
     k->lens[k->n++] = klen;
     bufAppend(&k->bytes, key, klen);
 }
 
-/* A key one replica reported, with its versions (values left out). */
-static void scanSeen(scanOp *op, const char *key, size_t klen, const record *rec) {
-    for (long i = 0; i < op->nseen; i++) {
-        if (op->names[i].len == klen && !memcmp(op->names[i].ptr, key, klen)) {
-            recordMerge(&op->recs[i], rec, 1);
-            return;
+/* What a key reads as from its merged string record (counter contributions
+ * included) and metadata, or -1: coll.c's type rule (collTypeOf) on what a
+ * scan has. A scan reads no
+ * elements, so a collection counts while its metadata says it may live;
+ * the commands that empty a collection delete it (Redis deletes an emptied
+ * key), which the metadata then shows. */
+static int scanKeyType(const record *rec, const keymeta *m, long long now) {
+    keymetaCand c[KT_MAX + 1];
+    int n = 0;
+    static const counter none;
+    strctrCandidate(rec, rec->ctr ? rec->ctr : &none, now, &c[n++]);
+    for (int t = KT_SET; t <= KT_HLL; t++) {
+        c[n].type = t;
+        c[n].live = keymetaTypeMayLive(m, t, now);
+        c[n].last = keymetaTypeStamp(m, t);
+        n++;
+    }
+    int w = keymetaResolveType(c, n);
+    return w < 0 ? -1 : c[w].type;
+}
+
+/* A key one replica reported, with its versions (values left out) or its
+ * collection metadata (one of rec, meta is NULL). */
+static void scanSeen(scanOp *op, const char *key, size_t klen, const record *rec,
+                     const keymeta *meta) {
+    long i;
+    for (i = 0; i < op->nseen; i++)
+        if (op->names[i].len == klen && !memcmp(op->names[i].ptr, key, klen)) break;
+    if (i == op->nseen) {
+        if (op->nseen == op->capseen) {
+            op->capseen = op->capseen ? op->capseen * 2 : 64;
+            op->recs = zrealloc(op->recs, sizeof(record) * (size_t)op->capseen);
+            op->metas = zrealloc(op->metas, sizeof(keymeta) * (size_t)op->capseen);
+            op->names = zrealloc(op->names, sizeof(buf) * (size_t)op->capseen);
         }
+        recordInit(&op->recs[i]);
+        keymetaInit(&op->metas[i]);
+        bufInit(&op->names[i]);
+        bufAppend(&op->names[i], key, klen);
+        op->nseen++;
     }
-    if (op->nseen == op->capseen) {
-        op->capseen = op->capseen ? op->capseen * 2 : 64;
-        op->recs = zrealloc(op->recs, sizeof(record) * (size_t)op->capseen);
-        op->names = zrealloc(op->names, sizeof(buf) * (size_t)op->capseen);
-    }
-    recordInit(&op->recs[op->nseen]);
-    bufInit(&op->names[op->nseen]);
-    bufAppend(&op->names[op->nseen], key, klen);
-    recordMerge(&op->recs[op->nseen], rec, 1);
-    op->nseen++;
+    if (rec) recordMerge(&op->recs[i], rec, 1);
+    if (meta) keymetaMerge(&op->metas[i], meta);
 }
 
 static void scanSeenClear(scanOp *op) {
     for (long i = 0; i < op->nseen; i++) {
         recordFree(&op->recs[i]);
+        keymetaFree(&op->metas[i]);
         bufFree(&op->names[i]);
     }
     op->nseen = 0;
 }
 
-static int scanCollectLocal(const char *key, size_t klen, const record *rec, void *pd) {
+static int scanCollectLocal(const char *key, size_t klen, const record *rec, const keymeta *meta,
+                            void *pd) {
     scanOp *op = pd;
     if (op->pat && !stringmatchlen(op->pat, (int)op->patlen, key, (int)klen, 0)) return 0;
-    scanSeen(op, key, klen, rec);
+    scanSeen(op, key, klen, rec, meta);
     return 0;
 }
 
@@ -113,9 +151,11 @@ static void scanFinish(scanOp *op, int ok, const char *err) {
     requestRelease(r);
     scanSeenClear(op);
     zfree(op->recs);
+    zfree(op->metas);
     zfree(op->names);
     bufFree(&op->keys.bytes);
     zfree(op->keys.lens);
+    zfree(op->keys.types);
     zfree(op->pat);
     zfree(op);
 }
@@ -138,7 +178,8 @@ static void scanPartitionDone(scanOp *op) {
         const char *k = op->names[i].ptr ? op->names[i].ptr : "";
         size_t kl = op->names[i].len;
         if (keySlot(keyHash(op->db, k, kl), server.qbits) >= op->next) continue;
-        if (strctrLive(&op->recs[i], now)) keysAdd(&op->keys, k, kl);
+        int t = scanKeyType(&op->recs[i], &op->metas[i], now);
+        if (t >= 0) keysAdd(&op->keys, k, kl, t);
     }
     scanSeenClear(op);
     op->cursor = op->next;
@@ -150,15 +191,33 @@ static void scanAnswered(const busResult *res, void *pd) {
     const redisReply *reply = res->reply;
     scanOp *op = pd;
     unsigned long long next;
-    if (ok && reply->elements >= 4 && (reply->elements - 4) % 2 == 0 &&
+    if (ok && reply->elements >= 4 &&
         string2ull(reply->element[3]->str, reply->element[3]->len, &next) && next > op->cursor) {
+        size_t pairsEnd = reply->elements - (reply->elements - 4) % 2;
         record rec;
         recordInit(&rec);
-        for (size_t i = 4; i + 1 < reply->elements; i += 2) {
+        for (size_t i = 4; i + 1 < pairsEnd; i += 2) {
             if (recordDecode(&rec, reply->element[i + 1]->str, reply->element[i + 1]->len) == C_OK)
-                scanSeen(op, reply->element[i]->str, reply->element[i]->len, &rec);
+                scanSeen(op, reply->element[i]->str, reply->element[i]->len, &rec, NULL);
         }
         recordFree(&rec);
+        if (pairsEnd < reply->elements) { /* the collections' metadata */
+            const redisReply *mb = reply->element[pairsEnd];
+            tcReader rd;
+            tcReaderInit(&rd, mb->str, mb->len);
+            keymeta m;
+            keymetaInit(&m);
+            uint64_t kl, ml;
+            const unsigned char *k, *mp;
+            while (tcLeft(&rd) > 0) {
+                if (tcVarint(&rd, &kl) != C_OK || tcBytes(&rd, kl, &k) != C_OK ||
+                    tcVarint(&rd, &ml) != C_OK || tcBytes(&rd, ml, &mp) != C_OK)
+                    break;
+                if (keymetaDecode(&m, mp, ml) == C_OK)
+                    scanSeen(op, (const char *)k, kl, NULL, &m);
+            }
+            keymetaFree(&m);
+        }
         if (next < op->next) op->next = next;
         op->answered++;
     }
@@ -223,18 +282,32 @@ void clusteropsScan(request *r, int db, unsigned long long cursor, long count, c
 }
 
 /* SCAN db cursor end count [pattern] -> next, then (key, versions without
- * values) pairs, tombstones included: the coordinator merges replicas. */
+ * values) pairs, tombstones included, then the collections' metadata as one
+ * element if there are any: the coordinator merges replicas. */
 typedef struct scanReply {
     buf data;            /* keys and encoded version headers, back to back */
+    buf metas;           /* collections: (varint klen, key, varint mlen, keymeta)... */
     size_t *offs, *lens; /* each one's place in data */
     int n, cap;
     const char *pat;     /* MATCH pattern (borrowed from the request), or NULL */
     size_t patlen;
 } scanReply;
 
-static int scanCollectReply(const char *key, size_t klen, const record *rec, void *pd) {
+static int scanCollectReply(const char *key, size_t klen, const record *rec, const keymeta *meta,
+                            void *pd) {
     scanReply *s = pd;
     if (s->pat && !stringmatchlen(s->pat, (int)s->patlen, key, (int)klen, 0)) return 0;
+    if (meta) {
+        buf e;
+        bufInit(&e);
+        keymetaEncode(meta, &e);
+        tcPutVarint(&s->metas, klen);
+        if (klen) bufAppend(&s->metas, key, klen);
+        tcPutVarint(&s->metas, e.len);
+        bufAppend(&s->metas, e.ptr, e.len);
+        bufFree(&e);
+        return 0;
+    }
     if (s->n + 2 > s->cap) {
         s->cap = s->cap ? s->cap * 2 : 64;
         s->offs = zrealloc(s->offs, sizeof(size_t) * (size_t)s->cap);
@@ -244,11 +317,11 @@ static int scanCollectReply(const char *key, size_t klen, const record *rec, voi
     s->lens[s->n++] = klen;
     bufAppend(&s->data, key, klen);
     record hdr; /* the versions without their values: enough to merge and decide */
+    hdr.ctr = rec->ctr; /* borrowed: a key only INCR wrote lives by its counter */
     hdr.n = rec->n;
     hdr.cap = rec->n;
     hdr.v = zmalloc(sizeof(version) * (size_t)(rec->n ? rec->n : 1));
     hdr.seen = rec->seen; /* borrowed, as the versions' pasts are */
-    hdr.ctr = rec->ctr;   /* borrowed: a key only INCR wrote lives by it */
     for (int i = 0; i < rec->n; i++) {
         hdr.v[i] = rec->v[i];
         hdr.v[i].val = NULL;
@@ -276,6 +349,7 @@ static void scanHandler(busReq *req) {
     scanReply sr;
     memset(&sr, 0, sizeof(sr));
     bufInit(&sr.data);
+    bufInit(&sr.metas);
     if (req->argc >= 7) {
         sr.pat = req->argv[6];
         sr.patlen = req->lens[6];
@@ -285,8 +359,10 @@ static void scanHandler(busReq *req) {
     busArgsInit(&args);
     busArgsInt(&args, (long long)next);
     for (int i = 0; i < sr.n; i++) busArgsBytes(&args, sr.data.ptr + sr.offs[i], sr.lens[i]);
+    if (sr.metas.len) busArgsBytes(&args, sr.metas.ptr, sr.metas.len);
     busArgsReply(&args, req);
     bufFree(&sr.data);
+    bufFree(&sr.metas);
     zfree(sr.offs);
     zfree(sr.lens);
 }

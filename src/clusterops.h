@@ -17,7 +17,8 @@
 typedef struct clusteropsKeys {
     buf bytes;     /* the keys, back to back */
     size_t *lens;  /* their lengths */
-    long n, cap;   /* keys, and room in lens */
+    int *types;    /* what each reads as: KT_* (keymeta.h's type rule) */
+    long n, cap;   /* keys, and room in lens and types */
 } clusteropsKeys;
 
 typedef struct clusteropsScanResult {
@@ -31,7 +32,9 @@ typedef void clusteropsScanCallback(request *r, const clusteropsScanResult *res,
 typedef void clusteropsCountCallback(request *r, int ok, const char *err, long long n, void *pd);
 
 /* SCAN over the cluster from cursor until count keys (matching pat if not
- * NULL) were collected or the keyspace ended. pat is copied. */
+ * NULL) were collected or the keyspace ended: string keys and collection
+ * keys (sets, hashes, sorted sets, HyperLogLog), each with its type. pat is
+ * copied. */
 void clusteropsScan(request *r, int db, unsigned long long cursor, long count, const char *pat,
                     size_t patlen, clusteropsScanCallback *cb, void *pd);
 void clusteropsCount(request *r, int db, clusteropsCountCallback *cb, void *pd);

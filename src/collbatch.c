@@ -38,11 +38,27 @@ int collBatchNext(tcReader *rd, collEntry *e) {
     e->slen = (size_t)slen;
     /* a state that does not decode would be left out of every merge: refuse
      * the batch instead of acknowledging what will not be stored */
-    buf out;
-    bufInit(&out);
-    int bad = collMergeEncoded(kind, NULL, 0, &e->state, &e->slen, 1, &out);
-    bufFree(&out);
-    return bad ? -1 : 1;
+    return collStateValid(kind, e->state, e->slen) ? 1 : -1;
+}
+
+#define VALID_BODY(T, init, decode, fr) \
+    T x;                                 \
+    init(&x);                            \
+    int ok = decode(&x, p, len) == C_OK; \
+    fr(&x);                              \
+    return ok;
+
+static int validMeta(const char *p, size_t len) { VALID_BODY(keymeta, keymetaInit, keymetaDecode, keymetaFree) }
+static int validField(const char *p, size_t len) { VALID_BODY(field, fieldInit, fieldDecode, fieldFree) }
+static int validHll(const char *p, size_t len) { VALID_BODY(hll, hllInit, hllDecode, hllFree) }
+
+int collStateValid(int kind, const char *p, size_t len) {
+    switch (kind) {
+    case COLLKEY_META: return validMeta(p, len);
+    case COLLKEY_ELEM: return validField(p, len);
+    case COLLKEY_HLL: return validHll(p, len);
+    default: return 0;
+    }
 }
 
 /* One kind's state handled through four functions. */

@@ -15,6 +15,7 @@
  *   collBatchAppend(out, kind, elem, elen, state, slen)
  *   collBatchNext(rd, &entry)        1 an entry, 0 the end, -1 malformed
  *   collMergeEncoded(kind, base, blen, ops, lens, n, out)   the join, by kind
+ *   collStateValid(kind, p, len)     a state that decodes
  */
 #ifndef RINGKV_COLLBATCH_H
 #define RINGKV_COLLBATCH_H
@@ -36,6 +37,8 @@ void collBatchAppend(buf *out, int kind, const char *elem, size_t elen, const ch
                      size_t slen);
 /* rd over the batch's bytes. Checks the kind and that the state decodes. */
 int collBatchNext(tcReader *rd, collEntry *e);
+/* 1 when p[0..len) is a well-formed (canonical) state of kind. */
+int collStateValid(int kind, const char *p, size_t len);
 /* The join of a stored value (base; NULL for none) and n operands, all
  * encodings of kind's state, as one canonical encoding into out (cleared).
  * Malformed inputs are left out; returns how many there were. */

@@ -135,9 +135,9 @@ static unsigned nameHash(const char *s, size_t len) {
     return h & (LOOKUP_SIZE - 1);
 }
 
-/* Every command: this file's table, then each data-type module's own table
- * (t_set.c, t_hash.c, t_zset.c, t_hll.c: a command there is one row in its
- * module), copied into one array at start. */
+/* Every command: this file's table, then each module's own table
+ * (t_keyspace.c's newer key commands; t_set.c, t_hash.c, t_zset.c, t_hll.c: a
+ * command there is one row in its module), copied into one array at start. */
 static command *all;
 static int nall;
 
@@ -153,6 +153,7 @@ static void gather(const command *t) {
 void commandsInit(void) {
     if (!all) {
         gather(table);
+        gather(keyspaceCommandTable);
         gather(setCommandTable);
         gather(hashCommandTable);
         gather(zsetCommandTable);

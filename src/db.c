@@ -886,6 +886,13 @@ unsigned long long dbScan(int db, unsigned long long cursor, unsigned long long 
     return dbScanEx(db, cursor, end, count, 0, fn, pd);
 }
 
+/* Collection metadata lives beside the records of a slot under the db byte
+ * 0x80 | db (collkey.h), so a slot's keys are two runs: its string records,
+ * then its collections' metadata. A key that holds both (a type conflict,
+ * or hidden data of another type) is visited twice, once per run; callers
+ * merge by name. Each run's next slot is remembered (next[k]) until the
+ * walk passes it, so a keyspace without collections costs one seek per
+ * partition for the metadata run, not one per slot. */
 unsigned long long dbScanEx(int db, unsigned long long cursor, unsigned long long end, long count,
                             int dead, dbScanFn *fn, void *pd) {
     unsigned long long all = (unsigned long long)server.ring_partitions * 256;
@@ -897,35 +904,65 @@ unsigned long long dbScanEx(int db, unsigned long long cursor, unsigned long lon
     unsigned long long slot = cursor;
     record rec;
     recordInit(&rec);
+    keymeta meta;
+    keymetaInit(&meta);
+    const int dbytes[2] = {db, 0x80 | db};
+    long next[2] = {-2, -2}; /* per run: its next slot, -1 none left, -2 not sought */
     int stop = 0;
     while (!stop) {
-        long s = seekSlot(it, slot, nslots, db);
+        long s = -1;
+        for (int k = 0; k < 2; k++) {
+            if (next[k] == -2 || (next[k] >= 0 && (unsigned long long)next[k] < slot))
+                next[k] = seekSlot(it, slot, nslots, dbytes[k]);
+            if (next[k] >= 0 && (s < 0 || next[k] < s)) s = next[k];
+        }
         if (s < 0) {
             slot = nslots;
             break;
         }
-        for (; storeIterValid(it); storeIterNext(it)) {
-            size_t kl, vl;
-            const char *k = storeIterKey(it, &kl);
-            unsigned ks;
-            int kd;
-            const char *key;
-            size_t klen;
-            if (keyDecode(k, kl, &ks, &kd, &key, &klen) != C_OK || ks != (unsigned)s || kd != db)
-                break;
-            const char *v = storeIterValue(it, &vl);
-            if (recordDecode(&rec, v, vl) != C_OK) continue;
-            if (!dead && !recordVisible(&rec, now)) continue;
-            seen++;
-            if (fn(key, klen, &rec, pd)) {
-                stop = 1;
-                break;
+        for (int k = 0; k < 2 && !stop; k++) {
+            if (next[k] != s) continue;
+            unsigned char pre[KEY_PREFIX_LEN];
+            keySlotPrefix(pre, (unsigned)s, dbytes[k]);
+            for (storeIterSeek(it, (const char *)pre, KEY_PREFIX_LEN); storeIterValid(it);
+                 storeIterNext(it)) {
+                size_t kl, vl;
+                const char *sk = storeIterKey(it, &kl);
+                unsigned ks;
+                int kd;
+                const char *key;
+                size_t klen;
+                if (keyDecode(sk, kl, &ks, &kd, &key, &klen) != C_OK || ks != (unsigned)s ||
+                    kd != dbytes[k])
+                    break;
+                const char *v = storeIterValue(it, &vl);
+                int r;
+                if (k == 0) {
+                    if (recordDecode(&rec, v, vl) != C_OK) continue;
+                    /* live: a version, or counter contributions */
+                    if (!dead && !strctrLive(&rec, now)) continue;
+                    seen++;
+                    r = fn(key, klen, &rec, NULL, pd);
+                } else {
+                    if (keymetaDecode(&meta, v, vl) != C_OK) continue;
+                    int live = 0;
+                    for (int t = KT_SET; t <= KT_MAX && !live; t++)
+                        live = keymetaTypeMayLive(&meta, t, now);
+                    if (!dead && !live) continue;
+                    seen++;
+                    r = fn(key, klen, NULL, &meta, pd);
+                }
+                if (r) {
+                    stop = 1;
+                    break;
+                }
             }
         }
         slot = (unsigned long long)s + 1;
         if (seen >= count) break;
     }
     recordFree(&rec);
+    keymetaFree(&meta);
     storeIterFree(it);
     if (slot >= nslots) return end ? nslots : 0;
     return slot;

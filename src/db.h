@@ -12,7 +12,8 @@
  *   dbCoordinate(db, key, op, newv, cb, pd) create a version here and store it
  *   dbKeys(db) / dbExpires(db)              live key counts (this node; dbRecount)
  *   dbFlush(db)                             drop a db (-1 = all)
- *   dbScan(db, cursor, count, fn, pd)       walk keys by slot (SCAN cursor)
+ *   dbScan(db, cursor, count, fn, pd)       walk keys by slot (SCAN cursor): string
+ *                                           records and collections' metadata
  *   dbActiveExpireCycle()                   turn expired versions into tombstones
  *   dbTree / dbTreeBuild / dbBucketKeys     Merkle trees per partition (aae.c)
  *   dbTreesSave()                           trees and counters kept at a clean shutdown
@@ -85,8 +86,13 @@ long long dbKeys(int db);
 long long dbExpires(int db);
 int dbFlush(int db);
 
-/* Called for each live key: return 0 to go on. */
-typedef int dbScanFn(const char *key, size_t klen, const record *rec, void *pd);
+struct keymeta;
+/* Called for each live key: a string record (rec, meta NULL) or a
+ * collection's metadata (meta, rec NULL; live: some type may live, see
+ * keymetaTypeMayLive); a key holding both is called once for each. Both are
+ * borrowed for the call. Return 0 to go on. */
+typedef int dbScanFn(const char *key, size_t klen, const record *rec, const struct keymeta *meta,
+                     void *pd);
 /* Visits whole slots from cursor up to (not including) slot end, until at
  * least count keys were seen; returns the next slot to visit (end when the
  * range is done). end = 0 means the end of the keyspace, and then the
@@ -94,7 +100,8 @@ typedef int dbScanFn(const char *key, size_t klen, const record *rec, void *pd);
 unsigned long long dbScan(int db, unsigned long long cursor, unsigned long long end, long count,
                           dbScanFn *fn, void *pd);
 /* The same, and with dead set every stored record, tombstones and expired
- * ones included (for a coordinator that merges several replicas' views). */
+ * ones included, and every collection's metadata, dead or not (for a
+ * coordinator that merges several replicas' views). */
 unsigned long long dbScanEx(int db, unsigned long long cursor, unsigned long long end, long count,
                             int dead, dbScanFn *fn, void *pd);
 void dbActiveExpireCycle(long long budget_us);

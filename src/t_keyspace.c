@@ -1,15 +1,19 @@
 /* t_keyspace.c -- key and keyspace commands: DEL, EXISTS, the EXPIRE and
- * TTL families, TYPE, RENAME, COPY, KEYS, SCAN, RANDOMKEY, DBSIZE, FLUSHDB,
- * FLUSHALL, SELECT.
+ * TTL families, TYPE, RENAME, COPY, MOVE, DUMP, RESTORE, KEYS, SCAN,
+ * RANDOMKEY, DBSIZE, FLUSHDB, FLUSHALL, SELECT; each acts on string keys and
+ * on collection keys (sets, hashes, sorted sets, HyperLogLog: coll.h).
  *
- * Deleting writes a tombstone version with the context that was read, so a
- * delete supersedes exactly what it saw. Changing an expiry writes a new
- * version with the same value and the new absolute expiry. Multi-key
- * commands (DEL k1 k2, RENAME, COPY) act key by key: there is no isolation
- * across keys (README says so).
+ * Deleting a string writes a tombstone version with the context that was
+ * read, so a delete supersedes exactly what it saw; deleting a collection
+ * writes a DEL into its metadata (keymeta.h), O(1) whatever its size.
+ * Changing an expiry writes a new version with the same value and the new
+ * absolute expiry, or the collection's expiry register. Multi-key commands
+ * (DEL k1 k2, RENAME, COPY) act key by key: there is no isolation across
+ * keys (README says so). RENAME, COPY, MOVE and RESTORE write the
+ * destination as a fresh key from an image of the value (dump.h): see
+ * their section.
  *
- * KEYS/SCAN/DBSIZE/FLUSH* act on this node's keyspace; the cluster issue
- * widens them to the whole cluster. */
+ * KEYS/SCAN/RANDOMKEY/DBSIZE/FLUSH* span the cluster (clusterops.c). */
 #include "t_keyspace.h"
 
 #include <limits.h>
@@ -22,7 +26,11 @@
 #include "clusterops.h"
 #include "coll.h"
 #include "commands.h"
+#include "dump.h"
+#include "t_server.h"
 #include "t_string.h"
+#include "types/hash.h"
+#include "types/zset.h"
 
 /* ------------------------------------------------------ multi-key reads */
 
@@ -36,6 +44,8 @@ typedef struct multiRead {
     long long now;     /* when the collection reads were merged */
     void (*fn)(request *r, struct multiRead *m);
     long long aux;     /* command specific */
+    /* what to do with key 0's image (withImage) once it is read */
+    void (*imagefn)(request *r, struct multiRead *m, const dumpImage *img, long long expire);
 } multiRead;
 
 static void freeMultiRead(void *p) {
@@ -155,19 +165,22 @@ static void collMetaWrite(request *r, multiRead *m, int db, int i, int argi, con
     collBatchFree(&b);
 }
 
-/* DEL of everything key i held (its collection, and a hidden string). */
-static void delKey(request *r, multiRead *m, int i, int argi) {
+/* DEL of everything key i (argv[argi], in db) held: its collection, and a
+ * string, hidden or not. */
+static void delKeyIn(request *r, multiRead *m, int db, int i, int argi) {
     if (visible(&m->recs[i]))
-        writeValueThenReply(r, &m->pr, r->db, r->argv[argi], r->argvlen[argi], NULL, 0, 1, 0,
+        writeValueThenReply(r, &m->pr, db, r->argv[argi], r->argvlen[argi], NULL, 0, 1, 0,
                             &m->recs[i]);
     if (m->meta[i].clock.n) {
         keymeta d;
         keymetaInit(&d);
         keymetaDeltaDel(&d, &m->meta[i], m->now, server.actor, clockNext());
-        collMetaWrite(r, m, r->db, i, argi, &d);
+        collMetaWrite(r, m, db, i, argi, &d);
         keymetaFree(&d);
     }
 }
+
+static void delKey(request *r, multiRead *m, int i, int argi) { delKeyIn(r, m, r->db, i, argi); }
 
 /* ------------------------------------------------------ DEL / EXISTS */
 
@@ -359,68 +372,298 @@ void pttlCommand(request *r) { ttlGeneric(r, 1, 0); }
 void expiretimeCommand(request *r) { ttlGeneric(r, 0, 1); }
 void pexpiretimeCommand(request *r) { ttlGeneric(r, 1, 1); }
 
+/* TYPE's answer for KT_*: HyperLogLog is a string in Redis, here too. */
+static const char *typeNames[] = {"string", "set", "hash", "zset", "string", "list"};
+
 static void typeAfterRead(request *r, multiRead *m) {
-    /* HyperLogLog is a string in Redis: TYPE says so here too */
-    static const char *names[] = {"string", "set", "hash", "zset", "string", "list"};
     int t = keyType(m, 0);
-    addReplyStatus(r, t < 0 ? "none" : names[t]);
+    addReplyStatus(r, t < 0 ? "none" : typeNames[t]);
 }
 
 void typeCommand(request *r) { readArgsFrom(r, 1, typeAfterRead); }
 
-/* ------------------------------------------------------- RENAME / COPY */
+/* ---------------------------------------------- RENAME / COPY / MOVE / DUMP */
+
+/* A key's value moves as an image (dump.h): what a user reads from it,
+ * without its dots. RENAME, RENAMENX, COPY, MOVE and RESTORE write the image
+ * to the destination as a fresh key: a DEL of everything the destination
+ * held (the string it shows, a tombstone; its collection, a metadata DEL of
+ * what was read), then one add per element carrying the element's current
+ * value (an HSET of a field's value, a ZADD of a member's score, an SADD,
+ * a PFADD's registers), in one batch with the creation of the key, so the
+ * destination never shows a mix. The source, for RENAME and MOVE, is then
+ * deleted as DEL deletes it. The expiry goes along as Redis takes it: RENAME
+ * and MOVE keep it, COPY copies it, RESTORE takes its TTL argument.
+ *
+ * Reading a collection's image takes a second read (COLL_READ_ALL, or
+ * COLL_READ_HLL for a sketch): the first (multiRead) tells the type. If the
+ * key changed type in between, the read is made again with the right mode
+ * (a few times at most: then the command fails, as a read at quorum would).
+ *
+ * TODO: the destination's batch holds every element, so a collection of
+ * millions of elements is one write of that size (in memory here, one bus
+ * message per replica). Writing it in chunks needs the destination hidden
+ * until the last one lands (a creation stamp the chunks carry, made live by
+ * the last), which coll.h has no way to say yet. */
+
+#define XF_NX 1        /* only when the destination does not exist */
+#define XF_DELSRC 2    /* the source goes (RENAME, MOVE) */
+#define XF_REPLYINT 4  /* reply 1/0 (RENAMENX, COPY, MOVE), not +OK */
+#define XF_NOKEYERR 8  /* a missing source is "ERR no such key" (RENAME*) */
+/* aux: flags | destination db << 8 | the destination's argv index << 16 */
+#define XF_AUX(flags, db, argi) ((long long)(flags) | ((long long)(db) << 8) | ((long long)(argi) << 16))
+#define XF_FLAGS(m) ((int)((m)->aux & 0xff))
+#define XF_DB(m) ((int)(((m)->aux >> 8) & 0xff))
+#define XF_ARG(m) ((int)(((m)->aux >> 16) & 0xff))
+
+#define IMAGE_READ_TRIES 3
+
+/* Some collection type may live in m (hidden data of another type included). */
+static int metaMayLive(const keymeta *m, long long now) {
+    for (int t = KT_SET; t <= KT_MAX; t++)
+        if (keymetaTypeMayLive(m, t, now)) return 1;
+    return 0;
+}
+
+/* Writes img to key i of m (argv[argi], in db) as a fresh key expiring at
+ * expire (unix ms, 0 = none); each write counts on m->pr. An image whose
+ * expiry has passed only deletes what the key held (RESTORE's rule). */
+static void writeImage(request *r, multiRead *m, int db, int i, int argi, const dumpImage *img,
+                       long long expire) {
+    const char *key = r->argv[argi];
+    size_t klen = r->argvlen[argi];
+    const keymeta *dm = &m->meta[i];
+    if (expire && expire <= serverNowMs()) {
+        delKeyIn(r, m, db, i, argi);
+        return;
+    }
+    if (img->type == KT_STRING) {
+        size_t vl = 0;
+        const char *val = img->n ? dumpItemValue(img, 0, &vl) : "";
+        writeValueThenReply(r, &m->pr, db, key, klen, val, vl, 0, expire, &m->recs[i]);
+        if (metaMayLive(dm, m->now)) { /* the collection it replaces goes */
+            keymeta d;
+            keymetaInit(&d);
+            keymetaDeltaDel(&d, dm, m->now, server.actor, clockNext());
+            collMetaWrite(r, m, db, i, argi, &d);
+            keymetaFree(&d);
+        }
+        return;
+    }
+    if (visible(&m->recs[i])) /* the string it replaces goes */
+        writeValueThenReply(r, &m->pr, db, key, klen, NULL, 0, 1, 0, &m->recs[i]);
+    uint64_t seq = collDot();
+    keymeta d;
+    keymetaInit(&d);
+    keymetaDeltaCreate(&d, dm, m->now, img->type, server.actor, seq);
+    if (expire) {
+        keymeta e; /* a later stamp than the creation's reset of the register */
+        keymetaInit(&e);
+        keymetaDeltaExpire(&e, dm, m->now, server.actor, collDot(), expire);
+        keymetaMerge(&d, &e);
+        keymetaFree(&e);
+    }
+    collBatch b;
+    collBatchInit(&b);
+    collBatchMeta(&b, &d);
+    keymetaFree(&d);
+    /* the destination's old elements are removed by the creation's DEL
+     * (their dots are below what it read), so each delta observes nothing */
+    field f, none;
+    fieldInit(&f);
+    fieldInit(&none);
+    for (int k = 0; k < img->n && img->type != KT_HLL; k++) {
+        size_t nl, vl;
+        const char *name = dumpItemName(img, k, &nl), *val = dumpItemValue(img, k, &vl);
+        if (img->type == KT_SET) fieldDeltaAdd(&f, server.actor, seq);
+        else if (img->type == KT_HASH) hashDeltaSet(&f, &none, server.actor, seq, val, vl);
+        else zsetDeltaAdd(&f, &none, server.actor, seq, img->items[k].score);
+        collBatchField(&b, name, nl, &f);
+    }
+    fieldFree(&f);
+    fieldFree(&none);
+    if (img->type == KT_HLL) {
+        hll h, empty; /* a new chain of this node's, above any it had there */
+        hllInit(&h);
+        hllInit(&empty);
+        if (hllDeltaRaise(&h, &empty, NULL, server.actor, seq, img->regs) != C_ERR && h.n)
+            collBatchHll(&b, &h);
+        hllFree(&h);
+        hllFree(&empty);
+    }
+    m->pr.remaining++;
+    collWrite(r, db, key, klen, &b, writeThenReply, &m->pr);
+    collBatchFree(&b);
+}
+
+/* The image of a collection view of type t. */
+static void imageFromView(dumpImage *img, const collView *v, int t) {
+    dumpImageInit(img, t);
+    if (t == KT_HLL) {
+        hllView(&v->sketch, &v->kr, img->regs);
+        return;
+    }
+    buf val;
+    bufInit(&val);
+    for (int k = 0; k < v->nel; k++) {
+        const collElem *e = &v->el[k];
+        if (!collElemLive(v, e)) continue;
+        if (t == KT_SET) {
+            dumpImageAdd(img, e->name, e->len, NULL, 0, 0);
+        } else if (t == KT_HASH) {
+            if (hashFieldRead(&e->f, &v->kr, &val) != NUM_ABSENT)
+                dumpImageAdd(img, e->name, e->len, val.ptr, val.len, 0);
+        } else {
+            double score;
+            if (zsetScore(&e->f, &v->kr, &score)) dumpImageAdd(img, e->name, e->len, NULL, 0, score);
+        }
+    }
+    bufFree(&val);
+}
+
+static void imageFromString(dumpImage *img, const version *v) {
+    dumpImageInit(img, KT_STRING);
+    dumpImageAdd(img, NULL, 0, v->val, v->vlen, 0);
+}
+
+/* What to do with key 0's image: img NULL when the key does not exist. */
+typedef void imageFn(request *r, multiRead *m, const dumpImage *img, long long expire);
+
+static void imageCollRead(request *r, const collView *v, const char *err, void *pd);
+
+static void imageRead(request *r, multiRead *m, int type, int tries) {
+    collRead(r, r->db, r->argv[1], r->argvlen[1], type == KT_HLL ? COLL_READ_HLL : COLL_READ_ALL,
+             NULL, NULL, 0, imageCollRead, (void *)(intptr_t)(type | (tries << 8)));
+}
+
+/* Called by coll.c with key 0's collection, read whole. pd: the type it
+ * was read as | tries << 8. */
+static void imageCollRead(request *r, const collView *v, const char *err, void *pd) {
+    multiRead *m = r->state;
+    int asked = (int)((intptr_t)pd & 0xff), tries = (int)((intptr_t)pd >> 8);
+    imageFn *fn = m->imagefn;
+    if (!v) {
+        addReplyError(r, err);
+        return;
+    }
+    /* what the image was read through is what the source's DEL removes */
+    keymetaCopy(&m->meta[0], &v->meta);
+    recordMerge(&m->recs[0], &v->str, 1);
+    m->now = v->now_ms;
+    int t = collTypeOf(v);
+    if (t < 0) {
+        fn(r, m, NULL, 0);
+        return;
+    }
+    if (t == KT_STRING) { /* it became a string since the first read */
+        const version *sv = stringView(&v->str);
+        if (!sv) {
+            fn(r, m, NULL, 0);
+            return;
+        }
+        dumpImage img;
+        imageFromString(&img, sv);
+        fn(r, m, &img, sv->expire);
+        dumpImageFree(&img);
+        return;
+    }
+    if ((t == KT_HLL) != (asked == KT_HLL)) { /* it changed type since the first read */
+        if (tries + 1 >= IMAGE_READ_TRIES) {
+            addReplyError(r, "-TRYAGAIN the key changed type while it was read");
+            return;
+        }
+        imageRead(r, m, t, tries + 1);
+        return;
+    }
+    dumpImage img;
+    imageFromView(&img, v, t);
+    long long ttl = keymetaTTL(&v->meta, v->now_ms);
+    fn(r, m, &img, ttl >= 0 ? v->meta.expat : 0);
+    dumpImageFree(&img);
+}
+
+/* Calls fn with key 0's image, from the records read for a string, after a
+ * whole read for a collection. */
+static void withImage(request *r, multiRead *m, imageFn *fn) {
+    int t = keyType(m, 0);
+    m->imagefn = fn;
+    if (t < 0) {
+        fn(r, m, NULL, 0);
+    } else if (t == KT_STRING) {
+        const version *sv = visible(&m->recs[0]);
+        if (!sv) { /* the collection read saw a string the record read did not */
+            imageRead(r, m, KT_SET, 0);
+            return;
+        }
+        dumpImage img;
+        imageFromString(&img, sv);
+        fn(r, m, &img, sv->expire);
+        dumpImageFree(&img);
+    } else {
+        imageRead(r, m, t, 0);
+    }
+}
 
 static int sameArg(request *r, int a, int b) {
     return r->argvlen[a] == r->argvlen[b] && !memcmp(r->argv[a], r->argv[b], r->argvlen[a]);
 }
 
-/* aux: 1 = NX */
-static void renameAfterRead(request *r, multiRead *m) {
-    int nx = (int)m->aux;
-    const version *src = visible(&m->recs[0]);
-    if (!src) {
-        addReplyError(r, ERR_NOKEY);
+static void transferWrite(request *r, multiRead *m, const dumpImage *img, long long expire) {
+    int flags = XF_FLAGS(m);
+    if (!img) { /* gone since the first read */
+        if (flags & XF_NOKEYERR) addReplyError(r, ERR_NOKEY);
+        else addReplyInteger(r, 0);
         return;
     }
-    if (sameArg(r, 1, 2)) {
-        if (nx) addReplyInteger(r, 0);
-        else addReplyOK(r);
-        return;
-    }
-    if (nx && visible(&m->recs[1])) {
-        addReplyInteger(r, 0);
-        return;
-    }
-    m->pr.kind = nx ? PR_INT : PR_OK;
+    m->pr.kind = (flags & XF_REPLYINT) ? PR_INT : PR_OK;
     m->pr.ll = 1;
-    m->pr.remaining = 1;
-    writeValueThenReply(r, &m->pr, r->db, r->argv[2], r->argvlen[2], src->val, src->vlen, 0,
-                        src->expire, &m->recs[1]);
-    writeValueThenReply(r, &m->pr, r->db, r->argv[1], r->argvlen[1], NULL, 0, 1, 0, &m->recs[0]);
+    m->pr.remaining = 1; /* held while the writes go out */
+    writeImage(r, m, XF_DB(m), 1, XF_ARG(m), img, expire);
+    if (flags & XF_DELSRC) delKeyIn(r, m, r->db, 0, 1);
     coordResult ok = {1, NULL, NULL, 0};
     writeThenReply(r, &ok, &m->pr);
 }
 
-static void renameGeneric(request *r, int nx) {
-    int idx[2] = {1, 2};
-    readKeys(r, idx, NULL, 2, renameAfterRead, nx);
-}
-
-void renameCommand(request *r) { renameGeneric(r, 0); }
-void renamenxCommand(request *r) { renameGeneric(r, 1); }
-
-/* aux: destination db | replace << 16 */
-static void copyAfterRead(request *r, multiRead *m) {
-    int dstdb = (int)(m->aux & 0xffff), replace = (int)(m->aux >> 16);
-    const version *src = visible(&m->recs[0]);
-    if (!src || (!replace && visible(&m->recs[1]))) {
+/* RENAME, RENAMENX, COPY and MOVE once both keys were read. */
+static void transferAfterRead(request *r, multiRead *m) {
+    int flags = XF_FLAGS(m);
+    if (keyType(m, 0) < 0) {
+        if (flags & XF_NOKEYERR) addReplyError(r, ERR_NOKEY);
+        else addReplyInteger(r, 0);
+        return;
+    }
+    if (XF_DB(m) == r->db && sameArg(r, 1, XF_ARG(m))) { /* RENAME k k */
+        if (flags & XF_REPLYINT) addReplyInteger(r, 0);
+        else addReplyOK(r);
+        return;
+    }
+    if ((flags & XF_NX) && keyType(m, 1) >= 0) {
         addReplyInteger(r, 0);
         return;
     }
-    m->pr.kind = PR_INT;
-    m->pr.ll = 1;
-    writeValueThenReply(r, &m->pr, dstdb, r->argv[2], r->argvlen[2], src->val, src->vlen, 0,
-                        src->expire, &m->recs[1]);
+    withImage(r, m, transferWrite);
+}
+
+static void transferStart(request *r, int dstdb, int dstarg, int flags) {
+    int idx[2] = {1, dstarg}, dbs[2] = {r->db, dstdb};
+    readKeys(r, idx, dbs, 2, transferAfterRead, XF_AUX(flags, dstdb, dstarg));
+}
+
+void renameCommand(request *r) { transferStart(r, r->db, 2, XF_DELSRC | XF_NOKEYERR); }
+void renamenxCommand(request *r) {
+    transferStart(r, r->db, 2, XF_NX | XF_DELSRC | XF_REPLYINT | XF_NOKEYERR);
+}
+
+/* Parses a destination db argument; replies and returns C_ERR if bad. */
+static int dbArg(request *r, int i, int *db) {
+    long long d;
+    if (getLongLongFromArg(r, i, &d, NULL) != C_OK) return C_ERR;
+    if (d < 0 || d >= server.databases) {
+        addReplyError(r, ERR_DB_INDEX);
+        return C_ERR;
+    }
+    *db = (int)d;
+    return C_OK;
 }
 
 void copyCommand(request *r) {
@@ -429,13 +672,7 @@ void copyCommand(request *r) {
         if (argIs(r, j, "replace")) {
             replace = 1;
         } else if (argIs(r, j, "db") && j + 1 < r->argc) {
-            long long d;
-            if (getLongLongFromArg(r, ++j, &d, NULL) != C_OK) return;
-            if (d < 0 || d >= server.databases) {
-                addReplyError(r, ERR_DB_INDEX);
-                return;
-            }
-            dstdb = (int)d;
+            if (dbArg(r, ++j, &dstdb) != C_OK) return;
         } else {
             addReplyError(r, ERR_SYNTAX);
             return;
@@ -445,8 +682,119 @@ void copyCommand(request *r) {
         addReplyError(r, "source and destination objects are the same");
         return;
     }
-    int idx[2] = {1, 2}, dbs[2] = {r->db, dstdb};
-    readKeys(r, idx, dbs, 2, copyAfterRead, dstdb | ((long long)replace << 16));
+    transferStart(r, dstdb, 2, XF_REPLYINT | (replace ? 0 : XF_NX));
+}
+
+/* MOVE key db */
+void moveCommand(request *r) {
+    int dstdb;
+    long long d;
+    /* Redis: not an integer, then out of range, then the same db */
+    if (getLongLongFromArg(r, 2, &d, NULL) != C_OK) return;
+    if (d < INT_MIN || d > INT_MAX) {
+        addReplyError(r, "value is out of range, value must between -2147483648 and 2147483647");
+        return;
+    }
+    if (dbArg(r, 2, &dstdb) != C_OK) return;
+    if (dstdb == r->db) {
+        addReplyError(r, "source and destination objects are the same");
+        return;
+    }
+    transferStart(r, dstdb, 1, XF_NX | XF_DELSRC | XF_REPLYINT);
+}
+
+/* ---------------------------------------------------------- DUMP / RESTORE */
+
+static void dumpWithImage(request *r, multiRead *m, const dumpImage *img, long long expire) {
+    UNUSED(m);
+    UNUSED(expire); /* DUMP carries no TTL: RESTORE takes it as an argument */
+    if (!img) {
+        addReplyNull(r);
+        return;
+    }
+    buf out;
+    bufInit(&out);
+    dumpEncode(img, &out);
+    addReplyBulk(r, out.ptr, out.len);
+    bufFree(&out);
+}
+
+static void dumpAfterRead(request *r, multiRead *m) { withImage(r, m, dumpWithImage); }
+
+/* DUMP key: our own payload (dump.h), for RESTORE on ringkv. */
+void dumpCommand(request *r) { readArgsFrom(r, 1, dumpAfterRead); }
+
+#define RS_REPLACE 1
+#define RS_ABSTTL 2
+
+/* RESTORE's checks in Redis's order once the key was read: BUSYKEY, the
+ * TTL, the payload's version and checksum, its contents. aux: RS_*. */
+static void restoreAfterRead(request *r, multiRead *m) {
+    int flags = (int)m->aux;
+    if (!(flags & RS_REPLACE) && keyType(m, 0) >= 0) {
+        addReplyError(r, "-BUSYKEY Target key name already exists.");
+        return;
+    }
+    long long ttl;
+    if (getLongLongFromArg(r, 2, &ttl, NULL) != C_OK) return;
+    if (ttl < 0) {
+        addReplyError(r, "Invalid TTL value, must be >= 0");
+        return;
+    }
+    dumpImage img;
+    int rc = dumpDecode(&img, r->argv[3], r->argvlen[3]);
+    if (rc != DUMP_OK) {
+        addReplyError(r, rc == DUMP_ERR_VERSION ? "DUMP payload version or checksum are wrong"
+                                                : "Bad data format");
+        dumpImageFree(&img);
+        return;
+    }
+    long long expire = 0;
+    if (ttl) {
+        long long base = (flags & RS_ABSTTL) ? 0 : serverNowMs();
+        expire = ttl > LLONG_MAX - base ? LLONG_MAX : ttl + base;
+    }
+    m->pr.kind = PR_OK;
+    m->pr.remaining = 1;
+    writeImage(r, m, r->db, 0, 1, &img, expire);
+    dumpImageFree(&img);
+    coordResult ok = {1, NULL, NULL, 0};
+    writeThenReply(r, &ok, &m->pr);
+}
+
+/* RESTORE key ttl payload [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]
+ * IDLETIME and FREQ are checked as Redis checks them and then ignored:
+ * ringkv keeps no access times or frequencies. */
+void restoreCommand(request *r) {
+    int flags = 0, idle = 0, freq = 0;
+    for (int j = 4; j < r->argc; j++) {
+        int more = j + 1 < r->argc;
+        long long v;
+        if (argIs(r, j, "replace")) {
+            flags |= RS_REPLACE;
+        } else if (argIs(r, j, "absttl")) {
+            flags |= RS_ABSTTL;
+        } else if (argIs(r, j, "idletime") && more && !freq) {
+            if (getLongLongFromArg(r, ++j, &v, NULL) != C_OK) return;
+            if (v < 0) {
+                addReplyError(r, "Invalid IDLETIME value, must be >= 0");
+                return;
+            }
+            idle = 1;
+        } else if (argIs(r, j, "freq") && more && !idle) {
+            if (getLongLongFromArg(r, ++j, &v, NULL) != C_OK) return;
+            if (v < 0 || v > 255) {
+                addReplyError(r, "Invalid FREQ value, must be >= 0 and <= 255");
+                return;
+            }
+            freq = 1;
+        } else {
+            addReplyError(r, ERR_SYNTAX);
+            return;
+        }
+    }
+    int idx = 1;
+    readKeys(r, &idx, NULL, 1, restoreAfterRead, flags);
 }
 
 /* ----------------------------------------------------- KEYS / SCAN / ... */
@@ -454,11 +802,21 @@ void copyCommand(request *r) {
 /* KEYS, SCAN, RANDOMKEY, DBSIZE and FLUSH* go through clusterops.c's
  * whole-cluster operations. */
 
-static void replyKeys(request *r, const clusteropsKeys *k) {
-    addReplyArrayLen(r, k->n);
+/* SCAN ... TYPE name keeps the keys whose TYPE answer is name (Redis 7.0:
+ * a name no type has matches nothing, without an error). */
+#define SCAN_ANYTYPE NULL
+
+static int typeMatches(int t, const char *name) {
+    return !name || !strcasecmp(typeNames[t], name);
+}
+
+static void replyKeys(request *r, const clusteropsKeys *k, const char *type) {
+    long n = 0;
+    for (long i = 0; i < k->n; i++) n += typeMatches(k->types[i], type);
+    addReplyArrayLen(r, n);
     size_t off = 0;
     for (long i = 0; i < k->n; i++) {
-        addReplyBulk(r, k->bytes.ptr + off, k->lens[i]);
+        if (typeMatches(k->types[i], type)) addReplyBulk(r, k->bytes.ptr + off, k->lens[i]);
         off += k->lens[i];
     }
 }
@@ -466,14 +824,15 @@ static void replyKeys(request *r, const clusteropsKeys *k) {
 static void keysDone(request *r, const clusteropsScanResult *res, void *pd) {
     UNUSED(pd);
     if (!res->ok) addReplyError(r, res->err);
-    else replyKeys(r, res->keys);
+    else replyKeys(r, res->keys, SCAN_ANYTYPE);
 }
 
 void keysCommand(request *r) {
     clusteropsScan(r, r->db, 0, LONG_MAX, r->argv[1], r->argvlen[1], keysDone, NULL);
 }
 
-/* pd: 1 if TYPE asked for something other than string */
+/* pd: the TYPE name (argv, borrowed: the request outlives the scan), or
+ * NULL for every type */
 static void scanDone(request *r, const clusteropsScanResult *res, void *pd) {
     if (!res->ok) {
         addReplyError(r, res->err);
@@ -483,8 +842,7 @@ static void scanDone(request *r, const clusteropsScanResult *res, void *pd) {
     snprintf(cb, sizeof(cb), "%llu", res->next);
     addReplyArrayLen(r, 2);
     addReplyBulkCString(r, cb);
-    if (pd) addReplyArrayLen(r, 0); /* only strings exist */
-    else replyKeys(r, res->keys);
+    replyKeys(r, res->keys, pd);
 }
 
 void scanCommand(request *r) {
@@ -496,7 +854,7 @@ void scanCommand(request *r) {
     long long count = 10;
     const char *pat = NULL;
     size_t patlen = 0;
-    int typeok = 1;
+    const char *type = SCAN_ANYTYPE;
     for (int j = 2; j < r->argc; j++) {
         int more = j + 1 < r->argc;
         if (argIs(r, j, "count") && more) {
@@ -509,13 +867,13 @@ void scanCommand(request *r) {
             pat = r->argv[++j];
             patlen = r->argvlen[j];
         } else if (argIs(r, j, "type") && more) {
-            typeok = !strcasecmp(r->argv[++j], "string");
+            type = r->argv[++j];
         } else {
             addReplyError(r, ERR_SYNTAX);
             return;
         }
     }
-    clusteropsScan(r, r->db, cursor, (long)count, pat, patlen, scanDone, typeok ? NULL : (void *)1);
+    clusteropsScan(r, r->db, cursor, (long)count, pat, patlen, scanDone, (void *)type);
 }
 
 /* RANDOMKEY: the first key from a random cursor on, wrapping once. */
@@ -585,3 +943,25 @@ void selectCommand(request *r) {
     if (r->c) r->c->db = (int)id;
     addReplyOK(r);
 }
+
+/* ------------------------------------------------------------- the table */
+
+#define W CMD_WRITE
+#define R CMD_READONLY
+#define F CMD_FAST
+
+command keyspaceCommandTable[] = {
+    {"move", moveCommand, 3, W | F, 1, 1, 1, "generic", "1.0.0", "Move a key to another database", "key db", 0, 0, 0, 0},
+    {"dump", dumpCommand, 2, R, 1, 1, 1, "generic", "2.6.0", "Return a serialized version of the value stored at the specified key.", "key", 0, 0, 0, 0},
+    {"restore", restoreCommand, -4, W, 1, 1, 1, "generic", "2.6.0", "Create a key using the provided serialized value, previously obtained using DUMP.",
+     "key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]", 0, 0, 0, 0},
+    /* a container, as in Redis: no key positions of its own (its subcommands
+     * name the key), so it waits for the client's earlier commands instead */
+    {"object", objectCommand, -2, R | CMD_BARRIER, 0, 0, 0, "generic", "2.2.3", "A container for object introspection commands", "", 0, 0, 0, 0},
+    {"memory", memoryCommand, -2, R | CMD_BARRIER, 0, 0, 0, "server", "4.0.0", "A container for memory diagnostics commands", "", 0, 0, 0, 0},
+    {NULL, NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, 0, 0, 0, 0},
+};
+
+#undef W
+#undef R
+#undef F

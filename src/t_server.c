@@ -1,5 +1,5 @@
 /* t_server.c -- connection and server commands: PING, ECHO, QUIT, HELLO,
- * AUTH, RESET, CLIENT, CONFIG, TIME, SHUTDOWN, FUNCTION. */
+ * AUTH, RESET, CLIENT, CONFIG, TIME, SHUTDOWN, FUNCTION, OBJECT. */
 #include <ctype.h>
 #include <event2/event.h>
 #include <stdio.h>
@@ -9,10 +9,12 @@
 #include "t_server.h"
 
 #include "client.h"
+#include "coll.h"
 #include "commands.h"
 #include "config.h"
 #include "info.h"
 #include "multi.h"
+#include "t_string.h"
 
 void pingCommand(request *r) {
     if (r->argc > 2) {
@@ -469,4 +471,172 @@ void configCommand(request *r) {
     } else {
         commandUnknownSubcommand(r);
     }
+}
+
+/* ----------------------------------------------------------------- OBJECT */
+
+#define OBJ_ENCODING 0
+#define OBJ_FREQ 1
+#define OBJ_IDLETIME 2
+#define OBJ_REFCOUNT 3
+
+/* What Redis 7.0 calls a string's encoding: an integer it would keep as a
+ * number, a short string kept with its object, or a separate buffer. */
+static const char *stringEncoding(const char *p, size_t len, long long *ival, int *isint) {
+    *isint = len <= 20 && string2ll(p, len, ival);
+    if (*isint) return "int";
+    return len <= 44 ? "embstr" : "raw";
+}
+
+/* Called by coll.c with the key's view (its string record and metadata).
+ * pd: OBJ_*. */
+static void objectRead(request *r, const collView *v, const char *err, void *pd) {
+    int what = (int)(intptr_t)pd;
+    if (!v) {
+        addReplyError(r, err);
+        return;
+    }
+    int t = collTypeOf(v);
+    if (t < 0) {
+        addReplyNull(r);
+        return;
+    }
+    const version *sv = t == KT_STRING ? stringView(&v->str) : NULL;
+    if (t == KT_STRING && !sv) {
+        addReplyNull(r);
+        return;
+    }
+    long long ival = 0;
+    int isint = 0;
+    const char *enc;
+    /* Collections: each element is a RocksDB key of its own (collkey.h), so
+     * none of Redis's compact encodings (intset, listpack) applies; the
+     * answer is the encoding Redis uses for a large collection of the type:
+     * "hashtable" for sets and hashes, "skiplist" for sorted sets, and "raw"
+     * for HyperLogLog, a string in Redis. */
+    if (sv) enc = stringEncoding(sv->val, sv->vlen, &ival, &isint);
+    else if (t == KT_ZSET) enc = "skiplist";
+    else if (t == KT_HLL) enc = "raw";
+    else enc = "hashtable";
+    switch (what) {
+    case OBJ_ENCODING:
+        addReplyBulkCString(r, enc);
+        break;
+    case OBJ_FREQ: /* ringkv has no maxmemory policy, so never an LFU one */
+        addReplyError(r, "An LFU maxmemory policy is not selected, access frequency not "
+                         "tracked. Please note that when switching between policies at "
+                         "runtime LRU and LFU data will take some time to adjust.");
+        break;
+    case OBJ_IDLETIME: /* no access times are kept: every key reads as just used */
+        addReplyInteger(r, 0);
+        break;
+    default: /* Redis shares the integers 0..9999 (OBJ_SHARED_REFCOUNT) */
+        addReplyInteger(r, isint && ival >= 0 && ival < 10000 ? 2147483647LL : 1);
+        break;
+    }
+}
+
+/* Called by coll.c with the key's view for MEMORY USAGE: an estimate of
+ * what the key takes on this node, not Redis's allocator sizes: the key,
+ * its record or metadata, and the elements the read brought (a probe of a
+ * few: a large collection is not read whole), with 48 bytes of overhead
+ * per stored key, as RocksDB's memtable and index roughly take. */
+static void memoryRead(request *r, const collView *v, const char *err, void *pd) {
+    UNUSED(pd);
+    if (!v) {
+        addReplyError(r, err);
+        return;
+    }
+    int t = collTypeOf(v);
+    if (t < 0) {
+        addReplyNull(r);
+        return;
+    }
+    long long n = (long long)v->klen + 48;
+    if (t == KT_STRING) {
+        const version *sv = stringView(&v->str);
+        n += sv ? (long long)sv->vlen + 24 : 0;
+    } else {
+        n += 64; /* the metadata */
+        for (int i = 0; i < v->nel; i++)
+            if (collElemLive(v, &v->el[i])) n += (long long)(v->klen + v->el[i].len) + 48 + 32;
+    }
+    addReplyInteger(r, n);
+}
+
+/* MEMORY USAGE key [SAMPLES count], MEMORY HELP. */
+void memoryCommand(request *r) {
+    if (argIs(r, 1, "help") && r->argc == 2) {
+        static const char *help[] = {
+            "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "USAGE <key> [SAMPLES <count>]",
+            "    Return an estimate of the bytes the key takes on this node (its record or",
+            "    metadata, and a sample of its elements).",
+            "HELP",
+            "    Prints this help.",
+            NULL};
+        addReplyHelp(r, help);
+        return;
+    }
+    if (argIs(r, 1, "usage") && r->argc >= 3) {
+        for (int j = 3; j < r->argc; j++) {
+            long long samples;
+            if (argIs(r, j, "samples") && j + 1 < r->argc) {
+                if (getLongLongFromArg(r, j + 1, &samples, NULL) != C_OK) return;
+                if (samples < 0) {
+                    addReplyError(r, "ERR syntax error");
+                    return;
+                }
+                j++;
+            } else {
+                addReplyError(r, "ERR syntax error");
+                return;
+            }
+        }
+        collRead(r, r->db, r->argv[2], r->argvlen[2], COLL_READ_NAMED, NULL, NULL, 0, memoryRead,
+                 NULL);
+        return;
+    }
+    commandUnknownSubcommand(r);
+}
+
+/* OBJECT ENCODING|FREQ|IDLETIME|REFCOUNT key, OBJECT HELP. */
+void objectCommand(request *r) {
+    static const char *subs[] = {"encoding", "freq", "idletime", "refcount"};
+    if (argIs(r, 1, "help")) {
+        if (r->argc != 2) {
+            addReplyError(r, "wrong number of arguments for 'object|help' command");
+            return;
+        }
+        static const char *help[] = {
+            "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "ENCODING <key>",
+            "    Return the kind of internal representation used in order to store the value",
+            "    associated with a <key>.",
+            "FREQ <key>",
+            "    Return the access frequency index of the <key>. The returned integer is",
+            "    proportional to the logarithm of the recent access frequency of the key.",
+            "IDLETIME <key>",
+            "    Return the idle time of the <key>, that is the approximated number of",
+            "    seconds elapsed since the last access to the key.",
+            "REFCOUNT <key>",
+            "    Return the number of references of the value associated with the specified",
+            "    <key>.",
+            "HELP",
+            "    Prints this help.",
+            NULL};
+        addReplyHelp(r, help);
+        return;
+    }
+    for (int i = 0; i < 4; i++) {
+        if (!argIs(r, 1, subs[i])) continue;
+        if (r->argc != 3) {
+            addReplyErrorFormat(r, "wrong number of arguments for 'object|%s' command", subs[i]);
+            return;
+        }
+        collRead(r, r->db, r->argv[2], r->argvlen[2], COLL_READ_NAMED, NULL, NULL, 0, objectRead,
+                 (void *)(intptr_t)i);
+        return;
+    }
+    commandUnknownSubcommand(r);
 }

@@ -18,5 +18,7 @@ void timeCommand(request *r);
 void shutdownCommand(request *r);
 void functionCommand(request *r);
 void configCommand(request *r);
+void objectCommand(request *r);
+void memoryCommand(request *r);
 
 #endif

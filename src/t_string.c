@@ -32,8 +32,8 @@
 /* ------------------------------------------------------------- helpers */
 
 /* A string command's read of argv[1]: coordRead, and when no record lives
- * there but a replica holds a collection's metadata (res->coll), the
- * collection is read too: a live collection answers WRONGTYPE, as Redis
+ * there but a replica holds a collection's metadata (res->coll) or a
+ * tombstone (SET, DEL, then SADD leaves both), the collection is read too: a live collection answers WRONGTYPE, as Redis
  * does, instead of cb. Only a miss pays for the second read. (A string
  * that lives is taken as it is: a collection can hide it only if written
  * concurrently with it, docs/types.md's type rule.) */
@@ -59,7 +59,9 @@ static void typedReadColl(request *r, const collView *v, const char *err, void *
 
 static void typedReadDone(request *r, const coordResult *res, void *pd) {
     typedRead *t = pd;
-    if (!res->ok || !res->coll || liveVersion(res)) {
+    /* a tombstone does not say whether a collection was made after it:
+     * only a key no replica holds anything of skips the second read */
+    if (!res->ok || liveVersion(res) || (!res->coll && res->rec->n == 0)) {
         t->cb(r, res, t->pd);
         zfree(t);
         return;
@@ -644,11 +646,10 @@ static void incrAfterRead(request *r, const coordResult *res, void *pd) {
     long double df = 0;
     int rc;
     if (isfloat) {
-        long double by, want;
+        long double by;
         string2ld(r->argv[2], r->argvlen[2], &by); /* checked before the read */
-        rc = strctrDeltaIncrByFloat(&delta, rec, c, now, server.actor, clockNext(), by, &pr->bulk);
-        if (rc == NUMERR_OK && string2ld(pr->bulk.ptr, pr->bulk.len, &want))
-            df = strctrFloatStep(rec, c, now, want);
+        rc = strctrDeltaIncrByFloat(&delta, rec, c, now, server.actor, clockNext(), by, &pr->bulk,
+                                    &df);
     } else {
         long long by = incrAmount(r);
         rc = strctrDeltaIncrBy(&delta, rec, c, now, server.actor, clockNext(), by, &pr->ll);

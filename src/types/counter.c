@@ -13,7 +13,16 @@
 #define SF_EFLT 8
 #define SF_BINT 16
 #define SF_BFLT 32
-#define SF_ALL 63
+#define SF_ELO 64   /* the entry's float total needs a second ldouble (binary128) */
+#define SF_BLO 128  /* the baseline's too */
+#define SF_ALL 255
+
+static int f128finite(f128 x) { return x - x == 0; }
+
+/* A binary128 float total is written as two long doubles: x rounded, and
+ * what that left (only when not 0): hi + lo == x, hi == (long double)x. */
+static long double lowPart(f128 x) { return (long double)(x - (f128)(long double)x); }
+
 
 void counterInit(counter *c) { memset(c, 0, sizeof(*c)); }
 
@@ -55,7 +64,7 @@ const counterSlot *counterFind(const counter *c, uint64_t actor) {
 
 /* A total order on (seq, int total, float total): the newer entry of a
  * chain, and a deterministic pick between the impossible equal-seq ones. */
-static int chainCmp(uint64_t s1, i128 i1, long double f1, uint64_t s2, i128 i2, long double f2) {
+static int chainCmp(uint64_t s1, i128 i1, f128 f1, uint64_t s2, i128 i2, f128 f2) {
     if (s1 != s2) return s1 < s2 ? -1 : 1;
     if (i1 != i2) return i1 < i2 ? -1 : 1;
     if (f1 != f2) return f1 < f2 ? -1 : 1;
@@ -160,8 +169,8 @@ int counterDeltaIncr(counter *delta, const counter *obs, const causalRemoval *kr
     }
     i128 isum;
     if (__builtin_add_overflow(base.isum, di, &isum)) return C_ERR;
-    long double fsum = base.fsum + df + 0.0L; /* + 0.0 turns -0 into 0 */
-    if (!isfinite(fsum)) return C_ERR;
+    f128 fsum = base.fsum + (f128)df + 0; /* + 0 turns -0 into 0 */
+    if (!f128finite(fsum)) return C_ERR;
     counterSlot *s = pushSlot(delta, actor);
     s->seq = seq;
     s->isum = isum;
@@ -194,12 +203,12 @@ void counterSum(const counter *c, const causalRemoval *kr, counterTotal *t) {
         const counterSlot *s = &c->s[i];
         if (!contributes(s, c->floor, kr)) continue;
         i128 bi = s->bseq ? s->bisum : 0;
-        long double bf = s->bseq ? s->bfsum : 0;
+        f128 bf = s->bseq ? s->bfsum : 0;
         t->isum += s->isum - bi;
         t->fsum += s->fsum - bf;
         t->live++;
     }
-    t->fsum += 0.0L;
+    t->fsum += 0;
 }
 
 /* ------------------------------------------------------------ encoding */
@@ -211,28 +220,39 @@ void counterEncode(const counter *c, buf *out) {
     for (int i = 0; i < c->n; i++) {
         const counterSlot *s = &c->s[i];
         uint8_t f = 0;
-        if (s->seq) f |= SF_ENTRY | (s->isum ? SF_EINT : 0) | (s->fsum != 0 ? SF_EFLT : 0);
-        if (s->bseq) f |= SF_BASE | (s->bisum ? SF_BINT : 0) | (s->bfsum != 0 ? SF_BFLT : 0);
+        if (s->seq) f |= SF_ENTRY | (s->isum ? SF_EINT : 0) | (s->fsum != 0 ? SF_EFLT : 0) |
+                         (lowPart(s->fsum) != 0 ? SF_ELO : 0);
+        if (s->bseq) f |= SF_BASE | (s->bisum ? SF_BINT : 0) | (s->bfsum != 0 ? SF_BFLT : 0) |
+                          (lowPart(s->bfsum) != 0 ? SF_BLO : 0);
         tcPutU64(out, s->actor);
         tcPutU8(out, f);
         if (f & SF_ENTRY) {
             tcPutVarint(out, s->seq);
             if (f & SF_EINT) tcPutSvarint128(out, s->isum);
-            if (f & SF_EFLT) tcPutLdouble(out, s->fsum);
+            if (f & SF_EFLT) tcPutLdouble(out, (long double)s->fsum);
+            if (f & SF_ELO) tcPutLdouble(out, lowPart(s->fsum));
         }
         if (f & SF_BASE) {
             tcPutVarint(out, s->bseq);
             if (f & SF_BINT) tcPutSvarint128(out, s->bisum);
-            if (f & SF_BFLT) tcPutLdouble(out, s->bfsum);
+            if (f & SF_BFLT) tcPutLdouble(out, (long double)s->bfsum);
+            if (f & SF_BLO) tcPutLdouble(out, lowPart(s->bfsum));
         }
     }
 }
 
-static int readTotals(tcReader *rd, int hasInt, int hasFlt, i128 *i, long double *f) {
+
+static int readTotals(tcReader *rd, int hasInt, int hasFlt, int hasLo, i128 *i, f128 *f) {
+    long double hi = 0, lo = 0;
     *i = 0;
     *f = 0;
     if (hasInt && (tcSvarint128(rd, i) != C_OK || *i == 0)) return C_ERR;
-    if (hasFlt && tcLdouble(rd, f) != C_OK) return C_ERR;
+    if (hasLo && !hasFlt) return C_ERR;
+    if (hasFlt && tcLdouble(rd, &hi) != C_OK) return C_ERR;
+    if (hasLo && tcLdouble(rd, &lo) != C_OK) return C_ERR;
+    *f = (f128)hi + (f128)lo;
+    /* canonical: the one split of *f (and not one rounded off) */
+    if ((long double)*f != hi || lowPart(*f) != lo || !f128finite(*f)) return C_ERR;
     return C_OK;
 }
 
@@ -250,16 +270,19 @@ int counterRead(counter *c, tcReader *rd) {
         if (tcU64(rd, &actor) != C_OK || tcU8(rd, &f) != C_OK) goto bad;
         if (k > 0 && actor <= c->s[c->n - 1].actor) goto bad;
         if ((f & ~SF_ALL) || !(f & (SF_ENTRY | SF_BASE))) goto bad;
-        if (!(f & SF_ENTRY) && (f & (SF_EINT | SF_EFLT))) goto bad;
-        if (!(f & SF_BASE) && (f & (SF_BINT | SF_BFLT))) goto bad;
+        if (!(f & SF_ENTRY) && (f & (SF_EINT | SF_EFLT | SF_ELO))) goto bad;
+        if (!(f & SF_BASE) && (f & (SF_BINT | SF_BFLT | SF_BLO))) goto bad;
         counterSlot *s = pushSlot(c, actor);
         if (f & SF_ENTRY) {
             if (tcVarint(rd, &s->seq) != C_OK || s->seq == 0 || s->seq <= c->floor) goto bad;
-            if (readTotals(rd, f & SF_EINT, f & SF_EFLT, &s->isum, &s->fsum) != C_OK) goto bad;
+            if (readTotals(rd, f & SF_EINT, f & SF_EFLT, f & SF_ELO, &s->isum, &s->fsum) != C_OK)
+                goto bad;
         }
         if (f & SF_BASE) {
             if (tcVarint(rd, &s->bseq) != C_OK || s->bseq == 0) goto bad;
-            if (readTotals(rd, f & SF_BINT, f & SF_BFLT, &s->bisum, &s->bfsum) != C_OK) goto bad;
+            if (readTotals(rd, f & SF_BINT, f & SF_BFLT, f & SF_BLO, &s->bisum, &s->bfsum) !=
+                C_OK)
+                goto bad;
             if (s->seq && s->seq <= s->bseq) goto bad;
         }
     }

@@ -60,14 +60,20 @@
 #include "tcodec.h"
 #include "util.h"
 
+/* Float totals are kept in binary128: a running total far from 0 (after
+ * many increments, or below a baseline a SET left) minus its baseline must
+ * give back an increment's every bit that a long double result shows
+ * (10.5 + 0.1 must read 10.6 after the total went through 6000). */
+typedef __float128 f128;
+
 typedef struct counterSlot {
     uint64_t actor;    /* who coordinated these increments */
     uint64_t seq;      /* entry: dot of the actor's latest increment; 0 = no entry */
     i128 isum;         /* entry: running integer total */
-    long double fsum;  /* entry: running float total (finite) */
+    f128 fsum;         /* entry: running float total (finite) */
     uint64_t bseq;     /* baseline: seq of the entry a clear observed; 0 = none */
     i128 bisum;        /* baseline: integer total then */
-    long double bfsum; /* baseline: float total then */
+    f128 bfsum;        /* baseline: float total then */
 } counterSlot;
 
 typedef struct counter {
@@ -80,7 +86,7 @@ typedef struct counter {
 /* What the live contributions add up to. */
 typedef struct counterTotal {
     i128 isum;        /* integer increments */
-    long double fsum; /* float increments, summed by actor order */
+    f128 fsum;        /* float increments, summed by actor order */
     int live;         /* how many actors contribute */
 } counterTotal;
 

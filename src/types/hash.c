@@ -2,6 +2,8 @@
  * increments. See hash.h. */
 #include "hash.h"
 
+#include <string.h>
+
 int hashFieldRead(const field *f, const causalRemoval *kr, buf *out) {
     bufClear(out);
     if (!fieldLive(f, kr)) return NUM_ABSENT;
@@ -52,13 +54,32 @@ int hashDeltaIncrBy(field *delta, const field *obs, const causalRemoval *kr, uin
     return rc;
 }
 
+/* The field's unrounded value once delta is merged into obs. */
+static long double exactAfter(const field *obs, const field *delta, const causalRemoval *kr) {
+    field after;
+    fieldInit(&after);
+    fieldCopy(&after, obs);
+    fieldMerge(&after, delta);
+    const fieldVal *v = fieldValue(&after, kr);
+    counterTotal t;
+    counterSum(&after.ctr, kr, &t);
+    long double x = numberExact(v ? v->val : NULL, v ? v->len : 0, v != NULL, &t);
+    fieldFree(&after);
+    return x;
+}
+
 int hashDeltaIncrByFloat(field *delta, const field *obs, const causalRemoval *kr, uint64_t actor,
                          uint64_t seq, long double inc, buf *out) {
     bufClear(out);
     int kind = hashFieldRead(obs, kr, out);
     long double want;
     int rc = numberIncrByFloat(out->ptr, out->len, kind != NUM_ABSENT, inc, &want);
-    if (rc == NUMERR_OK) { /* the step that makes the field read as want (number.h) */
+    if (rc == NUMERR_OK) {
+        /* the step that makes the field read as want (number.h), read back
+         * and corrected as strctr.c does: a running total far from 0 loses
+         * the step's last bits */
+        char wtxt[5120];
+        int wl = ld2string(wtxt, sizeof(wtxt), want);
         long double step = inc;
         if (fieldLive(obs, kr)) {
             const fieldVal *v = fieldValue(obs, kr);
@@ -66,9 +87,16 @@ int hashDeltaIncrByFloat(field *delta, const field *obs, const causalRemoval *kr
             counterSum(&obs->ctr, kr, &t);
             step = numberFloatStep(v ? v->val : NULL, v ? v->len : 0, v != NULL, &t, want);
         }
-        if (fieldDeltaIncr(delta, obs, kr, actor, seq, 0, step) != C_OK) rc = NUMERR_CLOCK;
+        for (int i = 0; i < 4; i++) {
+            if (fieldDeltaIncr(delta, obs, kr, actor, seq, 0, step) != C_OK) {
+                rc = NUMERR_CLOCK;
+                break;
+            }
+            readAfter(obs, delta, kr, out);
+            if (out->len == (size_t)wl && !memcmp(out->ptr, wtxt, (size_t)wl)) break;
+            step += want - exactAfter(obs, delta, kr);
+        }
     }
-    if (rc == NUMERR_OK) readAfter(obs, delta, kr, out);
-    else bufClear(out);
+    if (rc != NUMERR_OK) bufClear(out);
     return rc;
 }

@@ -227,12 +227,32 @@ static size_t varintLen(uint64_t v) {
     return n;
 }
 
+/* The first register at or after i that is not 0 (HLL_REGISTERS if none),
+ * skipping zeros 8 at a time: most of a sketch's registers are 0 until it
+ * has seen thousands of elements, and every encode and decode walks it. */
+static long nextSet(const uint8_t *reg, long i) {
+    while (i < HLL_REGISTERS && (i & 7)) {
+        if (reg[i]) return i;
+        i++;
+    }
+    while (i < HLL_REGISTERS) {
+        uint64_t w;
+        memcpy(&w, reg + i, 8);
+        if (w) break;
+        i += 8;
+    }
+    while (i < HLL_REGISTERS && !reg[i]) i++;
+    return i;
+}
+
+/* The sparse encoding's length, or anything above HLL_DENSE_BYTES as soon
+ * as it is known to exceed it (the callers only compare). */
 static size_t sparseLen(const uint8_t *reg) {
     size_t n = 0, len = 0;
     long prev = -1;
-    for (long i = 0; i < HLL_REGISTERS; i++) {
-        if (!reg[i]) continue;
+    for (long i = nextSet(reg, 0); i < HLL_REGISTERS; i = nextSet(reg, i + 1)) {
         len += varintLen((uint64_t)(i - prev - 1)) + 1;
+        if (len > HLL_DENSE_BYTES) return len;
         prev = i;
         n++;
     }
@@ -250,11 +270,10 @@ void hllEncode(const hll *h, buf *out) {
         if (sparseLen(c->reg) <= HLL_DENSE_BYTES) {
             tcPutU8(out, KIND_SPARSE);
             uint64_t k = 0;
-            for (int r = 0; r < HLL_REGISTERS; r++) k += c->reg[r] != 0;
+            for (long r = nextSet(c->reg, 0); r < HLL_REGISTERS; r = nextSet(c->reg, r + 1)) k++;
             tcPutVarint(out, k);
             long prev = -1;
-            for (long r = 0; r < HLL_REGISTERS; r++) {
-                if (!c->reg[r]) continue;
+            for (long r = nextSet(c->reg, 0); r < HLL_REGISTERS; r = nextSet(c->reg, r + 1)) {
                 tcPutVarint(out, (uint64_t)(r - prev - 1));
                 tcPutU8(out, c->reg[r]);
                 prev = r;

@@ -31,7 +31,7 @@ int numberRead(const char *base, size_t blen, int hasBase, const counterTotal *t
     }
     long double v = intBase ? (long double)bi : bf;
     v += (long double)t->isum;
-    v += t->fsum;
+    v += (long double)t->fsum;
     int n = ld2string(tmp, sizeof(tmp), v);
     bufAppend(out, tmp, (size_t)n);
     return NUM_FLOAT;
@@ -42,7 +42,7 @@ long double numberExact(const char *base, size_t blen, int hasBase, const counte
     long double bf = 0;
     if (hasBase && !string2ll(base, blen, &bi)) string2ld(base, blen, &bf);
     else bf = (long double)bi;
-    return bf + (long double)t->isum + t->fsum;
+    return (long double)((f128)bf + (f128)t->isum + t->fsum);
 }
 
 long double numberFloatStep(const char *base, size_t blen, int hasBase, const counterTotal *t,

@@ -1,6 +1,8 @@
 /* strctr.c -- string counters over a record. See strctr.h. */
 #include "strctr.h"
 
+#include <string.h>
+
 void strctrRemoval(const record *r, long long now_ms, causalRemoval *kr) {
     kr->rm = NULL;
     kr->floor = 0;
@@ -83,22 +85,52 @@ int strctrDeltaIncrBy(counter *delta, const record *r, const counter *c, long lo
     return rc;
 }
 
+/* The unrounded value once delta is merged into c. */
+static long double exactAfter(const record *r, const counter *c, const counter *delta,
+                              long long now_ms) {
+    counter after;
+    counterInit(&after);
+    counterCopy(&after, c);
+    counterMerge(&after, delta);
+    causalRemoval kr;
+    strctrRemoval(r, now_ms, &kr);
+    const version *v = recordVisible(r, now_ms);
+    counterTotal t;
+    counterSum(&after, &kr, &t);
+    long double x = numberExact(v ? v->val : NULL, v ? v->vlen : 0, v != NULL, &t);
+    counterFree(&after);
+    return x;
+}
+
 int strctrDeltaIncrByFloat(counter *delta, const record *r, const counter *c, long long now_ms,
-                           uint64_t actor, uint64_t seq, long double inc, buf *out) {
+                           uint64_t actor, uint64_t seq, long double inc, buf *out,
+                           long double *step) {
     int kind = strctrRead(r, c, now_ms, out);
-    long double want;
+    long double want, d = 0;
     int rc = numberIncrByFloat(out->ptr, out->len, kind != NUM_ABSENT, inc, &want);
     causalRemoval kr;
     strctrRemoval(r, now_ms, &kr);
-    if (rc == NUMERR_OK &&
-        counterDeltaIncr(delta, c, &kr, actor, seq, 0, strctrFloatStep(r, c, now_ms, want)) != C_OK)
-        rc = NUMERR_CLOCK;
     if (rc == NUMERR_OK) {
-        foldExpiry(delta, r, now_ms);
-        readAfter(r, c, delta, now_ms, out);
-    } else {
-        bufClear(out);
+        /* the step that makes the value read as want: a running total far
+         * from 0 (after many increments, or cleared by a SET) loses the
+         * step's last bits in entry - baseline, so the result is read back
+         * and the step corrected (twice at most, in practice) */
+        char wtxt[5120];
+        int wl = ld2string(wtxt, sizeof(wtxt), want);
+        d = strctrFloatStep(r, c, now_ms, want);
+        for (int i = 0; i < 4; i++) {
+            if (counterDeltaIncr(delta, c, &kr, actor, seq, 0, d) != C_OK) {
+                rc = NUMERR_CLOCK;
+                break;
+            }
+            foldExpiry(delta, r, now_ms);
+            readAfter(r, c, delta, now_ms, out);
+            if (out->len == (size_t)wl && !memcmp(out->ptr, wtxt, (size_t)wl)) break;
+            d += want - exactAfter(r, c, delta, now_ms);
+        }
     }
+    if (rc != NUMERR_OK) bufClear(out);
+    if (step) *step = d;
     return rc;
 }
 

@@ -26,7 +26,7 @@
  *   strctrRead(r, c, now, out)          NUM_* and GET's text
  *   strctrLive(r, now)                  the key exists as a string
  *   strctrDeltaIncrBy(delta, r, c, now, actor, seq, inc, &result)
- *   strctrDeltaIncrByFloat(delta, r, c, now, actor, seq, inc, out)
+ *   strctrDeltaIncrByFloat(delta, r, c, now, actor, seq, inc, out, &step)
  *   strctrDeltaClear(delta, r, c, now)  the counter half of SET/DEL's delta
  *   strctrDeltaAdd(delta, r, c, now, actor, seq, di, df)   an amount, at the coordinator
  *   strctrFloatStep(r, c, now, want)    INCRBYFLOAT's amount
@@ -48,8 +48,11 @@ int strctrLive(const record *r, long long now_ms);
 int strctrDeltaIncrBy(counter *delta, const record *r, const counter *c, long long now_ms,
                       uint64_t actor, uint64_t seq, long long inc, long long *result);
 /* NUMERR_*; on NUMERR_OK out holds INCRBYFLOAT's reply. */
+/* step (may be NULL) gets the amount the delta adds: what a coordinator
+ * adds to its own total (strctrDeltaAdd) for the value to read as the reply. */
 int strctrDeltaIncrByFloat(counter *delta, const record *r, const counter *c, long long now_ms,
-                           uint64_t actor, uint64_t seq, long double inc, buf *out);
+                           uint64_t actor, uint64_t seq, long double inc, buf *out,
+                           long double *step);
 void strctrDeltaClear(counter *delta, const record *r, const counter *c, long long now_ms);
 /* An increment of (di, df) by actor at dot seq over what r and c hold: the
  * version coordinator's step, which turns the amount a command computed into

@@ -23,7 +23,7 @@ int zsetScore(const field *f, const causalRemoval *kr, double *score) {
     long double s = regScore(fieldValue(f, kr));
     if (t.live) {
         s += (long double)t.isum;
-        s += t.fsum;
+        s += (long double)t.fsum;
     }
     *score = (double)s;
     return 1;

@@ -98,6 +98,8 @@ class History:
         self.set_unacked = 0
         self.cset_added = {}    # key -> set(elements whose SADD was acknowledged)
         self.cset_removed = {}  # key -> set(elements an SREM was sent for, acked or not)
+        self.cset_removed1 = {} # key -> set(elements an acknowledged SREM removed: it replied 1)
+        self.cset_srem0 = 0     # acknowledged SREMs that replied 0 (did not see the element)
         self.cset_unacked = 0
         self.ctr_acked = {}     # key -> sum of acknowledged INCRBYs
         self.ctr_unknown = {}   # key -> sum of INCRBYs of unknown outcome
@@ -328,11 +330,17 @@ class Workload:
                     with self.h.lock:  # before sending: an unknown outcome may remove it
                         self.h.cset_removed.setdefault(key, set()).add(elem)
                     try:
-                        c.srem(key, elem)
+                        n = c.srem(key, elem)
                     except (redis.RedisError, OSError):
                         with self.h.lock:
                             self.h.cset_unacked += 1
                         time.sleep(0.01)
+                        continue
+                    with self.h.lock:
+                        if n == 1:
+                            self.h.cset_removed1.setdefault(key, set()).add(elem)
+                        else:
+                            self.h.cset_srem0 += 1
                     continue
                 key = self.cset_keys[rnd.randrange(len(self.cset_keys))]
                 seq += 1
@@ -706,12 +714,17 @@ def check(c, hist, mode, rnd, sample=2000):
         missing = keep - have
         cset_lost += len(missing)
         cset_removed_present += len(removed & have)
+        gone_back = hist.cset_removed1.get(k, set()) & have
+        if gone_back and mode == "strict":
+            problems.append("SADD set %s: %d elements an acknowledged SREM removed are back, e.g. %s" %
+                            (k, len(gone_back), sorted(gone_back)[:10]))
         if missing:
             problems.append("SADD set %s: %d acknowledged elements lost, e.g. %s" %
                             (k, len(missing), sorted(missing)[:10]))
     counts["cset_elements_acked"] = cset_acked
     counts["cset_elements_lost"] = cset_lost
     counts["cset_removed_present"] = cset_removed_present
+    counts["cset_srem_missed"] = hist.cset_srem0
 
     # (f) counters: acknowledged <= value <= acknowledged + unknown
     ctr_off = 0
@@ -864,7 +877,8 @@ def run_mode(mode, cycles, hold, seed, kinds, calm, aae_interval):
               "register acks %d lost %d, reads %d, stale reads %d%s (during a wipe window %d), "
               "older unacknowledged values read %d, LWW ties %d, keys compared %d, diverged replicas %d, "
               "set elements acked %d lost %d, SADD set elements acked %d lost %d "
-              "(removed but present %d), INCRBY ops %d acked sum %d counters off %d "
+              "(an SREM sent but present %d, SREMs that did not see their element %d), "
+              "INCRBY ops %d acked sum %d counters off %d "
               "(%.0fs)" % (
                   mode, counts["acked_writes"], counts["unacked_writes"], counts["lost"],
                   counts["unreadable"], counts["register_acks"], counts["register_lost"],
@@ -875,7 +889,7 @@ def run_mode(mode, cycles, hold, seed, kinds, calm, aae_interval):
                   counts["diverged"], counts["set_elements_acked"],
                   counts["set_elements_lost"], counts["cset_elements_acked"],
                   counts["cset_elements_lost"], counts["cset_removed_present"],
-                  counts["counter_increments"], counts["counter_acked_sum"],
+                  counts["cset_srem_missed"], counts["counter_increments"], counts["counter_acked_sum"],
                   counts["counters_off"], time.time() - t_start), flush=True)
         for p in problems:
             print("PROBLEM %s: %s" % (mode, p), flush=True)

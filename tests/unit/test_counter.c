@@ -188,7 +188,7 @@ static void simOp(void *ctx) {
     } else {
         buf out;
         bufInit(&out);
-        rc = strctrDeltaIncrByFloat(&d->c, &k->r, &k->c, now, actor, seq, finc, &out);
+        rc = strctrDeltaIncrByFloat(&d->c, &k->r, &k->c, now, actor, seq, finc, &out, NULL);
         snprintf(freply, sizeof(freply), "%s", out.ptr ? out.ptr : "");
         bufFree(&out);
     }
