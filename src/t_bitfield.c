@@ -232,9 +232,10 @@ static int bitfieldParse(request *r, bitfieldState *s) {
 /* ---------------------------------------------------------------- reads */
 
 /* The key read as t_string.c's readTyped reads it (that helper is static
- * there): coordRead, and when no string lives but a replica holds a
- * collection's metadata, the collection is read too, so that a live
- * collection answers WRONGTYPE instead of cb. */
+ * there; keep the two alike): coordRead, and when no string lives but a
+ * replica holds a collection's metadata or a tombstone (a collection may
+ * have been made after the DEL), the collection is read too, so that a
+ * live collection answers WRONGTYPE instead of cb. */
 typedef struct bitfieldTyped {
     coordCallback *cb; /* the continuation */
     void *pd;          /* its private data */
@@ -257,7 +258,9 @@ static void bitfieldTypedColl(request *r, const collView *v, const char *err, vo
 
 static void bitfieldTypedDone(request *r, const coordResult *res, void *pd) {
     bitfieldTyped *t = pd;
-    if (!res->ok || !res->coll || liveVersion(res)) {
+    /* a tombstone does not say whether a collection was made after it:
+     * only a key no replica holds anything of skips the second read */
+    if (!res->ok || liveVersion(res) || (!res->coll && res->rec->n == 0)) {
         t->cb(r, res, t->pd);
         zfree(t);
         return;

@@ -164,6 +164,14 @@ class BitfieldCommands(OracleCase):
             ("BITFIELD s SET u8 0 1", WRONGTYPE),
             ("BITFIELD_RO s GET u8 0", WRONGTYPE),
             ("SMEMBERS s", [b"a"]),
+            # a set made after a string was deleted (a tombstone is left)
+            ("SET t v", "+OK"),
+            ("DEL t", 1),
+            ("SADD t a", 1),
+            ("BITFIELD t GET u8 0", WRONGTYPE),
+            ("BITFIELD t SET u8 0 1", WRONGTYPE),
+            ("BITFIELD_RO t GET u8 0", WRONGTYPE),
+            ("TYPE t", "+set"),
             # a key INCR wrote reads as its number's text, as in Redis
             ("INCRBY n 12", 12),
             ("BITFIELD n GET u8 0 GET u8 8", [ord("1"), ord("2")]),
