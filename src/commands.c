@@ -18,12 +18,14 @@
 #include "keylock.h"
 #include "metrics.h"
 #include "multi.h"
+#include "t_bitfield.h"
 #include "t_cluster.h"
 #include "t_keyspace.h"
 #include "t_hash.h"
 #include "t_hll.h"
 #include "t_server.h"
 #include "t_set.h"
+#include "t_sort.h"
 #include "t_string.h"
 #include "t_zset.h"
 
@@ -156,6 +158,8 @@ void commandsInit(void) {
         gather(hashCommandTable);
         gather(zsetCommandTable);
         gather(hllCommandTable);
+        gather(bitfieldCommandTable);
+        gather(sortCommandTable);
     }
     for (command *c = all; c->name; c++) {
         unsigned h = nameHash(c->name, strlen(c->name));
