@@ -40,6 +40,7 @@ NODES=${RINGKV_REDIS_TESTS_NODES:-3}
 SERVER_PIDS=()
 SERVER_PID=""
 UNITS=(unit/type/string unit/type/incr unit/expire)
+UNITS+=(unit/bitfield)
 UNITS+=(unit/type/hash)
 UNITS+=(unit/keyspace)
 UNITS+=(unit/hyperloglog)

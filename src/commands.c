@@ -18,6 +18,7 @@
 #include "keylock.h"
 #include "metrics.h"
 #include "multi.h"
+#include "t_bitfield.h"
 #include "t_cluster.h"
 #include "t_keyspace.h"
 #include "t_hash.h"
@@ -25,6 +26,7 @@
 #include "t_hll.h"
 #include "t_server.h"
 #include "t_set.h"
+#include "t_sort.h"
 #include "t_string.h"
 #include "t_zset.h"
 
@@ -157,6 +159,8 @@ void commandsInit(void) {
         gather(hashCommandTable);
         gather(zsetCommandTable);
         gather(hllCommandTable);
+        gather(bitfieldCommandTable);
+        gather(sortCommandTable);
         gather(geoCommandTable);
     }
     for (command *c = all; c->name; c++) {
@@ -261,6 +265,13 @@ static const struct {
     {"command", "list", -2, "7.0.0", "Get an array of command names", ""},
     {"command", "getkeys", -4, "2.8.13", "Extract keys given a full command", ""},
     {"command", "help", 2, "5.0.0", "Show helpful text about the different subcommands", ""},
+    {"object", "encoding", 3, "2.2.3", "Inspect the internal encoding of a Redis object", "key"},
+    {"object", "freq", 3, "4.0.0", "Get the logarithmic access frequency counter of a Redis object", "key"},
+    {"object", "idletime", 3, "2.2.3", "Get the time since a Redis object was last accessed", "key"},
+    {"object", "refcount", 3, "2.2.3", "Get the number of references to the value of the key", "key"},
+    {"object", "help", 2, "6.2.0", "Show helpful text about the different subcommands", ""},
+    {"memory", "usage", -3, "4.0.0", "Estimate the memory usage of a key", "key [SAMPLES count]"},
+    {"memory", "help", 2, "4.0.0", "Show helpful text about the different subcommands", ""},
     {"slowlog", "get", -2, "2.2.12", "Get the slow log's entries", "[count]"},
     {"slowlog", "len", 2, "2.2.12", "Get the slow log's length", ""},
     {"slowlog", "reset", 2, "2.2.12", "Clear all entries from the slow log", ""},
@@ -466,8 +477,31 @@ static void emitArgs(request *r, span s);
 /* One argument node. optional/multiple come from the caller's syntax. */
 static void emitNode(request *r, span s, int optional, int multiple) {
     span alts[16], words[16];
-    int nalts = splitTop(s, '|', alts, 16);
     int fields = 2 + (optional || multiple ? 1 : 0);
+    /* "TOKEN a|b|c": a oneof behind its token (ZUNION's AGGREGATE SUM|MIN|MAX) */
+    if (splitTop(s, ' ', words, 16) == 2 && isToken(words[0])) {
+        int n = splitTop(words[1], '|', alts, 16);
+        if (n > 1) {
+            addReplyMapLen(r, fields + 2);
+            addReplyBulkCString(r, "name");
+            addLowerBulk(r, words[0]);
+            addReplyBulkCString(r, "type");
+            addReplyBulkCString(r, "oneof");
+            addReplyBulkCString(r, "token");
+            addSpanBulk(r, words[0]);
+            if (optional || multiple) {
+                addReplyBulkCString(r, "flags");
+                addReplyArrayLen(r, (optional ? 1 : 0) + (multiple ? 1 : 0));
+                if (optional) addReplyStatus(r, "optional");
+                if (multiple) addReplyStatus(r, "multiple");
+            }
+            addReplyBulkCString(r, "arguments");
+            addReplyArrayLen(r, n);
+            for (int i = 0; i < n; i++) emitNode(r, alts[i], 0, 0);
+            return;
+        }
+    }
+    int nalts = splitTop(s, '|', alts, 16);
     if (nalts > 1) {
         addReplyMapLen(r, fields + 1);
         addReplyBulkCString(r, "name");

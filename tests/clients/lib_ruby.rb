@@ -5,6 +5,7 @@
 # "FAIL NAME: why" per check, "RESTART" (then waits for a line on stdin),
 # "DONE". The checks are the same in every lib_* program.
 require "redis"
+require "set"
 
 $stdout.sync = true
 HOST, PORT, DB = ARGV[0], ARGV[1].to_i, ARGV[2].to_i
@@ -70,13 +71,23 @@ def t_large
 end
 
 def t_counters
-  R.del("c", "f")
+  R.del("c", "f", "c2")
   eq(R.incr("c"), 1, "INCR")
   eq(R.incrby("c", 41), 42, "INCRBY")
   eq(R.decr("c"), 41, "DECR")
   eq(R.decrby("c", 40), 1, "DECRBY")
   eq(R.incrbyfloat("f", 1.5), 1.5, "INCRBYFLOAT")
+  eq(R.incrbyfloat("f", 0.1), 1.6, "INCRBYFLOAT 0.1")
   eq(R.get("c"), "1", "GET counter")
+  eq(R.get("f"), "1.6", "GET float counter")
+  # a SET value, float steps back to an integer, then INCR works again
+  eq(R.set("c2", 10), "OK", "SET 10")
+  eq(R.incrbyfloat("c2", 0.5), 10.5, "INCRBYFLOAT 0.5")
+  eq(R.incrbyfloat("c2", 0.5), 11.0, "INCRBYFLOAT 0.5 again")
+  eq(R.get("c2"), "11", "GET after the float steps")
+  eq(R.incr("c2"), 12, "INCR after INCRBYFLOAT")
+  eq(R.incrby("c2", -20), -8, "INCRBY negative")
+  raises("not a valid float") { R.incrbyfloat("c2", "abc") }
 end
 
 def t_multikey
@@ -196,6 +207,262 @@ def t_errors
   eq(R.get("en"), "abc", "GET after errors")
 end
 
+# (redis-rb 4.8: SADD/SREM/ZREM with an array answer the count; with one
+# member they answer a boolean and warn that this changes in 5.0)
+def t_sets
+  R.del("s1", "s2", "s3", "sd", "sbig")
+  eq(R.sadd("s1", %w[a b c]), 3, "SADD")
+  eq(R.sadd("s1", %w[a d]), 1, "SADD an existing and a new member")
+  eq(R.sadd?("s1", "a"), false, "sadd? of an existing member")
+  eq(R.srem("s1", %w[b nope]), 1, "SREM")
+  eq(R.smembers("s1").sort, %w[a c d], "SMEMBERS")
+  eq(R.sismember("s1", "a"), true, "SISMEMBER a member")
+  eq(R.sismember("s1", "b"), false, "SISMEMBER a removed member")
+  eq(R.scard("s1"), 3, "SCARD")
+  eq(R.scard("missing"), 0, "SCARD missing")
+  eq(R.smembers("missing"), [], "SMEMBERS missing")
+  eq(R.sadd("s2", %w[c d e]), 3, "SADD s2")
+  eq(R.sinter("s1", "s2").sort, %w[c d], "SINTER")
+  eq(R.sinter("s1", "missing"), [], "SINTER with a missing key")
+  eq(R.sunionstore("sd", "s1", "s2"), 4, "SUNIONSTORE")
+  eq(R.smembers("sd").sort, %w[a c d e], "SMEMBERS of the SUNIONSTORE destination")
+  eq(R.type("sd"), "set", "TYPE")
+  member = (0..255).to_a.pack("C*") + "\r\n".b
+  eq(R.sadd("s3", [member, ""]), 2, "SADD binary and empty members")
+  eq(R.smembers("s3").map(&:b).sort, [member, "".b].sort, "SMEMBERS binary")
+  eq(R.sismember("s3", member), true, "SISMEMBER binary")
+  eq(R.srem("s2", %w[c d e]), 3, "SREM every member")
+  eq(R.exists("s2"), 0, "a set without members does not exist")
+  members = (0...300).map { |i| "m#{i}" }
+  eq(R.sadd("sbig", members), 300, "SADD 300 members")
+  [nil, 7, 1000].each do |count|
+    seen = count ? R.sscan_each("sbig", count: count).to_a : R.sscan_each("sbig").to_a
+    same_set(seen, members.to_set, "sscan_each count #{count.inspect}")
+  end
+  same_set(R.sscan_each("sbig", match: "m1*").to_a, members.grep(/\Am1/).to_set,
+           "sscan_each match m1*")
+end
+
+def t_hashes
+  R.del("h1", "hbig")
+  eq(R.hset("h1", { "name" => "ringkv", "n" => 10, "f" => "1.5" }), 3, "HSET a hash")
+  eq(R.hset("h1", "name", "rk"), 0, "HSET an existing field")
+  eq(R.hget("h1", "name"), "rk", "HGET")
+  eq(R.hget("h1", "nope"), nil, "HGET a missing field")
+  eq(R.hget("missing", "name"), nil, "HGET a missing key")
+  eq(R.hgetall("h1"), { "name" => "rk", "n" => "10", "f" => "1.5" }, "HGETALL")
+  eq(R.hgetall("missing"), {}, "HGETALL missing")
+  eq(R.hincrby("h1", "n", 5), 15, "HINCRBY")
+  eq(R.hincrby("h1", "new", -3), -3, "HINCRBY a new field")
+  eq(R.hincrbyfloat("h1", "f", 0.25), 1.75, "HINCRBYFLOAT")
+  raises("hash value is not an integer") { R.hincrby("h1", "name", 1) }
+  eq(R.hdel("h1", "name", "nope"), 1, "HDEL")
+  eq(R.hlen("h1"), 3, "HLEN")
+  eq(R.hexists("h1", "name"), false, "HEXISTS a deleted field")
+  eq(R.hmget("h1", "n", "name", "new"), ["15", nil, "-3"], "HMGET")
+  eq(R.hgetall("h1"), { "n" => "15", "f" => "1.75", "new" => "-3" }, "HGETALL after the changes")
+  eq(R.type("h1"), "hash", "TYPE")
+  eq(R.hdel("h1", %w[n f new]), 3, "HDEL every field")
+  eq(R.exists("h1"), 0, "a hash without fields does not exist")
+  fields = (0...300).to_h { |i| ["f#{i}", "v#{i}"] }
+  eq(R.hset("hbig", fields), 300, "HSET 300 fields")
+  [nil, 7, 1000].each do |count|
+    seen = count ? R.hscan_each("hbig", count: count).to_a : R.hscan_each("hbig").to_a
+    eq(seen.map(&:first).uniq.length, seen.length, "hscan_each count #{count.inspect}: twice")
+    eq(seen.to_h, fields, "hscan_each count #{count.inspect}")
+  end
+  eq(R.hscan_each("hbig", match: "f1*").to_a.to_h, fields.select { |f, _| f.start_with?("f1") },
+     "hscan_each match f1*")
+end
+
+def t_zsets
+  R.del("z1", "zbig")
+  eq(R.zadd("z1", [[1, "a"], [2.5, "b"], [-3, "c"], [1, "d"]]), 4, "ZADD pairs")
+  eq(R.zadd("z1", [[1, "a"], [10, "e"]]), 1, "ZADD an existing and a new member")
+  eq(R.zadd("z1", 1, "a"), false, "ZADD one existing member")
+  eq(R.zrange("z1", 0, -1, with_scores: true),
+     [["c", -3.0], ["a", 1.0], ["d", 1.0], ["b", 2.5], ["e", 10.0]], "ZRANGE WITHSCORES")
+  eq(R.zrange("z1", 0, 1), %w[c a], "ZRANGE 0 1")
+  eq(R.zrangebyscore("z1", 1, 2.5), %w[a d b], "ZRANGEBYSCORE 1 2.5")
+  eq(R.zrangebyscore("z1", "(1", "+inf", with_scores: true), [["b", 2.5], ["e", 10.0]],
+     "ZRANGEBYSCORE (1 +inf WITHSCORES")
+  eq(R.zincrby("z1", 0.5, "a"), 1.5, "ZINCRBY")
+  eq(R.zincrby("z1", 2, "new"), 2.0, "ZINCRBY a new member")
+  eq(R.zscore("z1", "a"), 1.5, "ZSCORE")
+  eq(R.zrevrank("z1", "e"), 0, "ZREVRANK of the highest")
+  eq(R.zrevrank("z1", "c"), 5, "ZREVRANK of the lowest")
+  eq(R.zrevrank("z1", "nope"), nil, "ZREVRANK of a missing member")
+  eq(R.zrem("z1", %w[b nope]), 1, "ZREM")
+  eq(R.zpopmin("z1"), ["c", -3.0], "ZPOPMIN")
+  eq(R.zpopmin("z1", 2), [["d", 1.0], ["a", 1.5]], "ZPOPMIN 2")
+  eq(R.zcard("z1"), 2, "ZCARD")
+  eq(R.zadd("z1", [[20, "e"], [1, "nope"]], xx: true, ch: true), 1, "ZADD XX CH")
+  eq(R.zadd("z1", [["inf", "inf"]]), 1, "ZADD inf")
+  inf = Float::INFINITY
+  eq(R.zrange("z1", 0, -1, with_scores: true), [["new", 2.0], ["e", 20.0], ["inf", inf]],
+     "ZRANGE WITHSCORES after the changes")
+  raises("not a valid float") { R.zincrby("z1", "abc", "e") }
+  eq(R.type("z1"), "zset", "TYPE")
+  eq(R.zpopmin("z1", 10), [["new", 2.0], ["e", 20.0], ["inf", inf]], "ZPOPMIN 10")
+  eq(R.exists("z1"), 0, "a sorted set without members does not exist")
+  eq(R.zpopmin("z1"), nil, "ZPOPMIN missing")
+  members = (0...300).to_h { |i| ["m#{i}", i / 4.0] }
+  eq(R.zadd("zbig", members.map { |m, s| [s, m] }), 300, "ZADD 300 members")
+  seen = R.zscan_each("zbig", count: 7).to_a
+  eq(seen.length, 300, "zscan_each: pairs")
+  eq(seen.to_h, members, "zscan_each")
+  eq(R.zrangebyscore("zbig", 10, 11), %w[m40 m41 m42 m43 m44], "ZRANGEBYSCORE 10 11")
+end
+
+def t_hll
+  R.del("p1", "p2", "p3", "pbig")
+  eq(R.pfadd("p1", %w[a b c]), true, "PFADD")
+  eq(R.pfadd("p1", %w[a b]), false, "PFADD nothing new")
+  eq(R.pfcount("p1"), 3, "PFCOUNT")
+  eq(R.pfadd("p2", %w[c d]), true, "PFADD p2")
+  eq(R.pfcount("p1", "p2"), 4, "PFCOUNT of two")
+  eq(R.pfmerge("p3", "p1", "p2"), true, "PFMERGE")
+  eq(R.pfcount("p3"), 4, "PFCOUNT of the merge")
+  eq(R.pfcount("missing"), 0, "PFCOUNT missing")
+  R.pipelined do |p|
+    (0...20_000).step(1000) { |i| p.pfadd("pbig", (i...i + 1000).map { |j| "e#{j}" }) }
+  end
+  n = R.pfcount("pbig")
+  raise CheckFailed, "PFCOUNT of 20000 elements: #{n}" unless (n - 20_000).abs <= 20_000 * 0.03
+end
+
+def t_types_pipeline
+  R.del("xp:s", "xp:h", "xp:z", "xp:p", "xp:c")
+  res = R.pipelined do |p|
+    p.sadd("xp:s", %w[a b])
+    p.hset("xp:h", { "f" => "v", "n" => 1 })
+    p.zadd("xp:z", [[1, "m"], [2, "n"]])
+    p.pfadd("xp:p", %w[a b c])
+    p.incrby("xp:c", 5)
+    p.incrbyfloat("xp:c", 0.5)
+    p.smembers("xp:s")
+    p.hincrby("xp:h", "n", 2)
+    p.hgetall("xp:h")
+    p.zincrby("xp:z", 5, "m")
+    p.zrange("xp:z", 0, -1, with_scores: true)
+    p.pfcount("xp:p")
+    p.get("xp:c")
+    100.times do |i|
+      p.sadd("xp:s", ["m#{i}"])
+      p.hset("xp:h", "f#{i}", i)
+      p.zadd("xp:z", [[i, "m#{i}"]])
+    end
+    p.scard("xp:s")
+    p.hlen("xp:h")
+    p.zcard("xp:z")
+    p.zrevrank("xp:z", "m")
+  end
+  eq(res.length, 13 + 300 + 4, "replies")
+  eq(res[0, 6], [2, 2, 2, true, 5, 5.5], "write replies")
+  eq(res[6].sort, %w[a b], "SMEMBERS")
+  eq(res[7], 3, "HINCRBY")
+  eq(res[8], { "f" => "v", "n" => "3" }, "HGETALL")
+  eq(res[9], 6.0, "ZINCRBY")
+  eq(res[10], [["n", 2.0], ["m", 6.0]], "ZRANGE WITHSCORES")
+  eq(res[11, 2], [3, "5.5"], "PFCOUNT, GET")
+  eq(res[13, 300], [1] * 300, "SADD/HSET/ZADD replies")
+  # m (score 6) ranks below m7..m99 and m6 (equal scores: the greater member first)
+  eq(res[313, 4], [102, 102, 102, 94], "SCARD, HLEN, ZCARD, ZREVRANK")
+  # a WRONGTYPE in the middle raises the library's error type...
+  R.del("xp:after")
+  raises("WRONGTYPE") do
+    R.pipelined do |p|
+      p.sadd("xp:s", ["before"])
+      p.sadd("xp:h", ["x"])
+      p.hset("xp:after", "f", "v")
+    end
+  end
+  # ...and the commands around it still ran
+  eq(R.sismember("xp:s", "before"), true, "the command before the error ran")
+  eq(R.hgetall("xp:after"), { "f" => "v" }, "the command after the error ran")
+end
+
+def t_types_transaction
+  R.del("xt:s", "xt:h", "xt:z", "xt:p", "xt:c")
+  res = R.multi do |tx|
+    tx.sadd("xt:s", ["a"])
+    tx.hset("xt:h", "f", "1")
+    tx.zadd("xt:z", [[2, "m"]])
+    tx.pfadd("xt:p", "x")
+    tx.incr("xt:c")
+    tx.sismember("xt:s", "a")
+    tx.hincrby("xt:h", "f", 4)
+    tx.zincrby("xt:z", 1, "m")
+    tx.pfcount("xt:p")
+    tx.smembers("xt:s")
+    tx.hgetall("xt:h")
+    tx.zrange("xt:z", 0, -1, with_scores: true)
+    tx.get("xt:c")
+  end
+  eq(res, [1, 1, 1, true, 1, true, 5, 3.0, 1, ["a"], { "f" => "5" }, [["m", 3.0]], "1"],
+     "EXEC replies")
+  # WRONGTYPE inside EXEC: the library raises, the other commands ran
+  raises("WRONGTYPE") do
+    R.multi do |tx|
+      tx.sadd("xt:s", ["b"])
+      tx.hget("xt:s", "f")
+      tx.zadd("xt:z", [[4, "m2"]])
+      tx.srem("xt:s", ["a"])
+    end
+  end
+  eq(R.smembers("xt:s"), ["b"], "the set after EXEC")
+  eq(R.zscore("xt:z", "m2"), 4.0, "the sorted set after EXEC")
+  # a command refused while queueing aborts the whole transaction
+  raises("wrong number of arguments") do
+    R.multi do |tx|
+      tx.sadd("xt:s", ["zz"])
+      tx.hset("xt:h", "zz", "1")
+      tx.call("ZADD", "xt:z") # wrong arity
+    end
+  end
+  eq(R.sismember("xt:s", "zz"), false, "SADD of an aborted transaction did not run")
+  eq(R.hexists("xt:h", "zz"), false, "HSET of an aborted transaction did not run")
+end
+
+def t_wrongtype
+  keys = %w[wt:str wt:set wt:hash wt:zset wt:hll]
+  R.del(*keys)
+  R.set("wt:str", "v")
+  R.sadd("wt:set", ["m"])
+  R.hset("wt:hash", "f", "v")
+  R.zadd("wt:zset", [[1, "m"]])
+  R.pfadd("wt:hll", "a")
+  wrong = "WRONGTYPE Operation against a key holding the wrong kind of value"
+  [["SADD on a string", -> { R.sadd("wt:str", ["x"]) }],
+   ["HSET on a string", -> { R.hset("wt:str", "f", "x") }],
+   ["ZADD on a string", -> { R.zadd("wt:str", [[1, "x"]]) }],
+   ["GET on a set", -> { R.get("wt:set") }],
+   ["INCR on a set", -> { R.incr("wt:set") }],
+   ["HGET on a set", -> { R.hget("wt:set", "f") }],
+   ["ZRANGE on a set", -> { R.zrange("wt:set", 0, -1) }],
+   ["PFADD on a set", -> { R.pfadd("wt:set", "x") }],
+   ["SMEMBERS on a hash", -> { R.smembers("wt:hash") }],
+   ["ZADD on a hash", -> { R.zadd("wt:hash", [[1, "m"]]) }],
+   ["HGETALL on a sorted set", -> { R.hgetall("wt:zset") }],
+   ["SISMEMBER on a sorted set", -> { R.sismember("wt:zset", "m") }],
+   ["SUNIONSTORE from a hash", -> { R.sunionstore("wt:new", "wt:set", "wt:hash") }],
+   ["SADD on a HyperLogLog", -> { R.sadd("wt:hll", ["x"]) }]].each do |what, fn|
+    e = raises("WRONGTYPE") { fn.call }
+    eq(e.message, wrong, what)
+  end
+  e = raises("WRONGTYPE") { R.pfadd("wt:str", "x") }
+  eq(e.message, "WRONGTYPE Key is not a valid HyperLogLog string value.", "PFADD on a string")
+  # nothing was written
+  eq(keys.map { |k| R.type(k) }, %w[string set hash zset string], "TYPE")
+  eq(R.get("wt:str"), "v", "the string")
+  eq(R.smembers("wt:set"), ["m"], "the set")
+  eq(R.hgetall("wt:hash"), { "f" => "v" }, "the hash")
+  eq(R.zrange("wt:zset", 0, -1, with_scores: true), [["m", 1.0]], "the sorted set")
+  eq(R.pfcount("wt:hll"), 1, "the HyperLogLog")
+  eq(R.exists("wt:new"), 0, "no SUNIONSTORE destination")
+  eq(R.ping, "PONG", "PING after WRONGTYPE errors")
+end
+
 def same_set(seen, want, what)
   if seen.uniq.length != seen.length
     dup = seen.group_by { |k| k }.select { |_, v| v.length > 1 }.keys.first(5)
@@ -209,7 +476,6 @@ def same_set(seen, want, what)
 end
 
 def t_scan
-  require "set"
   eq(R.flushdb, "OK", "FLUSHDB")
   keys = (0...400).map { |i| "sc:#{i}" }.to_set
   R.pipelined { |p| keys.each { |k| p.set(k, "1") } }
@@ -236,6 +502,10 @@ end
 
 def t_reconnect_prepare
   eq(R.set("rc", "before"), "OK", "SET before the restart")
+  R.del("rc:s", "rc:h", "rc:z")
+  eq(R.sadd("rc:s", %w[a b]), 2, "SADD before the restart")
+  eq(R.hset("rc:h", { "f" => "v" }), 1, "HSET before the restart")
+  eq(R.zadd("rc:z", [[1.5, "m"]]), 1, "ZADD before the restart")
 end
 
 def t_reconnect
@@ -243,11 +513,15 @@ def t_reconnect
   eq(R.get("rc"), "before", "GET after the restart")
   eq(R.set("rc2", "after"), "OK", "SET after the restart")
   eq(R.get("rc2"), "after", "GET after the restart")
+  eq(R.smembers("rc:s").sort, %w[a b], "SMEMBERS after the restart")
+  eq(R.hgetall("rc:h"), { "f" => "v" }, "HGETALL after the restart")
+  eq(R.zrange("rc:z", 0, -1, with_scores: true), [["m", 1.5]], "ZRANGE after the restart")
 end
 
 puts "version ruby-redis #{Redis::VERSION} ruby #{RUBY_VERSION}"
 %w[ping strings binary large counters multikey expiry pipeline transaction transaction_error
-   transaction_abort watch errors scan reconnect_prepare].each do |name|
+   transaction_abort watch errors sets hashes zsets hll types_pipeline types_transaction
+   wrongtype scan reconnect_prepare].each do |name|
   check(name) { send("t_#{name}") }
 end
 puts "RESTART"

@@ -8,7 +8,8 @@ against one node, in its own database (SELECT n), and reports them line by
 line: "ok NAME" / "FAIL NAME: why". The checks:
   ping, strings (SET/GET/APPEND/STRLEN/GETRANGE/SET NX|XX/GETDEL),
   binary (binary-safe key and value), large (1 MiB value),
-  counters (INCR/INCRBY/DECR/DECRBY/INCRBYFLOAT), multikey (MSET/MGET/
+  counters (INCR/INCRBY/DECR/DECRBY/INCRBYFLOAT; float steps back to an
+  integer, after which INCR works again), multikey (MSET/MGET/
   EXISTS/DEL/UNLINK), expiry (SET EX/PX/EXAT, EXPIRE, TTL, PTTL, PERSIST,
   SETEX, EXPIRETIME, keys gone after expiry), pipeline (303 commands, an
   error in the middle surfaces as the library's error type in its slot),
@@ -17,8 +18,27 @@ line: "ok NAME" / "FAIL NAME: why". The checks:
   library's error, the commands after it still ran), transaction_abort
   (a command refused while queueing: EXECABORT, nothing ran), watch (WATCH
   answers an error of the library's type; the connection stays usable),
-  errors (INCR on a non-integer, an unknown command, wrong arity, invalid
-  expire: the library's error type; the connection stays usable), scan
+  errors (INCR on a non-integer, an unknown command (LPUSH: ringkv has no
+  lists), wrong arity, invalid expire: the library's error type; the
+  connection stays usable), then the data types through each library's own
+  API and reply conversions (Python sets and dicts, Ruby hashes and
+  [member, score] pairs, ioredis objects...):
+  sets (SADD/SREM/SMEMBERS/SISMEMBER/SCARD/SINTER/SUNIONSTORE, binary and
+  empty members, the key gone with its last member, the library's SSCAN
+  iterator: every member once), hashes (HSET of a mapping, HGET, HGETALL,
+  HINCRBY/HINCRBYFLOAT, HDEL, HMGET, HEXISTS, the library's HSCAN iterator:
+  every field once with its value), zsets (ZADD of scores, ZRANGE
+  WITHSCORES, ZRANGEBYSCORE with an exclusive bound, ZINCRBY, ZSCORE,
+  ZREVRANK, ZREM, ZPOPMIN with and without a count, ZADD XX CH, an
+  infinite score, ZSCAN), hll (PFADD/PFCOUNT/PFMERGE; 20000 elements
+  counted within 3%), types_pipeline (one pipeline mixing the types and
+  counters, a WRONGTYPE in the middle in its slot or raised as the
+  library's error, the commands around it ran), types_transaction (MULTI/
+  EXEC mixing the types, replies converted as the library converts them; a
+  WRONGTYPE inside EXEC; a command refused while queueing aborts it all),
+  wrongtype (each type's commands on each other type: the library's error
+  type with Redis's exact text, "Key is not a valid HyperLogLog string
+  value." for PFADD on a string; nothing written, TYPE unchanged), scan
   (FLUSHDB, 400 keys, the library's SCAN iterator with several COUNTs and
   a MATCH: every key exactly once; a raw cursor loop ends at 0; DBSIZE;
   KEYS), then "RESTART": this test restarts the node the client talks to
@@ -26,7 +46,8 @@ line: "ok NAME" / "FAIL NAME: why". The checks:
   reconnect checks that the client's next command works (libraries that
   reconnect by themselves: the very next command; hiredis: the next
   command reports the lost connection, redisReconnect(), then it works)
-  and still reads what was written before the restart."""
+  and still reads what was written before the restart (a string, a set, a
+  hash and a sorted set)."""
 import os
 import queue
 import shutil
@@ -41,7 +62,8 @@ from testprocs import stop_proc, track
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CHECKS = ["ping", "strings", "binary", "large", "counters", "multikey", "expiry", "pipeline",
-          "transaction", "transaction_error", "transaction_abort", "watch", "errors", "scan",
+          "transaction", "transaction_error", "transaction_abort", "watch", "errors", "sets",
+          "hashes", "zsets", "hll", "types_pipeline", "types_transaction", "wrongtype", "scan",
           "reconnect_prepare", "reconnect"]
 PROGRAM_TIMEOUT = 180  # seconds for one library's whole run
 

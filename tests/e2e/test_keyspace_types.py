@@ -213,13 +213,11 @@ class KeyspaceTypes(OracleCase):
             ("DBSIZE", 4),                         # str, set, z2, p2
         ])
 
-    @unittest.expectedFailure
     def test_string_read_of_a_string_overwritten_by_a_collection(self):
-        """Known gap outside these commands (main, t_string.c's typed read):
-        a string command checks for a collection only when no replica holds a
-        string record, so once the string's tombstone is stored (RENAME or
-        COPY over it, and as well SET k v; DEL k; SADD k m) GET answers nil
-        instead of WRONGTYPE. TYPE and the set commands are right."""
+        """A string command on a key whose string was deleted and that holds
+        a collection now (RENAME or COPY over it, or SET k v; DEL k; SADD k
+        m) answers WRONGTYPE: the string's tombstone does not hide the
+        collection (t_string.c's typed read)."""
         self.need("sadd")
         self.run_script([
             ("SET str v", "+OK"),
@@ -227,6 +225,11 @@ class KeyspaceTypes(OracleCase):
             ("RENAME s str", "+OK"),
             ("TYPE str", "+set"),
             ("GET str", WRONGTYPE),
+            ("SET k v", "+OK"),
+            ("DEL k", 1),
+            ("SADD k m", 1),
+            ("GET k", WRONGTYPE),
+            ("INCR k", WRONGTYPE),
         ])
 
     # ------------------------------------------------------------- COPY

@@ -15,6 +15,8 @@ ZREMRANGEBYSCORE ZREMRANGEBYLEX ZUNION ZINTER ZDIFF ZUNIONSTORE ZINTERSTORE
 ZDIFFSTORE ZINTERCARD ZSCAN; arity and syntax errors, WRONGTYPE, the
 deletion of emptied keys, RESP3 replies, COMMAND INFO rows.
 """
+import os
+import random
 import unittest
 
 from harness import encode
@@ -506,6 +508,145 @@ class RandomAndScan(OracleCase):
             ("ZSCAN str 0", WRONGTYPE),
             ("ZSCAN s", arity("zscan")),
         ])
+
+
+class RandomHistories(OracleCase):
+    """Random sequences of sorted-set commands (fixed seeds), each reply
+    compared with Redis's byte for byte. Increments are multiples of 0.5:
+    ringkv sums a member's increments in long double (docs/types.md), so
+    decimal fractions could differ from Redis's step-by-step doubles in the
+    last digit; every other score is kept exactly as Redis keeps it."""
+
+    MEMBERS = ["a", "b", "c", "d", "e", "aa", "ab", "ba", ""]
+    SCORES = ["0", "1", "2", "-1", "0.5", "2.5", "1e3", "inf", "-inf", "3.14159", "-0.25"]
+    BOUNDS = ["-inf", "+inf", "0", "(0", "1", "(1", "2.5", "(2.5", "-1", "1000", "(inf"]
+    LEX = ["-", "+", "[a", "(a", "[b", "(ab", "[c", "(e", "[", "(ba"]
+
+    def random_command(self, rnd):
+        m, sc, k = (lambda: rnd.choice(self.MEMBERS)), (lambda: rnd.choice(self.SCORES)), \
+            (lambda: rnd.choice(["x", "y", "w"]))
+        n = rnd.randint(1, 3)
+        keys = [k() for _ in range(n)]
+        choice = rnd.randrange(24)
+        if choice < 5:
+            opts = rnd.choice([[], ["NX"], ["XX"], ["GT"], ["LT"], ["XX", "GT"], ["XX", "LT"]])
+            opts += rnd.choice([[], ["CH"]])
+            if rnd.random() < 0.2:
+                return ["ZADD", k()] + opts + ["INCR", rnd.choice(["1", "-2", "0.5", "inf"]), m()]
+            pairs = [x for _ in range(rnd.randint(1, 4)) for x in (sc(), m())]
+            return ["ZADD", k()] + opts + pairs
+        if choice == 5:
+            return ["ZINCRBY", k(), rnd.choice(["1", "-1", "2.5", "-0.5", "inf", "-inf"]), m()]
+        if choice == 6:
+            return ["ZREM", k()] + [m() for _ in range(rnd.randint(1, 3))]
+        if choice == 7:
+            return rnd.choice([["ZSCORE", k(), m()], ["ZMSCORE", k(), m(), m()], ["ZCARD", k()],
+                               ["ZRANK", k(), m()], ["ZREVRANK", k(), m()]])
+        if choice == 8:
+            return ["ZCOUNT", k(), rnd.choice(self.BOUNDS), rnd.choice(self.BOUNDS)]
+        if choice == 9:
+            return ["ZLEXCOUNT", k(), rnd.choice(self.LEX), rnd.choice(self.LEX)]
+        if choice in (10, 11):
+            kind = rnd.choice(["", "BYSCORE", "BYLEX"])
+            if kind == "BYSCORE":
+                lo, hi = rnd.choice(self.BOUNDS), rnd.choice(self.BOUNDS)
+            elif kind == "BYLEX":
+                lo, hi = rnd.choice(self.LEX), rnd.choice(self.LEX)
+            else:
+                lo, hi = str(rnd.randint(-4, 4)), str(rnd.randint(-4, 4))
+            cmd = ["ZRANGE", k(), lo, hi] + ([kind] if kind else [])
+            if rnd.random() < 0.5:
+                cmd.append("REV")
+            if kind and rnd.random() < 0.5:
+                cmd += ["LIMIT", str(rnd.randint(-1, 3)), str(rnd.randint(-1, 3))]
+            if kind != "BYLEX" and rnd.random() < 0.5:
+                cmd.append("WITHSCORES")
+            if choice == 11:
+                cmd = ["ZRANGESTORE", k()] + cmd[1:]
+                if "WITHSCORES" in cmd:
+                    cmd.remove("WITHSCORES")
+            return cmd
+        if choice == 12:
+            return rnd.choice([["ZREVRANGE", k(), "0", str(rnd.randint(-2, 3)), "WITHSCORES"],
+                               ["ZRANGEBYSCORE", k(), rnd.choice(self.BOUNDS), rnd.choice(self.BOUNDS),
+                                "WITHSCORES"],
+                               ["ZREVRANGEBYSCORE", k(), rnd.choice(self.BOUNDS),
+                                rnd.choice(self.BOUNDS)],
+                               ["ZRANGEBYLEX", k(), rnd.choice(self.LEX), rnd.choice(self.LEX)],
+                               ["ZREVRANGEBYLEX", k(), rnd.choice(self.LEX), rnd.choice(self.LEX),
+                                "LIMIT", "1", "2"]])
+        if choice == 13:
+            return [rnd.choice(["ZPOPMIN", "ZPOPMAX"]), k()] + rnd.choice([[], ["0"], ["1"], ["3"]])
+        if choice == 14:
+            return ["ZMPOP", str(n)] + keys + [rnd.choice(["MIN", "MAX"])] + \
+                rnd.choice([[], ["COUNT", "2"]])
+        if choice == 15:
+            return ["ZREMRANGEBYRANK", k(), str(rnd.randint(-3, 2)), str(rnd.randint(-3, 2))]
+        if choice == 16:
+            return ["ZREMRANGEBYSCORE", k(), rnd.choice(self.BOUNDS), rnd.choice(self.BOUNDS)]
+        if choice == 17:
+            return ["ZREMRANGEBYLEX", k(), rnd.choice(self.LEX), rnd.choice(self.LEX)]
+        if choice in (18, 19, 20):
+            op = rnd.choice(["ZUNION", "ZINTER", "ZDIFF"])
+            store = choice == 20
+            cmd = ([op + "STORE", k()] if store else [op]) + [str(n)] + keys
+            if op != "ZDIFF" and rnd.random() < 0.5:
+                cmd += ["WEIGHTS"] + [rnd.choice(["1", "2", "0", "-1", "0.5"]) for _ in keys]
+            if op != "ZDIFF" and rnd.random() < 0.5:
+                cmd += ["AGGREGATE", rnd.choice(["SUM", "MIN", "MAX"])]
+            if not store and rnd.random() < 0.5:
+                cmd.append("WITHSCORES")
+            return cmd
+        if choice == 21:
+            return ["ZINTERCARD", str(n)] + keys + rnd.choice([[], ["LIMIT", "1"]])
+        if choice == 22:
+            return rnd.choice([["EXISTS", k()], ["TYPE", k()], ["DEL", k()]])
+        return ["ZRANDMEMBER", k(), "100", "WITHSCORES"]  # the whole set
+
+    JUNK = ["x", "-1", "0", "3", "nan", "(", "[", "-", "+", "LIMIT", "WITHSCORES", "BYSCORE",
+            "BYLEX", "REV", "COUNT", "MIN", "MAX", "WEIGHTS", "AGGREGATE", "SUM", "inf", "NX",
+            "XX", "GT", "LT", "CH", "INCR", "1.5", "99999999999999999999", ""]
+
+    def mutate(self, rnd, cmd):
+        """The command with an argument replaced, inserted or dropped: the
+        errors (and their order) must be Redis's too."""
+        if cmd[0] == "ZRANDMEMBER":
+            return cmd
+        junk = self.JUNK
+        if cmd[0] == "ZINCRBY" or "INCR" in cmd:
+            # an increment of 1e20 then one of 0.5 after a clear loses the
+            # 0.5 in ringkv's running totals (a limit of src/types/counter.c,
+            # reported; INCRBYFLOAT and HINCRBYFLOAT share it): not here
+            junk = [j for j in junk if len(j) < 10]
+        i = rnd.randrange(1, len(cmd) + 1)
+        how = rnd.randrange(3)
+        if how == 0 and i < len(cmd):
+            return cmd[:i] + [rnd.choice(junk)] + cmd[i + 1:]
+        if how == 1:
+            return cmd[:i] + [rnd.choice(junk)] + cmd[i:]
+        return cmd[:i] + cmd[i + 1:] if i < len(cmd) else cmd[:-1]
+
+    def check_histories(self, seeds, mutate):
+        for seed in range(seeds):
+            rnd = random.Random(seed)
+            self.a.cmd("FLUSHALL")
+            self.b.cmd("FLUSHALL")
+            history = []
+            for _ in range(400):
+                cmd = self.random_command(rnd)
+                if mutate and rnd.random() < 0.3:
+                    cmd = self.mutate(rnd, cmd)
+                history.append(" ".join(repr(x) if x == "" else x for x in cmd))
+                got, ref = self.a.raw_cmd(*cmd), self.b.raw_cmd(*cmd)
+                if got != ref:
+                    self.fail("seed %d, after:\n  %s\nringkv: %r\nredis:  %r" % (
+                        seed, "\n  ".join(history[-15:]), got, ref))
+
+    def test_random_histories_match_redis(self):
+        self.check_histories(int(os.environ.get("ZSET_SEEDS", "8")), False)
+
+    def test_random_malformed_commands_match_redis(self):
+        self.check_histories(int(os.environ.get("ZSET_SEEDS", "8")), True)
 
 
 class TypesAndProtocol(OracleCase):
