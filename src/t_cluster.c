@@ -16,6 +16,8 @@
 #include "gossip.h"
 #include "handoff.h"
 #include "store.h"
+#include "types/counter.h"
+#include "t_string.h"
 
 /* ------------------------------------------------------------ CONSISTENCY */
 
@@ -142,9 +144,30 @@ static void ringLocal(request *r) {
         return;
     }
     long long now = serverNowMs();
-    addReplyArrayLen(r, rec.n);
+    int ctr = rec.ctr && rec.ctr->n > 0;
+    addReplyArrayLen(r, rec.n + ctr);
     buf t;
     bufInit(&t);
+    if (ctr) {
+        /* INCR's contributions: [what GET shows, one "actor:seq=total
+         * (baseline bseq=total)" per node that incremented] */
+        const version *view = stringView(&rec);
+        addReplyArrayLen(r, 2);
+        if (view) addReplyBulk(r, view->val, view->vlen);
+        else addReplyNull(r);
+        bufClear(&t);
+        bufPrintf(&t, "counter");
+        for (int i = 0; i < rec.ctr->n; i++) {
+            const counterSlot *sl = &rec.ctr->s[i];
+            char it[48], bt[48];
+            tcFormatI128(sl->isum, it, sizeof(it));
+            tcFormatI128(sl->bisum, bt, sizeof(bt));
+            bufPrintf(&t, " %016llx:%llu=%s%+Lg (baseline %llu=%s%+Lg)", (unsigned long long)sl->actor,
+                      (unsigned long long)sl->seq, it, (long double)sl->fsum,
+                      (unsigned long long)sl->bseq, bt, (long double)sl->bfsum);
+        }
+        addReplyBulk(r, t.ptr, t.len);
+    }
     for (int i = 0; i < rec.n; i++) {
         record one = {NULL, 1, 1, &rec.v[i], {0, 0, NULL}}; /* borrows the version */
         bufClear(&t);
