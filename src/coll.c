@@ -110,7 +110,8 @@ static void collViewFinish(collReadOp *op) {
     v->nel = w;
     v->now_ms = serverNowMs();
     keymetaRemoval(&v->meta, v->now_ms, &v->kr);
-    v->complete = !op->incomplete && (op->mode == COLL_READ_NAMED || op->mode == COLL_READ_ALL);
+    v->complete = !op->incomplete && (op->mode == COLL_READ_NAMED || op->mode == COLL_READ_ALL ||
+                                      op->mode == COLL_READ_SAMPLE);
     /* the probe: a live element that was not named (the names, sorted, are
      * searched: a ZREM of 10,000 members compared every pair) */
     v->more = 0;
@@ -264,7 +265,8 @@ void collRead(request *r, int db, const char *key, size_t klen, int mode, char *
     keymetaInit(&op->v.meta);
     recordInit(&op->v.str);
     hllInit(&op->v.sketch);
-    if ((mode == COLL_READ_NAMED || mode == COLL_READ_FIELDS) && n > 0) {
+    if ((mode == COLL_READ_NAMED || mode == COLL_READ_FIELDS || mode == COLL_READ_SAMPLE) &&
+        n > 0) {
         op->nnames = n;
         op->names = zmalloc(sizeof(char *) * (size_t)n);
         op->lens = zmalloc(sizeof(size_t) * (size_t)n);

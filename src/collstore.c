@@ -42,6 +42,106 @@ static int isNamed(const char *e, size_t elen, const char *const *names, const s
     return 0;
 }
 
+/* The storage order of two element names (bytewise, a prefix first). */
+static int bytesCmp(const char *a, size_t al, const char *b, size_t bl) {
+    int c = memcmp(a, b, al < bl ? al : bl);
+    if (c) return c;
+    return al < bl ? -1 : al > bl;
+}
+
+/* COLL_READ_SAMPLE: COLL_PROBE elements live here, drawn at random from
+ * the first SAMPLE_SCAN live ones at or after start in the element order
+ * (wrapping around to the first): uniform over a set of up to SAMPLE_SCAN,
+ * and over a stretch of that many around a random point beyond. start's
+ * bytes also seed the draw. */
+#define SAMPLE_SCAN 128
+
+typedef struct sampleSlot {
+    buf name, state;
+} sampleSlot;
+
+static int sampleElems(int db, const char *key, size_t klen, const char *meta, size_t mlen,
+                       int mfound, const char *start, size_t slen, buf *els, uint64_t *count,
+                       int *flags) {
+    keymeta m;
+    keymetaInit(&m);
+    causalRemoval kr = {NULL, 0};
+    if (mfound && keymetaDecode(&m, meta, mlen) == C_OK) keymetaRemoval(&m, serverNowMs(), &kr);
+    uint64_t rng = 0x9e3779b97f4a7c15ULL;
+    for (size_t i = 0; i < slen; i++) rng = (rng ^ (unsigned char)start[i]) * 0x100000001b3ULL;
+    field f;
+    fieldInit(&f);
+    sampleSlot res[COLL_PROBE];
+    for (int i = 0; i < COLL_PROBE; i++) {
+        bufInit(&res[i].name);
+        bufInit(&res[i].state);
+    }
+    buf sk, from;
+    bufInit(&sk);
+    bufInit(&from);
+    collKeyElemPrefix(&sk, server.qbits, db, key, klen);
+    bufAppend(&from, sk.ptr, sk.len);
+    bufAppend(&from, start, slen);
+    int seen = 0, wrapped = 0, whole = 0;
+    storeIter *it = storeIterCreate(CF_DATA);
+    storeIterSeek(it, from.ptr, from.len);
+    while (seen < SAMPLE_SCAN) {
+        size_t kl, vl;
+        const char *k = storeIterValid(it) ? storeIterKey(it, &kl) : NULL;
+        int in = k && kl >= sk.len && !memcmp(k, sk.ptr, sk.len);
+        /* back at the start after wrapping: the whole set was seen */
+        if (in && wrapped && bytesCmp(k + sk.len, kl - sk.len, start, slen) >= 0) {
+            whole = 1;
+            break;
+        }
+        if (!in) {
+            if (wrapped) {
+                whole = 1;
+                break;
+            }
+            wrapped = 1;
+            storeIterSeek(it, sk.ptr, sk.len);
+            continue;
+        }
+        const char *v = storeIterValue(it, &vl);
+        if (fieldDecode(&f, v, vl) == C_OK && fieldLive(&f, &kr)) {
+            /* reservoir: the seen-th live element replaces a kept one with
+             * probability COLL_PROBE / (seen + 1) */
+            int slot = seen;
+            if (seen >= COLL_PROBE) {
+                rng ^= rng >> 12;
+                rng ^= rng << 25;
+                rng ^= rng >> 27;
+                slot = (int)((rng * 0x2545f4914f6cdd1dULL) % (uint64_t)(seen + 1));
+            }
+            if (slot < COLL_PROBE) {
+                bufClear(&res[slot].name);
+                bufClear(&res[slot].state);
+                bufAppend(&res[slot].name, k + sk.len, kl - sk.len);
+                bufAppend(&res[slot].state, v, vl);
+            }
+            seen++;
+        }
+        storeIterNext(it);
+    }
+    storeIterFree(it);
+    for (int i = 0; i < COLL_PROBE && i < seen; i++) {
+        putElem(els, 0, res[i].name.ptr ? res[i].name.ptr : "", res[i].name.len, res[i].state.ptr,
+                res[i].state.len);
+        (*count)++;
+    }
+    for (int i = 0; i < COLL_PROBE; i++) {
+        bufFree(&res[i].name);
+        bufFree(&res[i].state);
+    }
+    if (whole) *flags |= COLL_ANS_COMPLETE;
+    fieldFree(&f);
+    keymetaFree(&m);
+    bufFree(&sk);
+    bufFree(&from);
+    return C_OK;
+}
+
 int collStoreRead(int db, const char *key, size_t klen, int mode, const char *const *names,
                   const size_t *lens, int n, buf *out) {
     buf sk, els;
@@ -72,6 +172,12 @@ int collStoreRead(int db, const char *key, size_t klen, int mode, const char *co
             count++;
             storeValueFree(&ev);
         }
+    }
+    if (mode == COLL_READ_SAMPLE) {
+        if (sampleElems(db, key, klen, mv.ptr, mfound ? mv.len : 0, mfound,
+                        n > 0 ? names[0] : "", n > 0 ? lens[0] : 0, &els, &count,
+                        &flags) != C_OK)
+            goto done;
     }
     if (mode == COLL_READ_NAMED || mode == COLL_READ_ALL) {
         /* ALL: every element; NAMED: a probe for up to COLL_PROBE live ones

@@ -29,6 +29,8 @@
 #define COLL_READ_ALL 2   /* every element */
 #define COLL_READ_HLL 3   /* the HyperLogLog sketch */
 #define COLL_READ_FIELDS 4 /* the named elements only, no probe (adds, lookups: cheaper) */
+#define COLL_READ_SAMPLE 5 /* up to COLL_PROBE live elements from where the one name (random
+                            * bytes) falls in the element order, wrapping (SPOP, SRANDMEMBER) */
 
 /* How many live elements a COLL_READ_NAMED probe returns besides the named. */
 #define COLL_PROBE 4

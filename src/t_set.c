@@ -545,6 +545,97 @@ static void spopRead(request *r, const collView *v, const char *err, void *pd) {
     zfree(live);
 }
 
+/* One member, SPOP key or SRANDMEMBER key, without reading the whole set:
+ *   1. a sample (COLL_READ_SAMPLE): each replica returns the first few
+ *      members it holds live from where random bytes fall in the member
+ *      order (wrapping around); a sample is one replica's view;
+ *   2. those candidates read by name from the read level's replicas (their
+ *      merged states, and the probe that tells whether the set empties);
+ *   3. a live one at random is the answer (and, for SPOP, removed).
+ * O(1) in the set's size where a whole read made SPOP O(n) (Redis's
+ * "intsets implementation stress testing" timed out). The pick is random
+ * among the members near a random point, not uniform over the set as
+ * Redis's: the README says so. If every candidate was removed meanwhile,
+ * the whole set is read (spopRead / srandmemberRead). pd: 1 for SPOP. */
+static void srandmemberRead(request *r, const collView *v, const char *err, void *pd);
+
+static void oneNamedRead(request *r, const collView *v, const char *err, void *pd) {
+    int pop = pd != NULL;
+    if (err) {
+        addReplyError(r, err);
+        return;
+    }
+    if (collTypeOf(v) == -1) {
+        addReplyNull(r);
+        return;
+    }
+    if (collCheckType(r, v, KT_SET)) return;
+    long n;
+    const collElem **live = viewLiveElems(v, &n);
+    if (n == 0) { /* removed meanwhile: the whole set */
+        zfree(live);
+        collRead(r, r->db, r->argv[1], r->argvlen[1], COLL_READ_ALL, NULL, NULL, 0,
+                 pop ? spopRead : srandmemberRead, NULL);
+        return;
+    }
+    setRng g;
+    rngInit(&g);
+    const collElem *e = live[rngBelow(&g, (uint64_t)n)];
+    if (!pop) {
+        addReplyBulk(r, e->name, e->len);
+        zfree(live);
+        return;
+    }
+    setState *s = setStateNew(r);
+    s->kind = SR_BULK;
+    char *gone = zcalloc((size_t)v->nel + 1);
+    gone[e - v->el] = 1;
+    collBatch b;
+    collBatchInit(&b);
+    batchRemove(&b, e);
+    setReplyAdd(s, e->name, e->len);
+    if (viewEmptiedBy(v, gone)) collBatchDel(&b, v, collDot());
+    setWriteOne(r, s, r->argv[1], r->argvlen[1], &b);
+    collBatchFree(&b);
+    zfree(gone);
+    zfree(live);
+}
+
+static void oneSampleRead(request *r, const collView *v, const char *err, void *pd) {
+    if (err) {
+        addReplyError(r, err);
+        return;
+    }
+    if (collTypeOf(v) == -1) {
+        addReplyNull(r);
+        return;
+    }
+    if (collCheckType(r, v, KT_SET)) return;
+    char **names = zmalloc(sizeof(char *) * (size_t)(v->nel + 1));
+    size_t *lens = zmalloc(sizeof(size_t) * (size_t)(v->nel + 1));
+    int n = 0;
+    for (int i = 0; i < v->nel; i++) {
+        if (!collElemLive(v, &v->el[i])) continue;
+        names[n] = v->el[i].name;
+        lens[n++] = v->el[i].len;
+    }
+    if (n) collRead(r, r->db, r->argv[1], r->argvlen[1], COLL_READ_NAMED, names, lens, n,
+                    oneNamedRead, pd);
+    else collRead(r, r->db, r->argv[1], r->argvlen[1], COLL_READ_ALL, NULL, NULL, 0,
+                  pd ? spopRead : srandmemberRead, NULL);
+    zfree(names);
+    zfree(lens);
+}
+
+static void readOne(request *r, int pop) {
+    unsigned char start[8];
+    getRandomBytes(start, sizeof(start));
+    char *names[1] = {(char *)start};
+    size_t lens[1] = {sizeof(start)};
+    collRead(r, r->db, r->argv[1], r->argvlen[1], COLL_READ_SAMPLE, names, lens, 1, oneSampleRead,
+             pop ? (void *)1 : NULL);
+}
+
 static void spopCommand(request *r) {
     if (r->argc > 3) {
         addReplyError(r, ERR_SYNTAX);
@@ -552,8 +643,12 @@ static void spopCommand(request *r) {
     }
     long long count;
     if (r->argc == 3 && getRangeArg(r, 2, 0, LONG_MAX, &count, ERR_POSITIVE) != C_OK) return;
+    if (r->argc == 2) {
+        readOne(r, 1);
+        return;
+    }
     collRead(r, r->db, r->argv[1], r->argvlen[1], COLL_READ_ALL, NULL, NULL, 0, spopRead,
-             r->argc == 3 ? (void *)1 : NULL);
+             (void *)1);
 }
 
 /* ----------------------------------------------------------- SRANDMEMBER */
@@ -611,8 +706,12 @@ static void srandmemberCommand(request *r) {
     }
     long long count;
     if (r->argc == 3 && getRangeArg(r, 2, -LONG_MAX, LONG_MAX, &count, NULL) != C_OK) return;
+    if (r->argc == 2) {
+        readOne(r, 0);
+        return;
+    }
     collRead(r, r->db, r->argv[1], r->argvlen[1], COLL_READ_ALL, NULL, NULL, 0, srandmemberRead,
-             r->argc == 3 ? (void *)1 : NULL);
+             (void *)1);
 }
 
 /* ----------------------------------------------------------------- SSCAN */
