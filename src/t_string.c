@@ -1200,9 +1200,13 @@ static void vgetDone(request *r, const coordResult *res, void *pd) {
     int live = 0;
     for (int i = 0; i < res->rec->n; i++)
         if (versionLive(&res->rec->v[i], now)) live++;
-    /* INCR's contributions show on the newest sibling, as GET shows them
-     * (or alone, for a key only INCR wrote) */
-    const version *view = stringView(res->rec);
+    /* INCR's contributions show on the sibling GET shows (or alone, for a
+     * key only INCR wrote). Only then: siblings of equal HLC are ordered by
+     * actor there and by position here, so "the first" may be another
+     * sibling, whose value must not be replaced (a VSET over this reply
+     * would then supersede a value it never saw). */
+    const version *view = res->rec->ctr ? stringView(res->rec) : NULL;
+    const version *shown = res->rec->ctr ? recordVisible(res->rec, now) : NULL;
     /* [context, value...]: live siblings newest first; nil when none */
     addReplyArrayLen(r, 1 + (live ? live : 1));
     addReplyBulk(r, enc.ptr ? enc.ptr : "", enc.len);
@@ -1222,7 +1226,7 @@ static void vgetDone(request *r, const coordResult *res, void *pd) {
             }
         for (int i = 0; i < n; i++) {
             const version *v = &res->rec->v[order[i]];
-            if (i == 0 && view && view != v) v = view;
+            if (view && v == shown && view != v) v = view;
             addReplyBulk(r, v->val, v->vlen);
         }
         zfree(order);
