@@ -14,7 +14,7 @@
  * How it runs, as t_string.c's read-modify-writes (SETBIT, SETRANGE):
  *   1. every argument is parsed first; bad input gets Redis's error and
  *      nothing is read or written;
- *   2. the key is read (bitfieldReadTyped: a key holding a collection
+ *   2. the key is read (t_string.h's readTyped: a key holding a collection
  *      answers WRONGTYPE);
  *   3. GETs only: the reply is computed from the value read; nothing is
  *      written (BITFIELD with GETs only is a read, as in Redis);
@@ -46,7 +46,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "coll.h"
 #include "coord.h"
 #include "server.h"
 #include "t_string.h"
@@ -229,55 +228,6 @@ static int bitfieldParse(request *r, bitfieldState *s) {
     return C_OK;
 }
 
-/* ---------------------------------------------------------------- reads */
-
-/* The key read as t_string.c's readTyped reads it (that helper is static
- * there; keep the two alike): coordRead, and when no string lives but a
- * replica holds a collection's metadata or a tombstone (a collection may
- * have been made after the DEL), the collection is read too, so that a
- * live collection answers WRONGTYPE instead of cb. */
-typedef struct bitfieldTyped {
-    coordCallback *cb; /* the continuation */
-    void *pd;          /* its private data */
-    record rec;        /* the record read, kept for the write's context */
-} bitfieldTyped;
-
-static void bitfieldTypedColl(request *r, const collView *v, const char *err, void *pd) {
-    bitfieldTyped *t = pd;
-    if (!v) {
-        addReplyError(r, err);
-    } else if (collTypeOf(v) > KT_STRING) {
-        addReplyError(r, ERR_WRONGTYPE);
-    } else {
-        coordResult res = {1, NULL, &t->rec, 0};
-        t->cb(r, &res, t->pd);
-    }
-    recordFree(&t->rec);
-    zfree(t);
-}
-
-static void bitfieldTypedDone(request *r, const coordResult *res, void *pd) {
-    bitfieldTyped *t = pd;
-    /* a tombstone does not say whether a collection was made after it:
-     * only a key no replica holds anything of skips the second read */
-    if (!res->ok || liveVersion(res) || (!res->coll && res->rec->n == 0)) {
-        t->cb(r, res, t->pd);
-        zfree(t);
-        return;
-    }
-    recordInit(&t->rec);
-    recordMerge(&t->rec, res->rec, 1);
-    collRead(r, r->db, r->argv[1], r->argvlen[1], COLL_READ_NAMED, NULL, NULL, 0,
-             bitfieldTypedColl, t);
-}
-
-static void bitfieldReadTyped(request *r, coordCallback *cb, void *pd) {
-    bitfieldTyped *t = zmalloc(sizeof(*t));
-    t->cb = cb;
-    t->pd = pd;
-    coordRead(r, r->db, r->argv[1], r->argvlen[1], bitfieldTypedDone, t);
-}
-
 /* ---------------------------------------------------------------- reply */
 
 static void bitfieldReply(request *r, const bitfieldState *s) {
@@ -353,7 +303,7 @@ static void bitfieldGeneric(request *r, int ro) {
         addReplyError(r, "BITFIELD_RO only supports the GET subcommand");
         return;
     }
-    bitfieldReadTyped(r, bitfieldAfterRead, s);
+    readTyped(r, bitfieldAfterRead, s);
 }
 
 static void bitfieldCommand(request *r) { bitfieldGeneric(r, 0); }

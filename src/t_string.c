@@ -71,7 +71,7 @@ static void typedReadDone(request *r, const coordResult *res, void *pd) {
     collRead(r, r->db, r->argv[1], r->argvlen[1], COLL_READ_NAMED, NULL, NULL, 0, typedReadColl, t);
 }
 
-static void readTyped(request *r, coordCallback *cb, void *pd) {
+void readTyped(request *r, coordCallback *cb, void *pd) {
     typedRead *t = zmalloc(sizeof(*t));
     t->cb = cb;
     t->pd = pd;

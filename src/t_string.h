@@ -7,6 +7,7 @@
  *   the *Command handlers below (rows of commands.c's table)
  *   liveVersion(res)               the version GET shows, NULL if none
  *   stringView(rec)                the same for a record (counter contributions added)
+ *   readTyped(r, cb, pd)           a string command's read (WRONGTYPE on a collection)
  *   parseExpireArg(r, i, ms, abs)  Redis's rules for EX/PX/EXAT/PXAT values
  *   writeValue(...)                one coordWrite, context from a read record
  *   pendingReplyNew / writeValueThenReply / writeThenReply / sendPendingReply
@@ -34,6 +35,9 @@ typedef struct pendingReply {
 #define PR_NULL 3
 
 const version *liveVersion(const coordResult *res);
+/* A string command's read of argv[1] (coordRead): a key holding a live
+ * collection answers WRONGTYPE instead of calling cb (t_string.c). */
+void readTyped(request *r, coordCallback *cb, void *pd);
 /* The version a read of rec shows, counter contributions added (valid until
  * the next call but one). */
 const version *stringView(const record *rec);
