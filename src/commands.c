@@ -475,6 +475,15 @@ static void addLowerBulk(request *r, span s) {
 static void emitArgs(request *r, span s);
 
 /* One argument node. optional/multiple come from the caller's syntax. */
+/* A DOCS argument node's "flags" entry, when it has one (fields counts it). */
+static void addNodeFlags(request *r, int optional, int multiple) {
+    if (!optional && !multiple) return;
+    addReplyBulkCString(r, "flags");
+    addReplyArrayLen(r, (optional ? 1 : 0) + (multiple ? 1 : 0));
+    if (optional) addReplyStatus(r, "optional");
+    if (multiple) addReplyStatus(r, "multiple");
+}
+
 static void emitNode(request *r, span s, int optional, int multiple) {
     span alts[16], words[16];
     int fields = 2 + (optional || multiple ? 1 : 0);
@@ -489,12 +498,7 @@ static void emitNode(request *r, span s, int optional, int multiple) {
             addReplyBulkCString(r, "oneof");
             addReplyBulkCString(r, "token");
             addSpanBulk(r, words[0]);
-            if (optional || multiple) {
-                addReplyBulkCString(r, "flags");
-                addReplyArrayLen(r, (optional ? 1 : 0) + (multiple ? 1 : 0));
-                if (optional) addReplyStatus(r, "optional");
-                if (multiple) addReplyStatus(r, "multiple");
-            }
+            addNodeFlags(r, optional, multiple);
             addReplyBulkCString(r, "arguments");
             addReplyArrayLen(r, n);
             for (int i = 0; i < n; i++) emitNode(r, alts[i], 0, 0);
@@ -508,12 +512,7 @@ static void emitNode(request *r, span s, int optional, int multiple) {
         addLowerBulk(r, alts[0]);
         addReplyBulkCString(r, "type");
         addReplyBulkCString(r, "oneof");
-        if (optional || multiple) {
-            addReplyBulkCString(r, "flags");
-            addReplyArrayLen(r, (optional ? 1 : 0) + (multiple ? 1 : 0));
-            if (optional) addReplyStatus(r, "optional");
-            if (multiple) addReplyStatus(r, "multiple");
-        }
+        addNodeFlags(r, optional, multiple);
         addReplyBulkCString(r, "arguments");
         addReplyArrayLen(r, nalts);
         for (int i = 0; i < nalts; i++) emitNode(r, alts[i], 0, 0);
@@ -538,12 +537,7 @@ static void emitNode(request *r, span s, int optional, int multiple) {
             addReplyBulkCString(r, "token");
             addSpanBulk(r, words[0]);
         }
-        if (optional || multiple) {
-            addReplyBulkCString(r, "flags");
-            addReplyArrayLen(r, (optional ? 1 : 0) + (multiple ? 1 : 0));
-            if (optional) addReplyStatus(r, "optional");
-            if (multiple) addReplyStatus(r, "multiple");
-        }
+        addNodeFlags(r, optional, multiple);
         return;
     }
     /* a block of several arguments */
@@ -552,12 +546,7 @@ static void emitNode(request *r, span s, int optional, int multiple) {
     addLowerBulk(r, words[hastoken ? 1 : 0]);
     addReplyBulkCString(r, "type");
     addReplyBulkCString(r, "block");
-    if (optional || multiple) {
-        addReplyBulkCString(r, "flags");
-        addReplyArrayLen(r, (optional ? 1 : 0) + (multiple ? 1 : 0));
-        if (optional) addReplyStatus(r, "optional");
-        if (multiple) addReplyStatus(r, "multiple");
-    }
+    addNodeFlags(r, optional, multiple);
     addReplyBulkCString(r, "arguments");
     emitArgs(r, s);
 }
