@@ -94,7 +94,11 @@ void busLinkKick(busLink *l);
 /* Not in backoff after a failure: a request sent now will be attempted. */
 int busLinkUsable(const busLink *l);
 const char *busLinkAddr(const busLink *l);
-/* argv/lens borrowed for the call. timeout_ms <= 0 uses replica-timeout. */
+/* The default timeout of a request of this many bytes (busSend). */
+long long busTimeoutFor(size_t bytes);
+/* argv/lens borrowed for the call. timeout_ms <= 0 uses replica-timeout, and
+ * as much again per 256 KB of the request (a big batch takes longer to
+ * apply). */
 void busSend(busLink *l, int argc, const char **argv, const size_t *lens, busReplyCb *cb, void *pd,
              long long timeout_ms);
 void busRegister(const char *name, busHandler *h);

@@ -246,9 +246,15 @@ int forwardCommand(request *r) {
     busArgsInt(&args, r->read_level);
     busArgsInt(&args, r->write_level);
     busArgsInt(&args, r->proto);
-    for (int i = 0; i < r->argc; i++) busArgsBytes(&args, r->argv[i], r->argvlen[i]);
+    size_t bytes = 0;
+    for (int i = 0; i < r->argc; i++) {
+        busArgsBytes(&args, r->argv[i], r->argvlen[i]);
+        bytes += r->argvlen[i];
+    }
     r->pending++;
     coordStats.forwarded++;
-    busArgsSend(&args, targetLink(t[first].member), cmdAnswered, r, 2 * server.replica_timeout);
+    /* the coordinator reads and writes, each within the timeout of its own
+     * requests (which grow with the command's size): give it both */
+    busArgsSend(&args, targetLink(t[first].member), cmdAnswered, r, 2 * busTimeoutFor(bytes));
     return 1;
 }
