@@ -15,6 +15,10 @@
  *   ASKING --collReadProgress(verdict met)--> ANSWERED: collReadAnswer ran
  *             the callback with the view (finished first: sorted, merged)
  *   ASKING --collReadProgress(verdict lost)--> ANSWERED: the error
+ *   ASKING --collReadProgress(verdict met, a range the replicas listed
+ *            differently)--> REREADING: collReadAnswer asked for the listed
+ *            elements by name (a COLL_READ_FIELDS read), holding op
+ *   REREADING --rangeReread--> ANSWERED: that view merged in, the callback
  *   ANSWERED --collReadProgress(last answer in)--> collReadFree
  *
  * Invariants: op->outstanding counts the answers still to come plus a hold
@@ -50,7 +54,9 @@ typedef struct collReadOp {
     int nnames;        /* elements named */
     char **names;      /* owned copies */
     size_t *lens;
-    int answers;       /* replicas that answered */
+    int answers;       /* replicas whose answers merged */
+    int differ;        /* COLL_READ_RANGE: the replicas listed different elements */
+    int answering;     /* collReadAnswer is starting the second read of a range */
     int incomplete;    /* a replica's answer was not complete */
     collView v;        /* the merge so far; el unsorted, may repeat names */
     int n;             /* targets */
@@ -97,21 +103,32 @@ static void collViewFinish(collReadOp *op) {
             fieldInit(&e->f);
         }
     if (v->nel > 1) qsort(v->el, (size_t)v->nel, sizeof(collElem), elemCmp);
-    int w = 0;
+    int w = 0, copies = 0;
+    op->differ = 0;
     for (int i = 0; i < v->nel; i++) {
         if (w > 0 && !elemCmp(&v->el[w - 1], &v->el[i])) {
             fieldMerge(&v->el[w - 1].f, &v->el[i].f);
             zfree(v->el[i].name);
             fieldFree(&v->el[i].f);
+            copies++;
             continue;
         }
+        if (w > 0 && copies < op->answers) op->differ = 1; /* a replica did not list it */
+        copies = 1;
         v->el[w++] = v->el[i];
     }
+    if (w > 0 && copies < op->answers) op->differ = 1;
     v->nel = w;
     v->now_ms = serverNowMs();
     keymetaRemoval(&v->meta, v->now_ms, &v->kr);
     v->complete = !op->incomplete && (op->mode == COLL_READ_NAMED || op->mode == COLL_READ_ALL ||
                                       op->mode == COLL_READ_SAMPLE);
+    if (op->mode == COLL_READ_RANGE) {
+        collRange q;
+        v->exhausted = !op->incomplete;
+        v->complete = v->exhausted && collRangeDecode(&q, op->names[0], op->lens[0]) == C_OK &&
+                      !q.hasmin && !q.hasmax;
+    }
     /* the probe: a live element that was not named (the names, sorted, are
      * searched: a ZREM of 10,000 members compared every pair) */
     v->more = 0;
@@ -134,13 +151,55 @@ static void collViewFinish(collReadOp *op) {
     for (int i = 0; i < v->str.n; i++) clockObserve(v->str.v[i].counter);
 }
 
+static void collReadProgress(collReadOp *op);
+
+/* The second half of a range read whose replicas listed different
+ * elements: the named read of them all (collReadAnswer started it) merges
+ * into the first view, whose callback runs now. */
+static void rangeReread(request *r, const collView *nv, const char *err, void *pd) {
+    collReadOp *op = pd;
+    if (err) {
+        op->cb(r, NULL, err, op->pd);
+    } else {
+        collView *v = &op->v;
+        keymetaMerge(&v->meta, &nv->meta);
+        recordMerge(&v->str, &nv->str, 1);
+        for (int i = 0; i < nv->nel; i++) {
+            collElem *e = collViewFind(v, nv->el[i].name, nv->el[i].len);
+            if (e) fieldMerge(&e->f, &nv->el[i].f);
+        }
+        v->now_ms = nv->now_ms;
+        keymetaRemoval(&v->meta, v->now_ms, &v->kr);
+        op->cb(r, v, NULL, op->pd);
+    }
+    op->outstanding--; /* the hold collReadAnswer took */
+    if (!op->answering) collReadProgress(op); /* else collReadAnswer's caller frees op */
+}
+
 static void collReadAnswer(collReadOp *op, const quorumVerdict *vd) {
     request *r = op->r;
     op->r = NULL;
     metricsCoord(0, op->level, ustime() - op->start_us, vd->status == QUORUM_MET);
     if (vd->status == QUORUM_MET) {
         collViewFinish(op);
-        op->cb(r, &op->v, NULL, op->pd);
+        if (op->mode == COLL_READ_RANGE && op->differ) {
+            char **names = zmalloc(sizeof(char *) * (size_t)op->v.nel);
+            size_t *lens = zmalloc(sizeof(size_t) * (size_t)op->v.nel);
+            for (int i = 0; i < op->v.nel; i++) {
+                names[i] = op->v.el[i].name;
+                lens[i] = op->v.el[i].len;
+            }
+            op->outstanding++; /* held until rangeReread ran */
+            coordStats.range_rereads++;
+            op->answering = 1; /* (the read may answer before collRead returns) */
+            collRead(r, op->v.db, op->v.key, op->v.klen, COLL_READ_FIELDS, names, lens,
+                     op->v.nel, rangeReread, op);
+            op->answering = 0;
+            zfree(names);
+            zfree(lens);
+        } else {
+            op->cb(r, &op->v, NULL, op->pd);
+        }
     } else {
         char err[320];
         quorumError(vd, "answered", NULL, err, sizeof(err));
@@ -186,6 +245,7 @@ static int collReadMerge(collReadOp *op, const char *p, size_t len) {
         hllFree(&h);
     }
     if (!(a.flags & COLL_ANS_COMPLETE)) op->incomplete = 1;
+    op->answers++;
     int named, k;
     const char *e, *s;
     size_t elen, slen;
@@ -265,7 +325,8 @@ void collRead(request *r, int db, const char *key, size_t klen, int mode, char *
     keymetaInit(&op->v.meta);
     recordInit(&op->v.str);
     hllInit(&op->v.sketch);
-    if ((mode == COLL_READ_NAMED || mode == COLL_READ_FIELDS || mode == COLL_READ_SAMPLE) &&
+    if ((mode == COLL_READ_NAMED || mode == COLL_READ_FIELDS || mode == COLL_READ_SAMPLE ||
+         mode == COLL_READ_RANGE) &&
         n > 0) {
         op->nnames = n;
         op->names = zmalloc(sizeof(char *) * (size_t)n);

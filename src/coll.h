@@ -21,7 +21,12 @@
  *
  * Modes (collstore.h): COLL_READ_FIELDS reads the named elements (adds,
  * lookups); COLL_READ_ALL every element; COLL_READ_META none; COLL_READ_HLL
- * the sketch. Reads with COLL_READ_NAMED also probe for other live elements, so that a
+ * the sketch; COLL_READ_RANGE a sorted set's members in score order from
+ * one end or a bound (names[0]: collbatch.h's collRange), as each replica's
+ * score index lists them. When the replicas' lists differ (one missed a
+ * write), the members any of them listed are read again by name from the
+ * read level's replicas and merged in before the callback, so each state in
+ * the view is the merge of R replicas' as in every other mode. Reads with COLL_READ_NAMED also probe for other live elements, so that a
  * command that removes can tell whether the key is now empty (Redis deletes
  * an emptied collection): v->more says at least one element that was not
  * named lives, v->complete that every element the replicas hold was seen.
@@ -68,6 +73,8 @@ typedef struct collView {
     collElem *el;
     int more;         /* a live element not named exists (NAMED probe) */
     int complete;     /* every element stored on the replicas that answered is in el */
+    int exhausted;    /* COLL_READ_RANGE: each replica that answered ran out of the range
+                       * (complete says so only for a range with no bound) */
 } collView;
 
 typedef void collReadCb(request *r, const collView *v, const char *err, void *pd);

@@ -1,6 +1,9 @@
 /* collbatch.c -- collection batches and merges by kind. See collbatch.h. */
 #include "collbatch.h"
 
+#include <math.h>
+#include <string.h>
+
 #include "collkey.h"
 #include "record.h"
 #include "types/field.h"
@@ -104,4 +107,48 @@ int collMergeEncoded(int kind, const char *base, size_t blen, const char *const 
     case COLLKEY_HLL: return mergeHll(base, blen, ops, lens, n, out);
     default: return recordMergeEncoded(base, blen, ops, lens, n, out);
     }
+}
+
+/* ---------------------------------------------------------- score ranges */
+
+#define CR_REV 1
+#define CR_MIN 2
+#define CR_MAX 4
+#define CR_MINEX 8
+#define CR_MAXEX 16
+
+void collRangeEncode(const collRange *q, buf *out) {
+    bufClear(out);
+    tcPutU8(out, (uint8_t)((q->rev ? CR_REV : 0) | (q->hasmin ? CR_MIN : 0) |
+                           (q->hasmax ? CR_MAX : 0) | (q->hasmin && q->minex ? CR_MINEX : 0) |
+                           (q->hasmax && q->maxex ? CR_MAXEX : 0)));
+    if (q->hasmin) tcPutDouble(out, q->min);
+    if (q->hasmax) tcPutDouble(out, q->max);
+    tcPutVarint(out, q->limit);
+}
+
+int collRangeDecode(collRange *q, const char *p, size_t len) {
+    tcReader rd;
+    uint8_t f;
+    memset(q, 0, sizeof(*q));
+    tcReaderInit(&rd, p, len);
+    if (tcU8(&rd, &f) != C_OK || (f & ~(CR_REV | CR_MIN | CR_MAX | CR_MINEX | CR_MAXEX)))
+        return C_ERR;
+    q->rev = (f & CR_REV) != 0;
+    q->hasmin = (f & CR_MIN) != 0;
+    q->hasmax = (f & CR_MAX) != 0;
+    q->minex = (f & CR_MINEX) != 0;
+    q->maxex = (f & CR_MAXEX) != 0;
+    if ((q->minex && !q->hasmin) || (q->maxex && !q->hasmax)) return C_ERR;
+    if (q->hasmin && (tcDouble(&rd, &q->min) != C_OK || isnan(q->min))) return C_ERR;
+    if (q->hasmax && (tcDouble(&rd, &q->max) != C_OK || isnan(q->max))) return C_ERR;
+    if (tcVarint(&rd, &q->limit) != C_OK) return C_ERR;
+    return tcDone(&rd);
+}
+
+int collRangeHas(const collRange *q, double score, int *past) {
+    int below = q->hasmin && (score < q->min || (q->minex && score == q->min));
+    int above = q->hasmax && (score > q->max || (q->maxex && score == q->max));
+    *past = q->rev ? below : above;
+    return !below && !above;
 }

@@ -1,6 +1,7 @@
 /* collbatch.h -- the byte formats of collection writes: a batch of deltas
- * (what a coordinator sends its replicas for one command), and the merge
- * of stored states by kind (what RocksDB's merge operator calls). Pure: no
+ * (what a coordinator sends its replicas for one command), the parameters
+ * of a score range read, and the merge of stored states by kind (what
+ * RocksDB's merge operator calls). Pure: no
  * I/O, no globals; thread safe (the merge runs on RocksDB's threads).
  *
  * Batch: a sequence of entries, each
@@ -16,6 +17,11 @@
  *   collBatchNext(rd, &entry)        1 an entry, 0 the end, -1 malformed
  *   collMergeEncoded(kind, base, blen, ops, lens, n, out)   the join, by kind
  *   collStateValid(kind, p, len)     a state that decodes
+ *   collRangeEncode / collRangeDecode / collRangeHas   a score range read's parameters
+ *
+ * Score range (COLL_READ_RANGE, collstore.h): u8 flags (1 rev, 2 min, 4 max,
+ * 8 min exclusive, 16 max exclusive), [double min], [double max], varint
+ * limit.
  */
 #ifndef RINGKV_COLLBATCH_H
 #define RINGKV_COLLBATCH_H
@@ -44,5 +50,21 @@ int collStateValid(int kind, const char *p, size_t len);
  * Malformed inputs are left out; returns how many there were. */
 int collMergeEncoded(int kind, const char *base, size_t blen, const char *const *ops,
                      const size_t *lens, int n, buf *out);
+
+/* A score range read: a sorted set's members in the order of its score
+ * index, from one end or a bound, up to a bound or a number of them. */
+typedef struct collRange {
+    int rev;            /* from the largest score down */
+    int hasmin, hasmax; /* the bounds given */
+    int minex, maxex;   /* exclusive bounds ("(1.5") */
+    double min, max;    /* the bounds (never NaN) */
+    uint64_t limit;     /* live members wanted at most; 0: every one in range */
+} collRange;
+
+void collRangeEncode(const collRange *q, buf *out); /* out cleared first */
+int collRangeDecode(collRange *q, const char *p, size_t len); /* C_ERR: malformed */
+/* 1 when score is within q's bounds; else 0, with *past 1 when it lies
+ * beyond the bound the walk goes towards (the walk is over). */
+int collRangeHas(const collRange *q, double score, int *past);
 
 #endif

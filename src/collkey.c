@@ -1,6 +1,8 @@
 /* collkey.c -- the storage keys of collections. See collkey.h. */
 #include "collkey.h"
 
+#include <string.h>
+
 #include "record.h"
 #include "types/tcodec.h"
 
@@ -55,5 +57,48 @@ int collKeyDecode(const char *skey, size_t len, int *kind, int *db, const char *
     *klen = (size_t)kl;
     *elem = *key + kl;
     *elen = tcLeft(&rd) - (size_t)kl;
+    return C_OK;
+}
+
+void collKeyZindexPrefix(buf *out, int qbits, int db, const char *key, size_t klen) {
+    unsigned char pre[KEY_PREFIX_LEN];
+    keySlotPrefix(pre, keySlot(keyHash(db, key, klen), qbits), db);
+    bufClear(out);
+    bufAppend(out, pre, KEY_PREFIX_LEN);
+    tcPutVarint(out, klen);
+    bufAppend(out, key, klen);
+}
+
+uint64_t collScoreBits(double d) {
+    if (d == 0) d = 0.0; /* -0 */
+    uint64_t u;
+    memcpy(&u, &d, sizeof(u));
+    return (u >> 63) ? ~u : u | (1ULL << 63);
+}
+
+double collScoreFromBits(uint64_t u) {
+    u = (u >> 63) ? u & ~(1ULL << 63) : ~u;
+    double d;
+    memcpy(&d, &u, sizeof(d));
+    return d;
+}
+
+int collKeyZindexOfElem(buf *out, const char *skey, size_t sklen, double score) {
+    int kind, db;
+    const char *key, *elem;
+    size_t klen, elen;
+    if (collKeyDecode(skey, sklen, &kind, &db, &key, &klen, &elem, &elen) != C_OK ||
+        kind != COLLKEY_ELEM)
+        return C_ERR;
+    bufClear(out);
+    bufAppend(out, skey, KEY_PREFIX_LEN - 1); /* the slot */
+    unsigned char d = (unsigned char)db;
+    bufAppend(out, &d, 1);
+    bufAppend(out, skey + KEY_PREFIX_LEN, (size_t)(key - skey) - KEY_PREFIX_LEN + klen);
+    uint64_t u = collScoreBits(score);
+    unsigned char b[8];
+    for (int i = 0; i < 8; i++) b[i] = (unsigned char)(u >> (56 - 8 * i));
+    bufAppend(out, b, 8);
+    bufAppend(out, elem, elen);
     return C_OK;
 }

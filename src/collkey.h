@@ -13,6 +13,16 @@
  *   hll     [slot u24][0xA0 | db]  [key]                      hll.h
  *   element [slot u24][0xC0 | db]  [varint klen][key][element] field.h
  *
+ * A sorted set's members are also listed, by score, in the score index: a
+ * column family of its own (store.h's CF_ZINDEX), derived from the element
+ * states by db.c and never sent, digested or counted:
+ *
+ *   index   [slot u24][db]         [varint klen][key][score u64][member]
+ *
+ * where the score is 8 bytes whose bytewise order is the doubles' order
+ * (collScoreBits; -0 is stored as 0), so one key's members are contiguous
+ * and in Redis's order: score, then member bytes, a prefix first.
+ *
  * So within a slot the string records of every db come first, then the
  * metadata, then the sketches, then the elements, a collection's elements
  * contiguous and in element order (one prefix iteration reads them). Code
@@ -24,6 +34,9 @@
  *   collKeyElemPrefix(out, qbits, db, key, klen)                 every element's prefix
  *   collKeyKind(skey, len)                                       COLLKEY_*, -1 malformed
  *   collKeyDecode(skey, len, &kind, &db, &key, &klen, &elem, &elen)
+ *   collKeyZindexPrefix(out, qbits, db, key, klen)              a key's index entries' prefix
+ *   collKeyZindexOfElem(out, skey, sklen, score)                an element key's index entry
+ *   collScoreBits(d) / collScoreFromBits(u)                     the order-preserving score
  */
 #ifndef RINGKV_COLLKEY_H
 #define RINGKV_COLLKEY_H
@@ -45,5 +58,15 @@ int collKeyKind(const char *skey, size_t len);
  * elen 0 for the kinds that have none. Pointers borrow skey. */
 int collKeyDecode(const char *skey, size_t len, int *kind, int *db, const char **key,
                   size_t *klen, const char **elem, size_t *elen);
+
+/* out := the prefix of every index entry of (db, key). */
+void collKeyZindexPrefix(buf *out, int qbits, int db, const char *key, size_t klen);
+/* out := the index entry of the element key skey at score. C_ERR when skey
+ * is not an element key. */
+int collKeyZindexOfElem(buf *out, const char *skey, size_t sklen, double score);
+/* Big-endian bytes of collScoreBits(d) order as the doubles do (NaN never
+ * stored); -0 maps to 0's bits. */
+uint64_t collScoreBits(double d);
+double collScoreFromBits(uint64_t u);
 
 #endif

@@ -12,6 +12,7 @@
 #include "server.h"
 #include "types/field.h"
 #include "types/keymeta.h"
+#include "types/zset.h"
 
 static void putBytes(buf *out, const char *p, size_t len) {
     tcPutVarint(out, len);
@@ -142,6 +143,105 @@ static int sampleElems(int db, const char *key, size_t klen, const char *meta, s
     return C_OK;
 }
 
+/* COLL_READ_RANGE: the live members (through this node's own removal of
+ * the key) in the score index's order, as q asks: up to q->limit of them
+ * (0: all in range). Complete when the range ran out here. Index entries
+ * that no longer match their element, or whose element nothing can bring
+ * back, are removed on the way (db.c keeps the index; these deletions are
+ * derived state, never replicated). Past the limit the walk looks a little
+ * further (RANGE_PEEK entries) for another live member, so that a pop of
+ * the last members can tell the key is now empty. */
+#define RANGE_PEEK 64
+
+static int rangeElems(int db, const char *key, size_t klen, const char *meta, size_t mlen,
+                      int mfound, const char *qp, size_t qlen, buf *els, uint64_t *count,
+                      int *flags) {
+    collRange q;
+    if (collRangeDecode(&q, qp, qlen) != C_OK) return C_ERR;
+    keymeta m;
+    keymetaInit(&m);
+    causalRemoval kr = {NULL, 0};
+    if (mfound && keymetaDecode(&m, meta, mlen) == C_OK) keymetaRemoval(&m, serverNowMs(), &kr);
+    buf pre, seek, ek;
+    bufInit(&pre);
+    bufInit(&seek);
+    bufInit(&ek);
+    collKeyZindexPrefix(&pre, server.qbits, db, key, klen);
+    bufAppend(&seek, pre.ptr, pre.len);
+    uint64_t from = 0;
+    int bounded = q.rev ? q.hasmax : q.hasmin;
+    if (q.rev) from = bounded ? collScoreBits(q.max) + 1 : UINT64_MAX;
+    else if (bounded) from = collScoreBits(q.min);
+    unsigned char b8[8];
+    for (int i = 0; i < 8; i++) b8[i] = (unsigned char)(from >> (56 - 8 * i));
+    if (q.rev || bounded) bufAppend(&seek, b8, 8);
+    storeIter *it = storeIterCreate(CF_ZINDEX);
+    if (q.rev) storeIterSeekForPrev(it, seek.ptr, seek.len);
+    else storeIterSeek(it, seek.ptr, seek.len);
+    field f;
+    fieldInit(&f);
+    int complete = 1, peek = -1; /* peek: entries looked at past the limit */
+    for (; storeIterValid(it); q.rev ? storeIterPrev(it) : storeIterNext(it)) {
+        size_t kl;
+        const char *k = storeIterKey(it, &kl);
+        if (kl < pre.len || memcmp(k, pre.ptr, pre.len) != 0) break;
+        if (kl < pre.len + 8) {
+            storeDelete(CF_ZINDEX, k, kl);
+            continue;
+        }
+        uint64_t u = 0;
+        for (int i = 0; i < 8; i++) u = (u << 8) | (unsigned char)k[pre.len + i];
+        double score = collScoreFromBits(u);
+        int past;
+        if (!collRangeHas(&q, score, &past)) {
+            if (past) break;
+            continue;
+        }
+        if (peek >= 0 && ++peek > RANGE_PEEK) {
+            complete = 0; /* gave up looking: maybe more */
+            break;
+        }
+        const char *e = k + pre.len + 8;
+        size_t elen = kl - pre.len - 8;
+        storeValue ev;
+        collKeyEncode(&ek, server.qbits, COLLKEY_ELEM, db, key, klen, e, elen);
+        int found = storeGet(CF_DATA, ek.ptr, ek.len, &ev);
+        if (found < 0) {
+            storeIterFree(it);
+            fieldFree(&f);
+            keymetaFree(&m);
+            bufFree(&pre);
+            bufFree(&seek);
+            bufFree(&ek);
+            return C_ERR;
+        }
+        double now;
+        if (!found || fieldDecode(&f, ev.ptr, ev.len) != C_OK || !f.scored ||
+            !zsetScore(&f, NULL, &now) || collScoreBits(now) != u) {
+            storeDelete(CF_ZINDEX, k, kl); /* not this element's entry any more */
+        } else if (!fieldLive(&f, &kr)) {
+            if (fieldDroppable(&f, &kr)) storeDelete(CF_ZINDEX, k, kl);
+        } else if (peek >= 0) {
+            complete = 0; /* another live member lies beyond the limit */
+            storeValueFree(&ev);
+            break;
+        } else {
+            putElem(els, 0, e, elen, ev.ptr, ev.len);
+            (*count)++;
+            if (q.limit && *count >= q.limit) peek = 0;
+        }
+        if (found) storeValueFree(&ev);
+    }
+    storeIterFree(it);
+    if (complete) *flags |= COLL_ANS_COMPLETE;
+    fieldFree(&f);
+    keymetaFree(&m);
+    bufFree(&pre);
+    bufFree(&seek);
+    bufFree(&ek);
+    return C_OK;
+}
+
 int collStoreRead(int db, const char *key, size_t klen, int mode, const char *const *names,
                   const size_t *lens, int n, buf *out) {
     buf sk, els;
@@ -177,6 +277,11 @@ int collStoreRead(int db, const char *key, size_t klen, int mode, const char *co
         if (sampleElems(db, key, klen, mv.ptr, mfound ? mv.len : 0, mfound,
                         n > 0 ? names[0] : "", n > 0 ? lens[0] : 0, &els, &count,
                         &flags) != C_OK)
+            goto done;
+    }
+    if (mode == COLL_READ_RANGE) {
+        if (n < 1 || rangeElems(db, key, klen, mv.ptr, mfound ? mv.len : 0, mfound, names[0],
+                                lens[0], &els, &count, &flags) != C_OK)
             goto done;
     }
     if (mode == COLL_READ_NAMED || mode == COLL_READ_ALL) {

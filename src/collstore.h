@@ -31,6 +31,9 @@
 #define COLL_READ_FIELDS 4 /* the named elements only, no probe (adds, lookups: cheaper) */
 #define COLL_READ_SAMPLE 5 /* up to COLL_PROBE live elements from where the one name (random
                             * bytes) falls in the element order, wrapping (SPOP, SRANDMEMBER) */
+#define COLL_READ_RANGE 6  /* a sorted set's live members in score index order, as the
+                            * one name (collbatch.h's collRange) asks; complete: the
+                            * range ran out here */
 
 /* How many live elements a COLL_READ_NAMED probe returns besides the named. */
 #define COLL_PROBE 4

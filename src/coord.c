@@ -68,8 +68,8 @@ void coordInfo(buf *out) {
               s->writes, s->forwarded);
     bufPrintf(out, "read_repairs:%lld\r\nnoquorum_errors:%lld\r\nlate_acks:%lld\r\n",
               s->read_repairs, s->noquorum, s->late_acks);
-    bufPrintf(out, "sloppy_fallbacks:%lld\r\nread_retries:%lld\r\n", s->fallbacks,
-              s->read_retries);
+    bufPrintf(out, "sloppy_fallbacks:%lld\r\nread_retries:%lld\r\nrange_rereads:%lld\r\n",
+              s->fallbacks, s->read_retries, s->range_rereads);
     handoffInfo(out);
     busInfo(out);
 }

@@ -46,6 +46,7 @@ void coordInfo(buf *out);
 extern struct coordStats {
     long long reads, writes, forwarded, read_repairs, noquorum, late_acks, fallbacks;
     long long read_retries; /* reads that asked a held-back replica (failure or read-retry-ms) */
+    long long range_rereads; /* score range reads whose replicas listed different members (coll.c) */
 } coordStats;
 
 #endif

@@ -40,7 +40,24 @@
  * earliest live expiry moves to it; at it, the expired versions become
  * tombstones that keep their dot and past (a replica that still holds the
  * expired version agrees: same dot, the tombstone wins the merge), and
- * nothing older can come back. */
+ * nothing older can come back.
+ *
+ * Score index: CF_ZINDEX holds one entry per sorted-set member (an element
+ * whose state is flagged scored, field.h) that is present by its own state,
+ * at its score computed from its own state alone (collkey.h). elemWrite
+ * keeps it as it writes the element: the entry at the stored state's score
+ * goes when the score changes or the member goes, the new state's entry is
+ * put (again, when it is there: a reader may have removed it, below). It
+ * ignores the key's DEL and expiry (keymeta.h, not read on this path), so
+ * a reader (collstore.c) checks each member through them, and removes
+ * entries that no longer match their element (a partition dropped, a db
+ * flushed: their ranges go here too) or whose member nothing can bring back
+ * (fieldDroppable through the key's removal). A coordinator's ZINCRBY on a
+ * member the removal covered removes those register values in its delta
+ * (zset.c), so the member's own state reads as it does through the
+ * removal; only a member written concurrently with a DEL by another
+ * coordinator can read through the removal at another score than its entry
+ * until its next write (README, sorted sets). */
 #include "db.h"
 
 #include <limits.h>
@@ -49,8 +66,10 @@
 #include "clock.h"
 #include "collbatch.h"
 #include "collkey.h"
+#include "types/field.h"
 #include "types/keymeta.h"
 #include "types/strctr.h"
+#include "types/zset.h"
 #include "merkle.h"
 #include "server.h"
 
@@ -357,6 +376,11 @@ void dbTreeBuild(unsigned partition) {
 
 /* Partition p's data was removed (handoff): its figures too. */
 void dbPartitionDropped(unsigned p) {
+    /* the partition's score index entries go with its elements */
+    unsigned char a[3] = {(unsigned char)(p >> 8), (unsigned char)p, 0};
+    unsigned char b[4] = {(unsigned char)((p + 1) >> 8), (unsigned char)(p + 1), 0, 0};
+    if (p + 1 >= 65536) memset(b, 0xff, sizeof(b)); /* above every slot's entries */
+    storeDeleteRange(CF_ZINDEX, (const char *)a, 3, (const char *)b, p + 1 >= 65536 ? 4 : 3);
     storeCommit();
     setEmpty(p);
 }
@@ -709,6 +733,33 @@ static int sketchWrite(unsigned slot, const char *skey, size_t sklen, const char
     return rc;
 }
 
+/* A member's index score from its stored bytes: 1 and *score when it is a
+ * sorted-set member present by its own state, else 0. */
+static int indexedScore(const char *p, size_t len, field *scratch, double *score) {
+    if (!fieldEncodedScored(p, len) || fieldDecode(scratch, p, len) != C_OK) return 0;
+    return zsetScore(scratch, NULL, score);
+}
+
+/* The score index after element skey went from old (NULL: none) to nw. */
+static void indexUpdate(const char *skey, size_t sklen, const storeValue *old, const buf *nw) {
+    if (!fieldEncodedScored(nw->ptr, nw->len) && !(old && fieldEncodedScored(old->ptr, old->len)))
+        return;
+    field f;
+    fieldInit(&f);
+    double os = 0, ns = 0;
+    int op = old && indexedScore(old->ptr, old->len, &f, &os);
+    int np = indexedScore(nw->ptr, nw->len, &f, &ns);
+    buf ik;
+    bufInit(&ik);
+    if (op && (!np || collScoreBits(os) != collScoreBits(ns)) &&
+        collKeyZindexOfElem(&ik, skey, sklen, os) == C_OK)
+        storeDelete(CF_ZINDEX, ik.ptr, ik.len);
+    if (np && collKeyZindexOfElem(&ik, skey, sklen, ns) == C_OK)
+        storePut(CF_ZINDEX, ik.ptr, ik.len, "", 0);
+    bufFree(&ik);
+    fieldFree(&f);
+}
+
 static int elemWrite(unsigned slot, const char *skey, size_t sklen, const char *val,
                      size_t vlen) {
     storeValue old;
@@ -719,6 +770,7 @@ static int elemWrite(unsigned slot, const char *skey, size_t sklen, const char *
         bufFree(&nw);
         return C_ERR;
     }
+    indexUpdate(skey, sklen, found ? &old : NULL, &nw);
     pstate *ps = stateOf(slot >> 8);
     if (ps->known) {
         unsigned b = slot & 0xff;
@@ -988,6 +1040,7 @@ int dbFlush(int db) {
         memset(to, 0xff, sizeof(to));
         if (storeDeleteRange(CF_DATA, from, 0, to, sizeof(to)) != C_OK) rc = C_ERR;
         if (storeDeleteRange(CF_EXPIRES, from, 0, to, sizeof(to)) != C_OK) rc = C_ERR;
+        if (storeDeleteRange(CF_ZINDEX, from, 0, to, sizeof(to)) != C_OK) rc = C_ERR;
         /* the space comes back as RocksDB compacts the range tombstones (a
          * full compaction here would stall the event loop) */
     } else {
@@ -1029,6 +1082,13 @@ int dbFlush(int db) {
             const char *k = storeIterKey(it, &kl);
             if (kl >= 8 + KEY_PREFIX_LEN && (unsigned char)k[8 + 3] == db)
                 storeDelete(CF_EXPIRES, k, kl);
+        }
+        storeIterFree(it);
+        it = storeIterCreate(CF_ZINDEX); /* the db's score index entries */
+        for (storeIterSeekFirst(it); storeIterValid(it); storeIterNext(it)) {
+            size_t kl;
+            const char *k = storeIterKey(it, &kl);
+            if (kl >= KEY_PREFIX_LEN && (unsigned char)k[3] == db) storeDelete(CF_ZINDEX, k, kl);
         }
         storeIterFree(it);
     }

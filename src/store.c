@@ -62,8 +62,8 @@
 #include <xxhash.h>
 #include "server.h"
 
-static const char *cfnames[CF_COUNT + 1] = {"data",  "meta",  "expires",
-                                            "hints", "clock", "default"};
+static const char *cfnames[CF_COUNT + 1] = {"data",  "meta",   "expires", "hints",
+                                            "clock", "zindex", "default"};
 
 typedef struct pendingCb {
     storeCommitCb *cb;
@@ -772,6 +772,10 @@ void storeIterSeekFirst(storeIter *it) {
     }
     rocksdb_iter_seek_to_first(it->it);
 }
+void storeIterSeekForPrev(storeIter *it, const char *key, size_t klen) {
+    rocksdb_iter_seek_for_prev(it->it, key, klen);
+}
+void storeIterPrev(storeIter *it) { rocksdb_iter_prev(it->it); }
 int storeIterValid(storeIter *it) { return rocksdb_iter_valid(it->it); }
 void storeIterNext(storeIter *it) {
     rocksdb_iter_next(it->it);

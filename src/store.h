@@ -52,7 +52,9 @@
 
 #include "util.h"
 
-enum { CF_DATA = 0, CF_META, CF_EXPIRES, CF_HINTS, CF_CLOCK, CF_COUNT };
+/* CF_ZINDEX: sorted sets' score index (collkey.h), derived from CF_DATA's
+ * element states by db.c; total order, walked both ways. */
+enum { CF_DATA = 0, CF_META, CF_EXPIRES, CF_HINTS, CF_CLOCK, CF_ZINDEX, CF_COUNT };
 
 typedef struct storeValue {
     char *ptr;  /* value bytes, owned: release with storeValueFree */
@@ -100,6 +102,9 @@ unsigned long long storeWalSyncs(void);
 storeIter *storeIterCreate(int cf);
 void storeIterSeek(storeIter *it, const char *key, size_t klen);
 void storeIterSeekBucket(storeIter *it, const char *prefix); /* CF_DATA, 3-byte prefix */
+/* Not CF_DATA: the last key at or before key, and a step back. */
+void storeIterSeekForPrev(storeIter *it, const char *key, size_t klen);
+void storeIterPrev(storeIter *it);
 void storeIterSeekFirst(storeIter *it);
 int storeIterValid(storeIter *it);
 void storeIterNext(storeIter *it);

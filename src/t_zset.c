@@ -8,13 +8,20 @@
  * dot per command), and replies only once collWrite's callback says the
  * write is acknowledged.
  *
- * There is no score index yet (docs/types.md): the commands that need
- * ranks, ranges or the smallest/largest members read every member
- * (COLL_READ_ALL), compute each live member's score and sort them in memory
- * as Redis orders them (zrange.c). The point commands read only the
- * members they name: ZADD, ZINCRBY, ZSCORE and ZMSCORE those alone
- * (COLL_READ_FIELDS), ZREM with the probe for other members that tells
- * whether it empties the key (COLL_READ_NAMED).
+ * Each replica keeps a score index of its members (db.c, collkey.h). The
+ * commands that want members from one end of the order or from a score
+ * bound read a run of it (COLL_READ_RANGE; zplan below): ZPOPMIN, ZPOPMAX
+ * and ZMPOP the members they pop and one more (is the key emptied?); ZRANGE
+ * by rank with both indexes from the same end, ZRANGE BYSCORE (and their
+ * older forms, ZRANGESTORE) and ZCOUNT the run they reply; so they cost what
+ * they return, not the size of the set. What needs the whole set (ranks of
+ * a member, BYLEX ranges, ZCARD, ZRANDMEMBER, ZSCAN, the set operations,
+ * ZREMRANGEBY*) reads every member (COLL_READ_ALL). Either way each live
+ * member's score is computed from its merged state and the members sorted
+ * as Redis orders them (zrange.c), and the range's span picked from that.
+ * The point commands read only the members they name: ZADD, ZINCRBY, ZSCORE
+ * and ZMSCORE those alone (COLL_READ_FIELDS), ZREM with the probe for other
+ * members that tells whether it empties the key (COLL_READ_NAMED).
  *
  * Emptied keys: Redis deletes a sorted set whose last member goes. A
  * command that removes members adds collBatchDel to its batch when no live
@@ -28,7 +35,7 @@
  * destination: a DEL of what it read of it (a string there included), then
  * the result's members.
  *
- * Layout: shared helpers; ZADD/ZINCRBY; ZREM; point reads; ranges
+ * Layout: shared helpers; reads by score (zplan); ZADD/ZINCRBY; ZREM; point reads; ranges
  * (ZRANGE & co, ZRANGESTORE); pops (ZPOPMIN/MAX, ZMPOP); ZREMRANGEBY*;
  * ZRANDMEMBER; ZUNION/ZINTER/ZDIFF & co; ZSCAN; the table.
  *
@@ -48,6 +55,7 @@
 #include <xxhash.h>
 
 #include "coll.h"
+#include "collbatch.h"
 #include "t_string.h"
 #include "types/zset.h"
 #include "zrange.h"
@@ -202,6 +210,12 @@ typedef struct zstate {
     double *scores;     /* parsed scores, owned */
     /* ranges */
     zrangeArgs ra;
+    /* the read (zplan) */
+    int ranged;         /* through the score index (COLL_READ_RANGE), else every member */
+    collRange rq;       /* the index run asked for */
+    long long need;     /* live members the reply needs (0: every one in the range) */
+    int readarg;        /* argv index of the key read */
+    collReadCb *then;   /* the command's continuation */
     /* pops */
     int pmax;           /* pop the largest */
     long long count;    /* how many (-1: one, the plain form) */
@@ -293,6 +307,88 @@ static void batchRemove(collBatch *b, const collView *v, const zitem *items, lon
     if (count == live) collBatchDel(b, v, seq);
     fieldFree(&delta);
     fieldFree(&none);
+}
+
+/* ================================================== reads by score (zplan) */
+
+static void zindexAfterRead(request *r, const collView *v, const char *err, void *pd);
+
+/* Reads argv[s->readarg] as s plans it, then s->then. */
+static void zread(request *r, zstate *s) {
+    const char *key = r->argv[s->readarg];
+    size_t klen = r->argvlen[s->readarg];
+    if (!s->ranged) {
+        collRead(r, r->db, key, klen, COLL_READ_ALL, NULL, NULL, 0, s->then, s);
+        return;
+    }
+    buf q;
+    bufInit(&q);
+    collRangeEncode(&s->rq, &q);
+    char *name = q.ptr;
+    size_t len = q.len;
+    collRead(r, r->db, key, klen, COLL_READ_RANGE, &name, &len, 1, zindexAfterRead, s);
+    bufFree(&q);
+}
+
+/* A run of the index came back. The replicas listed up to the limit live
+ * by their own removal of the key; the merged view may hold fewer (one
+ * replica saw a ZREM or a DEL the other had not): then the run is read again,
+ * twice as long, until the view holds what the reply needs or the range ran
+ * out. */
+static void zindexAfterRead(request *r, const collView *v, const char *err, void *pd) {
+    zstate *s = pd;
+    if (!err && s->need > 0 && !v->exhausted && collLiveCount(v) < s->need) {
+        uint64_t more = s->rq.limit * 2;
+        s->rq.limit = more > s->rq.limit ? more : UINT64_MAX;
+        zread(r, s);
+        return;
+    }
+    s->then(r, v, err, s);
+}
+
+/* Index runs of at most this many members stand in for a whole read: past
+ * it (ZRANGE z 0 1000000000) a run is no cheaper. */
+#define ZPLAN_MAX ((long long)1 << 40)
+
+/* The members from one end: the first want in the order (rev: from the
+ * largest); want <= 0 or too large means every member. */
+static void planEnd(zstate *s, int rev, long long want) {
+    s->ranged = want > 0 && want < ZPLAN_MAX;
+    memset(&s->rq, 0, sizeof(s->rq));
+    s->rq.rev = rev;
+    s->rq.limit = s->ranged ? (uint64_t)want : 0;
+    s->need = s->ranged ? want : 0;
+}
+
+/* How ZRANGE's arguments (s->ra) read: by rank, both indexes counted from
+ * the same end (the first end+1 from that end, or the last -start); by
+ * score, from the bound the walk starts at, LIMIT's offset+count of them.
+ * BYLEX and ranks from both ends read every member. */
+static void planRange(zstate *s) {
+    const zrangeArgs *a = &s->ra;
+    s->ranged = 0;
+    if (a->type == ZRT_RANK) {
+        if (a->start >= 0 && a->end >= 0) planEnd(s, a->reverse, a->start > a->end ? 1 : a->end + 1);
+        else if (a->start < 0 && a->end < 0 && a->start > -ZPLAN_MAX)
+            planEnd(s, !a->reverse, a->start > a->end ? 1 : -a->start);
+    } else if (a->type == ZRT_SCORE) {
+        memset(&s->rq, 0, sizeof(s->rq));
+        s->ranged = 1;
+        s->rq.rev = a->reverse;
+        s->rq.hasmin = s->rq.hasmax = 1;
+        s->rq.min = a->score.min;
+        s->rq.max = a->score.max;
+        s->rq.minex = a->score.minex;
+        s->rq.maxex = a->score.maxex;
+        s->need = 0;
+        if (a->limit >= 0 && a->offset >= 0 && a->offset < ZPLAN_MAX && a->limit < ZPLAN_MAX) {
+            s->need = a->offset + a->limit;
+            if (s->need == 0) s->need = 1; /* LIMIT 0 0: the type is still checked */
+        } else if (a->limit >= 0 && a->offset < 0) {
+            s->need = 1; /* a negative offset replies nothing, as Redis */
+        }
+        s->rq.limit = (uint64_t)s->need;
+    }
 }
 
 /* ============================================================ ZADD/ZINCRBY */
@@ -671,7 +767,11 @@ static void zcountCommand(request *r) {
         addReplyError(r, ERR_RANGE_FLOAT);
         return;
     }
-    collRead(r, r->db, r->argv[1], r->argvlen[1], COLL_READ_ALL, NULL, NULL, 0, zcountAfterRead, s);
+    s->ra.limit = -1;
+    planRange(s);
+    s->readarg = 1;
+    s->then = zcountAfterRead;
+    zread(r, s);
 }
 
 /* ZLEXCOUNT key min max */
@@ -756,7 +856,10 @@ static void zrangeAfterRead(request *r, const collView *v, const char *err, void
 static void zrangeGeneric(request *r, int type, int dir) {
     zstate *s = zstateNew(r);
     if (parseRange(r, 1, 0, type, dir, &s->ra) != C_OK) return;
-    collRead(r, r->db, r->argv[1], r->argvlen[1], COLL_READ_ALL, NULL, NULL, 0, zrangeAfterRead, s);
+    planRange(s);
+    s->readarg = 1;
+    s->then = zrangeAfterRead;
+    zread(r, s);
 }
 
 /* ZRANGE key start stop [BYSCORE|BYLEX] [REV] [LIMIT offset count] [WITHSCORES]
@@ -845,8 +948,10 @@ static void zrangestoreCommand(request *r) {
     zstate *s = zstateNew(r);
     s->dstidx = 1;
     if (parseRange(r, 2, 1, ZRT_AUTO, ZDIR_AUTO, &s->ra) != C_OK) return;
-    collRead(r, r->db, r->argv[2], r->argvlen[2], COLL_READ_ALL, NULL, NULL, 0,
-             zrangestoreAfterRead, s);
+    planRange(s);
+    s->readarg = 2;
+    s->then = zrangestoreAfterRead;
+    zread(r, s);
 }
 
 /* =================================================================== pops */
@@ -864,7 +969,8 @@ static void popFrom(request *r, zstate *s, const collView *v, int keyarg) {
     uint64_t seq = collDot();
     collBatch b;
     collBatchInit(&b);
-    batchRemove(&b, v, it, first, take, step, n, seq);
+    /* the key goes with its last members: known when the read ran out */
+    batchRemove(&b, v, it, first, take, step, v->complete ? n : LONG_MAX, seq);
     zfree(it);
     s->keyarg = keyarg;
     zwrite(r, s, keyarg, &b);
@@ -898,7 +1004,11 @@ static void zpopGeneric(request *r, int pmax) {
     s->pmax = pmax;
     s->count = -1;
     if (r->argc == 3 && getRangeLong(r, 2, 0, LLONG_MAX, &s->count, ERR_POSITIVE) != C_OK) return;
-    collRead(r, r->db, r->argv[1], r->argvlen[1], COLL_READ_ALL, NULL, NULL, 0, zpopAfterRead, s);
+    /* the members popped and one more: is the key emptied? */
+    planEnd(s, pmax, (s->count == -1 ? 1 : s->count) + (s->count < LLONG_MAX));
+    s->readarg = 1;
+    s->then = zpopAfterRead;
+    zread(r, s);
 }
 
 static void zpopminCommand(request *r) { zpopGeneric(r, 0); }
@@ -930,8 +1040,10 @@ static void zmpopNext(request *r, zstate *s) {
         addReplyNullArray(r);
         return;
     }
-    int k = s->firstkey + s->next;
-    collRead(r, r->db, r->argv[k], r->argvlen[k], COLL_READ_ALL, NULL, NULL, 0, zmpopAfterRead, s);
+    planEnd(s, s->pmax, s->count + (s->count < LLONG_MAX));
+    s->readarg = s->firstkey + s->next;
+    s->then = zmpopAfterRead;
+    zread(r, s);
 }
 
 /* ZMPOP numkeys key [key ...] MIN|MAX [COUNT count] */

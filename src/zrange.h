@@ -5,9 +5,11 @@
  * and ZDIFF. Pure: no I/O, no globals; errors are returned as the text
  * Redis replies, for the command to send.
  *
- * There is no score index yet (docs/types.md): a range command reads every
- * member, sorts them here by (score, member) as Redis's skiplist orders
- * them, and picks its run. Picking follows Redis's listpack walk exactly
+ * A range command reads the members it needs (every member, or a run of
+ * the score index: t_zset.c), sorts them here by (score, member) as Redis's
+ * skiplist orders them, and picks its run: on a run from the lowest score,
+ * ranks from the start and score ranges from its first bound select as on
+ * the whole set, and on a run from the highest, ranks from the end. Picking follows Redis's listpack walk exactly
  * (first member in range, then on while in range), which also settles the
  * lex commands on members of different scores the way Redis does for
  * small sets.

@@ -11,6 +11,7 @@
 #define FF_CTX 2
 #define FF_VALS 4
 #define FF_CTR 8
+#define FF_SCORED 16
 
 void fieldInit(field *f) {
     vclockInit(&f->dots);
@@ -18,6 +19,7 @@ void fieldInit(field *f) {
     f->nv = f->cap = 0;
     f->v = NULL;
     counterInit(&f->ctr);
+    f->scored = 0;
 }
 
 static void clearVals(field *f) {
@@ -30,6 +32,7 @@ void fieldClear(field *f) {
     vclockClear(&f->ctx);
     clearVals(f);
     counterClear(&f->ctr);
+    f->scored = 0;
 }
 
 void fieldFree(field *f) {
@@ -63,6 +66,7 @@ void fieldCopy(field *dst, const field *src) {
     for (int i = 0; i < src->nv; i++)
         pushVal(dst, src->v[i].actor, src->v[i].seq, src->v[i].val, src->v[i].len);
     counterCopy(&dst->ctr, &src->ctr);
+    dst->scored = src->scored;
 }
 
 static int clockEqual(const vclock *a, const vclock *b) {
@@ -79,7 +83,8 @@ static int valCmp(const fieldVal *a, const fieldVal *b) {
 }
 
 int fieldEqual(const field *a, const field *b) {
-    if (!clockEqual(&a->dots, &b->dots) || !clockEqual(&a->ctx, &b->ctx) || a->nv != b->nv)
+    if (a->scored != b->scored || !clockEqual(&a->dots, &b->dots) ||
+        !clockEqual(&a->ctx, &b->ctx) || a->nv != b->nv)
         return 0;
     for (int i = 0; i < a->nv; i++)
         if (a->v[i].actor != b->v[i].actor || valCmp(&a->v[i], &b->v[i]) != 0) return 0;
@@ -125,6 +130,7 @@ int fieldMerge(field *dst, const field *src) {
     }
     counterCopy(&out.ctr, &dst->ctr);
     counterMerge(&out.ctr, &src->ctr);
+    out.scored = dst->scored | src->scored;
     normalize(&out);
     int changed = !fieldEqual(dst, &out);
     fieldFree(dst);
@@ -196,7 +202,8 @@ int fieldDeltaIncr(field *delta, const field *obs, const causalRemoval *kr, uint
 
 void fieldEncode(const field *f, buf *out) {
     uint8_t flags = (uint8_t)((f->dots.n ? FF_DOTS : 0) | (f->ctx.n ? FF_CTX : 0) |
-                              (f->nv ? FF_VALS : 0) | (f->ctr.n || f->ctr.floor ? FF_CTR : 0));
+                              (f->nv ? FF_VALS : 0) | (f->ctr.n || f->ctr.floor ? FF_CTR : 0) |
+                              (f->scored ? FF_SCORED : 0));
     tcPutU8(out, FIELD_FORMAT);
     tcPutU8(out, flags);
     if (flags & FF_DOTS) tcPutClock(out, &f->dots);
@@ -213,13 +220,20 @@ void fieldEncode(const field *f, buf *out) {
     if (flags & FF_CTR) counterEncode(&f->ctr, out);
 }
 
+int fieldEncodedScored(const void *p, size_t len) {
+    const unsigned char *b = p;
+    return len >= 2 && b[0] == FIELD_FORMAT && (b[1] & FF_SCORED);
+}
+
 int fieldDecode(field *f, const void *p, size_t len) {
     tcReader rd;
     uint8_t fmt, flags;
     fieldClear(f);
     tcReaderInit(&rd, p, len);
     if (tcU8(&rd, &fmt) != C_OK || fmt != FIELD_FORMAT) goto bad;
-    if (tcU8(&rd, &flags) != C_OK || (flags & ~(FF_DOTS | FF_CTX | FF_VALS | FF_CTR))) goto bad;
+    if (tcU8(&rd, &flags) != C_OK || (flags & ~(FF_DOTS | FF_CTX | FF_VALS | FF_CTR | FF_SCORED)))
+        goto bad;
+    f->scored = (flags & FF_SCORED) != 0;
     if (flags & FF_DOTS) {
         if (tcClock(&rd, &f->dots, FIELD_MAX_ACTORS) != C_OK || f->dots.n == 0) goto bad;
     }

@@ -13,6 +13,9 @@
  *         the live one with the largest stamp (HLC, then actor): last writer
  *         wins among the assignments no remove observed
  *   ctr   counter contributions (counter.h): HINCRBY(FLOAT), ZINCRBY
+ *   scored a flag, set by every sorted-set delta (zset.h), merged by or: the
+ *         element is a sorted-set member, its register holds a score, and
+ *         the storage layer keeps it in the key's score index (db.c)
  *
  * An element is present when one of its dots is live: above ctx and not
  * covered by the key's removal (DEL/expiry, keymeta.h, passed in as kr).
@@ -34,7 +37,7 @@
  *   fieldDeltaIncr      HINCRBY, ZINCRBY: dot + counter entry
  *
  * Encoding:
- *   u8 1 (format), u8 flags (1 dots, 2 ctx, 4 vals, 8 ctr),
+ *   u8 1 (format), u8 flags (1 dots, 2 ctx, 4 vals, 8 ctr, 16 scored),
  *   [clock dots] [clock ctx] [varint n, n x (u64 actor, varint seq, varint len, bytes)]
  *   [counter]     -- parts that are empty are omitted; canonical only
  *
@@ -45,6 +48,7 @@
  *   fieldLive(f, kr)              present?
  *   fieldValue(f, kr)             the register's winning live value, or NULL
  *   fieldDroppable(f, kr)         storage may delete the element's key
+ *   fieldEncodedScored(p, len)    a stored state is a sorted-set member
  *   fieldDelta*                   the deltas above
  */
 #ifndef RINGKV_FIELD_H
@@ -72,6 +76,9 @@ typedef struct field {
     int cap;      /* values allocated */
     fieldVal *v;  /* owned */
     counter ctr;  /* contributions */
+    int scored;   /* a sorted-set member: vals are scores (set by zset.h's
+                   * deltas, merged by or): what tells the storage layer to
+                   * keep it in the key's score index */
 } field;
 
 #define FIELD_FORMAT 1
@@ -87,6 +94,10 @@ int fieldMerge(field *dst, const field *src);
 void fieldEncode(const field *f, buf *out);
 /* Values are copied out of p. C_ERR on anything but a canonical field. */
 int fieldDecode(field *f, const void *p, size_t len);
+
+/* The encoded state p (len bytes) is flagged scored: a cheap look at its
+ * flags, no decoding (the storage layer's test for the score index). */
+int fieldEncodedScored(const void *p, size_t len);
 
 /* kr may be NULL. */
 int fieldLive(const field *f, const causalRemoval *kr);

@@ -34,10 +34,14 @@ void zsetDeltaAdd(field *delta, const field *obs, uint64_t actor, uint64_t seq, 
     bufInit(&b);
     tcPutDouble(&b, score);
     fieldDeltaAssign(delta, obs, actor, seq, b.ptr, b.len);
+    delta->scored = 1;
     bufFree(&b);
 }
 
-void zsetDeltaRem(field *delta, const field *obs) { fieldDeltaRemove(delta, obs); }
+void zsetDeltaRem(field *delta, const field *obs) {
+    fieldDeltaRemove(delta, obs);
+    delta->scored = 1;
+}
 
 int zsetDeltaIncr(field *delta, const field *obs, const causalRemoval *kr, uint64_t actor,
                   uint64_t seq, double inc, double *result) {
@@ -51,6 +55,14 @@ int zsetDeltaIncr(field *delta, const field *obs, const causalRemoval *kr, uint6
     } else if (fieldDeltaIncr(delta, obs, kr, actor, seq, 0, (long double)inc) != C_OK) {
         return NUMERR_CLOCK;
     }
+    /* register values the key's removal covers are removed in the delta
+     * too, so that the member's own state reads as it does through the
+     * removal (its score index entry is computed without the removal) */
+    for (int i = 0; i < obs->nv; i++)
+        if (causalCovers(kr, obs->v[i].actor, obs->v[i].seq) &&
+            obs->v[i].seq > vclockGet(&delta->ctx, obs->v[i].actor))
+            vclockRaise(&delta->ctx, obs->v[i].actor, obs->v[i].seq);
+    delta->scored = 1;
     field after;
     fieldInit(&after);
     fieldCopy(&after, obs);

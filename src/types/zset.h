@@ -18,7 +18,12 @@
  * refused as Redis refuses it.
  * The score index a storage layer keeps for ranges is derived: a member's
  * score changes when a contribution or a register merges in, so the index
- * is recomputed from the member after each merge, never merged itself.
+ * is recomputed from the member after each merge, never merged itself. It
+ * is computed from the member's own state, without the key's removal
+ * (zsetScore(f, NULL)): every delta here flags the member (field.h's
+ * scored), and ZINCRBY also removes the register values the key's removal
+ * covers, so that after a command the member reads alike with and without
+ * it.
  *
  * API:
  *   zsetScore(f, kr, &score)                      1 present, 0 absent

@@ -3,7 +3,9 @@ the same through every other, the multi-key commands work on keys whose
 replicas are different nodes, and writes made on both sides of a partition
 merge as docs/types.md says (add-wins membership; ZADD's score is the last
 writer's; ZINCRBY increments add up; ZREM removes what it saw, so a
-concurrent ZINCRBY leaves the member with its increment alone)."""
+concurrent ZINCRBY leaves the member with its increment alone). Reads
+through each replica's score index (pops, ranks from one end, score ranges)
+give what the merged replicas hold when a replica missed writes."""
 from ringtest import ClusterTest
 
 
@@ -155,3 +157,56 @@ class ZsetsUnderPartition(ClusterTest):
             r = self._all_read(c, i)
             self.assertEqual(r.zscore("z", "x"), 200.0, "via node %d" % i)
             self.assertEqual(zrange(r, "d"), [("z", 3.0)], "via node %d" % i)
+
+
+class ZsetIndexWhenAReplicaMissedWrites(ClusterTest):
+    def test_ranges_and_pops_read_the_merge_when_one_replica_lists_stale_members(self):
+        # strict, no periodic anti-entropy: C keeps its stale copy (and its
+        # stale score index) until the reads below, which ask every replica
+        c = self.new_cluster(3, replication=3, quorum_mode="strict", anti_entropy_interval=0)
+        A, B, C = 0, 1, 2
+        w = c.client(A)
+        w.execute_command("CONSISTENCY", "WRITE", "ALL")
+        self.assertEqual(w.zadd("z", {"a%d" % i: i for i in range(1, 7)}), 6)
+        c.kill9(C)
+        c.wait_seen_down(C, by=[A, B])
+        w.execute_command("CONSISTENCY", "WRITE", "QUORUM")
+        # C misses these: its index still lists a1 and a2 first, not n
+        self.assertEqual(w.zpopmin("z", 2), [("a1", 1.0), ("a2", 2.0)])
+        self.assertEqual(w.zadd("z", {"n": 0, "a6": 60}), 1)
+        c.restart(C)
+        c.wait_all_up()
+        before = sum(int(c.info(i, "ring").get("range_rereads", 0)) for i in (A, B, C))
+        for i in (C, A, B):
+            r = c.client(i)
+            r.execute_command("CONSISTENCY", "READ", "ALL")
+            self.assertEqual(r.zrange("z", 0, 2, withscores=True),
+                             [("n", 0.0), ("a3", 3.0), ("a4", 4.0)], "via node %d" % i)
+            self.assertEqual(r.zrange("z", -2, -1), ["a5", "a6"], "via node %d" % i)
+            self.assertEqual(r.zrevrange("z", 0, 0, withscores=True), [("a6", 60.0)])
+            self.assertEqual(r.zrangebyscore("z", "-inf", 3.5), ["n", "a3"], "via node %d" % i)
+            self.assertEqual(r.zrangebyscore("z", 1, 100, start=1, num=2), ["a4", "a5"])
+            self.assertEqual(r.zrevrangebyscore("z", 5, "-inf", start=0, num=2), ["a5", "a4"])
+            self.assertEqual(r.zcount("z", 0, 3), 2, "via node %d" % i)
+        after = sum(int(c.info(i, "ring").get("range_rereads", 0)) for i in (A, B, C))
+        # the replicas' lists differed: the members were read again by name
+        self.assertGreater(after, before)
+        # a pop through the stale node, reading every replica: the merged
+        # smallest, and every replica ends without it
+        r = c.client(C)
+        r.execute_command("CONSISTENCY", "READ", "ALL", "WRITE", "ALL")
+        self.assertEqual(r.zpopmin("z"), [("n", 0.0)])
+        self.assertEqual(r.zpopmax("z"), [("a6", 60.0)])
+        # C's own copy still lists a1 and a2 (nothing repaired collections
+        # on it yet); anti-entropy brings it the pops it missed
+        for i in (A, B, C):
+            c.repair(i)
+        for i in (A, B, C):
+            q = c.client(i)
+            q.execute_command("CONSISTENCY", "READ", "ONE")
+            self.assertEqual(q.zrange("z", 0, -1), ["a3", "a4", "a5"], "via node %d" % i)
+            self.assertEqual(q.zrange("z", 0, 0), ["a3"], "via node %d" % i)
+        # popping the rest through the index deletes the key
+        self.assertEqual(r.zpopmin("z", 3), [("a3", 3.0), ("a4", 4.0), ("a5", 5.0)])
+        for i in (A, B, C):
+            self.assertEqual(c.client(i).exists("z"), 0, "via node %d" % i)

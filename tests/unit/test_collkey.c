@@ -16,11 +16,19 @@
  *     kind, an element on a non-element entry, trailing bytes, and a state
  *     that does not decode as its kind are refused (-1), so a replica never
  *     acknowledges what its merge would drop;
+ *   - the score index: collScoreBits orders as the doubles do (infinities,
+ *     zeros, subnormals, random bits) and reads back; -0 is stored as 0; a
+ *     member's index entry is its key's prefix, the score, the member, so
+ *     one key's entries sort by (score, member) as Redis orders them and
+ *     never interleave with another key's of the same slot;
+ *   - a score range's parameters read back, bad ones are refused, and
+ *     collRangeHas says where a score lies for each direction;
  *   - collMergeEncoded joins each kind with that kind's merge (metadata,
  *     sketch, element, string record), equal to decoding and merging, with
  *     or without a base, idempotent, and counts (and leaves out) an operand
  *     of another kind. */
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -670,4 +678,146 @@ Test(collbatch, merge_encoded_leaves_out_and_counts_another_kind_s_state) {
     }
     for (int k = 0; k < 4; k++) bufFree(&st[k]);
     bufFree(&got);
+}
+
+/* ------------------------------------------------------ the score index */
+
+static double rndDouble(void) {
+    static const double special[] = {0.0, -0.0, 1.0, -1.0, 1e-310, -1e-310, 1e308, -1e308,
+                                     INFINITY, -INFINITY, 0.5, -0.5, 2.0, 3.0};
+    if (rnd() % 3 == 0) return special[rnd() % (sizeof(special) / sizeof(special[0]))];
+    double d;
+    do {
+        uint64_t u = rnd();
+        memcpy(&d, &u, sizeof(d));
+    } while (isnan(d));
+    return d;
+}
+
+static void beBytes(uint64_t u, unsigned char *b) {
+    for (int i = 0; i < 8; i++) b[i] = (unsigned char)(u >> (56 - 8 * i));
+}
+
+Test(collkey, score_bits_order_as_the_doubles_do_and_read_back) {
+    for (int i = 0; i < 20000; i++) {
+        double a = rndDouble(), b = rndDouble();
+        unsigned char x[8], y[8];
+        beBytes(collScoreBits(a), x);
+        beBytes(collScoreBits(b), y);
+        int c = memcmp(x, y, 8);
+        if (a < b) cr_assert_lt(c, 0, "%g < %g", a, b);
+        else if (a > b) cr_assert_gt(c, 0, "%g > %g", a, b);
+        else cr_assert_eq(c, 0, "%g == %g", a, b); /* -0 and 0 too */
+        double back = collScoreFromBits(collScoreBits(a));
+        cr_assert(back == a && !signbit(back) == !(signbit(a) && a != 0), "%g", a);
+    }
+    cr_assert_eq(collScoreBits(-0.0), collScoreBits(0.0));
+}
+
+Test(collkey, index_entries_of_a_key_sort_by_score_then_member_and_stay_together) {
+    enum { NKEY = 6, NMEM = 40 };
+    int db = 2;
+    char keys[NKEY][200];
+    size_t klens[NKEY];
+    klens[0] = 1;
+    keys[0][0] = 'z';
+    for (int c = 1; c < NKEY; c++) /* same slot, prefixes of each other */
+        klens[c] = sameSlotKey(db, keys[c - 1], klens[c - 1], keys[c], sizeof(keys[c]));
+    skey *all = calloc(NKEY * NMEM, sizeof(skey));
+    double scores[NKEY * NMEM];
+    char mems[NKEY * NMEM][4];
+    size_t mlens[NKEY * NMEM];
+    int n = 0;
+    buf ek;
+    bufInit(&ek);
+    for (int c = 0; c < NKEY; c++)
+        for (int m = 0; m < NMEM; m++, n++) {
+            scores[n] = (double)(int)(rnd() % 5) - 2; /* ties on purpose */
+            if (rnd() % 7 == 0) scores[n] = -0.0;
+            mlens[n] = rnd() % 4;
+            rndBytes(mems[n], mlens[n]);
+            collKeyEncode(&ek, 1, COLLKEY_ELEM, db, keys[c], klens[c], mems[n], mlens[n]);
+            bufInit(&all[n].s);
+            cr_assert_eq(collKeyZindexOfElem(&all[n].s, ek.ptr, ek.len, scores[n]), C_OK);
+            all[n].coll = c;
+            all[n].el = n; /* (the index into scores and mems) */
+        }
+    /* not an element key: refused */
+    collKeyEncode(&ek, 10, COLLKEY_META, db, keys[0], klens[0], NULL, 0);
+    buf bad;
+    bufInit(&bad);
+    cr_assert_eq(collKeyZindexOfElem(&bad, ek.ptr, ek.len, 1.0), C_ERR);
+    bufFree(&bad);
+    qsort(all, (size_t)n, sizeof(skey), skeyCmp);
+    for (int c = 0; c < NKEY; c++) {
+        buf pre;
+        bufInit(&pre);
+        collKeyZindexPrefix(&pre, 1, db, keys[c], klens[c]);
+        int first = -1, last = -1;
+        for (int i = 0; i < n; i++) {
+            if (all[i].coll != c) {
+                /* no other key's entry starts with this key's prefix */
+                cr_assert(!startsWith(&all[i].s, &pre));
+                continue;
+            }
+            cr_assert(startsWith(&all[i].s, &pre));
+            cr_assert_eq(all[i].s.len, pre.len + 8 + mlens[all[i].el]);
+            if (first < 0) first = i;
+            else cr_assert_eq(last, i - 1, "key %d's entries are contiguous", c);
+            last = i;
+            if (first != i) { /* (score, member) order, -0 as 0 */
+                int p = all[i - 1].el, q = all[i].el;
+                double sp = scores[p], sq = scores[q];
+                cr_assert(sp < sq || (sp == sq && bytesCmp(mems[p], mlens[p], mems[q], mlens[q]) <= 0));
+            }
+        }
+        bufFree(&pre);
+    }
+    for (int i = 0; i < n; i++) bufFree(&all[i].s);
+    free(all);
+    bufFree(&ek);
+}
+
+Test(collbatch, a_score_range_reads_back_and_bad_ones_are_refused) {
+    collRange q = {.rev = 1, .hasmin = 1, .hasmax = 1, .minex = 1, .maxex = 0,
+                   .min = -INFINITY, .max = 2.5, .limit = 300};
+    buf b;
+    bufInit(&b);
+    collRangeEncode(&q, &b);
+    collRange r;
+    cr_assert_eq(collRangeDecode(&r, b.ptr, b.len), C_OK);
+    cr_assert(r.rev && r.hasmin && r.hasmax && r.minex && !r.maxex);
+    cr_assert(r.min == -INFINITY && r.max == 2.5 && r.limit == 300);
+    collRange none = {0};
+    collRangeEncode(&none, &b);
+    cr_assert_eq(collRangeDecode(&r, b.ptr, b.len), C_OK);
+    cr_assert(!r.rev && !r.hasmin && !r.hasmax && r.limit == 0);
+    /* truncated, trailing bytes, unknown flags, an exclusive bound that is
+     * not there, a NaN bound */
+    collRangeEncode(&q, &b);
+    cr_assert_eq(collRangeDecode(&r, b.ptr, b.len - 1), C_ERR);
+    bufAppend(&b, "x", 1);
+    cr_assert_eq(collRangeDecode(&r, b.ptr, b.len), C_ERR);
+    const char f1[] = {(char)0x40, 0};
+    cr_assert_eq(collRangeDecode(&r, f1, 2), C_ERR);
+    const char f2[] = {(char)0x08, 0};
+    cr_assert_eq(collRangeDecode(&r, f2, 2), C_ERR);
+    collRange nan = {.hasmin = 1, .min = NAN};
+    collRangeEncode(&nan, &b);
+    cr_assert_eq(collRangeDecode(&r, b.ptr, b.len), C_ERR);
+    bufFree(&b);
+}
+
+Test(collbatch, a_score_range_says_where_a_score_lies) {
+    collRange q = {.hasmin = 1, .hasmax = 1, .minex = 1, .min = 1, .max = 3};
+    int past;
+    cr_assert(!collRangeHas(&q, 1, &past) && !past); /* (1: excluded, before the walk's end */
+    cr_assert(collRangeHas(&q, 2, &past));
+    cr_assert(collRangeHas(&q, 3, &past));           /* 3]: included */
+    cr_assert(!collRangeHas(&q, 3.5, &past) && past); /* forward: past the max ends it */
+    q.rev = 1;
+    cr_assert(!collRangeHas(&q, 3.5, &past) && !past); /* reverse: above the max, go on */
+    cr_assert(!collRangeHas(&q, 1, &past) && past);    /* reverse: the min ends it */
+    collRange all = {0};
+    cr_assert(collRangeHas(&all, -INFINITY, &past) && collRangeHas(&all, INFINITY, &past));
 }

@@ -159,3 +159,58 @@ Test(zset, infinite_scores_are_registers_and_nan_is_refused) {
     cr_assert_eq(zsetDeltaIncr(&d, &a, NULL, A, 14, 1, &sc), NUMERR_CLOCK);
     fieldsFree(&a, &d, NULL);
 }
+
+Test(zset, every_delta_flags_a_member_and_the_flag_survives_merges) {
+    /* the storage layer keeps a score index of flagged elements (db.c) */
+    field a, d, s;
+    fieldsInit(&a, &d, &s, NULL);
+    double sc;
+    zsetDeltaAdd(&d, &a, A, 10, 3);
+    cr_assert(d.scored);
+    fieldMerge(&a, &d);
+    cr_assert(a.scored);
+    cr_assert_eq(zsetDeltaIncr(&d, &a, NULL, B, 11, 1, &sc), NUMERR_OK);
+    cr_assert(d.scored);
+    zsetDeltaRem(&d, &a);
+    cr_assert(d.scored);
+    /* a set member's delta is not flagged; merged with a member's, it is */
+    fieldDeltaAdd(&s, A, 12);
+    cr_assert(!s.scored);
+    fieldMerge(&s, &d);
+    cr_assert(s.scored);
+    buf b;
+    bufInit(&b);
+    fieldEncode(&a, &b);
+    cr_assert(fieldEncodedScored(b.ptr, b.len));
+    field back;
+    fieldInit(&back);
+    cr_assert_eq(fieldDecode(&back, b.ptr, b.len), C_OK);
+    cr_assert(fieldEqual(&back, &a) && back.scored);
+    fieldDeltaAdd(&s, A, 13);
+    bufClear(&b);
+    fieldEncode(&s, &b);
+    cr_assert(!fieldEncodedScored(b.ptr, b.len));
+    bufFree(&b);
+    fieldFree(&back);
+    fieldsFree(&a, &d, &s, NULL);
+}
+
+Test(zset, zincrby_after_an_expiry_leaves_a_member_whose_own_state_reads_as_through_it) {
+    /* ZADD z 5 x; the key expires (every dot up to the floor removed);
+     * ZINCRBY z 1 x reads x absent and writes 1: the member's own state,
+     * read with no key removal (what its index entry is computed from),
+     * must read 1 too, not 5 + 1 */
+    field x, d;
+    fieldsInit(&x, &d, NULL);
+    double sc;
+    zsetDeltaAdd(&d, &x, A, 10, 5);
+    fieldMerge(&x, &d);
+    causalRemoval kr = {NULL, 10};
+    cr_assert(!zsetScore(&x, &kr, &sc));
+    cr_assert_eq(zsetDeltaIncr(&d, &x, &kr, A, 20, 1, &sc), NUMERR_OK);
+    cr_assert_eq(sc, 1);
+    fieldMerge(&x, &d);
+    cr_assert(zsetScore(&x, &kr, &sc) && sc == 1);
+    cr_assert(zsetScore(&x, NULL, &sc) && sc == 1);
+    fieldsFree(&x, &d, NULL);
+}
