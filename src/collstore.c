@@ -146,12 +146,56 @@ static int sampleElems(int db, const char *key, size_t klen, const char *meta, s
 /* COLL_READ_RANGE: the live members (through this node's own removal of
  * the key) in the score index's order, as q asks: up to q->limit of them
  * (0: all in range). Complete when the range ran out here. Index entries
- * that no longer match their element, or whose element nothing can bring
- * back, are removed on the way (db.c keeps the index; these deletions are
+ * that no longer match their element, or whose element a DEL or a fired
+ * expiry removed (only a new write brings it back, and puts its entry
+ * back), are removed on the way (db.c keeps the index; these deletions are
  * derived state, never replicated). Past the limit the walk looks a little
  * further (RANGE_PEEK entries) for another live member, so that a pop of
  * the last members can tell the key is now empty. */
 #define RANGE_PEEK 64
+
+/* Entries to remove met in a row are removed with one range deletion once
+ * there are this many (a DEL of a large set leaves a run of them): the
+ * iterators of later walks skip a range tombstone at once, where they step
+ * over point tombstones one by one (measured: a reverse walk over 20,000 of
+ * them took 40 ms per replica until compaction dropped them). */
+#define RANGE_RUN 32
+
+typedef struct deadRun {
+    buf keys[RANGE_RUN]; /* the run's first entries (point deletions if it stays short) */
+    int n;               /* entries in the run */
+    buf lo, hi;          /* the run's smallest and largest entry, once it is long */
+} deadRun;
+
+/* Removes the run's entries (one range deletion if it is long) and empties it. */
+static void deadRunEnd(deadRun *d) {
+    if (d->n > RANGE_RUN) {
+        bufAppend(&d->hi, "", 1); /* (the range's end is exclusive: just past hi) */
+        storeDeleteRange(CF_ZINDEX, d->lo.ptr, d->lo.len, d->hi.ptr, d->hi.len);
+    } else {
+        for (int i = 0; i < d->n; i++) storeDelete(CF_ZINDEX, d->keys[i].ptr, d->keys[i].len);
+    }
+    d->n = 0;
+    bufClear(&d->lo);
+    bufClear(&d->hi);
+}
+
+/* One more entry to remove, met in walk order (rev: downwards). */
+static void deadRunAdd(deadRun *d, const char *k, size_t kl, int rev) {
+    if (d->n < RANGE_RUN) {
+        bufClear(&d->keys[d->n]);
+        bufAppend(&d->keys[d->n], k, kl);
+    } else {
+        if (d->n == RANGE_RUN) { /* long now: its ends, from the first entry kept */
+            buf *first = &d->keys[0];
+            bufAppend(rev ? &d->hi : &d->lo, first->ptr, first->len);
+        }
+        buf *end = rev ? &d->lo : &d->hi;
+        bufClear(end);
+        bufAppend(end, k, kl);
+    }
+    d->n++;
+}
 
 static int rangeElems(int db, const char *key, size_t klen, const char *meta, size_t mlen,
                       int mfound, const char *qp, size_t qlen, buf *els, uint64_t *count,
@@ -160,8 +204,14 @@ static int rangeElems(int db, const char *key, size_t klen, const char *meta, si
     if (collRangeDecode(&q, qp, qlen) != C_OK) return C_ERR;
     keymeta m;
     keymetaInit(&m);
-    causalRemoval kr = {NULL, 0};
-    if (mfound && keymetaDecode(&m, meta, mlen) == C_OK) keymetaRemoval(&m, serverNowMs(), &kr);
+    causalRemoval kr = {NULL, 0}, gone = {NULL, 0};
+    if (mfound && keymetaDecode(&m, meta, mlen) == C_OK) {
+        keymetaRemoval(&m, serverNowMs(), &kr);
+        /* what DELs and fired expiries removed stays removed; an expiry that
+         * has passed but not fired may still be replaced (a concurrent
+         * PERSIST): only members the first removes lose their entries */
+        keymetaRemoval(&m, 0, &gone);
+    }
     buf pre, seek, ek;
     bufInit(&pre);
     bufInit(&seek);
@@ -180,13 +230,15 @@ static int rangeElems(int db, const char *key, size_t klen, const char *meta, si
     else storeIterSeek(it, seek.ptr, seek.len);
     field f;
     fieldInit(&f);
+    deadRun dead;
+    memset(&dead, 0, sizeof(dead));
     int complete = 1, peek = -1; /* peek: entries looked at past the limit */
     for (; storeIterValid(it); q.rev ? storeIterPrev(it) : storeIterNext(it)) {
         size_t kl;
         const char *k = storeIterKey(it, &kl);
         if (kl < pre.len || memcmp(k, pre.ptr, pre.len) != 0) break;
         if (kl < pre.len + 8) {
-            storeDelete(CF_ZINDEX, k, kl);
+            deadRunAdd(&dead, k, kl, q.rev);
             continue;
         }
         uint64_t u = 0;
@@ -195,6 +247,7 @@ static int rangeElems(int db, const char *key, size_t klen, const char *meta, si
         int past;
         if (!collRangeHas(&q, score, &past)) {
             if (past) break;
+            deadRunEnd(&dead); /* a run covers only entries looked at */
             continue;
         }
         if (peek >= 0 && ++peek > RANGE_PEEK) {
@@ -207,6 +260,10 @@ static int rangeElems(int db, const char *key, size_t klen, const char *meta, si
         collKeyEncode(&ek, server.qbits, COLLKEY_ELEM, db, key, klen, e, elen);
         int found = storeGet(CF_DATA, ek.ptr, ek.len, &ev);
         if (found < 0) {
+            deadRunEnd(&dead);
+            for (int i = 0; i < RANGE_RUN; i++) bufFree(&dead.keys[i]);
+            bufFree(&dead.lo);
+            bufFree(&dead.hi);
             storeIterFree(it);
             fieldFree(&f);
             keymetaFree(&m);
@@ -218,14 +275,18 @@ static int rangeElems(int db, const char *key, size_t klen, const char *meta, si
         double now;
         if (!found || fieldDecode(&f, ev.ptr, ev.len) != C_OK || !f.scored ||
             !zsetScore(&f, NULL, &now) || collScoreBits(now) != u) {
-            storeDelete(CF_ZINDEX, k, kl); /* not this element's entry any more */
+            deadRunAdd(&dead, k, kl, q.rev); /* not this element's entry any more */
         } else if (!fieldLive(&f, &kr)) {
-            if (fieldDroppable(&f, &kr)) storeDelete(CF_ZINDEX, k, kl);
+            /* dead for good until the member is written again, which puts
+             * its entry back (db.c): a DEL of a large set costs one pass */
+            if (!fieldLive(&f, &gone)) deadRunAdd(&dead, k, kl, q.rev);
+            else deadRunEnd(&dead); /* (kept: the run stops) */
         } else if (peek >= 0) {
             complete = 0; /* another live member lies beyond the limit */
             storeValueFree(&ev);
             break;
         } else {
+            deadRunEnd(&dead);
             putElem(els, 0, e, elen, ev.ptr, ev.len);
             (*count)++;
             if (q.limit && *count >= q.limit) peek = 0;
@@ -233,6 +294,10 @@ static int rangeElems(int db, const char *key, size_t klen, const char *meta, si
         if (found) storeValueFree(&ev);
     }
     storeIterFree(it);
+    deadRunEnd(&dead);
+    for (int i = 0; i < RANGE_RUN; i++) bufFree(&dead.keys[i]);
+    bufFree(&dead.lo);
+    bufFree(&dead.hi);
     if (complete) *flags |= COLL_ANS_COMPLETE;
     fieldFree(&f);
     keymetaFree(&m);

@@ -51,8 +51,9 @@
  * ignores the key's DEL and expiry (keymeta.h, not read on this path), so
  * a reader (collstore.c) checks each member through them, and removes
  * entries that no longer match their element (a partition dropped, a db
- * flushed: their ranges go here too) or whose member nothing can bring back
- * (fieldDroppable through the key's removal). A coordinator's ZINCRBY on a
+ * flushed: their ranges go here too) or whose member a DEL or a fired
+ * expiry removed (only a write brings it back, and that puts the entry
+ * back). A coordinator's ZINCRBY on a
  * member the removal covered removes those register values in its delta
  * (zset.c), so the member's own state reads as it does through the
  * removal; only a member written concurrently with a DEL by another
