@@ -19,6 +19,7 @@
 #include "metrics.h"
 #include "multi.h"
 #include "t_bitfield.h"
+#include "t_bitops.h"
 #include "t_cluster.h"
 #include "t_keyspace.h"
 #include "t_hash.h"

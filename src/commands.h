@@ -13,7 +13,8 @@
  *   commandUnknownSubcommand(r)    Redis's error for a bad subcommand
  *   commandTableAt(i)              every command, for stats
  * The handlers are declared by the modules that define them (t_string.h,
- * t_keyspace.h, t_server.h, t_cluster.h, multi.h, info.h, metrics.h). */
+ * t_bitops.h, t_keyspace.h, t_server.h, t_cluster.h, multi.h, info.h,
+ * metrics.h). */
 #ifndef RINGKV_COMMANDS_H
 #define RINGKV_COMMANDS_H
 

@@ -1,7 +1,8 @@
 /* t_string.h -- string commands (t_string.c), and the helpers the key
  * commands share (t_keyspace.c uses them): the visible version of a read,
  * expiry arguments, writes whose reply is prepared first and sent only once
- * the write is acknowledged.
+ * the write is acknowledged; and the read-modify-write and value-read
+ * helpers the bit commands (t_bitops.c, their own header t_bitops.h) share.
  *
  * API:
  *   the *Command handlers below (rows of commands.c's table)
@@ -11,6 +12,8 @@
  *   parseExpireArg(r, i, ms, abs)  Redis's rules for EX/PX/EXAT/PXAT values
  *   writeValue(...)                one coordWrite, context from a read record
  *   pendingReplyNew / writeValueThenReply / writeThenReply / sendPendingReply
+ *   rmw(r, fn)                     a read-modify-write of argv[1] (for t_bitops.c)
+ *   readValue(r, fn)               a reply computed from argv[1]'s value (for t_bitops.c)
  */
 #ifndef RINGKV_T_STRING_H
 #define RINGKV_T_STRING_H
@@ -52,6 +55,15 @@ void writeValueThenReply(request *r, pendingReply *pr, int db, const char *key, 
                          const char *val, size_t vlen, int tombstone, long long expire,
                          const record *ctxrec);
 
+/* A read-modify-write over one key: fn computes the new value from the old
+ * (NULL if absent) and either replies itself (returns 0) or fills newval /
+ * pr and returns 1 to write it, keeping the old expiry. */
+typedef int rmwFn(request *r, const version *old, buf *newval, pendingReply *pr);
+void rmw(request *r, rmwFn *fn);
+/* A read whose reply is computed from the value by fn (NULL if absent). */
+typedef void readFn(request *r, const version *v);
+void readValue(request *r, readFn *fn);
+
 void getCommand(request *r);
 void setCommand(request *r);
 void setnxCommand(request *r);
@@ -72,11 +84,6 @@ void decrbyCommand(request *r);
 void incrbyfloatCommand(request *r);
 void strlenCommand(request *r);
 void getrangeCommand(request *r);
-void setbitCommand(request *r);
-void getbitCommand(request *r);
-void bitcountCommand(request *r);
-void bitposCommand(request *r);
-void bitopCommand(request *r);
 void lcsCommand(request *r);
 void vgetCommand(request *r);
 void vsetCommand(request *r);
