@@ -11,14 +11,17 @@
  * the reply and, for a write, the deltas, replying once collWrite's
  * callback says the write is acknowledged.
  *
- * Searches read every member of the key (COLL_READ_ALL; there is no score
- * index yet, docs/types.md), sort them by (score, member) as Redis's
- * sorted set orders them, and scan the score ranges of the cells
- * geohashSearchCells picks, in its order, testing each member against the
- * shape: the members found and their order before any sorting (what COUNT
- * ANY returns) are Redis's. The search options are parsed once the key is
- * read, as Redis does (a wrong type is reported before a bad option;
- * FROMMEMBER needs the member's position).
+ * Searches read the key's type and the member they start from, if any
+ * (COLL_READ_FIELDS), parse the options then, as Redis does (a wrong type is
+ * reported before a bad option; FROMMEMBER needs the member's position),
+ * and read the members of the cells geohashSearchCells picks through the
+ * score index, one range read per distinct cell, all at once
+ * (COLL_READ_RANGE: a cell is a range of geohash scores). The members
+ * found, sorted by (score, member) as Redis's sorted set orders them, are
+ * scanned cell by cell in geohashSearchCells's order, each tested against
+ * the shape: the members found and their order before any sorting (what
+ * COUNT ANY returns) are Redis's. A search costs the members of its cells,
+ * not the size of the set.
  *
  * STORE, STOREDIST and GEOSEARCHSTORE replace the destination: the
  * results are copied, the destination is read (COLL_READ_META) and one
@@ -43,6 +46,7 @@
 #include <strings.h>
 
 #include "coll.h"
+#include "collbatch.h"
 #include "geohash.h"
 #include "resp.h"
 #include "t_string.h"
@@ -181,6 +185,12 @@ typedef struct gstate {
     int storedist;       /* store distances, not geohashes */
     geoPoint *res;       /* store: the results, members owned */
     long nres;
+    struct searchArgs *args; /* the parsed options, owned */
+    zitem *found;        /* the cells' live members (ele: offsets into names until done) */
+    long nfound, capfound;
+    buf names;           /* their bytes */
+    int cells;           /* cell reads not answered yet */
+    char rerr[320];      /* the first read error */
     /* the held reply */
     long long ll;
     int writes;          /* writes not acknowledged yet */
@@ -189,6 +199,9 @@ typedef struct gstate {
 
 static void gstateFree(void *p) {
     gstate *s = p;
+    zfree(s->args);
+    zfree(s->found);
+    bufFree(&s->names);
     zfree(s->scores);
     for (long i = 0; i < s->nres; i++) zfree((char *)s->res[i].ele);
     zfree(s->res);
@@ -198,6 +211,7 @@ static void gstateFree(void *p) {
 static gstate *gstateNew(request *r) {
     gstate *s = requestState(r, sizeof(*s));
     r->state_free = gstateFree;
+    bufInit(&s->names);
     return s;
 }
 
@@ -677,29 +691,28 @@ static void storeAfterDst(request *r, const collView *v, const char *err, void *
                    gwriteDone, s);
 }
 
-static void searchAfterRead(request *r, const collView *v, const char *err, void *pd) {
-    gstate *s = pd;
-    if (err) {
-        addReplyError(r, err);
+/* Every cell was read: the search runs over the members found (s->found,
+ * exists: the key is a sorted set), and replies or stores its result. */
+static void searchFinish(request *r, gstate *s, int exists) {
+    if (s->rerr[0]) {
+        addReplyError(r, s->rerr);
         return;
     }
-    if (collCheckType(r, v, KT_ZSET)) return;
-    int exists = collTypeOf(v) == KT_ZSET;
-    searchArgs a;
-    if (parseSearch(r, v, s->flags, exists, &a) != C_OK) return;
-    s->dstidx = a.dstidx;
-    s->storedist = a.storedist;
+    searchArgs a = *s->args;
     long n = 0, used = 0;
     zitem *it = NULL;
     geoPoint *pts = NULL;
     if (exists) {
-        /* the live members in the sorted set's order */
-        it = zmalloc(sizeof(zitem) * (size_t)(v->nel ? v->nel : 1));
-        for (int i = 0; i < v->nel; i++) {
-            double sc;
-            if (zsetScore(&v->el[i].f, &v->kr, &sc)) it[n++] = (zitem){v->el[i].name, v->el[i].len, sc};
-        }
-        zitemSort(it, n);
+        /* the live members in the sorted set's order, each once (cells may
+         * overlap, and a member read by two of them is one member) */
+        it = s->found ? s->found : zmalloc(sizeof(zitem));
+        s->found = NULL;
+        for (long k = 0; k < s->nfound; k++) it[k].ele = s->names.ptr + (size_t)it[k].ele;
+        zitemSort(it, s->nfound);
+        for (long k = 0; k < s->nfound; k++)
+            if (n == 0 || it[n - 1].len != it[k].len || it[n - 1].score != it[k].score ||
+                memcmp(it[n - 1].ele, it[k].ele, it[k].len) != 0)
+                it[n++] = it[k];
         /* COUNT without an order would return any N: Redis sorts (ANY excepted) */
         if (a.count && !a.sort && !a.any) a.sort = 1;
         used = searchPoints(&a.shape, it, n, a.any ? a.count : 0, &pts);
@@ -723,7 +736,7 @@ static void searchAfterRead(request *r, const collView *v, const char *err, void
             }
         }
     } else {
-        /* the results outlive the view: copied for the destination's read */
+        /* the results outlive the members found: copied for the destination's read */
         s->res = zmalloc(sizeof(geoPoint) * (size_t)(ret ? ret : 1));
         for (long k = 0; k < ret; k++) {
             s->res[k] = pts[k];
@@ -740,11 +753,97 @@ static void searchAfterRead(request *r, const collView *v, const char *err, void
     zfree(it);
 }
 
+/* One cell's members were read (COLL_READ_RANGE): the live ones are kept
+ * (copied: the view is the callback's); the last cell read finishes. */
+static void cellRead(request *r, const collView *v, const char *err, void *pd) {
+    gstate *s = pd;
+    if (err) {
+        if (!s->rerr[0]) snprintf(s->rerr, sizeof(s->rerr), "%s", err);
+    } else if (collTypeOf(v) == KT_ZSET) {
+        for (int i = 0; i < v->nel; i++) {
+            double sc;
+            if (!zsetScore(&v->el[i].f, &v->kr, &sc)) continue;
+            if (s->nfound == s->capfound) {
+                s->capfound = s->capfound ? s->capfound * 2 : 64;
+                s->found = zrealloc(s->found, sizeof(zitem) * (size_t)s->capfound);
+            }
+            /* the offset of its bytes, made a pointer once all are in */
+            s->found[s->nfound++] = (zitem){(const char *)(uintptr_t)s->names.len, v->el[i].len, sc};
+            bufAppend(&s->names, v->el[i].name, v->el[i].len);
+        }
+    }
+    if (--s->cells == 0) searchFinish(r, s, 1);
+}
+
+/* The key's type and the member a search starts from were read: the
+ * options are parsed, then every distinct cell is read at once. */
+static void searchAfterRead(request *r, const collView *v, const char *err, void *pd) {
+    gstate *s = pd;
+    if (err) {
+        addReplyError(r, err);
+        return;
+    }
+    if (collCheckType(r, v, KT_ZSET)) return;
+    int exists = collTypeOf(v) == KT_ZSET;
+    s->args = zmalloc(sizeof(searchArgs));
+    if (parseSearch(r, v, s->flags, exists, s->args) != C_OK) return;
+    s->dstidx = s->args->dstidx;
+    s->storedist = s->args->storedist;
+    if (!exists) {
+        searchFinish(r, s, 0);
+        return;
+    }
+    geoCell cells[9];
+    geohashSearchCells(&s->args->shape, cells);
+    collRange q[9];
+    int nq = 0;
+    for (int c = 0; c < 9; c++) {
+        if (cells[c].bits == 0 && cells[c].step == 0) continue;
+        double min, max;
+        geohashCellScores(cells[c], &min, &max);
+        int dup = 0;
+        for (int j = 0; j < nq && !dup; j++) dup = q[j].min == min && q[j].max == max;
+        if (dup) continue;
+        q[nq++] = (collRange){.hasmin = 1, .hasmax = 1, .maxex = 1, .min = min, .max = max};
+    }
+    if (nq == 0) {
+        searchFinish(r, s, 1);
+        return;
+    }
+    /* all counted before any can answer (this node's own copy answers at once) */
+    s->cells = nq;
+    buf b;
+    bufInit(&b);
+    for (int j = 0; j < nq; j++) {
+        collRangeEncode(&q[j], &b);
+        char *name = b.ptr;
+        size_t len = b.len;
+        collRead(r, r->db, r->argv[s->srcidx], r->argvlen[s->srcidx], COLL_READ_RANGE, &name,
+                 &len, 1, cellRead, s);
+    }
+    bufFree(&b);
+}
+
 static void searchGeneric(request *r, int srcidx, int flags) {
     gstate *s = gstateNew(r);
     s->flags = flags;
     s->srcidx = srcidx;
-    collRead(r, r->db, r->argv[srcidx], r->argvlen[srcidx], COLL_READ_ALL, NULL, NULL, 0,
+    /* the member a search may start from: GEORADIUSBYMEMBER's, or any
+     * argument after a FROMMEMBER (the options are parsed once the key's
+     * type is known) */
+    char *names[64];
+    size_t lens[64];
+    int n = 0;
+    if ((flags & GEO_BYMEMBER) && r->argc > 2) {
+        names[n] = r->argv[2];
+        lens[n++] = r->argvlen[2];
+    }
+    for (int k = srcidx + 1; k + 1 < r->argc && n < 64; k++)
+        if (argIs(r, k, "frommember")) {
+            names[n] = r->argv[k + 1];
+            lens[n++] = r->argvlen[k + 1];
+        }
+    collRead(r, r->db, r->argv[srcidx], r->argvlen[srcidx], COLL_READ_FIELDS, names, lens, n,
              searchAfterRead, s);
 }
 
