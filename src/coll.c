@@ -1,8 +1,10 @@
 /* coll.c -- collection keys through the cluster: reads merged from the read
  * level's replicas, writes of a command's batch of deltas. See coll.h.
  *
- * A read (collReadOp) asks every home replica of the key at once (this
- * node's copy is read directly: collstore.c) for its answer: the string
+ * A read (collReadOp) asks the home replicas of the key as read-fanout says
+ * (every one at once, or as many as the level needs with the others held
+ * back until one fails or read-retry-ms passes, as read.c does; this node's
+ * copy is read directly: collstore.c) for its answer: the string
  * record, the metadata, the sketch and elements as the mode asks. Every
  * answer merges into the view (all joins), and once the read level is met
  * the callback gets the view. Answers after that are dropped: an element
@@ -30,6 +32,7 @@
  * here when this node is a replica of the key and sends it to the others. */
 #include "coll.h"
 
+#include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +60,7 @@ typedef struct collReadOp {
     int answers;       /* replicas whose answers merged */
     int differ;        /* COLL_READ_RANGE: the replicas listed different elements */
     int answering;     /* collReadAnswer is starting the second read of a range */
+    struct event *retry; /* read-fanout needed: read-retry-ms asks the held-back ones */
     int incomplete;    /* a replica's answer was not complete */
     collView v;        /* the merge so far; el unsorted, may repeat names */
     int n;             /* targets */
@@ -76,6 +80,7 @@ static void collViewFree(collView *v) {
 }
 
 static void collReadFree(collReadOp *op) {
+    if (op->retry) event_free(op->retry);
     collViewFree(&op->v);
     for (int i = 0; i < op->nnames; i++) zfree(op->names[i]);
     zfree(op->names);
@@ -272,6 +277,28 @@ static int collReadMerge(collReadOp *op, const char *p, size_t len) {
     return rc;
 }
 
+static void collReadAsk(collReadOp *op, int i);
+
+/* Asks the first held-back replica (read-fanout needed); 0 if none is. */
+static int collAskHeldBack(collReadOp *op) {
+    for (int i = 0; i < op->n; i++) {
+        if (op->t[i].state != QUORUM_HELD) continue;
+        op->t[i].state = QUORUM_PENDING;
+        coordStats.read_retries++;
+        collReadAsk(op, i);
+        return 1;
+    }
+    return 0;
+}
+
+/* Target i answered (ok) or failed: a failed one is replaced by a
+ * held-back replica while the read is unanswered (no fallbacks: see the
+ * top). */
+static void collReadResult(collReadOp *op, int i, int ok) {
+    quorumResult(&op->t[i], ok);
+    if (!ok && op->r) collAskHeldBack(op);
+}
+
 /* Called by bus.c with a replica's answer to TREAD. */
 static void collReadAnswered(const busResult *res, void *pd) {
     int i;
@@ -280,7 +307,7 @@ static void collReadAnswered(const busResult *res, void *pd) {
     const redisReply *reply = res->reply;
     int ok = res->status == BUS_OK && reply->elements >= 4 &&
              collReadMerge(op, reply->element[3]->str, reply->element[3]->len) == C_OK;
-    quorumResult(&op->t[i], ok);
+    collReadResult(op, i, ok);
     collReadProgress(op);
 }
 
@@ -294,11 +321,11 @@ static void collReadAsk(collReadOp *op, int i) {
                                op->nnames, &ans) == C_OK &&
                  collReadMerge(op, ans.ptr, ans.len) == C_OK;
         bufFree(&ans);
-        quorumResult(t, ok);
+        collReadResult(op, i, ok);
         return;
     }
     if (!targetReachable(t->member)) {
-        quorumResult(t, 0);
+        collReadResult(op, i, 0);
         return;
     }
     busArgs args; /* TREAD db key mode name... */
@@ -310,6 +337,53 @@ static void collReadAsk(collReadOp *op, int i) {
     for (int j = 0; j < op->nnames; j++) busArgsBytes(&args, op->names[j], op->lens[j]);
     op->outstanding++;
     busArgsSend(&args, targetLink(t->member), collReadAnswered, targetRefNew(op, i), 0);
+}
+
+static void collRetry(evutil_socket_t fd, short what, void *arg) {
+    UNUSED(fd);
+    UNUSED(what);
+    collReadOp *op = arg;
+    if (!op->r) return;
+    op->outstanding++; /* hold the operation while asking */
+    while (collAskHeldBack(op)) {}
+    op->outstanding--;
+    collReadProgress(op);
+}
+
+/* Asks the replicas, as string reads do (read.c): every one (read-fanout
+ * all, or a level counted per data center), else (read-fanout needed) this
+ * node's copy and the next reachable replicas in preference order, as many
+ * as the level needs; the others are held back until one fails or
+ * read-retry-ms passes. */
+static void collAskFirst(collReadOp *op) {
+    int ask = op->n;
+    if (server.read_fanout != READ_FANOUT_ALL && !targetJoint(op->t, op->n) &&
+        op->level != LEVEL_LOCAL_ONE && op->level != LEVEL_LOCAL_QUORUM &&
+        op->level != LEVEL_EACH_QUORUM) {
+        quorumVerdict v = targetEval(op->level, op->t, op->n);
+        if (v.need < op->n) ask = v.need;
+    }
+    if (ask >= op->n) {
+        for (int i = 0; i < op->n; i++) collReadAsk(op, i);
+        return;
+    }
+    int pick[QUORUM_MAX_TARGETS], np = 0;
+    for (int i = 0; i < op->n; i++) {
+        op->t[i].state = QUORUM_HELD;
+        if (op->t[i].member == gossipSelf()) pick[np++] = i;
+    }
+    for (int i = 0; i < op->n && np < ask; i++)
+        if (op->t[i].member != gossipSelf() && targetReachable(op->t[i].member)) pick[np++] = i;
+    /* all marked before any is asked: a failure asks a held-back one */
+    for (int j = 0; j < np; j++) op->t[pick[j]].state = QUORUM_PENDING;
+    for (int j = 0; j < np; j++) collReadAsk(op, pick[j]);
+    for (; np < ask && collAskHeldBack(op); np++) {} /* too few reachable: fail fast */
+    if (op->r && quorumCount(op->t, op->n, QUORUM_HELD) && server.read_retry_ms > 0) {
+        op->retry = evtimer_new(server.base, collRetry, op);
+        struct timeval tv = {(time_t)(server.read_retry_ms / 1000),
+                             (suseconds_t)(server.read_retry_ms % 1000) * 1000};
+        evtimer_add(op->retry, &tv);
+    }
 }
 
 void collRead(request *r, int db, const char *key, size_t klen, int mode, char **names,
@@ -342,7 +416,7 @@ void collRead(request *r, int db, const char *key, size_t klen, int mode, char *
     r->pending++;
     coordStats.reads++;
     op->outstanding++; /* hold until every target was asked */
-    for (int i = 0; i < op->n; i++) collReadAsk(op, i);
+    collAskFirst(op);
     op->outstanding--;
     collReadProgress(op);
 }
