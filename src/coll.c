@@ -356,26 +356,13 @@ static void collRetry(evutil_socket_t fd, short what, void *arg) {
  * as the level needs; the others are held back until one fails or
  * read-retry-ms passes. */
 static void collAskFirst(collReadOp *op) {
-    int ask = op->n;
-    if (server.read_fanout != READ_FANOUT_ALL && !targetJoint(op->t, op->n) &&
-        op->level != LEVEL_LOCAL_ONE && op->level != LEVEL_LOCAL_QUORUM &&
-        op->level != LEVEL_EACH_QUORUM) {
-        quorumVerdict v = targetEval(op->level, op->t, op->n);
-        if (v.need < op->n) ask = v.need;
-    }
+    int ask = targetReadFanout(op->t, op->n, op->level);
     if (ask >= op->n) {
         for (int i = 0; i < op->n; i++) collReadAsk(op, i);
         return;
     }
-    int pick[QUORUM_MAX_TARGETS], np = 0;
-    for (int i = 0; i < op->n; i++) {
-        op->t[i].state = QUORUM_HELD;
-        if (op->t[i].member == gossipSelf()) pick[np++] = i;
-    }
-    for (int i = 0; i < op->n && np < ask; i++)
-        if (op->t[i].member != gossipSelf() && targetReachable(op->t[i].member)) pick[np++] = i;
-    /* all marked before any is asked: a failure asks a held-back one */
-    for (int j = 0; j < np; j++) op->t[pick[j]].state = QUORUM_PENDING;
+    int pick[QUORUM_MAX_TARGETS];
+    int np = targetPickReaders(op->t, op->n, ask, pick);
     for (int j = 0; j < np; j++) collReadAsk(op, pick[j]);
     for (; np < ask && collAskHeldBack(op); np++) {} /* too few reachable: fail fast */
     if (op->r && quorumCount(op->t, op->n, QUORUM_HELD) && server.read_retry_ms > 0) {

@@ -256,28 +256,14 @@ static void readAsk(readOp *op, int i) {
 
 /* How many replicas a read asks at first: all of them (read-fanout all, or
  * a level counted per data center), else as many as the level needs. */
-static int readFanout(readOp *op) {
-    if (server.read_fanout == READ_FANOUT_ALL || targetJoint(op->t, op->n) ||
-        op->level == LEVEL_LOCAL_ONE ||
-        op->level == LEVEL_LOCAL_QUORUM || op->level == LEVEL_EACH_QUORUM)
-        return op->n;
-    quorumVerdict v = targetEval(op->level, op->t, op->n);
-    return v.need < op->n ? v.need : op->n;
-}
+static int readFanout(readOp *op) { return targetReadFanout(op->t, op->n, op->level); }
 
 /* read-fanout needed: this node's copy and the next reachable replicas in
  * preference order, ask in all, are asked; the others are held back until
  * one fails or read-retry-ms passes. */
 static void readAskSome(readOp *op, int ask) {
-    int pick[QUORUM_MAX_TARGETS], np = 0;
-    for (int i = 0; i < op->n; i++) {
-        op->t[i].state = QUORUM_HELD;
-        if (op->t[i].member == gossipSelf()) pick[np++] = i;
-    }
-    for (int i = 0; i < op->n && np < ask; i++)
-        if (op->t[i].member != gossipSelf() && targetReachable(op->t[i].member)) pick[np++] = i;
-    /* all marked before any is asked: a failure asks a held-back one */
-    for (int j = 0; j < np; j++) op->t[pick[j]].state = QUORUM_PENDING;
+    int pick[QUORUM_MAX_TARGETS];
+    int np = targetPickReaders(op->t, op->n, ask, pick);
     for (int j = 0; j < np; j++) readAsk(op, pick[j]);
     for (; np < ask && readAskHeldBack(op); np++) {} /* too few reachable: fail fast */
     if (op->r && quorumCount(op->t, op->n, QUORUM_HELD) && server.read_retry_ms > 0) {

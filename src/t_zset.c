@@ -128,9 +128,14 @@ zitem *viewSorted(const collView *v, long *n) {
  * back from the listpack that holds a small sorted set. */
 static double storedScore(double d) { return d == 0 ? 0.0 : d; }
 
-/* The type the key reads as, for a sorted-set command: replies WRONGTYPE
- * and returns -2 for another type, else KT_ZSET or -1 (absent). */
-int zsetViewType(request *r, const collView *v) {
+/* The type the key reads as, for a sorted-set command's read callback:
+ * replies the read's error (err) or WRONGTYPE and returns -2, else KT_ZSET
+ * or -1 (absent). */
+int zsetViewType(request *r, const collView *v, const char *err) {
+    if (err) {
+        addReplyError(r, err);
+        return -2;
+    }
     if (collCheckType(r, v, KT_ZSET)) return -2;
     return collTypeOf(v) == KT_ZSET ? KT_ZSET : -1;
 }
@@ -430,11 +435,7 @@ static void zaddIncr(request *r, zstate *s, const collView *v, zaddMember *m, ui
 
 static void zaddAfterRead(request *r, const collView *v, const char *err, void *pd) {
     zstate *s = pd;
-    if (err) {
-        addReplyError(r, err);
-        return;
-    }
-    int type = zsetViewType(r, v);
+    int type = zsetViewType(r, v, err);
     if (type == -2) return;
     int f = s->zflags, incr = (f & ZADD_INCR) != 0;
     if (type == -1 && (f & ZADD_XX)) { /* no key + XX: nothing to do */
@@ -613,11 +614,7 @@ static void zincrbyCommand(request *r) { zaddGeneric(r, ZADD_INCR); }
 
 static void zremAfterRead(request *r, const collView *v, const char *err, void *pd) {
     zstate *s = pd;
-    if (err) {
-        addReplyError(r, err);
-        return;
-    }
-    int type = zsetViewType(r, v);
+    int type = zsetViewType(r, v, err);
     if (type == -2) return;
     if (type == -1) {
         addReplyInteger(r, 0);
@@ -671,11 +668,7 @@ static void zremCommand(request *r) {
 
 static void zscoreAfterRead(request *r, const collView *v, const char *err, void *pd) {
     int multi = pd != NULL;
-    if (err) {
-        addReplyError(r, err);
-        return;
-    }
-    int type = zsetViewType(r, v);
+    int type = zsetViewType(r, v, err);
     if (type == -2) return;
     if (multi) addReplyArrayLen(r, r->argc - 2);
     for (int j = 2; j < r->argc; j++) {
@@ -700,11 +693,7 @@ static void zmscoreCommand(request *r) {
 
 static void zcardAfterRead(request *r, const collView *v, const char *err, void *pd) {
     UNUSED(pd);
-    if (err) {
-        addReplyError(r, err);
-        return;
-    }
-    int type = zsetViewType(r, v);
+    int type = zsetViewType(r, v, err);
     if (type == -2) return;
     long n = 0;
     if (type == KT_ZSET) zfree(viewItems(v, KT_ZSET, &n));
@@ -720,11 +709,7 @@ static void zcardCommand(request *r) {
 /* ZCOUNT / ZLEXCOUNT: the members of the range s->ra selects. */
 static void zcountAfterRead(request *r, const collView *v, const char *err, void *pd) {
     zstate *s = pd;
-    if (err) {
-        addReplyError(r, err);
-        return;
-    }
-    int type = zsetViewType(r, v);
+    int type = zsetViewType(r, v, err);
     if (type == -2) return;
     long n = 0, first, count = 0;
     int step;
@@ -767,11 +752,7 @@ static void zlexcountCommand(request *r) {
 
 static void zrankAfterRead(request *r, const collView *v, const char *err, void *pd) {
     int reverse = pd != NULL;
-    if (err) {
-        addReplyError(r, err);
-        return;
-    }
-    int type = zsetViewType(r, v);
+    int type = zsetViewType(r, v, err);
     if (type == -2) return;
     if (type == -1) {
         addReplyNull(r);

@@ -13,7 +13,7 @@
  * API, t_zset.c for t_zsetrange.c and t_zsetops.c:
  *   zlistFree / zlistCopy                 a zlist's members (owned copies)
  *   viewItems / viewSorted                a view's live members (borrowed)
- *   zsetViewType(r, v)                    KT_ZSET, -1 (absent) or -2 (WRONGTYPE replied)
+ *   zsetViewType(r, v, err)               KT_ZSET, -1 (absent) or -2 (an error or WRONGTYPE replied)
  *   getRangeLong(r, i, min, max, v, err)  an integer argument in [min, max]
  *   replySpan(r, it, first, count, ...)   members (and scores) as Redis replies them
  *   zstateNew(r)                          the request's zstate
@@ -110,7 +110,7 @@ zitem *viewItems(const collView *v, int type, long *n);
 /* As viewItems, sorted by (score, member): the key's order. */
 zitem *viewSorted(const collView *v, long *n);
 /* Replies WRONGTYPE and returns -2 for another type, else KT_ZSET or -1. */
-int zsetViewType(request *r, const collView *v);
+int zsetViewType(request *r, const collView *v, const char *err);
 int getRangeLong(request *r, int i, long long min, long long max, long long *v,
                  const char *err);
 void replySpan(request *r, const zitem *it, long first, long count, int step,

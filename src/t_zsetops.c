@@ -50,11 +50,7 @@ static long zrandBelow(long n) { return (long)(zrand() % (uint64_t)n); }
 
 static void zrandAfterRead(request *r, const collView *v, const char *err, void *pd) {
     zstate *s = pd;
-    if (err) {
-        addReplyError(r, err);
-        return;
-    }
-    int type = zsetViewType(r, v);
+    int type = zsetViewType(r, v, err);
     if (type == -2) return;
     int hascount = r->argc >= 3, ws = s->ra.withscores, nested = ws && r->proto >= 3;
     long n = 0;
@@ -251,11 +247,7 @@ static int scanEntryCmp(const void *pa, const void *pb) {
 
 static void zscanAfterRead(request *r, const collView *v, const char *err, void *pd) {
     zstate *s = pd;
-    if (err) {
-        addReplyError(r, err);
-        return;
-    }
-    int type = zsetViewType(r, v);
+    int type = zsetViewType(r, v, err);
     if (type == -2) return;
     if (type == -1) {
         addReplyArrayLen(r, 2);

@@ -44,11 +44,7 @@ static int parseRange(request *r, int src, int store, int type, int dir, zrangeA
 
 static void zrangeAfterRead(request *r, const collView *v, const char *err, void *pd) {
     zstate *s = pd;
-    if (err) {
-        addReplyError(r, err);
-        return;
-    }
-    int type = zsetViewType(r, v);
+    int type = zsetViewType(r, v, err);
     if (type == -2) return;
     long n = 0, first = 0, count = 0;
     int step = 1;
@@ -80,11 +76,7 @@ void zrevrangebylexCommand(request *r) { zrangeGeneric(r, ZRT_LEX, ZDIR_REV); }
 
 static void zrangestoreAfterRead(request *r, const collView *v, const char *err, void *pd) {
     zstate *s = pd;
-    if (err) {
-        addReplyError(r, err);
-        return;
-    }
-    int type = zsetViewType(r, v);
+    int type = zsetViewType(r, v, err);
     if (type == -2) return;
     if (type == KT_ZSET) {
         long n, first, count;
@@ -132,11 +124,7 @@ static void popFrom(request *r, zstate *s, const collView *v, int keyarg) {
 
 static void zpopAfterRead(request *r, const collView *v, const char *err, void *pd) {
     zstate *s = pd;
-    if (err) {
-        addReplyError(r, err);
-        return;
-    }
-    int type = zsetViewType(r, v);
+    int type = zsetViewType(r, v, err);
     if (type == -2) return;
     if (type == -1 || s->count == 0) {
         addReplyArrayLen(r, 0);
@@ -174,11 +162,7 @@ static void zmpopNext(request *r, zstate *s);
  * popped (or answers WRONGTYPE), as Redis. */
 static void zmpopAfterRead(request *r, const collView *v, const char *err, void *pd) {
     zstate *s = pd;
-    if (err) {
-        addReplyError(r, err);
-        return;
-    }
-    int type = zsetViewType(r, v);
+    int type = zsetViewType(r, v, err);
     if (type == -2) return;
     if (type == -1) {
         s->next++;
@@ -239,11 +223,7 @@ void zmpopCommand(request *r) {
 
 static void zremrangeAfterRead(request *r, const collView *v, const char *err, void *pd) {
     zstate *s = pd;
-    if (err) {
-        addReplyError(r, err);
-        return;
-    }
-    int type = zsetViewType(r, v);
+    int type = zsetViewType(r, v, err);
     if (type == -2) return;
     if (type == -1) {
         addReplyInteger(r, 0);

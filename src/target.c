@@ -133,3 +133,23 @@ void *targetRefTake(targetRef *ref, int *idx) {
     zfree(ref);
     return op;
 }
+
+int targetReadFanout(const quorumTarget *t, int n, int level) {
+    if (server.read_fanout == READ_FANOUT_ALL || targetJoint(t, n) || level == LEVEL_LOCAL_ONE ||
+        level == LEVEL_LOCAL_QUORUM || level == LEVEL_EACH_QUORUM)
+        return n;
+    quorumVerdict v = targetEval(level, t, n);
+    return v.need < n ? v.need : n;
+}
+
+int targetPickReaders(quorumTarget *t, int n, int ask, int *pick) {
+    int np = 0;
+    for (int i = 0; i < n; i++) {
+        t[i].state = QUORUM_HELD;
+        if (t[i].member == gossipSelf()) pick[np++] = i;
+    }
+    for (int i = 0; i < n && np < ask; i++)
+        if (t[i].member != gossipSelf() && targetReachable(t[i].member)) pick[np++] = i;
+    for (int j = 0; j < np; j++) t[pick[j]].state = QUORUM_PENDING;
+    return np;
+}

@@ -15,6 +15,8 @@
  *   targetEval(level, t, n)            the joint quorum verdict
  *   targetJoint(t, n)                  some target is a future-only owner
  *   targetLevel(r, write)              the request's read or write level
+ *   targetReadFanout(t, n, level)      how many replicas a read asks first
+ *   targetPickReaders(t, n, ask, pick) read-fanout needed: which, the others held back
  *   targetRefNew(op, idx) / targetRefTake(ref, &idx)   an answer's context
  *
  * Invariant: a target's dc points at a name interned here for the life of
@@ -68,6 +70,15 @@ quorumVerdict targetEval(int level, const quorumTarget *t, int n);
 /* The connection's CONSISTENCY level, or the configured default. r may
  * be NULL. */
 int targetLevel(const request *r, int write);
+/* How many of a read's n targets it asks at first (read-fanout): all of
+ * them (read-fanout all, a joint quorum, or a level counted per data
+ * center), else as many as the level needs. */
+int targetReadFanout(const quorumTarget *t, int n, int level);
+/* read-fanout needed: marks every target held back (QUORUM_HELD), then
+ * this node's own and the next reachable ones in preference order, up to
+ * ask, pending; their indexes go to pick (all marked before the caller asks
+ * any, so that a failure asks a held-back one). Returns how many. */
+int targetPickReaders(quorumTarget *t, int n, int ask, int *pick);
 targetRef *targetRefNew(void *op, int idx);
 /* Frees ref; returns its op and sets *idx. */
 void *targetRefTake(targetRef *ref, int *idx);
