@@ -36,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "busargs.h"
 #include "clock.h"
@@ -60,6 +61,9 @@ typedef struct collReadOp {
     int answers;       /* replicas whose answers merged */
     int differ;        /* COLL_READ_RANGE: the replicas listed different elements */
     int answering;     /* collReadAnswer is starting the second read of a range */
+    int stats;         /* COLL_READ_COUNT: answers that gave figures, all alike so far */
+    int statsdiffer;   /* ... or some did not give them, or differed */
+    uint64_t count, digest, metahash; /* the first figures and metadata */
     struct event *retry; /* read-fanout needed: read-retry-ms asks the held-back ones */
     int incomplete;    /* a replica's answer was not complete */
     collView v;        /* the merge so far; el unsorted, may repeat names */
@@ -128,6 +132,8 @@ static void collViewFinish(collReadOp *op) {
     keymetaRemoval(&v->meta, v->now_ms, &v->kr);
     v->complete = !op->incomplete && (op->mode == COLL_READ_NAMED || op->mode == COLL_READ_ALL ||
                                       op->mode == COLL_READ_SAMPLE);
+    v->counted = op->mode == COLL_READ_COUNT && op->stats > 0 && !op->statsdiffer;
+    v->count = v->counted ? (long long)op->count : 0;
     if (op->mode == COLL_READ_RANGE) {
         collRange q;
         v->exhausted = !op->incomplete;
@@ -251,6 +257,18 @@ static int collReadMerge(collReadOp *op, const char *p, size_t len) {
     }
     if (!(a.flags & COLL_ANS_COMPLETE)) op->incomplete = 1;
     op->answers++;
+    if (op->mode == COLL_READ_COUNT) {
+        uint64_t mh = XXH3_64bits(a.meta ? a.meta : "", a.metalen);
+        if (!(a.flags & COLL_ANS_STATS)) {
+            op->statsdiffer = 1;
+        } else if (op->stats++ == 0) {
+            op->count = a.count;
+            op->digest = a.digest;
+            op->metahash = mh;
+        } else if (a.count != op->count || a.digest != op->digest || mh != op->metahash) {
+            op->statsdiffer = 1;
+        }
+    }
     int named, k;
     const char *e, *s;
     size_t elen, slen;
@@ -406,6 +424,36 @@ void collRead(request *r, int db, const char *key, size_t klen, int mode, char *
     collAskFirst(op);
     op->outstanding--;
     collReadProgress(op);
+}
+
+/* ------------------------------------------------------ SCARD, HLEN, ZCARD */
+
+typedef struct countOp {
+    int type;          /* KT_* the command counts */
+    collReadCb *whole; /* its count from a whole read */
+    void *pd;          /* whole's private data */
+} countOp;
+
+static void counted(request *r, const collView *v, const char *err, void *pd) {
+    countOp c = *(countOp *)pd;
+    zfree(pd);
+    if (err) {
+        addReplyError(r, err);
+        return;
+    }
+    if (!v->counted) { /* figures missing or different: the replicas differ */
+        collRead(r, v->db, v->key, v->klen, COLL_READ_ALL, NULL, NULL, 0, c.whole, c.pd);
+        return;
+    }
+    if (collCheckType(r, v, c.type)) return;
+    addReplyInteger(r, collTypeOf(v) == c.type ? v->count : 0);
+}
+
+void collCount(request *r, int db, const char *key, size_t klen, int type, collReadCb *whole,
+               void *pd) {
+    countOp *c = zmalloc(sizeof(*c));
+    *c = (countOp){type, whole, pd};
+    collRead(r, db, key, klen, COLL_READ_COUNT, NULL, NULL, 0, counted, c);
 }
 
 /* ------------------------------------------------------------ the view */

@@ -41,6 +41,7 @@
  *   collBatch*                          the deltas of one command
  *   collWrite(r, db, key, klen, batch, cb, pd)
  *   collLiveCount(v)                    live elements in a COLL_READ_ALL view
+ *   collCount(r, db, key, klen, type, whole, pd)   SCARD/HLEN/ZCARD from the figures
  *
  * Ownership: a collView is the callback's, borrowed for its duration only;
  * a batch is copied by collWrite. */
@@ -75,6 +76,9 @@ typedef struct collView {
     int complete;     /* every element stored on the replicas that answered is in el */
     int exhausted;    /* COLL_READ_RANGE: each replica that answered ran out of the range
                        * (complete says so only for a range with no bound) */
+    int counted;      /* COLL_READ_COUNT: every replica that answered gave the same
+                       * figures and metadata: they hold the same elements */
+    long long count;  /* ... and this many of them live */
 } collView;
 
 typedef void collReadCb(request *r, const collView *v, const char *err, void *pd);
@@ -95,6 +99,14 @@ int collTypeOf(const collView *v);
 int collCheckType(request *r, const collView *v, int type);
 /* Live elements of the view (COLL_READ_ALL: of the key). */
 long long collLiveCount(const collView *v);
+
+/* SCARD, HLEN, ZCARD: replies the number of live elements of (db, key), a
+ * collection of type, from the replicas' figures (COLL_READ_COUNT) when
+ * those that answered agree (same element digest, same metadata: the same
+ * collection), else reads every element and lets whole (with pd) reply,
+ * as the command did before. Takes pending counts on r as collRead. */
+void collCount(request *r, int db, const char *key, size_t klen, int type, collReadCb *whole,
+               void *pd);
 
 /* A fresh dot of this node: returns the HLC timestamp, above every
  * timestamp the coordinator has read (collRead observes them). The actor is

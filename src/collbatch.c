@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "collkey.h"
 #include "record.h"
@@ -151,4 +152,36 @@ int collRangeHas(const collRange *q, double score, int *past) {
     int above = q->hasmax && (score > q->max || (q->maxex && score == q->max));
     *past = q->rev ? below : above;
     return !below && !above;
+}
+
+/* ------------------------------------------------------------- the figures */
+
+void collStatsEncode(const collStats *st, unsigned char out[COLL_STATS_LEN]) {
+    const uint64_t v[3] = {st->count, st->mark, st->digest};
+    for (int k = 0; k < 3; k++)
+        for (int i = 0; i < 8; i++) out[8 * k + i] = (unsigned char)(v[k] >> (8 * i));
+}
+
+int collStatsDecode(collStats *st, const char *p, size_t len) {
+    if (len != COLL_STATS_LEN) return C_ERR;
+    uint64_t v[3] = {0, 0, 0};
+    for (int k = 0; k < 3; k++)
+        for (int i = 7; i >= 0; i--) v[k] = (v[k] << 8) | (unsigned char)p[8 * k + i];
+    st->count = v[0];
+    st->mark = v[1];
+    st->digest = v[2];
+    return C_OK;
+}
+
+uint64_t collRemovalMark(const causalRemoval *kr) {
+    buf b;
+    bufInit(&b);
+    vclock none;
+    vclockInit(&none);
+    tcPutClock(&b, kr && kr->rm ? kr->rm : &none);
+    tcPutVarint(&b, kr ? kr->floor : 0);
+    vclockFree(&none);
+    uint64_t h = XXH3_64bits(b.ptr ? b.ptr : "", b.len);
+    bufFree(&b);
+    return h;
 }

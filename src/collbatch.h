@@ -18,6 +18,7 @@
  *   collMergeEncoded(kind, base, blen, ops, lens, n, out)   the join, by kind
  *   collStateValid(kind, p, len)     a state that decodes
  *   collRangeEncode / collRangeDecode / collRangeHas   a score range read's parameters
+ *   collStatsEncode / collStatsDecode / collRemovalMark  a collection's figures (CF_KSTATS)
  *
  * Score range (COLL_READ_RANGE, collstore.h): u8 flags (1 rev, 2 min, 4 max,
  * 8 min exclusive, 16 max exclusive), [double min], [double max], varint
@@ -28,6 +29,7 @@
 
 #include <stddef.h>
 
+#include "types/causal.h"
 #include "types/tcodec.h"
 #include "util.h"
 
@@ -60,6 +62,28 @@ typedef struct collRange {
     double min, max;    /* the bounds (never NaN) */
     uint64_t limit;     /* live members wanted at most; 0: every one in range */
 } collRange;
+
+/* A collection's figures, kept by each replica for its own copy (db.c):
+ * how many elements live through the key's removal (its DELs and its
+ * expiry once passed: keymetaRemoval), which removal that was (mark:
+ * collRemovalMark; a count whose mark is not the key's current one is
+ * stale, counted again from the elements), and the XOR of every stored
+ * element's Merkle entry (merkleEntry of its key and state: two replicas
+ * with the same digest and metadata hold the same collection).
+ * Encoding: 3 x u64 LE (count, mark, digest). */
+typedef struct collStats {
+    uint64_t count;  /* live elements */
+    uint64_t mark;   /* the removal they were counted through */
+    uint64_t digest; /* XOR of the elements' Merkle entries */
+} collStats;
+
+#define COLL_STATS_LEN 24
+void collStatsEncode(const collStats *st, unsigned char out[COLL_STATS_LEN]);
+int collStatsDecode(collStats *st, const char *p, size_t len); /* C_ERR: not 24 bytes */
+/* A hash of a key's removal (keymetaRemoval's: the DELs' context and the
+ * floor of fired or passed expiries); the same for equal removals. kr
+ * may be NULL (none). */
+uint64_t collRemovalMark(const causalRemoval *kr);
 
 void collRangeEncode(const collRange *q, buf *out); /* out cleared first */
 int collRangeDecode(collRange *q, const char *p, size_t len); /* C_ERR: malformed */

@@ -83,11 +83,13 @@ double collScoreFromBits(uint64_t u) {
     return d;
 }
 
-int collKeyZindexOfElem(buf *out, const char *skey, size_t sklen, double score) {
+/* out := the element key's [slot][db][varint klen][key]; *elem, *elen its
+ * element. */
+static int elemPrefix(buf *out, const char *skey, size_t sklen, const char **elem, size_t *elen) {
     int kind, db;
-    const char *key, *elem;
-    size_t klen, elen;
-    if (collKeyDecode(skey, sklen, &kind, &db, &key, &klen, &elem, &elen) != C_OK ||
+    const char *key;
+    size_t klen;
+    if (collKeyDecode(skey, sklen, &kind, &db, &key, &klen, elem, elen) != C_OK ||
         kind != COLLKEY_ELEM)
         return C_ERR;
     bufClear(out);
@@ -95,6 +97,19 @@ int collKeyZindexOfElem(buf *out, const char *skey, size_t sklen, double score) 
     unsigned char d = (unsigned char)db;
     bufAppend(out, &d, 1);
     bufAppend(out, skey + KEY_PREFIX_LEN, (size_t)(key - skey) - KEY_PREFIX_LEN + klen);
+    return C_OK;
+}
+
+int collKeyStatsOfElem(buf *out, const char *skey, size_t sklen) {
+    const char *elem;
+    size_t elen;
+    return elemPrefix(out, skey, sklen, &elem, &elen);
+}
+
+int collKeyZindexOfElem(buf *out, const char *skey, size_t sklen, double score) {
+    const char *elem;
+    size_t elen;
+    if (elemPrefix(out, skey, sklen, &elem, &elen) != C_OK) return C_ERR;
     uint64_t u = collScoreBits(score);
     unsigned char b[8];
     for (int i = 0; i < 8; i++) b[i] = (unsigned char)(u >> (56 - 8 * i));

@@ -19,6 +19,11 @@
  *
  *   index   [slot u24][db]         [varint klen][key][score u64][member]
  *
+ * and each collection's figures (CF_KSTATS, db.c: its live element count
+ * and a digest of its element states, derived the same way):
+ *
+ *   stats   [slot u24][db]         [varint klen][key]
+ *
  * where the score is 8 bytes whose bytewise order is the doubles' order
  * (collScoreBits; -0 is stored as 0), so one key's members are contiguous
  * and in Redis's order: score, then member bytes, a prefix first.
@@ -36,6 +41,8 @@
  *   collKeyDecode(skey, len, &kind, &db, &key, &klen, &elem, &elen)
  *   collKeyZindexPrefix(out, qbits, db, key, klen)              a key's index entries' prefix
  *   collKeyZindexOfElem(out, skey, sklen, score)                an element key's index entry
+ *   collKeyStatsOfElem(out, skey, sklen)                        its collection's stats key
+ *                                                               (collKeyZindexPrefix's bytes)
  *   collScoreBits(d) / collScoreFromBits(u)                     the order-preserving score
  */
 #ifndef RINGKV_COLLKEY_H
@@ -64,6 +71,10 @@ void collKeyZindexPrefix(buf *out, int qbits, int db, const char *key, size_t kl
 /* out := the index entry of the element key skey at score. C_ERR when skey
  * is not an element key. */
 int collKeyZindexOfElem(buf *out, const char *skey, size_t sklen, double score);
+/* out := the stats key of the element key skey's collection (the same
+ * bytes as collKeyZindexPrefix of its key). C_ERR when skey is not an
+ * element key. */
+int collKeyStatsOfElem(buf *out, const char *skey, size_t sklen);
 /* Big-endian bytes of collScoreBits(d) order as the doubles do (NaN never
  * stored); -0 maps to 0's bits. */
 uint64_t collScoreBits(double d);

@@ -9,6 +9,7 @@
 
 #include "collbatch.h"
 #include "collkey.h"
+#include "merkle.h"
 #include "server.h"
 #include "types/field.h"
 #include "types/keymeta.h"
@@ -307,6 +308,62 @@ static int rangeElems(int db, const char *key, size_t klen, const char *meta, si
     return C_OK;
 }
 
+/* COLL_READ_COUNT: the collection's figures here (db.c keeps them as it
+ * writes elements), counted again from the elements when their count is
+ * stale (the key's removal changed since: a DEL, an expiry that passed)
+ * and stored back. */
+static int countElems(int db, const char *key, size_t klen, const char *meta, size_t mlen,
+                      int mfound, collStats *st) {
+    keymeta m;
+    keymetaInit(&m);
+    if (mfound && keymetaDecode(&m, meta, mlen) != C_OK) keymetaClear(&m);
+    causalRemoval now;
+    keymetaRemoval(&m, serverNowMs(), &now);
+    int ok = 0;
+    buf sk;
+    bufInit(&sk);
+    uint64_t mark = collRemovalMark(&now);
+    collKeyZindexPrefix(&sk, server.qbits, db, key, klen); /* (the stats key's bytes) */
+    storeValue sv;
+    int found = storeGet(CF_KSTATS, sk.ptr, sk.len, &sv);
+    if (found < 0) goto done;
+    if (found) {
+        int valid = collStatsDecode(st, sv.ptr, sv.len) == C_OK && st->mark == mark;
+        storeValueFree(&sv);
+        if (valid) {
+            ok = 1;
+            goto done;
+        }
+    }
+    /* stale: counted from the elements, and kept */
+    buf pre;
+    bufInit(&pre);
+    collKeyElemPrefix(&pre, server.qbits, db, key, klen);
+    field f;
+    fieldInit(&f);
+    *st = (collStats){0, mark, 0};
+    storeIter *it = storeIterCreate(CF_DATA);
+    for (storeIterSeek(it, pre.ptr, pre.len); storeIterValid(it); storeIterNext(it)) {
+        size_t kl, vl;
+        const char *k = storeIterKey(it, &kl);
+        if (kl < pre.len || memcmp(k, pre.ptr, pre.len) != 0) break;
+        const char *v = storeIterValue(it, &vl);
+        st->digest ^= merkleEntry(k, kl, v, vl);
+        if (fieldDecode(&f, v, vl) == C_OK && fieldLive(&f, &now)) st->count++;
+    }
+    storeIterFree(it);
+    fieldFree(&f);
+    bufFree(&pre);
+    unsigned char enc[COLL_STATS_LEN];
+    collStatsEncode(st, enc);
+    storePut(CF_KSTATS, sk.ptr, sk.len, (const char *)enc, COLL_STATS_LEN);
+    ok = 1;
+done:
+    bufFree(&sk);
+    keymetaFree(&m);
+    return ok;
+}
+
 int collStoreRead(int db, const char *key, size_t klen, int mode, const char *const *names,
                   const size_t *lens, int n, buf *out) {
     buf sk, els;
@@ -390,7 +447,15 @@ int collStoreRead(int db, const char *key, size_t klen, int mode, const char *co
         fieldFree(&f);
         keymetaFree(&m);
     }
+    collStats st;
+    if (mode == COLL_READ_COUNT &&
+        countElems(db, key, klen, mv.ptr, mfound ? mv.len : 0, mfound, &st))
+        flags |= COLL_ANS_STATS;
     tcPutU8(out, (uint8_t)flags);
+    if (flags & COLL_ANS_STATS) {
+        tcPutU64(out, st.count);
+        tcPutU64(out, st.digest);
+    }
     tcPutVarint(out, count);
     bufAppend(out, els.ptr, els.len);
     rc = C_OK;
@@ -456,6 +521,10 @@ int collAnswerInit(collAnswer *a, const char *p, size_t len) {
     a->sketchlen = (size_t)l;
     tcU8(&a->rd, &fl);
     a->flags = fl;
+    if (fl & COLL_ANS_STATS) {
+        tcU64(&a->rd, &a->count);
+        tcU64(&a->rd, &a->digest);
+    }
     tcVarint(&a->rd, &a->n);
     return a->rd.err ? C_ERR : C_OK;
 }

@@ -8,7 +8,10 @@
  *   varint len + the HyperLogLog sketch (empty: none, or not asked for)
  *   u8 flags: 1 complete (every element stored here is in the answer, or
  *             for a probe: every element stored here that lives here),
- *             2 more (a live element that was not named is in the answer)
+ *             2 more (a live element that was not named is in the answer),
+ *             4 stats (the two figures below follow)
+ *   [u64 count, u64 digest]  COLL_READ_COUNT: the collection's figures here
+ *             (collbatch.h's collStats), when this node can give them
  *   varint n, n x (u8 named, varint len + element, varint len + state)
  *
  * API:
@@ -34,6 +37,7 @@
 #define COLL_READ_RANGE 6  /* a sorted set's live members in score index order, as the
                             * one name (collbatch.h's collRange) asks; complete: the
                             * range ran out here */
+#define COLL_READ_COUNT 7  /* no element: the collection's figures (count, digest) */
 
 /* How many live elements a COLL_READ_NAMED probe returns besides the named. */
 #define COLL_PROBE 4
@@ -57,11 +61,13 @@ typedef struct collAnswer {
     const char *str, *meta, *sketch;
     size_t strlen, metalen, sketchlen;
     int flags;
+    uint64_t count, digest; /* COLL_ANS_STATS: the figures */
     uint64_t n;
     tcReader rd; /* at the first element */
 } collAnswer;
 #define COLL_ANS_COMPLETE 1
 #define COLL_ANS_MORE 2
+#define COLL_ANS_STATS 4
 
 int collAnswerInit(collAnswer *a, const char *p, size_t len);
 /* 1 an element, 0 done, -1 malformed. */

@@ -382,6 +382,7 @@ void dbPartitionDropped(unsigned p) {
     unsigned char b[4] = {(unsigned char)((p + 1) >> 8), (unsigned char)(p + 1), 0, 0};
     if (p + 1 >= 65536) memset(b, 0xff, sizeof(b)); /* above every slot's entries */
     storeDeleteRange(CF_ZINDEX, (const char *)a, 3, (const char *)b, p + 1 >= 65536 ? 4 : 3);
+    storeDeleteRange(CF_KSTATS, (const char *)a, 3, (const char *)b, p + 1 >= 65536 ? 4 : 3);
     storeCommit();
     setEmpty(p);
 }
@@ -761,6 +762,59 @@ static void indexUpdate(const char *skey, size_t sklen, const storeValue *old, c
     fieldFree(&f);
 }
 
+/* The collection's figures (collbatch.h's collStats) after element skey went
+ * from old (NULL: none) to nw: the digest always; the count when it was
+ * counted through the key's removal as it is now (else it stays stale, and
+ * the next count read counts the elements: collstore.c). A collection with
+ * no figures yet has none of its elements counted: nothing, through no
+ * removal. */
+static void statsUpdate(const char *skey, size_t sklen, const storeValue *old, const buf *nw) {
+    buf sk, mk;
+    bufInit(&sk);
+    bufInit(&mk);
+    int kind, db;
+    const char *key, *elem;
+    size_t klen, elen;
+    if (collKeyDecode(skey, sklen, &kind, &db, &key, &klen, &elem, &elen) != C_OK ||
+        collKeyStatsOfElem(&sk, skey, sklen) != C_OK) {
+        bufFree(&sk);
+        return;
+    }
+    storeValue sv, mv;
+    collStats st = {0, collRemovalMark(NULL), 0};
+    int found = storeGet(CF_KSTATS, sk.ptr, sk.len, &sv);
+    if (found > 0) {
+        if (collStatsDecode(&st, sv.ptr, sv.len) != C_OK) st.mark = 0; /* stale */
+        storeValueFree(&sv);
+    }
+    st.digest ^= (old ? merkleEntry(skey, sklen, old->ptr, old->len) : 0) ^
+                 merkleEntry(skey, sklen, nw->ptr, nw->len);
+    keymeta m;
+    keymetaInit(&m);
+    collKeyEncode(&mk, server.qbits, COLLKEY_META, db, key, klen, NULL, 0);
+    int mfound = storeGet(CF_DATA, mk.ptr, mk.len, &mv);
+    if (mfound > 0) {
+        if (keymetaDecode(&m, mv.ptr, mv.len) != C_OK) keymetaClear(&m);
+        storeValueFree(&mv);
+    }
+    causalRemoval kr;
+    keymetaRemoval(&m, serverNowMs(), &kr);
+    if (st.mark == collRemovalMark(&kr)) {
+        field f;
+        fieldInit(&f);
+        int was = old && fieldDecode(&f, old->ptr, old->len) == C_OK && fieldLive(&f, &kr);
+        int is = fieldDecode(&f, nw->ptr, nw->len) == C_OK && fieldLive(&f, &kr);
+        st.count += (uint64_t)(is - was);
+        fieldFree(&f);
+    }
+    unsigned char enc[COLL_STATS_LEN];
+    collStatsEncode(&st, enc);
+    storePut(CF_KSTATS, sk.ptr, sk.len, (const char *)enc, COLL_STATS_LEN);
+    keymetaFree(&m);
+    bufFree(&sk);
+    bufFree(&mk);
+}
+
 static int elemWrite(unsigned slot, const char *skey, size_t sklen, const char *val,
                      size_t vlen) {
     storeValue old;
@@ -772,6 +826,7 @@ static int elemWrite(unsigned slot, const char *skey, size_t sklen, const char *
         return C_ERR;
     }
     indexUpdate(skey, sklen, found ? &old : NULL, &nw);
+    statsUpdate(skey, sklen, found ? &old : NULL, &nw);
     pstate *ps = stateOf(slot >> 8);
     if (ps->known) {
         unsigned b = slot & 0xff;
@@ -1042,6 +1097,7 @@ int dbFlush(int db) {
         if (storeDeleteRange(CF_DATA, from, 0, to, sizeof(to)) != C_OK) rc = C_ERR;
         if (storeDeleteRange(CF_EXPIRES, from, 0, to, sizeof(to)) != C_OK) rc = C_ERR;
         if (storeDeleteRange(CF_ZINDEX, from, 0, to, sizeof(to)) != C_OK) rc = C_ERR;
+        if (storeDeleteRange(CF_KSTATS, from, 0, to, sizeof(to)) != C_OK) rc = C_ERR;
         /* the space comes back as RocksDB compacts the range tombstones (a
          * full compaction here would stall the event loop) */
     } else {
@@ -1085,13 +1141,16 @@ int dbFlush(int db) {
                 storeDelete(CF_EXPIRES, k, kl);
         }
         storeIterFree(it);
-        it = storeIterCreate(CF_ZINDEX); /* the db's score index entries */
-        for (storeIterSeekFirst(it); storeIterValid(it); storeIterNext(it)) {
-            size_t kl;
-            const char *k = storeIterKey(it, &kl);
-            if (kl >= KEY_PREFIX_LEN && (unsigned char)k[3] == db) storeDelete(CF_ZINDEX, k, kl);
+        static const int derived[] = {CF_ZINDEX, CF_KSTATS}; /* the db's index entries, figures */
+        for (int c = 0; c < 2; c++) {
+            it = storeIterCreate(derived[c]);
+            for (storeIterSeekFirst(it); storeIterValid(it); storeIterNext(it)) {
+                size_t kl;
+                const char *k = storeIterKey(it, &kl);
+                if (kl >= KEY_PREFIX_LEN && (unsigned char)k[3] == db) storeDelete(derived[c], k, kl);
+            }
+            storeIterFree(it);
         }
-        storeIterFree(it);
     }
     if (storeCommit() != C_OK) rc = C_ERR;
     for (int p = 0; p < server.ring_partitions; p++) {

@@ -98,7 +98,7 @@ static void treadHandler(busReq *req) {
     int db = req->argc >= 5 ? busArgDb(req, 2) : -1;
     long long mode;
     if (db < 0 || !string2ll(req->argv[4], req->lens[4], &mode) || mode < COLL_READ_META ||
-        mode > COLL_READ_RANGE) {
+        mode > COLL_READ_COUNT) {
         busReplyError(req, "TREAD malformed");
         return;
     }

@@ -63,7 +63,7 @@
 #include "server.h"
 
 static const char *cfnames[CF_COUNT + 1] = {"data",  "meta",   "expires", "hints",
-                                            "clock", "zindex", "default"};
+                                            "clock", "zindex", "kstats",  "default"};
 
 typedef struct pendingCb {
     storeCommitCb *cb;

@@ -53,8 +53,9 @@
 #include "util.h"
 
 /* CF_ZINDEX: sorted sets' score index (collkey.h), derived from CF_DATA's
- * element states by db.c; total order, walked both ways. */
-enum { CF_DATA = 0, CF_META, CF_EXPIRES, CF_HINTS, CF_CLOCK, CF_ZINDEX, CF_COUNT };
+ * element states by db.c; total order, walked both ways. CF_KSTATS: each
+ * collection's element count and digest (collkey.h), derived the same way. */
+enum { CF_DATA = 0, CF_META, CF_EXPIRES, CF_HINTS, CF_CLOCK, CF_ZINDEX, CF_KSTATS, CF_COUNT };
 
 typedef struct storeValue {
     char *ptr;  /* value bytes, owned: release with storeValueFree */

@@ -701,9 +701,9 @@ static void zcardAfterRead(request *r, const collView *v, const char *err, void 
 }
 
 /* ZCARD key */
+/* (from the replicas' figures when they agree: collCount) */
 static void zcardCommand(request *r) {
-    collRead(r, r->db, r->argv[1], r->argvlen[1], COLL_READ_ALL, NULL, NULL, 0, zcardAfterRead,
-             NULL);
+    collCount(r, r->db, r->argv[1], r->argvlen[1], KT_ZSET, zcardAfterRead, NULL);
 }
 
 /* ZCOUNT / ZLEXCOUNT: the members of the range s->ra selects. */

@@ -144,3 +144,49 @@ class ReadFanoutNeeded(ClusterTest):
         finally:
             c.resume(2)
         self.assertGreater(retries(), before)
+
+
+class CountsFromFigures(ClusterTest):
+    def test_scard_hlen_zcard_agree_with_the_merge_when_a_replica_missed_writes(self):
+        # SCARD, HLEN and ZCARD answer from each replica's figures (count and
+        # digest) when the replicas asked agree, else from a whole read: a
+        # replica that missed writes must not change the answer
+        c = self.new_cluster(3, replication=3, quorum_mode="strict", anti_entropy_interval=0)
+        A, B, C = 0, 1, 2
+        w = c.client(A)
+        w.execute_command("CONSISTENCY", "WRITE", "ALL")
+        self.assertEqual(w.sadd("s", *["m%d" % i for i in range(300)]), 300)
+        self.assertEqual(w.hset("h", mapping={"f%d" % i: i for i in range(200)}), 200)
+        self.assertEqual(w.zadd("z", {"z%d" % i: i for i in range(100)}), 100)
+        for i in (A, B, C):
+            r = c.client(i)
+            self.assertEqual((r.scard("s"), r.hlen("h"), r.zcard("z")), (300, 200, 100))
+        c.kill9(C)
+        c.wait_seen_down(C, by=[A, B])
+        w.execute_command("CONSISTENCY", "WRITE", "QUORUM")
+        self.assertEqual(w.srem("s", *["m%d" % i for i in range(10)]), 10)
+        self.assertEqual(w.sadd("s", "n1", "n2", "n3", "n4", "n5"), 5)
+        self.assertEqual(w.hdel("h", "f1", "f2"), 2)
+        self.assertEqual(w.zpopmin("z", 3), [("z0", 0.0), ("z1", 1.0), ("z2", 2.0)])
+        w.delete("gone")
+        self.assertEqual(w.sadd("gone", "x"), 1)
+        c.restart(C)
+        c.wait_all_up()
+        for i in (C, A, B):
+            r = c.client(i)
+            r.execute_command("CONSISTENCY", "READ", "ALL")
+            self.assertEqual(r.scard("s"), 295, "via node %d" % i)
+            self.assertEqual(r.hlen("h"), 198, "via node %d" % i)
+            self.assertEqual(r.zcard("z"), 97, "via node %d" % i)
+            self.assertEqual(r.scard("gone"), 1, "via node %d" % i)
+        # DEL, then the key again: counted from the new elements only
+        w.execute_command("CONSISTENCY", "WRITE", "ALL")
+        w.delete("s")
+        self.assertEqual(w.sadd("s", "a", "b"), 2)
+        for i in (A, B, C):
+            c.repair(i)
+        for i in (A, B, C):
+            r = c.client(i)
+            r.execute_command("CONSISTENCY", "READ", "ONE")  # its own figures
+            self.assertEqual((r.scard("s"), r.hlen("h"), r.zcard("z")), (2, 198, 97),
+                             "via node %d" % i)

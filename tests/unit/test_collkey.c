@@ -821,3 +821,30 @@ Test(collbatch, a_score_range_says_where_a_score_lies) {
     collRange all = {0};
     cr_assert(collRangeHas(&all, -INFINITY, &past) && collRangeHas(&all, INFINITY, &past));
 }
+
+Test(collbatch, a_collection_s_figures_read_back_and_a_removal_s_mark_follows_it) {
+    collStats st = {123456789012345ULL, 0xdeadbeefcafef00dULL, 42}, back;
+    unsigned char enc[COLL_STATS_LEN];
+    collStatsEncode(&st, enc);
+    cr_assert_eq(collStatsDecode(&back, (const char *)enc, COLL_STATS_LEN), C_OK);
+    cr_assert(back.count == st.count && back.mark == st.mark && back.digest == st.digest);
+    cr_assert_eq(collStatsDecode(&back, (const char *)enc, COLL_STATS_LEN - 1), C_ERR);
+    /* no removal reads the same as an empty one; a DEL's context or a
+     * floor changes the mark, equal removals share it */
+    vclock rm, rm2;
+    vclockInit(&rm);
+    vclockInit(&rm2);
+    causalRemoval none = {NULL, 0}, empty = {&rm, 0};
+    cr_assert_eq(collRemovalMark(NULL), collRemovalMark(&none));
+    cr_assert_eq(collRemovalMark(&none), collRemovalMark(&empty));
+    vclockRaise(&rm, 7, 100);
+    vclockRaise(&rm2, 7, 100);
+    causalRemoval del = {&rm, 0}, del2 = {&rm2, 0}, fired = {&rm, 5};
+    cr_assert_neq(collRemovalMark(&del), collRemovalMark(&none));
+    cr_assert_eq(collRemovalMark(&del), collRemovalMark(&del2));
+    cr_assert_neq(collRemovalMark(&fired), collRemovalMark(&del));
+    vclockRaise(&rm2, 7, 101);
+    cr_assert_neq(collRemovalMark(&del), collRemovalMark(&del2));
+    vclockFree(&rm);
+    vclockFree(&rm2);
+}
