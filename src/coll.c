@@ -323,8 +323,11 @@ static void collReadAnswered(const busResult *res, void *pd) {
     collReadOp *op = targetRefTake(pd, &i);
     op->outstanding--;
     const redisReply *reply = res->reply;
+    /* an answer after the callback is dropped: the view is final once
+     * finished (a range read's second half merges into it, and an answer
+     * appended then was read unsorted and unmerged: ranks came out wrong) */
     int ok = res->status == BUS_OK && reply->elements >= 4 &&
-             collReadMerge(op, reply->element[3]->str, reply->element[3]->len) == C_OK;
+             (!op->r || collReadMerge(op, reply->element[3]->str, reply->element[3]->len) == C_OK);
     collReadResult(op, i, ok);
     collReadProgress(op);
 }

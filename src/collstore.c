@@ -324,16 +324,11 @@ static int countElems(int db, const char *key, size_t klen, const char *meta, si
     bufInit(&sk);
     uint64_t mark = collRemovalMark(&now);
     collKeyZindexPrefix(&sk, server.qbits, db, key, klen); /* (the stats key's bytes) */
-    storeValue sv;
-    int found = storeGet(CF_KSTATS, sk.ptr, sk.len, &sv);
+    int found = dbCollStats(sk.ptr, sk.len, st);
     if (found < 0) goto done;
-    if (found) {
-        int valid = collStatsDecode(st, sv.ptr, sv.len) == C_OK && st->mark == mark;
-        storeValueFree(&sv);
-        if (valid) {
-            ok = 1;
-            goto done;
-        }
+    if (found && st->mark == mark) {
+        ok = 1;
+        goto done;
     }
     /* stale: counted from the elements, and kept */
     buf pre;
@@ -354,9 +349,7 @@ static int countElems(int db, const char *key, size_t klen, const char *meta, si
     storeIterFree(it);
     fieldFree(&f);
     bufFree(&pre);
-    unsigned char enc[COLL_STATS_LEN];
-    collStatsEncode(st, enc);
-    storePut(CF_KSTATS, sk.ptr, sk.len, (const char *)enc, COLL_STATS_LEN);
+    dbCollStatsPut(sk.ptr, sk.len, st);
     ok = 1;
 done:
     bufFree(&sk);

@@ -376,7 +376,11 @@ void dbTreeBuild(unsigned partition) {
 }
 
 /* Partition p's data was removed (handoff): its figures too. */
+static void metaForget(void);
+static void statsFlush(void);
+
 void dbPartitionDropped(unsigned p) {
+    metaForget();
     /* the partition's score index entries go with its elements */
     unsigned char a[3] = {(unsigned char)(p >> 8), (unsigned char)p, 0};
     unsigned char b[4] = {(unsigned char)((p + 1) >> 8), (unsigned char)(p + 1), 0, 0};
@@ -568,6 +572,7 @@ void dbInit(void) {
     trees = zcalloc(sizeof(merkle *) * (size_t)server.ring_partitions);
     statesLoad();
     storeOnWrite(elemsWritten);
+    storeBeforeCommit(statsFlush);
 }
 
 /* ------------------------------------------------------------------ records */
@@ -735,22 +740,13 @@ static int sketchWrite(unsigned slot, const char *skey, size_t sklen, const char
     return rc;
 }
 
-/* A member's index score from its stored bytes: 1 and *score when it is a
- * sorted-set member present by its own state, else 0. */
-static int indexedScore(const char *p, size_t len, field *scratch, double *score) {
-    if (!fieldEncodedScored(p, len) || fieldDecode(scratch, p, len) != C_OK) return 0;
-    return zsetScore(scratch, NULL, score);
-}
-
-/* The score index after element skey went from old (NULL: none) to nw. */
-static void indexUpdate(const char *skey, size_t sklen, const storeValue *old, const buf *nw) {
-    if (!fieldEncodedScored(nw->ptr, nw->len) && !(old && fieldEncodedScored(old->ptr, old->len)))
-        return;
-    field f;
-    fieldInit(&f);
+/* The score index after element skey went from old (NULL: none stored,
+ * or not decodable) to nw (decoded states). */
+static void indexUpdate(const char *skey, size_t sklen, const field *old, const field *nw) {
+    if (!(nw && nw->scored) && !(old && old->scored)) return;
     double os = 0, ns = 0;
-    int op = old && indexedScore(old->ptr, old->len, &f, &os);
-    int np = indexedScore(nw->ptr, nw->len, &f, &ns);
+    int op = old && old->scored && zsetScore(old, NULL, &os);
+    int np = nw && nw->scored && zsetScore(nw, NULL, &ns);
     buf ik;
     bufInit(&ik);
     if (op && (!np || collScoreBits(os) != collScoreBits(ns)) &&
@@ -759,16 +755,93 @@ static void indexUpdate(const char *skey, size_t sklen, const storeValue *old, c
     if (np && collKeyZindexOfElem(&ik, skey, sklen, ns) == C_OK)
         storePut(CF_ZINDEX, ik.ptr, ik.len, "", 0);
     bufFree(&ik);
-    fieldFree(&f);
+}
+
+/* The metadata of the collection whose elements are being written, kept
+ * between element writes (a batch writes many elements of one key: reading
+ * the metadata, merge operands and all, was a seventh of a ZADD's cost).
+ * Forgotten whenever any metadata is written, and by FLUSHDB and dropped
+ * partitions (metaForget). */
+static buf memoKey;     /* its storage key; empty: nothing kept */
+static keymeta memoMeta;
+
+static void metaForget(void) { bufClear(&memoKey); }
+
+static const keymeta *metaOf(const char *mk, size_t mklen) {
+    if (memoKey.len == mklen && memcmp(memoKey.ptr, mk, mklen) == 0) return &memoMeta;
+    storeValue mv;
+    keymetaClear(&memoMeta);
+    int found = storeGet(CF_DATA, mk, mklen, &mv);
+    if (found > 0) {
+        if (keymetaDecode(&memoMeta, mv.ptr, mv.len) != C_OK) keymetaClear(&memoMeta);
+        storeValueFree(&mv);
+    }
+    bufClear(&memoKey);
+    if (found >= 0) bufAppend(&memoKey, mk, mklen); /* (an error is not kept) */
+    return &memoMeta;
+}
+
+/* The figures of the collections written in the pending batch, kept here
+ * and put into the batch once, just before it is written (statsFlush, a
+ * storeBeforeCommit hook): a put of a collection's figures per element
+ * written filled the memtable with versions of one key (a 1,000-member
+ * ZADD put it a thousand times). Readers go through dbCollStats. */
+#define STATS_MEMO 8
+static struct statsMemo {
+    buf key;      /* the stats key (collkey.h) */
+    collStats st; /* its figures as the batch leaves them */
+} smemo[STATS_MEMO];
+static int nsmemo;
+
+static void statsFlush(void) {
+    for (int i = 0; i < nsmemo; i++) {
+        unsigned char enc[COLL_STATS_LEN];
+        collStatsEncode(&smemo[i].st, enc);
+        storePut(CF_KSTATS, smemo[i].key.ptr, smemo[i].key.len, (const char *)enc, COLL_STATS_LEN);
+        bufClear(&smemo[i].key);
+    }
+    nsmemo = 0;
+}
+
+static struct statsMemo *statsFind(const char *sk, size_t sklen) {
+    for (int i = 0; i < nsmemo; i++)
+        if (smemo[i].key.len == sklen && memcmp(smemo[i].key.ptr, sk, sklen) == 0) return &smemo[i];
+    return NULL;
+}
+
+int dbCollStats(const char *sk, size_t sklen, collStats *st) {
+    struct statsMemo *m = statsFind(sk, sklen);
+    if (m) {
+        *st = m->st;
+        return 1;
+    }
+    storeValue sv;
+    int found = storeGet(CF_KSTATS, sk, sklen, &sv);
+    if (found <= 0) return found;
+    int ok = collStatsDecode(st, sv.ptr, sv.len) == C_OK;
+    storeValueFree(&sv);
+    return ok ? 1 : 0;
+}
+
+void dbCollStatsPut(const char *sk, size_t sklen, const collStats *st) {
+    struct statsMemo *m = statsFind(sk, sklen);
+    if (!m) {
+        if (nsmemo == STATS_MEMO) statsFlush();
+        m = &smemo[nsmemo++];
+        bufClear(&m->key);
+        bufAppend(&m->key, sk, sklen);
+    }
+    m->st = *st; /* put with the pending batch (an element write of it made one) */
 }
 
 /* The collection's figures (collbatch.h's collStats) after element skey went
- * from old (NULL: none) to nw: the digest always; the count when it was
- * counted through the key's removal as it is now (else it stays stale, and
- * the next count read counts the elements: collstore.c). A collection with
- * no figures yet has none of its elements counted: nothing, through no
- * removal. */
-static void statsUpdate(const char *skey, size_t sklen, const storeValue *old, const buf *nw) {
+ * from old (the stored bytes and state, NULL: none) to nw: the digest
+ * always; the count when it was counted through the key's removal as it is
+ * now (else it stays stale, and the next count read counts the elements:
+ * collstore.c). A collection with no figures yet has none of its elements
+ * counted: nothing, through no removal. */
+static void statsUpdate(const char *skey, size_t sklen, const storeValue *old, const field *of,
+                        const buf *nw, const field *nf) {
     buf sk, mk;
     bufInit(&sk);
     bufInit(&mk);
@@ -780,37 +853,21 @@ static void statsUpdate(const char *skey, size_t sklen, const storeValue *old, c
         bufFree(&sk);
         return;
     }
-    storeValue sv, mv;
     collStats st = {0, collRemovalMark(NULL), 0};
-    int found = storeGet(CF_KSTATS, sk.ptr, sk.len, &sv);
-    if (found > 0) {
-        if (collStatsDecode(&st, sv.ptr, sv.len) != C_OK) st.mark = 0; /* stale */
-        storeValueFree(&sv);
+    int found = dbCollStats(sk.ptr, sk.len, &st);
+    if (found < 0) {
+        bufFree(&sk);
+        return;
     }
+    if (!found) st = (collStats){0, collRemovalMark(NULL), 0};
     st.digest ^= (old ? merkleEntry(skey, sklen, old->ptr, old->len) : 0) ^
                  merkleEntry(skey, sklen, nw->ptr, nw->len);
-    keymeta m;
-    keymetaInit(&m);
     collKeyEncode(&mk, server.qbits, COLLKEY_META, db, key, klen, NULL, 0);
-    int mfound = storeGet(CF_DATA, mk.ptr, mk.len, &mv);
-    if (mfound > 0) {
-        if (keymetaDecode(&m, mv.ptr, mv.len) != C_OK) keymetaClear(&m);
-        storeValueFree(&mv);
-    }
     causalRemoval kr;
-    keymetaRemoval(&m, serverNowMs(), &kr);
-    if (st.mark == collRemovalMark(&kr)) {
-        field f;
-        fieldInit(&f);
-        int was = old && fieldDecode(&f, old->ptr, old->len) == C_OK && fieldLive(&f, &kr);
-        int is = fieldDecode(&f, nw->ptr, nw->len) == C_OK && fieldLive(&f, &kr);
-        st.count += (uint64_t)(is - was);
-        fieldFree(&f);
-    }
-    unsigned char enc[COLL_STATS_LEN];
-    collStatsEncode(&st, enc);
-    storePut(CF_KSTATS, sk.ptr, sk.len, (const char *)enc, COLL_STATS_LEN);
-    keymetaFree(&m);
+    keymetaRemoval(metaOf(mk.ptr, mk.len), serverNowMs(), &kr);
+    if (st.mark == collRemovalMark(&kr))
+        st.count += (uint64_t)((nf && fieldLive(nf, &kr)) - (of && fieldLive(of, &kr)));
+    dbCollStatsPut(sk.ptr, sk.len, &st);
     bufFree(&sk);
     bufFree(&mk);
 }
@@ -825,8 +882,16 @@ static int elemWrite(unsigned slot, const char *skey, size_t sklen, const char *
         bufFree(&nw);
         return C_ERR;
     }
-    indexUpdate(skey, sklen, found ? &old : NULL, &nw);
-    statsUpdate(skey, sklen, found ? &old : NULL, &nw);
+    /* the derived state: each state decoded once for both */
+    field of, nf;
+    fieldInit(&of);
+    fieldInit(&nf);
+    int ho = found && fieldDecode(&of, old.ptr, old.len) == C_OK;
+    int hn = fieldDecode(&nf, nw.ptr, nw.len) == C_OK;
+    indexUpdate(skey, sklen, ho ? &of : NULL, hn ? &nf : NULL);
+    statsUpdate(skey, sklen, found ? &old : NULL, ho ? &of : NULL, &nw, hn ? &nf : NULL);
+    fieldFree(&of);
+    fieldFree(&nf);
     pstate *ps = stateOf(slot >> 8);
     if (ps->known) {
         unsigned b = slot & 0xff;
@@ -867,6 +932,7 @@ int dbApplyRaw(const char *skey, size_t sklen, const char *val, size_t vlen, dbW
     if (kind == COLLKEY_META) {
         storeMerge(CF_DATA, skey, sklen, val, vlen);
         markDirty(slot);
+        metaForget();
     } else if ((kind == COLLKEY_HLL ? sketchWrite : elemWrite)(slot, skey, sklen, val, vlen) !=
                C_OK) {
         return C_ERR;
@@ -1077,6 +1143,7 @@ unsigned long long dbScanEx(int db, unsigned long long cursor, unsigned long lon
 }
 
 int dbFlush(int db) {
+    metaForget();
     unsigned long long nslots = (unsigned long long)server.ring_partitions * 256;
     int rc = C_OK;
     int others = 0, elemsDeleted = 0;

@@ -117,4 +117,12 @@ void dbBucketKeys(unsigned partition, unsigned bucket, buf *out); /* AAE key lis
 void dbTreesSave(void);                      /* clean shutdown: trees and counts saved */
 void dbPartitionDropped(unsigned partition); /* after its range was deleted */
 
+/* A collection's figures (collbatch.h's collStats, CF_KSTATS) by stats key
+ * (collkey.h): 1 found, 0 none, -1 storage error; and their replacement.
+ * The figures of the pending batch's collections are kept in memory and put
+ * into the batch as it is written, so these are the only way to them. */
+struct collStats;
+int dbCollStats(const char *sk, size_t sklen, struct collStats *st);
+void dbCollStatsPut(const char *sk, size_t sklen, const struct collStats *st);
+
 #endif

@@ -550,15 +550,21 @@ static void armCommit(void) {
     }
 }
 
-static void (*beforeCommit)(void);
+static void (*beforeCommit[4])(void); /* storeBeforeCommit, in the order registered */
 
-void storeBeforeCommit(void (*fn)(void)) { beforeCommit = fn; }
+void storeBeforeCommit(void (*fn)(void)) {
+    for (int i = 0; i < 4; i++)
+        if (!beforeCommit[i]) {
+            beforeCommit[i] = fn;
+            return;
+        }
+}
 
 int storeCommit(void) {
     if (!st.batch_ops && !st.ncbs) return C_OK;
     int ok = 1;
     if (st.batch_ops) {
-        if (beforeCommit) beforeCommit();
+        for (int i = 0; i < 4 && beforeCommit[i]; i++) beforeCommit[i]();
         ok = writeBatch(st.batch, st.batch_ops) == C_OK;
         st.commits++;
         st.commit_ops += (unsigned long long)st.batch_ops;

@@ -25,6 +25,7 @@
  *                                      with the record join, record.h)
  *   storeAfterCommit(cb, pd)           run cb once the batch is durable
  *   storeBeforeCommit(fn)              fn adds to each batch before it is written
+ *                                      (up to 4 of them, run in the order given)
  *   storeCommit()                      write the batch now
  *   storeDeleteRange(cf, from, to)     committed at once
  *   storeIter*                         ordered iteration (commits the batch first); on
