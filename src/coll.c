@@ -143,17 +143,19 @@ static void collViewFinish(collReadOp *op) {
     /* the probe: a live element that was not named (the names, sorted, are
      * searched: a ZREM of 10,000 members compared every pair) */
     v->more = 0;
-    if (op->mode == COLL_READ_NAMED) {
+    for (int i = 0; i < v->nel; i++) v->el[i].named = 0;
+    if (op->mode == COLL_READ_NAMED || op->mode == COLL_READ_FIELDS) {
         collElem *names = zmalloc(sizeof(collElem) * (size_t)(op->nnames ? op->nnames : 1));
         for (int j = 0; j < op->nnames; j++) {
             names[j].name = op->names[j];
             names[j].len = op->lens[j];
         }
         if (op->nnames > 1) qsort(names, (size_t)op->nnames, sizeof(collElem), elemCmp);
-        for (int i = 0; i < v->nel && !v->more; i++)
-            if (collElemLive(v, &v->el[i]) &&
-                !bsearch(&v->el[i], names, (size_t)op->nnames, sizeof(collElem), elemCmp))
-                v->more = 1;
+        for (int i = 0; i < v->nel; i++) {
+            v->el[i].named =
+                bsearch(&v->el[i], names, (size_t)op->nnames, sizeof(collElem), elemCmp) != NULL;
+            if (!v->el[i].named && collElemLive(v, &v->el[i])) v->more = 1;
+        }
         zfree(names);
     }
     /* a dot this node makes next must be above every dot of the key: the

@@ -59,6 +59,9 @@ typedef struct collElem {
     char *name;  /* element bytes (member, field), owned */
     size_t len;  /* its length */
     field f;     /* merged state; empty when no replica holds it */
+    int named;   /* COLL_READ_NAMED/FIELDS: one of the names asked for (its state
+                  * is the merge of every replica that answered); 0 for a probe's,
+                  * which only the replicas that listed it gave */
 } collElem;
 
 typedef struct collView {

@@ -573,8 +573,14 @@ static void oneNamedRead(request *r, const collView *v, const char *err, void *p
         return;
     }
     if (collCheckType(r, v, KT_SET)) return;
-    long n;
+    /* the candidates only: a probe's member was listed by some replicas and
+     * its state is theirs (one that missed its removal lists it live) */
+    long n = 0;
     const collElem **live = viewLiveElems(v, &n);
+    long k = 0;
+    for (long i = 0; i < n; i++)
+        if (live[i]->named) live[k++] = live[i];
+    n = k;
     if (n == 0) { /* removed meanwhile: the whole set */
         zfree(live);
         collRead(r, r->db, r->argv[1], r->argvlen[1], COLL_READ_ALL, NULL, NULL, 0,
