@@ -20,10 +20,17 @@ TYPES_OBJ = $(patsubst %.c,%.o,$(wildcard src/types/*.c))
 PURE = src/util.o src/resp.o src/vclock.o src/record.o src/quorum.o src/merkle.o src/keylock.o \
 	src/collkey.o src/collbatch.o $(TYPES_OBJ)
 
-.PHONY: all deps test unit e2e redis-tests run stop clean fault bench clients web netns netns-long netns-build \
+.PHONY: all deps test unit unit-build e2e redis-tests run stop clean fault bench clients web netns netns-long netns-build \
 	soak soak-short layering
 
-all: deps $(SERVER)
+# Builds run one job per CPU even under a plain `make test` (CI runs that):
+# compiles are independent, only the test runs must go one after another. A
+# -j given to make is kept instead (its job server is shared).
+NPROC := $(shell nproc 2>/dev/null || echo 1)
+PAR = $(if $(findstring -j,$(MAKEFLAGS)),,-j$(NPROC))
+
+all: deps
+	@$(MAKE) --no-print-directory $(PAR) $(SERVER)
 
 deps:
 	@bash deps/install.sh
@@ -70,7 +77,10 @@ tests/unit/test_%: tests/unit/test_%.c tests/unit/stub_server.c $(UNIT_OBJ) src/
 	$(wildcard tests/unit/*.h)
 	$(CC) $(CFLAGS_ALL) -Isrc -o $@ $< tests/unit/stub_server.c $(UNIT_OBJ) -levent -lxxhash -lcrypto -lm -lcriterion
 
-unit: deps $(UNIT_TESTS)
+unit-build: $(UNIT_TESTS)
+
+unit: deps
+	@$(MAKE) --no-print-directory $(PAR) unit-build
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; ./$$t --jobs 2; done
 
 e2e: all
@@ -134,7 +144,7 @@ FUZZ_OBJ = $(addprefix tests/fuzz/obj/,util.o resp.o vclock.o record.o merkle.o 
 	$(patsubst src/types/%.o,tests/fuzz/obj/types/%.o,$(TYPES_OBJ))
 FUZZ_SECONDS ?= 60
 
-.PHONY: fuzz fuzz-short fuzz-build fuzz-deps fuzz-clean
+.PHONY: fuzz fuzz-short fuzz-build fuzz-build-targets fuzz-deps fuzz-clean
 .SECONDARY: $(FUZZ_OBJ)
 
 tests/fuzz/obj/%.o: src/%.c src/*.h
@@ -159,7 +169,10 @@ tests/fuzz/fuzz_bus: src/gossip.c
 fuzz-deps:
 	@RINGKV_DEPS_EXTRA="clang libclang-rt-14-dev" bash deps/install.sh
 
-fuzz-build: fuzz-deps $(FUZZ_TARGETS)
+fuzz-build-targets: $(FUZZ_TARGETS)
+
+fuzz-build: fuzz-deps
+	@$(MAKE) --no-print-directory $(PAR) fuzz-build-targets
 
 fuzz: fuzz-build
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_KEEP=1 bash tests/fuzz/run.sh

@@ -72,10 +72,18 @@ static const char *hllTypeError(const collView *v) {
 /* Whether a delta built by hllDeltaRaise raises any register (it always
  * holds the chain, maybe with nothing in it). */
 static int hllDeltaRaises(const hll *delta) {
-    for (int i = 0; i < delta->n; i++)
-        for (int r = 0; r < HLL_REGISTERS; r++)
-            if (delta->c[i].reg[r]) return 1;
+    for (int i = 0; i < delta->n; i++) {
+        const uint8_t *reg = delta->c[i].reg;
+        uint8_t any = 0;
+        for (int r = 0; r < HLL_REGISTERS; r++) any |= reg[r]; /* vectorized: no early exit */
+        if (any) return 1;
+    }
     return 0;
+}
+
+/* u[r] = max(u[r], v[r]) for every register (restrict: vectorized). */
+static void hllRegsMax(uint8_t *restrict u, const uint8_t *restrict v) {
+    for (int r = 0; r < HLL_REGISTERS; r++) u[r] = v[r] > u[r] ? v[r] : u[r];
 }
 
 /* ------------------------------------------------------------- writing */
@@ -186,8 +194,7 @@ static void hllUnionAdd(hllUnion *u, int i, const collView *v, const char *err) 
     if (u->errkey || collTypeOf(v) != KT_HLL) return; /* an absent key counts as empty */
     uint8_t view[HLL_REGISTERS];
     hllView(&v->sketch, &v->kr, view);
-    for (int r = 0; r < HLL_REGISTERS; r++)
-        if (view[r] > u->regs[r]) u->regs[r] = view[r];
+    hllRegsMax(u->regs, view);
 }
 
 /* collRead's callback for each key of PFCOUNT (pd: its argv index). */

@@ -10,8 +10,21 @@ pieces).
                               Returns 0 only when every test passed (expected
                               failures -- known gaps, named in the test's
                               comment -- count as skipped and are listed).
+    main(argv, here, label, jobs=N)
+                              with no names and no -k, and N > 1: every
+                              here/test_*.py module runs in a process of its
+                              own (here/run.py MODULE), N at once, the biggest
+                              files first; each one's output is printed whole
+                              when it ends, then the summed counts. For groups
+                              whose tests mostly wait (failure detection,
+                              transfers, timed states), not for CPU-bound ones.
 """
+import glob
+import os
+import signal
+import subprocess
 import sys
+import tempfile
 import time
 import unittest
 
@@ -65,9 +78,75 @@ def report(res):
     return len(res.failures) + len(res.errors) + len(res.unexpectedSuccesses)
 
 
-def main(argv, here, label):
+def run_parallel(here, label, jobs):
+    """Each test module in a process of its own, jobs at once (see main).
+    Returns main's exit status."""
+    modules = sorted(glob.glob(os.path.join(here, "test_*.py")), key=os.path.getsize,
+                     reverse=True)  # the biggest (usually longest) first
+    queue = [os.path.basename(m)[:-3] for m in modules]
+    running = {}  # Popen -> (module, output file)
+    passed = failed = skipped = 0
+    failed_modules = []
+
+    def stop_all(signum, frame):
+        for p in running:
+            p.terminate()  # SIGTERM by pid: its tests stop their servers
+        for p in running:
+            p.wait()
+        sys.exit(128 + signum)
+
+    old = {s: signal.signal(s, stop_all) for s in (signal.SIGTERM, signal.SIGINT)}
+    t0 = time.time()
+    try:
+        while queue or running:
+            while queue and len(running) < jobs:
+                mod = queue.pop(0)
+                out = tempfile.TemporaryFile()
+                p = subprocess.Popen([sys.executable, "-u", os.path.join(here, "run.py"), mod],
+                                     stdout=out, stderr=subprocess.STDOUT)
+                running[p] = (mod, out)
+            done = None
+            while done is None:
+                done = next((p for p in running if p.poll() is not None), None)
+                if done is None:
+                    time.sleep(0.1)
+            mod, out = running.pop(done)
+            out.seek(0)
+            text = out.read().decode("utf-8", "replace")
+            out.close()
+            print("==== %s (%s, exit %d) ====" % (mod, label, done.returncode))
+            sys.stdout.write(text)
+            last = [l for l in text.splitlines() if l.startswith(label + ": ")]
+            counts = None
+            if last:
+                f = last[-1].split()
+                try:
+                    counts = (int(f[1]), int(f[3]), int(f[5]))
+                except (IndexError, ValueError):
+                    counts = None
+            if counts is None:  # it died before its summary: count it as a failure
+                counts = (0, 1, 0)
+            passed, failed, skipped = passed + counts[0], failed + counts[1], skipped + counts[2]
+            # a module whose every test was skipped exits 1 (nothing passed)
+            # without failing; any other non-zero exit is a failure
+            all_skipped = counts[0] == 0 and counts[1] == 0
+            if counts[1] or (done.returncode != 0 and not all_skipped):
+                failed_modules.append(mod)
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+    for mod in failed_modules:
+        print("FAILED module: %s" % mod)
+    print("%s tests took %.1fs (%d at once)" % (label, time.time() - t0, jobs))
+    print("%s: %d passed, %d failed, %d skipped" % (label, passed, failed, skipped))
+    return 0 if failed == 0 and not failed_modules and passed > 0 else 1
+
+
+def main(argv, here, label, jobs=1):
     patterns = [argv[i + 1] for i, a in enumerate(argv) if a == "-k" and i + 1 < len(argv)]
     names = [a for a in argv if not a.startswith("-") and a not in patterns]
+    if jobs > 1 and not names and not patterns:
+        return run_parallel(here, label, jobs)
     sys.path.insert(0, here)
     loader = loader_for(patterns)
     if names:

@@ -63,7 +63,11 @@ class RawConn:
 
     def __init__(self, port, timeout=10.0):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        self.buf = b""
+        # received bytes; those before pos are parsed already. A bytearray
+        # grows in place: appending each chunk to bytes copied the whole
+        # reply so far every time (a 64 MB GET took 8 s of copying).
+        self.buf = bytearray()
+        self.pos = 0
 
     def close(self):
         try:
@@ -84,20 +88,25 @@ class RawConn:
         chunk = self.sock.recv(1 << 20)
         if not chunk:
             raise ConnectionError("connection closed by server")
+        if self.pos:  # drop what was parsed before growing
+            del self.buf[:self.pos]
+            self.pos = 0
         self.buf += chunk
 
     def _line(self):
         while True:
-            i = self.buf.find(b"\r\n")
+            i = self.buf.find(b"\r\n", self.pos)
             if i >= 0:
-                line, self.buf = self.buf[:i], self.buf[i + 2:]
+                line = bytes(self.buf[self.pos:i])
+                self.pos = i + 2
                 return line
             self._fill()
 
     def _bytes(self, n):
-        while len(self.buf) < n + 2:
+        while len(self.buf) - self.pos < n + 2:
             self._fill()
-        data, self.buf = self.buf[:n], self.buf[n + 2:]
+        data = bytes(self.buf[self.pos:self.pos + n])
+        self.pos += n + 2
         return data
 
     def read_reply(self):

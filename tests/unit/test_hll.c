@@ -16,7 +16,9 @@
  *     one Redis (the registers before and after), convergence;
  *   - DEL removes the chains it saw and keeps one added concurrently;
  *   - the encoding picks the shorter of sparse and dense, is canonical, and
- *     refuses every truncation and corruption. */
+ *     refuses every truncation and corruption; sparse gaps at the edges of
+ *     their 1- and 2-byte forms, and the sparse/dense choice at its exact
+ *     boundary (2 + 2k bytes = the dense size). */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
@@ -348,4 +350,58 @@ Test(hll, encoding_is_the_shorter_form_canonical_and_refuses_damage) {
     cr_assert_eq(decHll(farIndex, sizeof(farIndex)), C_ERR);
     const unsigned char seqBelowEpoch[] = {1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 2, 1, 0, 0};
     cr_assert_eq(decHll(seqBelowEpoch, sizeof(seqBelowEpoch)), C_ERR);
+}
+
+/* The sparse body's gaps at the edges of their 1- and 2-byte forms, and the
+ * sparse/dense choice at its exact boundary (hll.c parses and counts these
+ * inline, 8 registers at a time). */
+static int regAfterDecode(const unsigned char *p, size_t len, long idx) {
+    hll h;
+    hllInit(&h);
+    int r = hllDecode(&h, p, len) == C_OK && h.n == 1 ? h.c[0].reg[idx] : -1;
+    hllFree(&h);
+    return r;
+}
+
+Test(hll, sparse_gaps_and_the_sparse_dense_boundary) {
+    /* fmt 1, one chain: actor 1, epoch 1, seq 1, sparse, then k and entries */
+#define HDR 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0
+    const unsigned char gap127[] = {HDR, 1, 127, 5};
+    cr_assert_eq(regAfterDecode(gap127, sizeof(gap127), 127), 5);
+    const unsigned char gap128[] = {HDR, 1, 0x80, 0x01, 6};
+    cr_assert_eq(regAfterDecode(gap128, sizeof(gap128), 128), 6);
+    const unsigned char last[] = {HDR, 1, 0xff, 0x7f, 7}; /* gap 16383: the last register */
+    cr_assert_eq(regAfterDecode(last, sizeof(last), HLL_REGISTERS - 1), 7);
+    const unsigned char pastLast[] = {HDR, 2, 0xff, 0x7f, 7, 0, 1};
+    cr_assert_eq(decHll(pastLast, sizeof(pastLast)), C_ERR);
+    const unsigned char longGap[] = {HDR, 1, 0x85, 0x00, 5}; /* 5 in two bytes: not canonical */
+    cr_assert_eq(decHll(longGap, sizeof(longGap)), C_ERR);
+    const unsigned char cutGap[] = {HDR, 1, 0x80};
+    cr_assert_eq(decHll(cutGap, sizeof(cutGap)), C_ERR);
+    const unsigned char cutRank[] = {HDR, 1, 3};
+    cr_assert_eq(decHll(cutRank, sizeof(cutRank)), C_ERR);
+    const unsigned char zeroRank[] = {HDR, 1, 3, 0};
+    cr_assert_eq(decHll(zeroRank, sizeof(zeroRank)), C_ERR);
+    const unsigned char moreThanK[] = {HDR, 1, 3, 4, 0, 4};
+    cr_assert_eq(decHll(moreThanK, sizeof(moreThanK)), C_ERR);
+#undef HDR
+    /* k registers one apart: 2 + 2k bytes sparse, so 6143 is sparse (12288,
+     * as long as dense: sparse on a tie) and 6144 is dense */
+    for (long k = 6142; k <= 6145; k++) {
+        uint8_t *regs = zcalloc(HLL_REGISTERS);
+        for (long i = 0; i < k; i++) regs[2 * i] = (uint8_t)(1 + i % HLL_MAX_RANK);
+        hll h, d;
+        hllInit(&h), hllInit(&d);
+        cr_assert_eq(hllDeltaRaise(&d, &h, NULL, 1, 5, regs), 1);
+        buf e;
+        bufInit(&e);
+        hllEncode(&d, &e);
+        /* fmt, n, actor (8), epoch, seq: the kind is byte 12 */
+        cr_assert_eq(e.ptr[12], k <= 6143 ? 0 : 1, "k %ld", k);
+        cr_assert_eq(hllDecode(&h, e.ptr, e.len), C_OK, "k %ld", k);
+        cr_assert(hllEqual(&h, &d), "k %ld", k);
+        bufFree(&e);
+        zfree(regs);
+        hllFree(&h), hllFree(&d);
+    }
 }
