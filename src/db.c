@@ -567,6 +567,47 @@ static void statesLoad(void) {
 
 static void elemsWritten(int ok);
 
+/* The format of collections in this store: "2" since element states carry
+ * the scored flag and the score index and figures are kept (zindex,
+ * kstats). A store without it that holds collection elements was written
+ * by an earlier build, whose sorted-set members no index lists: reading it
+ * would answer wrong, silently, so the node refuses to start on it. */
+#define META_COLL_FORMAT "coll_format"
+
+int dbCheckFormat(void) {
+    storeValue v;
+    int found = storeGet(CF_META, META_COLL_FORMAT, strlen(META_COLL_FORMAT), &v);
+    if (found < 0) return C_ERR;
+    if (found) {
+        storeValueFree(&v);
+        return C_OK;
+    }
+    for (unsigned p = 0; p < (unsigned)server.ring_partitions; p++) {
+        unsigned char from[3] = {(unsigned char)(p >> 8), (unsigned char)p, 0};
+        storeIter *it = storeIterCreate(CF_DATA);
+        int elems = 0;
+        for (storeIterSeek(it, (const char *)from, 3); storeIterValid(it) && !elems;
+             storeIterNext(it)) {
+            size_t kl;
+            const char *k = storeIterKey(it, &kl);
+            if (kl < KEY_PREFIX_LEN || ((unsigned)(unsigned char)k[0] << 8 | (unsigned char)k[1]) != p)
+                break;
+            elems = collKeyKind(k, kl) == COLLKEY_ELEM;
+        }
+        storeIterFree(it);
+        if (elems) {
+            serverLog(LL_WARNING,
+                      "This data directory holds sets, hashes or sorted sets written by an earlier "
+                      "ringkv, before sorted sets had a score index: this build would read them "
+                      "wrong. Start the earlier build and DUMP them, then RESTORE them into a node "
+                      "of this one started on an empty directory.");
+            return C_ERR;
+        }
+    }
+    storePut(CF_META, META_COLL_FORMAT, strlen(META_COLL_FORMAT), "2", 1);
+    return storeCommit();
+}
+
 void dbInit(void) {
     pst = zcalloc(sizeof(pstate *) * (size_t)server.ring_partitions);
     trees = zcalloc(sizeof(merkle *) * (size_t)server.ring_partitions);

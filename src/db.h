@@ -125,4 +125,9 @@ struct collStats;
 int dbCollStats(const char *sk, size_t sklen, struct collStats *st);
 void dbCollStatsPut(const char *sk, size_t sklen, const struct collStats *st);
 
+/* C_ERR (logged) when the store holds collections written by an earlier
+ * build, in a format this one would read wrong; else marks the store as of
+ * this format. Called once at start, after dbInit. */
+int dbCheckFormat(void);
+
 #endif

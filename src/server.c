@@ -447,6 +447,10 @@ int main(int argc, char **argv) {
         return 1;
     }
     dbInit();
+    if (dbCheckFormat() != C_OK) {
+        storeClose();
+        return 1;
+    }
     commandsInit();
     if (tlsInit() != C_OK) {
         storeClose();
