@@ -226,6 +226,19 @@ static int rangeElems(int db, const char *key, size_t klen, const char *meta, si
     unsigned char b8[8];
     for (int i = 0; i < 8; i++) b8[i] = (unsigned char)(from >> (56 - 8 * i));
     if (q.rev || bounded) bufAppend(&seek, b8, 8);
+    /* where this node knows the live entries begin (end): a walk from an
+     * end starts there, past what earlier walks found gone (db.h) */
+    buf hint;
+    bufInit(&hint);
+    if (dbZindexHint(pre.ptr, pre.len, q.rev, &hint) &&
+        (q.rev ? bytesCmp(hint.ptr, hint.len, seek.ptr, seek.len) < 0
+               : bytesCmp(hint.ptr, hint.len, seek.ptr, seek.len) > 0)) {
+        bufClear(&seek);
+        bufAppend(&seek, hint.ptr, hint.len);
+    }
+    buf keep; /* the first entry the walk kept (live, or dead for now only) */
+    bufInit(&keep);
+    int ranout = 0; /* the walk ran past the key's last entry */
     storeIter *it = storeIterCreate(CF_ZINDEX);
     if (q.rev) storeIterSeekForPrev(it, seek.ptr, seek.len);
     else storeIterSeek(it, seek.ptr, seek.len);
@@ -234,10 +247,17 @@ static int rangeElems(int db, const char *key, size_t klen, const char *meta, si
     deadRun dead;
     memset(&dead, 0, sizeof(dead));
     int complete = 1, peek = -1; /* peek: entries looked at past the limit */
-    for (; storeIterValid(it); q.rev ? storeIterPrev(it) : storeIterNext(it)) {
+    for (;; q.rev ? storeIterPrev(it) : storeIterNext(it)) {
+        if (!storeIterValid(it)) {
+            ranout = 1;
+            break;
+        }
         size_t kl;
         const char *k = storeIterKey(it, &kl);
-        if (kl < pre.len || memcmp(k, pre.ptr, pre.len) != 0) break;
+        if (kl < pre.len || memcmp(k, pre.ptr, pre.len) != 0) {
+            ranout = 1;
+            break;
+        }
         if (kl < pre.len + 8) {
             deadRunAdd(&dead, k, kl, q.rev);
             continue;
@@ -261,6 +281,8 @@ static int rangeElems(int db, const char *key, size_t klen, const char *meta, si
         collKeyEncode(&ek, server.qbits, COLLKEY_ELEM, db, key, klen, e, elen);
         int found = storeGet(CF_DATA, ek.ptr, ek.len, &ev);
         if (found < 0) {
+            bufFree(&keep);
+            bufFree(&hint);
             deadRunEnd(&dead);
             for (int i = 0; i < RANGE_RUN; i++) bufFree(&dead.keys[i]);
             bufFree(&dead.lo);
@@ -280,14 +302,19 @@ static int rangeElems(int db, const char *key, size_t klen, const char *meta, si
         } else if (!fieldLive(&f, &kr)) {
             /* dead for good until the member is written again, which puts
              * its entry back (db.c): a DEL of a large set costs one pass */
-            if (!fieldLive(&f, &gone)) deadRunAdd(&dead, k, kl, q.rev);
-            else deadRunEnd(&dead); /* (kept: the run stops) */
+            if (!fieldLive(&f, &gone)) {
+                deadRunAdd(&dead, k, kl, q.rev);
+            } else { /* (kept: the run stops) */
+                deadRunEnd(&dead);
+                if (!keep.len) bufAppend(&keep, k, kl);
+            }
         } else if (peek >= 0) {
             complete = 0; /* another live member lies beyond the limit */
             storeValueFree(&ev);
             break;
         } else {
             deadRunEnd(&dead);
+            if (!keep.len) bufAppend(&keep, k, kl);
             putElem(els, 0, e, elen, ev.ptr, ev.len);
             (*count)++;
             if (q.limit && *count >= q.limit) peek = 0;
@@ -299,6 +326,20 @@ static int rangeElems(int db, const char *key, size_t klen, const char *meta, si
     for (int i = 0; i < RANGE_RUN; i++) bufFree(&dead.keys[i]);
     bufFree(&dead.lo);
     bufFree(&dead.hi);
+    /* a walk from an end (no bound there) knows where the entries it kept
+     * begin; one that kept none and ran out knows there are none: past the
+     * last possible entry (lo), or the prefix itself (hi) */
+    if (!bounded) {
+        if (keep.len) {
+            dbZindexHintSet(pre.ptr, pre.len, q.rev, keep.ptr, keep.len);
+        } else if (ranout) {
+            if (!q.rev)
+                for (int i = 0; i < 9; i++) bufAppend(&pre, "\xff", 1);
+            dbZindexHintSet(pre.ptr, q.rev ? pre.len - 0 : pre.len - 9, q.rev, pre.ptr, pre.len);
+        }
+    }
+    bufFree(&keep);
+    bufFree(&hint);
     if (complete) *flags |= COLL_ANS_COMPLETE;
     fieldFree(&f);
     keymetaFree(&m);

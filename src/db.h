@@ -130,4 +130,11 @@ void dbCollStatsPut(const char *sk, size_t sklen, const struct collStats *st);
  * this format. Called once at start, after dbInit. */
 int dbCheckFormat(void);
 
+/* Where a sorted set's live score index entries begin (rev 0) or end (rev
+ * 1) as far as this node knows (db.c): 1 and the entry key in out, or 0.
+ * pre is the key's index prefix (collkey.h). A walk from that end that
+ * found every entry before k gone (deleted, or dead for good) sets it. */
+int dbZindexHint(const char *pre, size_t plen, int rev, buf *out);
+void dbZindexHintSet(const char *pre, size_t plen, int rev, const char *k, size_t kl);
+
 #endif
