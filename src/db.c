@@ -378,6 +378,7 @@ void dbTreeBuild(unsigned partition) {
 
 /* Partition p's data was removed (handoff): its figures too. */
 static void metaForget(void);
+static void metaMerged(const char *mk, size_t mklen, const char *val, size_t vlen);
 static void statsFlush(void);
 static void zhintsForget(void);
 
@@ -887,6 +888,20 @@ static keymeta memoMeta;
 
 static void metaForget(void) { bufClear(&memoKey); }
 
+/* A metadata delta was merged into mk: the kept metadata follows it (a
+ * command writes its key's metadata, then its elements, which read it). */
+static void metaMerged(const char *mk, size_t mklen, const char *val, size_t vlen) {
+    if (memoKey.len != mklen || memcmp(memoKey.ptr, mk, mklen) != 0) {
+        metaForget();
+        return;
+    }
+    keymeta d;
+    keymetaInit(&d);
+    if (keymetaDecode(&d, val, vlen) == C_OK) keymetaMerge(&memoMeta, &d);
+    else metaForget();
+    keymetaFree(&d);
+}
+
 static const keymeta *metaOf(const char *mk, size_t mklen) {
     if (memoKey.len == mklen && memcmp(memoKey.ptr, mk, mklen) == 0) return &memoMeta;
     storeValue mv;
@@ -1052,7 +1067,7 @@ int dbApplyRaw(const char *skey, size_t sklen, const char *val, size_t vlen, dbW
     if (kind == COLLKEY_META) {
         storeMerge(CF_DATA, skey, sklen, val, vlen);
         markDirty(slot);
-        metaForget();
+        metaMerged(skey, sklen, val, vlen);
     } else if ((kind == COLLKEY_HLL ? sketchWrite : elemWrite)(slot, skey, sklen, val, vlen) !=
                C_OK) {
         return C_ERR;
