@@ -301,14 +301,10 @@ static void collReadAsk(collReadOp *op, int i);
 
 /* Asks the first held-back replica (read-fanout needed); 0 if none is. */
 static int collAskHeldBack(collReadOp *op) {
-    for (int i = 0; i < op->n; i++) {
-        if (op->t[i].state != QUORUM_HELD) continue;
-        op->t[i].state = QUORUM_PENDING;
-        coordStats.read_retries++;
-        collReadAsk(op, i);
-        return 1;
-    }
-    return 0;
+    int i = targetTakeHeld(op->t, op->n);
+    if (i < 0) return 0;
+    collReadAsk(op, i);
+    return 1;
 }
 
 /* Target i answered (ok) or failed: a failed one is replaced by a
@@ -388,12 +384,7 @@ static void collAskFirst(collReadOp *op) {
     int np = targetPickReaders(op->t, op->n, ask, pick);
     for (int j = 0; j < np; j++) collReadAsk(op, pick[j]);
     for (; np < ask && collAskHeldBack(op); np++) {} /* too few reachable: fail fast */
-    if (op->r && quorumCount(op->t, op->n, QUORUM_HELD) && server.read_retry_ms > 0) {
-        op->retry = evtimer_new(server.base, collRetry, op);
-        struct timeval tv = {(time_t)(server.read_retry_ms / 1000),
-                             (suseconds_t)(server.read_retry_ms % 1000) * 1000};
-        evtimer_add(op->retry, &tv);
-    }
+    if (op->r) op->retry = targetRetryTimer(op->t, op->n, collRetry, op);
 }
 
 void collRead(request *r, int db, const char *key, size_t klen, int mode, char **names,

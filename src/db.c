@@ -953,9 +953,9 @@ int dbCollStats(const char *sk, size_t sklen, collStats *st) {
     storeValue sv;
     int found = storeGet(CF_KSTATS, sk, sklen, &sv);
     if (found <= 0) return found;
-    int ok = collStatsDecode(st, sv.ptr, sv.len) == C_OK;
+    if (collStatsDecode(st, sv.ptr, sv.len) != C_OK) st->mark = 0; /* unreadable: stale */
     storeValueFree(&sv);
-    return ok ? 1 : 0;
+    return 1;
 }
 
 void dbCollStatsPut(const char *sk, size_t sklen, const collStats *st) {
@@ -988,13 +988,11 @@ static void statsUpdate(const char *skey, size_t sklen, const storeValue *old, c
         bufFree(&sk);
         return;
     }
-    collStats st = {0, collRemovalMark(NULL), 0};
-    int found = dbCollStats(sk.ptr, sk.len, &st);
-    if (found < 0) {
+    collStats st = {0, collRemovalMark(NULL), 0}; /* none yet: nothing counted */
+    if (dbCollStats(sk.ptr, sk.len, &st) < 0) {
         bufFree(&sk);
         return;
     }
-    if (!found) st = (collStats){0, collRemovalMark(NULL), 0};
     st.digest ^= (old ? merkleEntry(skey, sklen, old->ptr, old->len) : 0) ^
                  merkleEntry(skey, sklen, nw->ptr, nw->len);
     collKeyEncode(&mk, server.qbits, COLLKEY_META, db, key, klen, NULL, 0);

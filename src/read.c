@@ -127,14 +127,10 @@ static void readProgress(readOp *op) {
 
 /* Asks the first held-back home replica; 0 if there was none. */
 static int readAskHeldBack(readOp *op) {
-    for (int i = 0; i < op->n; i++) {
-        if (op->t[i].state != QUORUM_HELD) continue;
-        op->t[i].state = QUORUM_PENDING;
-        coordStats.read_retries++;
-        readAsk(op, i);
-        return 1;
-    }
-    return 0;
+    int i = targetTakeHeld(op->t, op->n);
+    if (i < 0) return 0;
+    readAsk(op, i);
+    return 1;
 }
 
 /* Target i failed: a held-back replica is asked in its place, else (sloppy
@@ -266,12 +262,7 @@ static void readAskSome(readOp *op, int ask) {
     int np = targetPickReaders(op->t, op->n, ask, pick);
     for (int j = 0; j < np; j++) readAsk(op, pick[j]);
     for (; np < ask && readAskHeldBack(op); np++) {} /* too few reachable: fail fast */
-    if (op->r && quorumCount(op->t, op->n, QUORUM_HELD) && server.read_retry_ms > 0) {
-        op->retry = evtimer_new(server.base, readRetry, op);
-        struct timeval tv = {(time_t)(server.read_retry_ms / 1000),
-                             (suseconds_t)(server.read_retry_ms % 1000) * 1000};
-        evtimer_add(op->retry, &tv);
-    }
+    if (op->r) op->retry = targetRetryTimer(op->t, op->n, readRetry, op);
 }
 
 void readStart(request *r, int db, const char *key, size_t klen, coordCallback *cb, void *pd) {

@@ -562,17 +562,23 @@ static void spopRead(request *r, const collView *v, const char *err, void *pd) {
  * the whole set is read (spopRead / srandmemberRead). pd: 1 for SPOP. */
 static void srandmemberRead(request *r, const collView *v, const char *err, void *pd);
 
-static void oneNamedRead(request *r, const collView *v, const char *err, void *pd) {
-    int pop = pd != NULL;
+/* The start of both reads of one member: 1 when the reply is made (the
+ * read's error, a missing key's nil, WRONGTYPE). */
+static int oneReplied(request *r, const collView *v, const char *err) {
     if (err) {
         addReplyError(r, err);
-        return;
+        return 1;
     }
     if (collTypeOf(v) == -1) {
         addReplyNull(r);
-        return;
+        return 1;
     }
-    if (collCheckType(r, v, KT_SET)) return;
+    return collCheckType(r, v, KT_SET);
+}
+
+static void oneNamedRead(request *r, const collView *v, const char *err, void *pd) {
+    int pop = pd != NULL;
+    if (oneReplied(r, v, err)) return;
     /* the candidates only: a probe's member was listed by some replicas and
      * its state is theirs (one that missed its removal lists it live) */
     long n = 0;
@@ -611,15 +617,7 @@ static void oneNamedRead(request *r, const collView *v, const char *err, void *p
 }
 
 static void oneSampleRead(request *r, const collView *v, const char *err, void *pd) {
-    if (err) {
-        addReplyError(r, err);
-        return;
-    }
-    if (collTypeOf(v) == -1) {
-        addReplyNull(r);
-        return;
-    }
-    if (collCheckType(r, v, KT_SET)) return;
+    if (oneReplied(r, v, err)) return;
     char **names = zmalloc(sizeof(char *) * (size_t)(v->nel + 1));
     size_t *lens = zmalloc(sizeof(size_t) * (size_t)(v->nel + 1));
     int n = 0;

@@ -3,6 +3,8 @@
  * version coordinator; see target.h. */
 #include "target.h"
 
+#include <event2/event.h>
+
 #include <string.h>
 
 #include "coord.h"
@@ -152,4 +154,24 @@ int targetPickReaders(quorumTarget *t, int n, int ask, int *pick) {
         if (t[i].member != gossipSelf() && targetReachable(t[i].member)) pick[np++] = i;
     for (int j = 0; j < np; j++) t[pick[j]].state = QUORUM_PENDING;
     return np;
+}
+
+int targetTakeHeld(quorumTarget *t, int n) {
+    for (int i = 0; i < n; i++) {
+        if (t[i].state != QUORUM_HELD) continue;
+        t[i].state = QUORUM_PENDING;
+        coordStats.read_retries++;
+        return i;
+    }
+    return -1;
+}
+
+struct event *targetRetryTimer(const quorumTarget *t, int n,
+                               void (*cb)(evutil_socket_t, short, void *), void *arg) {
+    if (!quorumCount(t, n, QUORUM_HELD) || server.read_retry_ms <= 0) return NULL;
+    struct event *ev = evtimer_new(server.base, cb, arg);
+    struct timeval tv = {(time_t)(server.read_retry_ms / 1000),
+                         (suseconds_t)(server.read_retry_ms % 1000) * 1000};
+    evtimer_add(ev, &tv);
+    return ev;
 }

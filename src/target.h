@@ -17,12 +17,16 @@
  *   targetLevel(r, write)              the request's read or write level
  *   targetReadFanout(t, n, level)      how many replicas a read asks first
  *   targetPickReaders(t, n, ask, pick) read-fanout needed: which, the others held back
+ *   targetTakeHeld(t, n)               the next held-back one to ask instead
+ *   targetRetryTimer(t, n, cb, arg)    read-retry-ms's timer for the held-back ones
  *   targetRefNew(op, idx) / targetRefTake(ref, &idx)   an answer's context
  *
  * Invariant: a target's dc points at a name interned here for the life of
  * the process, so it stays valid while the membership table grows. */
 #ifndef RINGKV_TARGET_H
 #define RINGKV_TARGET_H
+
+#include <event2/util.h>
 
 #include "bus.h"
 #include "quorum.h"
@@ -79,6 +83,13 @@ int targetReadFanout(const quorumTarget *t, int n, int level);
  * ask, pending; their indexes go to pick (all marked before the caller asks
  * any, so that a failure asks a held-back one). Returns how many. */
 int targetPickReaders(quorumTarget *t, int n, int ask, int *pick);
+/* The first held-back target, now pending (a read retry counted), for the
+ * caller to ask; -1 when none is held back. */
+int targetTakeHeld(quorumTarget *t, int n);
+/* When some target is held back and read-retry-ms is set: a timer armed to
+ * run cb(arg) after it (the caller frees it with event_free); else NULL. */
+struct event *targetRetryTimer(const quorumTarget *t, int n,
+                               void (*cb)(evutil_socket_t, short, void *), void *arg);
 targetRef *targetRefNew(void *op, int idx);
 /* Frees ref; returns its op and sets *idx. */
 void *targetRefTake(targetRef *ref, int *idx);
